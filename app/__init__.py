@@ -1,0 +1,101 @@
+"""The Flask shell around the planning core."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError
+
+from config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+# Everything is served from this host; no inline scripts or styles, no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def create_app(config_class: type[Config] = Config) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = Path(app.instance_path) / "qualiplan.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    from app import database, filters, i18n, logs
+    from app.extensions import csrf, db, login, migrate
+    from app.views import (
+        access,
+        auth,
+        calendars,
+        cohorts,
+        dashboard,
+        participants,
+        sessions,
+        start,
+    )
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    auth.init_login(app, login)
+    i18n.init_app(app)
+    logs.init_app(app)
+    filters.init_app(app)
+
+    access.init_app(app)
+    app.register_blueprint(start.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(cohorts.bp)
+    app.register_blueprint(sessions.bp)
+    app.register_blueprint(participants.bp)
+    app.register_blueprint(calendars.bp)
+
+    app.after_request(_security_headers)
+    for status in (400, 403, 404, 405, 413):
+        app.register_error_handler(status, _error_page(status))
+    app.register_error_handler(500, _server_error)
+    return app
+
+
+def _instance_secret(folder: Path) -> str:
+    """A secret kept in the instance folder, so `make run` needs no set-up.
+    Deployments with several machines set SECRET_KEY instead."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _error_page(status: int):  # type: ignore[no-untyped-def]
+    def handler(error: Exception) -> tuple[str, int]:
+        # A missing or expired CSRF token is a 400 like any other bad request,
+        # but its cause is one the user can act on.
+        expired = isinstance(error, CSRFError)
+        return render_template("error.html", status=status, expired=expired), status
+
+    return handler
+
+
+def _server_error(error: Exception) -> tuple[str, int]:
+    return render_template("error.html", status=500), 500

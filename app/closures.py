@@ -1,0 +1,70 @@
+"""Dates and closure days as people type them, for the form and the CLI alike."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from app.commands import CommandFailed
+from curricula.messages import msg
+
+# The holiday data and calendar arithmetic are reliable in this range.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2099
+# A closure range longer than this is almost certainly a typo in a year.
+LONGEST_CLOSURE_DAYS = 366
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(label: str, text: str) -> date:
+    """A date written YYYY-MM-DD, or CommandFailed naming `label`."""
+    try:
+        if not _ISO_DATE.match(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise CommandFailed(
+            msg(
+                "{option}: '{value}' is not a calendar date (YYYY-MM-DD)", option=label, value=text
+            )
+        ) from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise CommandFailed(
+            msg(
+                "{option}: {value} lies outside the years {first} to {last}",
+                option=label,
+                value=text,
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
+            )
+        )
+    return day
+
+
+def parse_closures(label: str, entries: Iterable[str]) -> dict[date, str]:
+    """Closure days from entries such as `2027-12-24..2027-12-31 Betriebsruhe`:
+    one day or a range, optionally followed by a reason."""
+    days: dict[date, str] = {}
+    for raw in entries:
+        entry = raw.strip()
+        if not entry:
+            continue
+        span, _, reason = entry.partition(" ")
+        first_text, separator, last_text = span.partition("..")
+        first = parse_day(label, first_text.strip())
+        last = parse_day(label, last_text.strip()) if separator else first
+        if last < first:
+            raise CommandFailed(
+                msg(
+                    "{option}: the range '{value}' ends before it starts", option=label, value=span
+                )
+            )
+        if (last - first).days >= LONGEST_CLOSURE_DAYS:
+            raise CommandFailed(
+                msg(
+                    "{option}: the range '{value}' is longer than a year", option=label, value=span
+                )
+            )
+        for offset in range((last - first).days + 1):
+            days[first + timedelta(days=offset)] = reason.strip()
+    return days

@@ -1,0 +1,80 @@
+"""`qualiplan organisations ...` and `qualiplan users ...`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app.commands import CommandFailed
+from app.extensions import db
+from app.models import Organisation, Role
+from app.services.accounts import AccountError, create_user
+from curricula.messages import msg
+
+ROLES = [r.value for r in Role]
+
+
+@click.group()
+def organisations() -> None:
+    """Organisations (client companies)."""
+
+
+@organisations.command("create")
+@click.argument("name")
+@click.option("--region", default="DE-BW", show_default=True, help="Default region of cohorts.")
+@with_appcontext
+def create_organisation(name: str, region: str) -> None:
+    """Add an organisation called NAME."""
+    from cohorts.calendar import Region
+
+    Region.parse(region)  # an unknown region is reported like any other bad input
+    if db.session.scalar(select(Organisation.id).where(Organisation.name == name.strip())):
+        raise CommandFailed(msg("an organisation called '{name}' exists already", name=name))
+    db.session.add(Organisation(name=name.strip(), default_region=region.upper()))
+    db.session.commit()
+    click.echo(name.strip())
+
+
+@click.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, metavar="|".join(ROLES))
+@click.option("--name", default="", help="Full name (default: the e-mail address).")
+@click.option("--organisation", "organisation_names", multiple=True, help="May be repeated.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_account(
+    email: str, role: str, name: str, organisation_names: tuple[str, ...], password_stdin: bool
+) -> None:
+    """Create a staff account for EMAIL (the first one: --role admin)."""
+    if role not in ROLES:
+        raise CommandFailed(
+            msg("--role: '{value}' is not a role; use {known}", value=role, known=ROLES)
+        )
+    chosen = []
+    for organisation_name in organisation_names:
+        organisation = db.session.scalar(
+            select(Organisation).where(Organisation.name == organisation_name)
+        )
+        if organisation is None:
+            raise CommandFailed(
+                msg("there is no organisation called '{name}'", name=organisation_name)
+            )
+        chosen.append(organisation)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Passwort / password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email, name, Role(role), password, chosen)
+    except AccountError as error:
+        raise CommandFailed(error.message) from None
+    db.session.commit()
+    click.echo(f"{user.email} ({user.role.value})")

@@ -1,0 +1,49 @@
+"""Database set-up that differs between SQLite and PostgreSQL.
+
+SQLite (the embedded default) gets WAL mode, a busy timeout and foreign
+keys, and write transactions start with BEGIN IMMEDIATE: a read transaction
+that later writes would otherwise fail at once with SQLITE_BUSY, whatever
+the timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import Engine, event
+
+from app.extensions import db
+
+BUSY_TIMEOUT_MS = 10_000
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # Pages that only read start a deferred transaction; everything else
+    # (form posts, the command line) takes the write lock up front.
+    reading = has_request_context() and request.method in _READ_METHODS
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,161 @@
+"""Template filters and globals shared by all pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from app.i18n import Translator, current_language
+from app.models import Change, CohortState, Session
+from curricula.messages import msg
+from curricula.model import MODE_TITLES, Element, Mode, Span, Text, TimedBlock
+
+# Staff see moments of the history in German time unless a cohort says otherwise.
+DEFAULT_ZONE = ZoneInfo("Europe/Berlin")
+
+FIELD_TITLES = {
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("E-mail address"),
+    "department": _l("Department"),
+    "site": _l("Site"),
+    "manager_name": _l("Manager"),
+    "manager_email": _l("Manager's e-mail address"),
+    "cohort": _l("Cohort"),
+}
+
+STATE_TITLES = {
+    CohortState.PLANNED: _l("planned"),
+    CohortState.RUNNING: _l("running"),
+    CohortState.COMPLETED: _l("completed"),
+    CohortState.CANCELLED: _l("cancelled"),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["zip"] = _zip
+    app.jinja_env.filters["length_text"] = length_text
+    app.jinja_env.filters["day"] = day_text
+    app.jinja_env.filters["session_dates"] = session_dates
+    app.jinja_env.filters["session_times"] = session_times
+    app.jinja_env.filters["state_title"] = state_title
+    app.jinja_env.filters["mode_title"] = mode_title
+    app.jinja_env.filters["localize"] = lambda message: translator().localize(message)
+    app.jinja_env.filters["moment"] = moment_text
+    app.jinja_env.filters["change_text"] = change_text
+    app.jinja_env.filters["webcal"] = webcal
+    app.jinja_env.globals["mode_titles"] = MODE_TITLES
+    app.jinja_env.globals["field_titles"] = FIELD_TITLES
+    app.jinja_env.globals["state_buttons"] = {
+        "running": _l("Start the cohort"),
+        "completed": _l("Complete the cohort"),
+        "cancelled": _l("Cancel the cohort"),
+    }
+
+
+def _zip(first: Iterable[Any], second: Iterable[Any]) -> list[tuple[Any, Any]]:
+    return list(zip(first, second, strict=True))
+
+
+def translator() -> Translator:
+    return Translator(current_language())
+
+
+def length_text(element: Element) -> str:
+    tr = translator()
+    length = element.length
+    if isinstance(length, TimedBlock):
+        return tr.gettext(
+            "%(start)s, %(hours)s h",
+            start=length.start.strftime("%H:%M"),
+            hours=f"{length.hours:g}",
+        )
+    assert isinstance(length, Span)  # noqa: S101 -- a length is a block or a span
+    return tr.offset(length.length)
+
+
+def day_text(day: date) -> str:
+    return translator().date(day)
+
+
+def session_dates(session: Session) -> str:
+    tr = translator()
+    if session.first_day == session.last_day:
+        return tr.date(session.first_day)
+    return f"{tr.date(session.first_day)} – {tr.date(session.last_day)}"
+
+
+def session_times(session: Session) -> str:
+    if session.all_day or session.starts_at is None or session.ends_at is None:
+        return translator().gettext("all day")
+    zone = ZoneInfo(session.cohort.timezone)
+    return f"{session.starts_at.astimezone(zone):%H:%M}–{session.ends_at.astimezone(zone):%H:%M}"
+
+
+def state_title(state: CohortState) -> str:
+    return str(STATE_TITLES[state])
+
+
+def mode_title(mode: str) -> str:
+    return MODE_TITLES[Mode(mode)].get(current_language())
+
+
+def moment_text(moment: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> str:
+    local = moment.astimezone(zone)
+    return f"{translator().date(local.date())} {local:%H:%M}"
+
+
+def change_text(change: Change) -> str:
+    """A recorded change in words: who did what is shown around it."""
+    tr = translator()
+    after, before = change.after or {}, change.before or {}
+    title = after.get("title") or before.get("title") or {}
+    session = Text(title.get("de", ""), title.get("en", ""))
+    if change.action == "created":
+        return tr.localize(msg("planned the cohort"))
+    if change.action == "state":
+        return tr.gettext(
+            "changed the state from %(before)s to %(after)s",
+            before=state_title(CohortState(before["state"])),
+            after=state_title(CohortState(after["state"])),
+        )
+    if change.action in ("enrolled", "withdrawn"):
+        name = after.get("participant", "")
+        if change.action == "enrolled":
+            return tr.gettext("enrolled %(name)s", name=name)
+        return tr.gettext("withdrew %(name)s", name=name)
+    if change.action == "moved":
+        return tr.localize(
+            msg(
+                "moved {session} from {before} to {after}",
+                session=session,
+                before=_moment_or_day(before),
+                after=_moment_or_day(after),
+            )
+        )
+    if change.action == "cancelled":
+        return tr.localize(msg("cancelled {session}", session=session))
+    if change.action == "restored":
+        return tr.localize(msg("let {session} take place again", session=session))
+    if change.action == "details":
+        return tr.localize(msg("changed venue, link or trainers of {session}", session=session))
+    return change.action
+
+
+def _moment_or_day(state: dict[str, str]) -> date | datetime:
+    if state.get("starts_at"):
+        return datetime.fromisoformat(state["starts_at"]).astimezone(DEFAULT_ZONE)
+    return date.fromisoformat(state["first_day"])
+
+
+def webcal(url: str) -> str:
+    """The same address for programs that subscribe when they see webcal://."""
+    for scheme in ("https://", "http://"):
+        if url.startswith(scheme):
+            return "webcal://" + url.removeprefix(scheme)
+    return url

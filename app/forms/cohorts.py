@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.forms import CheckboxListField
+
+
+class CohortForm(FlaskForm):  # type: ignore[misc]
+    organisation = SelectField(_l("Organisation"), coerce=int, validators=[DataRequired()])
+    version = SelectField(_l("Curriculum"), coerce=int, validators=[DataRequired()])
+    name = StringField(_l("Name of the cohort"), validators=[DataRequired(), Length(max=200)])
+    # InputRequired, so that "26.05.2027" says "not a valid date", not "required".
+    start = DateField(_l("Start date"), validators=[InputRequired()])
+    region = StringField(
+        _l("Region (ISO 3166-2, e.g. DE-BW)"), validators=[DataRequired(), Length(max=20)]
+    )
+    timezone = StringField(
+        _l("Time zone"), default="Europe/Berlin", validators=[DataRequired(), Length(max=64)]
+    )
+    delivery = SelectField(
+        _l("Delivery where the curriculum leaves it open"),
+        choices=[
+            SelectChoice("", _l("decide later")),
+            SelectChoice("in_person", _l("In person")),
+            SelectChoice("online", _l("Online")),
+        ],
+        default="",
+    )
+    venue = TextAreaField(_l("Venue (address)"), validators=[Optional(), Length(max=1000)])
+    online_link = URLField(
+        _l("Online meeting link"),
+        validators=[Optional(), URL(require_tld=False), Length(max=500)],
+    )
+    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1, max=500)])
+    trainers = CheckboxListField(_l("Trainers"), coerce=int)
+    closures = TextAreaField(
+        _l(
+            "Closure days of this cohort (one per line: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, "
+            "then a reason)"
+        ),
+        validators=[Optional(), Length(max=5000)],
+    )
+
+
+class StateForm(FlaskForm):  # type: ignore[misc]
+    state = HiddenField(validators=[InputRequired()])

@@ -1,0 +1,41 @@
+"""Sending e-mail through the SMTP server named in the environment.
+
+MAIL_SERVER, MAIL_PORT (587), MAIL_USERNAME, MAIL_PASSWORD, MAIL_STARTTLS
+(1 = yes, the default when a user name is set) and MAIL_FROM.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from flask import current_app
+
+from curricula.messages import MessageError, msg
+
+
+class MailNotSent(MessageError):
+    """No SMTP server is configured, or it refused the message."""
+
+
+def sender() -> str:
+    return current_app.config["MAIL_FROM"]
+
+
+def send(message: EmailMessage) -> None:
+    config = current_app.config
+    host = config.get("MAIL_SERVER")
+    if not host:
+        raise MailNotSent(msg("e-mail is not set up here (MAIL_SERVER is empty)"))
+    try:
+        with smtplib.SMTP(host, int(config["MAIL_PORT"]), timeout=20) as smtp:
+            if config["MAIL_STARTTLS"]:
+                smtp.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
+        raise MailNotSent(
+            msg("the mail server did not take the message ({reason})", reason=type(error).__name__)
+        ) from None

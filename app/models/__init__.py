@@ -1,0 +1,30 @@
+"""SQLAlchemy models, one module per aggregate."""
+
+from app.models.changes import Change
+from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, SessionStatus
+from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
+from app.models.organisations import ClosureDay, Organisation
+from app.models.participants import Enrolment, EnrolmentStatus, Participant
+from app.models.tokens import AccessToken, Purpose
+from app.models.users import Role, User
+
+__all__ = [
+    "AccessToken",
+    "Purpose",
+    "Change",
+    "ClosureDay",
+    "Cohort",
+    "CohortClosure",
+    "CohortState",
+    "CurriculumElement",
+    "CurriculumRecord",
+    "CurriculumVersion",
+    "Enrolment",
+    "EnrolmentStatus",
+    "Organisation",
+    "Participant",
+    "Role",
+    "Session",
+    "SessionStatus",
+    "User",
+]

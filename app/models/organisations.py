@@ -1,0 +1,39 @@
+"""Organisations (client companies) and their closure days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.schema import UTCDateTime, utcnow
+
+
+class Organisation(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    default_region: Mapped[str] = mapped_column(String(20), default="DE-BW")
+    default_timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    closure_days: Mapped[list[ClosureDay]] = relationship(
+        back_populates="organisation", order_by="ClosureDay.day", cascade="all, delete-orphan"
+    )
+
+
+class ClosureDay(db.Model):  # type: ignore[name-defined,misc]
+    """A day the whole organisation is closed (company holidays, works meeting)."""
+
+    __tablename__ = "closure_days"
+    __table_args__ = (UniqueConstraint("organisation_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+    organisation: Mapped[Organisation] = relationship(back_populates="closure_days")

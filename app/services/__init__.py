@@ -1,0 +1,1 @@
+"""Services: load rows, call the core, persist, commit. Web and CLI share them."""

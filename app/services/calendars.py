@@ -1,0 +1,399 @@
+"""Calendars of a participant, a trainer and a cohort: which sessions they
+show, a cheap fingerprint for HTTP caching, and the iCalendar file.
+
+A feed is rendered only when its fingerprint (ids, versions and states of
+what it shows) changed, so a calendar client asking again gets a 304 for
+the price of one query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, Select, and_, bindparam, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.exports import Rendered
+from app.exports.descriptions import session_description
+from app.exports.ical import CalendarEvent, render_calendar
+from app.extensions import db
+from app.i18n import Translator
+from app.models import (
+    Cohort,
+    CohortState,
+    Enrolment,
+    EnrolmentStatus,
+    Participant,
+    Session,
+    SessionStatus,
+    User,
+)
+from app.models.cohorts import session_trainers
+from app.models.tokens import AccessToken, Purpose, token_hash
+from curricula.messages import msg
+from curricula.model import Mode
+
+# Bump when the rendering changes, so that cached copies are refreshed.
+FORMAT_VERSION = "1"
+REFRESH = timedelta(hours=4)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a client's copy is compared with: a fingerprint of everything the
+    feed shows, and when it last changed."""
+
+    etag: str
+    last_modified: datetime
+
+
+def _version(row: Sequence[object], extra: Sequence[object]) -> Version:
+    moments = [value for value in row if isinstance(value, datetime)]
+    text = "|".join([FORMAT_VERSION, *map(str, extra), *map(str, row)])
+    return Version(
+        etag=hashlib.sha256(text.encode("utf-8")).hexdigest()[:32],
+        last_modified=max(moments, default=_EPOCH).replace(microsecond=0),
+    )
+
+
+# The fingerprints are built once and run as plain statements: a calendar
+# client asking again should cost little more than the framework itself.
+_S, _C, _E, _T = Session.__table__, Cohort.__table__, Enrolment.__table__, session_trainers
+_VISIBLE = or_(_S.c.status == SessionStatus.SCHEDULED, _S.c.updated_at >= bindparam("cutoff"))
+# Aggregates that change whenever a visible session changes: every change
+# moves its updated_at forward and raises its lock version.
+_SUMMARY = (
+    func.count(_S.c.id),
+    func.coalesce(func.sum(_S.c.lock_version), 0),
+    func.coalesce(func.sum(_S.c.id), 0),
+    func.max(_S.c.updated_at),
+    func.max(_C.c.updated_at),
+    func.coalesce(func.sum(_C.c.lock_version), 0),
+)
+_K = AccessToken.__table__
+
+
+def _branch(purpose: Purpose, joins, subject_column, extra=()):  # type: ignore[no-untyped-def]
+    """The state of one kind of feed, found through its token: a row only when
+    an active token of `purpose` has the hash given."""
+    return (
+        select(_K.c.purpose, _K.c.subject_id, *_SUMMARY, *extra)
+        .select_from(joins)
+        .where(
+            _K.c.token_hash == bindparam("hash"),
+            _K.c.revoked_at.is_(None),
+            _K.c.purpose == purpose,
+        )
+        .group_by(_K.c.id)
+    )
+
+
+_NO_ENROLMENTS = (literal(0), null(), null())
+# One statement for a feed request: which token, and the fingerprint of its feed.
+_FEED_STATE = union_all(
+    _branch(
+        Purpose.PARTICIPANT_FEED,
+        _K.outerjoin(_E, _E.c.participant_id == _K.c.subject_id)
+        .outerjoin(_C, _C.c.id == _E.c.cohort_id)
+        .outerjoin(
+            _S,
+            and_(_S.c.cohort_id == _C.c.id, _E.c.status == EnrolmentStatus.ENROLLED, _VISIBLE),
+        ),
+        _E.c.participant_id,
+        (func.count(_E.c.id.distinct()), func.max(_E.c.enrolled_at), func.max(_E.c.withdrawn_at)),
+    ),
+    _branch(
+        Purpose.TRAINER_FEED,
+        _K.outerjoin(_T, _T.c.user_id == _K.c.subject_id)
+        .outerjoin(_S, and_(_S.c.id == _T.c.session_id, _VISIBLE))
+        .outerjoin(_C, _C.c.id == _S.c.cohort_id),
+        _T.c.user_id,
+        _NO_ENROLMENTS,
+    ),
+    _branch(
+        Purpose.COHORT_FEED,
+        _K.join(_C, _C.c.id == _K.c.subject_id).outerjoin(
+            _S, and_(_S.c.cohort_id == _C.c.id, _VISIBLE)
+        ),
+        _C.c.id,
+        _NO_ENROLMENTS,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    purpose: Purpose
+    subject_id: int
+    version: Version
+
+
+def feed_state(
+    token: str, language: str, now: datetime, keep_cancelled: timedelta
+) -> FeedState | None:
+    """The feed a token opens and its current version, in one query; None for a
+    token that is unknown, revoked or not a feed token."""
+    if not token or len(token) > 100:
+        return None
+    # A plain connection of the session's bind (the engine; in tests their
+    # transaction), not an ORM transaction: this is the request calendar
+    # clients repeat all day, and it needs nothing but this one row.
+    params = {"hash": token_hash(token), "cutoff": now - keep_cancelled}
+    bind = db.session.get_bind()
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            row = connection.execute(_FEED_STATE, params).first()
+    else:
+        row = bind.execute(_FEED_STATE, params).first()
+    if row is None:
+        return None
+    purpose, subject, *state = row
+    purpose = Purpose(purpose) if not isinstance(purpose, Purpose) else purpose
+    names = {Purpose.PARTICIPANT_FEED: "participant", Purpose.TRAINER_FEED: "trainer"}
+    kind = names.get(purpose, "cohort")
+    return FeedState(purpose, subject, _version(tuple(state), (kind, subject, language, True)))
+
+
+def _visible(now: datetime, keep_cancelled: timedelta):  # type: ignore[no-untyped-def]
+    """Cancelled sessions stay visible (as cancelled) for a while, then go."""
+    return or_(
+        Session.status == SessionStatus.SCHEDULED,
+        Session.updated_at >= now - keep_cancelled,
+    )
+
+
+def _fingerprint(
+    statement,
+    kind: str,
+    subject: int,
+    language: str,
+    refresh: bool,  # type: ignore[no-untyped-def]
+    now: datetime,
+    keep_cancelled: timedelta,
+) -> Version:
+    cutoff = now - keep_cancelled
+    row = db.session.connection().execute(statement, {"subject": subject, "cutoff": cutoff}).one()
+    return _version(tuple(row), (kind, subject, language, refresh))
+
+
+_PARTICIPANT = (
+    select(
+        *_SUMMARY,
+        func.count(_E.c.id.distinct()),
+        func.max(_E.c.enrolled_at),
+        func.max(_E.c.withdrawn_at),
+    )
+    .select_from(
+        _E.join(_C, _C.c.id == _E.c.cohort_id).outerjoin(
+            _S,
+            and_(_S.c.cohort_id == _C.c.id, _E.c.status == EnrolmentStatus.ENROLLED, _VISIBLE),
+        )
+    )
+    .where(_E.c.participant_id == bindparam("subject"))
+)
+_TRAINER = (
+    select(*_SUMMARY, *_NO_ENROLMENTS)
+    .select_from(
+        _T.outerjoin(_S, and_(_S.c.id == _T.c.session_id, _VISIBLE)).outerjoin(
+            _C, _C.c.id == _S.c.cohort_id
+        )
+    )
+    .where(_T.c.user_id == bindparam("subject"))
+)
+_COHORT = (
+    select(*_SUMMARY, *_NO_ENROLMENTS)
+    .select_from(_C.outerjoin(_S, and_(_S.c.cohort_id == _C.c.id, _VISIBLE)))
+    .where(_C.c.id == bindparam("subject"))
+)
+
+
+def participant_version(
+    participant_id: int, language: str, refresh: bool, now: datetime, keep_cancelled: timedelta
+) -> Version:
+    """One query, one row: the participant's enrolments and the visible
+    sessions of the cohorts they are enrolled in."""
+    return _fingerprint(
+        _PARTICIPANT, "participant", participant_id, language, refresh, now, keep_cancelled
+    )
+
+
+def trainer_version(
+    user_id: int, language: str, refresh: bool, now: datetime, keep_cancelled: timedelta
+) -> Version:
+    return _fingerprint(_TRAINER, "trainer", user_id, language, refresh, now, keep_cancelled)
+
+
+def cohort_version(
+    cohort_id: int, language: str, refresh: bool, now: datetime, keep_cancelled: timedelta
+) -> Version:
+    return _fingerprint(_COHORT, "cohort", cohort_id, language, refresh, now, keep_cancelled)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What one calendar shows, before it is rendered."""
+
+    name: str
+    filename: str
+    sessions: tuple[Session, ...]
+    for_staff: bool
+    note: str | None = None
+
+
+def _with_details(query: Select[tuple[Session]], now: datetime, keep_cancelled: timedelta):  # type: ignore[no-untyped-def]
+    """The visible sessions with what rendering them needs, in one go."""
+    return (
+        query.where(_visible(now, keep_cancelled))
+        .options(
+            joinedload(Session.cohort).joinedload(Cohort.version),
+            joinedload(Session.element),
+            selectinload(Session.trainers),
+        )
+        .order_by(Session.first_day, Session.starts_at, Session.id)
+    )
+
+
+def participant_feed(
+    participant: Participant, tr: Translator, now: datetime, keep_cancelled: timedelta
+) -> Feed:
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.participant_id == participant.id)
+        .options(joinedload(Enrolment.cohort))
+    ).all()
+    active = [e.cohort_id for e in enrolments if e.status is EnrolmentStatus.ENROLLED]
+    sessions = (
+        db.session.scalars(
+            _with_details(
+                select(Session).where(Session.cohort_id.in_(active)), now, keep_cancelled
+            )
+        ).all()
+        if active
+        else []
+    )
+    cohort_names = sorted({e.cohort.name for e in enrolments if e.cohort_id in active})
+    note = None
+    if not active:
+        note = tr.localize(
+            msg(
+                "You are not enrolled in any cohort (any more); this calendar stays empty. "
+                "You can remove the subscription."
+            )
+        )
+    return Feed(
+        name="Qualiplan – " + (", ".join(cohort_names) or tr.gettext("no cohort")),
+        filename="qualiplan.ics",
+        sessions=tuple(sessions),
+        for_staff=False,
+        note=note,
+    )
+
+
+def trainer_feed(user: User, tr: Translator, now: datetime, keep_cancelled: timedelta) -> Feed:
+    query = (
+        select(Session)
+        .join(session_trainers, session_trainers.c.session_id == Session.id)
+        .where(session_trainers.c.user_id == user.id)
+    )
+    sessions = db.session.scalars(_with_details(query, now, keep_cancelled)).unique().all()
+    return Feed(
+        name=tr.gettext("Qualiplan – sessions of %(name)s", name=user.name),
+        filename="qualiplan-trainer.ics",
+        sessions=tuple(sessions),
+        for_staff=True,
+    )
+
+
+def cohort_feed(cohort: Cohort, tr: Translator, now: datetime, keep_cancelled: timedelta) -> Feed:
+    query = select(Session).where(Session.cohort_id == cohort.id)
+    sessions = db.session.scalars(_with_details(query, now, keep_cancelled)).all()
+    return Feed(
+        name=f"Qualiplan – {cohort.name}",
+        filename=f"qualiplan-gruppe-{cohort.id}.ics",
+        sessions=tuple(sessions),
+        for_staff=True,
+    )
+
+
+_RENDERED: OrderedDict[str, Rendered] = OrderedDict()
+_RENDERED_MAX = 512
+_RENDERED_LOCK = threading.Lock()
+
+
+def render_cached(
+    version: Version, build: Callable[[], Feed], tr: Translator, *, refresh: bool
+) -> Rendered:
+    """The rendered file for `version`, built only when this process has not
+    rendered that exact content before (the fingerprint covers all of it)."""
+    with _RENDERED_LOCK:
+        cached = _RENDERED.get(version.etag)
+        if cached is not None:
+            _RENDERED.move_to_end(version.etag)
+            return cached
+    rendered = render(build(), tr, refresh=refresh, stamp=version.last_modified)
+    with _RENDERED_LOCK:
+        _RENDERED[version.etag] = rendered
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return rendered
+
+
+def render(
+    feed: Feed, tr: Translator, *, refresh: bool, stamp: datetime | None = None
+) -> Rendered:
+    events = [_event(session, feed, tr) for session in feed.sessions]
+    zone = feed.sessions[0].cohort.timezone if feed.sessions else "Europe/Berlin"
+    return render_calendar(
+        feed.name,
+        events,
+        filename=feed.filename,
+        dtstamp=stamp or datetime.now(UTC),
+        timezone=zone,
+        refresh=REFRESH if refresh else None,
+        description=feed.note,
+    )
+
+
+def _event(session: Session, feed: Feed, tr: Translator) -> CalendarEvent:
+    cohort = session.cohort
+    element = cohort.version.model.element(session.element.key)
+    mode = Mode(session.mode)
+    link = session.effective_link if mode in (Mode.ONLINE, Mode.EITHER) else None
+    venue = session.effective_venue if mode in (Mode.IN_PERSON, Mode.EITHER) else None
+    zone = ZoneInfo(cohort.timezone)
+    if session.starts_at is not None and session.ends_at is not None:
+        start: datetime | object = session.starts_at.astimezone(zone)
+        end: datetime | object = session.ends_at.astimezone(zone)
+    else:
+        start, end = session.first_day, session.last_day
+    title = element.title.get(tr.language)
+    summary = f"{title} ({cohort.name})" if feed.for_staff else title
+    cancelled = session.status is SessionStatus.CANCELLED or cohort.state is CohortState.CANCELLED
+    return CalendarEvent(
+        uid=session.uid,
+        summary=summary,
+        start=start,  # type: ignore[arg-type]
+        end=end,  # type: ignore[arg-type]
+        sequence=session.revision,
+        description=session_description(element, tr, link=link, extra=_extra(session, feed, tr)),
+        location=venue,
+        url=link,
+        cancelled=cancelled,
+        categories=(cohort.version.model.kind_title(element.kind).get(tr.language),),
+        stamp=session.updated_at,
+    )
+
+
+def _extra(session: Session, feed: Feed, tr: Translator) -> list[str]:
+    """Staff see who trains; participants see nothing about other people."""
+    if feed.for_staff and session.trainers:
+        names = ", ".join(t.name for t in session.trainers)
+        return [tr.gettext("Trainers: %(names)s", names=names)]
+    return []

@@ -1,0 +1,347 @@
+"""Realistic demo data for a first look: two client organisations, the
+standards plus one consultant fork, six cohorts around today (past, running,
+future) in different regions, about 120 participants, one account per role.
+
+Everything is made through the same services the app uses, so the demo
+obeys the same rules (working days, trainer conflicts).
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    ClosureDay,
+    CohortState,
+    CurriculumRecord,
+    CurriculumVersion,
+    Enrolment,
+    Organisation,
+    Participant,
+    Role,
+    User,
+)
+from app.services.accounts import create_user
+from app.services.cohorts import NewCohort, TrainerConflict, create_cohort
+from app.services.standards import add_version, import_standards
+from curricula.loader import load_text
+from curricula.model import Mode
+from curricula.shipped import shipped_sources
+
+DEMO_PASSWORD = "lernbegleitung-demo"  # noqa: S105 -- printed for the local demo only
+
+FIRST_NAMES = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Elif",
+    "Felix",
+    "Greta",
+    "Hannes",
+    "Ida",
+    "Jonas",
+    "Katharina",
+    "Lukas",
+    "Mia",
+    "Niklas",
+    "Olga",
+    "Paul",
+    "Quirin",
+    "Rosa",
+    "Stefan",
+    "Tanja",
+    "Ulrich",
+    "Vera",
+    "Wolfgang",
+    "Yasemin",
+    "Zoe",
+    "Ahmet",
+    "Birgit",
+    "Carsten",
+    "Dilara",
+    "Erik",
+    "Franziska",
+    "Georg",
+    "Heike",
+    "Ingo",
+    "Jana",
+    "Kerstin",
+    "Leon",
+    "Marie",
+    "Nils",
+    "Petra",
+    "Sabine",
+    "Thomas",
+    "Ute",
+    "Volker",
+    "Jörg",
+    "Sören",
+    "Änne",
+    "Özlem",
+]
+LAST_NAMES = [
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Zimmermann",
+    "Braun",
+    "Krüger",
+    "Hofmann",
+    "Hartmann",
+    "Lange",
+    "Schmitt",
+    "Werner",
+    "Krause",
+    "Meier",
+    "Lehmann",
+    "Köhler",
+    "Yılmaz",
+    "Kaya",
+    "Nowak",
+    "Popović",
+    "Jansen",
+]
+DEPARTMENTS = (
+    "Produktion",
+    "Instandhaltung",
+    "Logistik",
+    "Qualitätssicherung",
+    "Vertrieb",
+    "Personal",
+    "IT",
+    "Einkauf",
+)
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    name: str
+    region: str
+    domain: str
+    sites: tuple[str, ...]
+
+
+ORGANISATIONS = (
+    DemoOrganisation(
+        "Metallwerke Neckartal GmbH",
+        "DE-BW",
+        "metallwerke-neckartal.example",
+        ("Esslingen", "Ulm", "Augsburg"),
+    ),
+    DemoOrganisation(
+        "Elbe Logistik AG",
+        "DE-SN",
+        "elbe-logistik.example",
+        ("Dresden", "Leipzig", "Riesa"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    role: Role
+    name: str
+
+
+def is_empty() -> bool:
+    return db.session.scalar(select(Organisation.id).limit(1)) is None
+
+
+def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
+    """Add the demo data (the caller commits) and return the demo logins."""
+    rng = random.Random(seed)  # noqa: S311 -- repeatable demo names, not secrets
+    import_standards()
+    metallwerke, elbe = (Organisation(name=o.name, default_region=o.region) for o in ORGANISATIONS)
+    db.session.add_all([metallwerke, elbe])
+    year = today.year
+    for offset in range(8):  # the company's Christmas closure
+        metallwerke.closure_days.append(
+            ClosureDay(day=date(year, 12, 24) + timedelta(days=offset), reason="Betriebsruhe")
+        )
+
+    accounts = [
+        ("admin@qualiplan.example", Role.ADMIN, "Andrea Admin", [metallwerke, elbe]),
+        ("hr@metallwerke-neckartal.example", Role.HR, "Helga Roth", [metallwerke]),
+        ("beratung@agenturq.example", Role.CONSULTANT, "Conrad Berger", [metallwerke, elbe]),
+        ("trainerin.a@qualiplan.example", Role.TRAINER, "Theresa Albrecht", [metallwerke, elbe]),
+        ("trainer.b@qualiplan.example", Role.TRAINER, "Tobias Brandt", [metallwerke, elbe]),
+        ("trainerin.c@qualiplan.example", Role.TRAINER, "Tamara Colak", [metallwerke, elbe]),
+    ]
+    users: dict[str, User] = {}
+    for email, role, name, organisations in accounts:
+        users[email] = create_user(email, name, role, DEMO_PASSWORD, organisations)
+    trainers = [u for u in users.values() if u.role is Role.TRAINER]
+    db.session.flush()
+
+    standards = {
+        r.key: r.versions[-1]
+        for r in db.session.scalars(
+            select(CurriculumRecord).where(CurriculumRecord.organisation_id.is_(None))
+        )
+    }
+    fork = _consultant_fork(metallwerke)
+    people = {
+        metallwerke.id: _participants(metallwerke, ORGANISATIONS[0], 64, rng),
+        elbe.id: _participants(elbe, ORGANISATIONS[1], 56, rng),
+    }
+
+    plans = [
+        (metallwerke, standards["compact"], -260, "DE-BW", "Esslingen", "Kompakt", Mode.IN_PERSON),
+        (elbe, standards["blended"], -190, "DE-SN", "Dresden", "Blended", None),
+        (metallwerke, fork, -45, "DE-BW", "Esslingen", "Kompakt online", None),
+        (elbe, standards["compact"], 24, "DE-SN", "Leipzig", "Kompakt", Mode.ONLINE),
+        (metallwerke, standards["blended"], 70, "DE-BY", "Augsburg", "Blended", None),
+        (metallwerke, standards["compact"], 150, "DE-BW", "Ulm", "Kompakt", Mode.IN_PERSON),
+    ]
+    for index, (organisation, version, days, region, site, label, delivery) in enumerate(plans):
+        start = today + timedelta(days=days)
+        name = f"{label} {site} {start:%m/%Y}"
+        cohort = _create_with_free_trainers(
+            NewCohort(
+                organisation=organisation,
+                version=version,
+                name=name,
+                start=start,
+                region=region,
+                delivery=delivery,
+                venue=f"Schulungszentrum {site}, Raum {index + 1}.0{index + 2}",
+                online_link=f"https://konferenz.{_domain(organisation)}/gruppe-{index + 1}",
+                capacity=24,
+            ),
+            trainers,
+            index,
+        )
+        _set_state(cohort, today)
+        pool = people[organisation.id]
+        for participant in rng.sample(pool, 20):
+            db.session.add(Enrolment(cohort=cohort, participant=participant))
+    db.session.flush()
+    return [DemoLogin(u.email, u.role, u.name) for u in users.values()]
+
+
+def _domain(organisation: Organisation) -> str:
+    return next(o.domain for o in ORGANISATIONS if o.name == organisation.name)
+
+
+def _consultant_fork(organisation: Organisation) -> CurriculumVersion:
+    """The compact format adapted for one client: online, a full reflection day."""
+    upstream = db.session.scalar(
+        select(CurriculumRecord).where(
+            CurriculumRecord.organisation_id.is_(None), CurriculumRecord.key == "compact"
+        )
+    )
+    source = (
+        shipped_sources()["compact"]
+        .replace('key = "compact"', 'key = "compact-metallwerke"')
+        .replace(
+            'title.de = "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag"',
+            'title.de = "Lernbegleitung kompakt online (Metallwerke Neckartal)"',
+        )
+        .replace(
+            'title.en = "Learning companion, compact: two seminar days and a reflection day"',
+            'title.en = "Learning companion, compact online (Metallwerke Neckartal)"',
+        )
+        .replace('mode = "either"', 'mode = "online"')
+        .replace('duration = "4h"\nteaching_hours = 4', 'duration = "8h"\nteaching_hours = 7')
+    )
+    curriculum = load_text(source, source="compact-metallwerke.toml")
+    record = CurriculumRecord(
+        key=curriculum.key,
+        organisation=organisation,
+        upstream=upstream,
+        title_de=curriculum.title.de,
+        title_en=curriculum.title.en,
+    )
+    db.session.add(record)
+    return add_version(record, curriculum, source)
+
+
+def _participants(
+    organisation: Organisation, demo: DemoOrganisation, count: int, rng: random.Random
+) -> list[Participant]:
+    managers = {
+        (department, site): (f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}")
+        for department in DEPARTMENTS
+        for site in demo.sites
+    }
+    people: list[Participant] = []
+    used: set[str] = set()
+    while len(people) < count:
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{_ascii(first)}.{_ascii(last)}@{demo.domain}"
+        if email in used:
+            continue
+        used.add(email)
+        department, site = rng.choice(DEPARTMENTS), rng.choice(demo.sites)
+        manager = managers[(department, site)]
+        manager_first, manager_last = manager.split(" ", 1)
+        people.append(
+            Participant(
+                organisation=organisation,
+                first_name=first,
+                last_name=last,
+                email=email,
+                department=department,
+                site=site,
+                manager_name=manager,
+                manager_email=f"{_ascii(manager_first)}.{_ascii(manager_last)}@{demo.domain}",
+            )
+        )
+    db.session.add_all(people)
+    return people
+
+
+def _create_with_free_trainers(data: NewCohort, trainers: list[User], index: int):  # type: ignore[no-untyped-def]
+    """Two trainers per cohort, rotating; another pair when one is busy."""
+    pairs = [
+        [trainers[(index + shift) % 3], trainers[(index + shift + 1) % 3]] for shift in range(3)
+    ] + [[t] for t in trainers]
+    for pair in pairs:
+        data.trainers = pair
+        try:
+            cohort, _ = create_cohort(data, actor=None)
+        except TrainerConflict:
+            continue
+        return cohort
+    data.trainers = []
+    cohort, _ = create_cohort(data, actor=None)
+    return cohort
+
+
+def _set_state(cohort, today: date) -> None:  # type: ignore[no-untyped-def]
+    first = min(s.first_day for s in cohort.sessions)
+    last = max(s.last_day for s in cohort.sessions)
+    if first <= today:
+        cohort.change_state(CohortState.RUNNING)
+    if last < today:
+        cohort.change_state(CohortState.COMPLETED)
+
+
+def _ascii(name: str) -> str:
+    replaced = (
+        name.lower().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+    )
+    decomposed = unicodedata.normalize("NFKD", replaced)
+    return "".join(c for c in decomposed if c.isascii() and c.isalnum())

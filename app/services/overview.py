@@ -1,0 +1,157 @@
+"""What needs attention across the user's organisations; each finding is one
+query, whatever the amount of data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import (
+    Cohort,
+    CohortState,
+    CurriculumElement,
+    Enrolment,
+    EnrolmentStatus,
+    Session,
+    SessionStatus,
+    User,
+)
+from app.models.cohorts import session_trainers
+from curricula.messages import Message, msg
+from curricula.model import Text
+
+OPEN = (CohortState.PLANNED, CohortState.RUNNING)
+SOON = timedelta(weeks=4)
+
+
+@dataclass(frozen=True)
+class Attention:
+    message: Message
+    cohort_id: int
+    session_id: int | None = None
+
+
+def needs_attention(organisation_ids: set[int], today: date) -> list[Attention]:
+    return [
+        *_double_bookings(organisation_ids, today),
+        *_sessions_without_trainer(organisation_ids, today),
+        *_empty_cohorts(organisation_ids, today),
+    ]
+
+
+def _double_bookings(organisation_ids: set[int], today: date) -> list[Attention]:
+    mine, other = aliased(Session), aliased(Session)
+    mine_trainer, other_trainer = session_trainers.alias(), session_trainers.alias()
+    mine_cohort, other_cohort = aliased(Cohort), aliased(Cohort)
+    rows = db.session.execute(
+        select(
+            mine.id, mine_cohort.id, mine_cohort.name, other_cohort.name, User.name, mine.first_day
+        )
+        .join(mine_cohort, mine_cohort.id == mine.cohort_id)
+        .join(mine_trainer, mine_trainer.c.session_id == mine.id)
+        .join(
+            other_trainer,
+            and_(
+                other_trainer.c.user_id == mine_trainer.c.user_id,
+                other_trainer.c.session_id != mine.id,
+            ),
+        )
+        .join(other, other.id == other_trainer.c.session_id)
+        .join(other_cohort, other_cohort.id == other.cohort_id)
+        .join(User, User.id == mine_trainer.c.user_id)
+        .where(
+            mine_cohort.organisation_id.in_(organisation_ids),
+            mine.first_day >= today,
+            mine.status == SessionStatus.SCHEDULED,
+            other.status == SessionStatus.SCHEDULED,
+            mine.starts_at < other.ends_at,
+            other.starts_at < mine.ends_at,
+            mine.id < other.id,
+        )
+        .order_by(mine.first_day)
+        .limit(20)
+    ).all()
+    return [
+        Attention(
+            msg(
+                "{trainer} is booked twice on {day}: {cohort} and {other}",
+                trainer=trainer,
+                day=day,
+                cohort=cohort_name,
+                other=other_name,
+            ),
+            cohort_id,
+            session_id,
+        )
+        for session_id, cohort_id, cohort_name, other_name, trainer, day in rows
+    ]
+
+
+def _sessions_without_trainer(organisation_ids: set[int], today: date) -> list[Attention]:
+    rows = db.session.execute(
+        select(
+            Session.id,
+            Cohort.id,
+            Cohort.name,
+            Session.first_day,
+            CurriculumElement.title_de,
+            CurriculumElement.title_en,
+        )
+        .join(Cohort, Cohort.id == Session.cohort_id)
+        .join(CurriculumElement, CurriculumElement.id == Session.element_id)
+        .outerjoin(session_trainers, session_trainers.c.session_id == Session.id)
+        .where(
+            Cohort.organisation_id.in_(organisation_ids),
+            Cohort.state.in_(OPEN),
+            Session.status == SessionStatus.SCHEDULED,
+            Session.starts_at.is_not(None),
+            Session.first_day.between(today, today + SOON),
+            session_trainers.c.user_id.is_(None),
+        )
+        .order_by(Session.first_day)
+        .limit(20)
+    ).all()
+    return [
+        Attention(
+            msg(
+                "{session} of {cohort} on {day} has no trainer yet",
+                session=Text(title_de, title_en),
+                cohort=cohort_name,
+                day=day,
+            ),
+            cohort_id,
+            session_id,
+        )
+        for session_id, cohort_id, cohort_name, day, title_de, title_en in rows
+    ]
+
+
+def _empty_cohorts(organisation_ids: set[int], today: date) -> list[Attention]:
+    enrolled = (
+        select(func.count(Enrolment.id))
+        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
+        .correlate(Cohort)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Cohort.id, Cohort.name, Cohort.start_date)
+        .where(
+            Cohort.organisation_id.in_(organisation_ids),
+            Cohort.state == CohortState.PLANNED,
+            Cohort.start_date.between(today, today + SOON),
+            enrolled == 0,
+        )
+        .order_by(Cohort.start_date)
+        .limit(20)
+    ).all()
+    return [
+        Attention(
+            msg("{cohort} starts on {day} and nobody is enrolled yet", cohort=name, day=start),
+            cohort_id,
+        )
+        for cohort_id, name, start in rows
+    ]

@@ -1,0 +1,56 @@
+"""Who may see what. Deny by default: every endpoint needs a logged-in user
+unless it is listed as public; records of other organisations answer 404,
+exactly like records that do not exist."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from flask import Flask, abort, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from app.extensions import db, login
+
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "start.index",
+        "start.health",
+        "auth.login",
+        "static",
+        # Reached by a secret link instead of a login; each checks its token.
+        "calendars.feed",
+        "calendars.personal",
+        "calendars.personal_download",
+        "calendars.personal_subscribe",
+        "calendars.personal_revoke",
+    }
+)
+
+T = TypeVar("T")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_require_login)
+
+
+def _require_login() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated:
+        return login.unauthorized()  # type: ignore[no-any-return]
+    return None
+
+
+def organisation_ids() -> set[int]:
+    return current_user.organisation_ids if current_user.is_authenticated else set()
+
+
+def owned_or_404(
+    model: type[T], record_id: int, organisation_attribute: str = "organisation_id"
+) -> T:
+    """The record if it belongs to one of the user's organisations, else 404."""
+    record = db.session.get(model, record_id)
+    if record is None or getattr(record, organisation_attribute) not in organisation_ids():
+        abort(404)
+    return record

@@ -1,0 +1,93 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+
+from app.extensions import db
+from app.forms.auth import LoginForm
+from app.i18n import Translator, current_language
+from app.models import User
+from app.services.accounts import AccountError, LoginPolicy, authenticate, end_all_sessions
+
+bp = Blueprint("auth", __name__)
+
+
+def init_login(app: Flask, login: LoginManager) -> None:
+    login.init_app(app)
+    login.login_view = "auth.login"
+    login.login_message = _l("Please log in to see this page.")
+    login.login_message_category = "info"
+    login.session_protection = "strong"
+    login.user_loader(_load_user)
+
+
+def _load_user(identifier: str) -> User | None:
+    user_id, _, token = identifier.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        policy = LoginPolicy(
+            attempts=current_app.config["LOGIN_ATTEMPTS"],
+            lock=timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"]),
+        )
+        try:
+            user = authenticate(form.email.data, form.password.data, datetime.now(UTC), policy)
+        except AccountError as error:
+            db.session.commit()  # keep the count of failed attempts
+            flash(Translator(current_language()).localize(error.message), "error")
+            return render_template("auth/login.html", form=form), 401
+        db.session.commit()
+        # A new session on login: nothing from before survives.
+        session.clear()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> ResponseReturnValue:
+    end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths on this site, never another host."""
+    if target:
+        parts = urlsplit(target)
+        local = not parts.scheme and not parts.netloc and "\\" not in target
+        if local and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("dashboard.index")

@@ -1,0 +1,291 @@
+"""Calendars: private subscription feeds, downloads, and the participant's
+personal page (reached by its own secret link, not a login)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.filters import translator
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from app.models import Cohort, Enrolment, EnrolmentStatus, Participant, Purpose, Session, User
+from app.services import tokens
+from app.services.calendars import (
+    Feed,
+    Version,
+    cohort_feed,
+    cohort_version,
+    feed_state,
+    participant_feed,
+    participant_version,
+    render_cached,
+    trainer_feed,
+    trainer_version,
+)
+from app.views.access import owned_or_404
+
+bp = Blueprint("calendars", __name__)
+
+FEEDS = frozenset({Purpose.PARTICIPANT_FEED, Purpose.TRAINER_FEED, Purpose.COHORT_FEED})
+PAGES = frozenset({Purpose.PERSONAL_PAGE})
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something: only the CSRF token."""
+
+
+def _keep_cancelled() -> timedelta:
+    return timedelta(days=current_app.config["FEED_KEEP_CANCELLED_DAYS"])
+
+
+def _calendar(
+    version: Version,
+    build: Callable[[], Feed],
+    tr: Translator,
+    *,
+    refresh: bool,
+    download: bool,
+) -> Response:
+    """The feed as text/calendar, or 304 when the client's copy is current
+    (decided from the fingerprint, without building the feed). Never
+    compressed: some Outlook versions fail on gzip-encoded feeds."""
+    if request.if_none_match:
+        unchanged = version.etag in request.if_none_match
+    else:
+        since = request.if_modified_since
+        unchanged = since is not None and version.last_modified <= since
+    if unchanged:
+        response = Response(status=304)
+    else:
+        rendered = render_cached(version, build, tr, refresh=refresh)
+        response = Response(rendered.content, mimetype="text/calendar")
+        disposition = "attachment" if download else "inline"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
+    response.set_etag(version.etag)
+    response.last_modified = version.last_modified
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _language() -> Translator:
+    chosen = request.args.get("lang")
+    return Translator(chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@bp.get("/feeds/<token>.ics")
+def feed(token: str) -> Response:
+    tr, now, keep = _language(), datetime.now(UTC), _keep_cancelled()
+    state = feed_state(token, tr.language, now, keep)
+    if state is None:
+        abort(404)
+    purpose, subject, version = state.purpose, state.subject_id, state.version
+    if purpose is Purpose.PARTICIPANT_FEED:
+
+        def build() -> Feed:
+            participant = db.session.get(Participant, subject)
+            if participant is None:
+                abort(404)
+            return participant_feed(participant, tr, now, keep)
+
+    elif purpose is Purpose.TRAINER_FEED:
+
+        def build() -> Feed:
+            user = db.session.get(User, subject)
+            if user is None or not user.active:
+                abort(404)
+            return trainer_feed(user, tr, now, keep)
+
+    else:
+
+        def build() -> Feed:
+            cohort = db.session.get(Cohort, subject)
+            if cohort is None:
+                abort(404)
+            return cohort_feed(cohort, tr, now, keep)
+
+    return _calendar(version, build, tr, refresh=True, download=False)
+
+
+# Staff: downloads and their own and their cohorts' feeds.
+
+
+@bp.get("/cohorts/<int:cohort_id>/calendar.ics")
+def cohort_download(cohort_id: int) -> Response:
+    cohort = owned_or_404(Cohort, cohort_id)
+    tr, now, keep = translator(), datetime.now(UTC), _keep_cancelled()
+    version = cohort_version(cohort.id, tr.language, False, now, keep)
+    return _calendar(
+        version, lambda: cohort_feed(cohort, tr, now, keep), tr, refresh=False, download=True
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/feed")
+def cohort_subscribe(cohort_id: int) -> ResponseReturnValue:
+    cohort = owned_or_404(Cohort, cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    token = tokens.issue(Purpose.COHORT_FEED, cohort.id, cohort.organisation_id, current_user)
+    db.session.commit()
+    return render_template(
+        "calendars/new_address.html",
+        title=cohort.name,
+        feed_url=url_for("calendars.feed", token=token, _external=True),
+        back=url_for("cohorts.show", cohort_id=cohort.id),
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/feed/revoke")
+def cohort_revoke(cohort_id: int) -> ResponseReturnValue:
+    cohort = owned_or_404(Cohort, cohort_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    tokens.revoke(Purpose.COHORT_FEED, cohort.id)
+    db.session.commit()
+    flash(translator().gettext("The calendar address no longer works."), "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+@bp.get("/me")
+def me() -> str:
+    return render_template(
+        "calendars/me.html",
+        feed=tokens.current(Purpose.TRAINER_FEED, current_user.id),
+        form=ActionForm(),
+    )
+
+
+@bp.get("/me/calendar.ics")
+def my_download() -> Response:
+    tr, now, keep = translator(), datetime.now(UTC), _keep_cancelled()
+    user = current_user._get_current_object()
+    version = trainer_version(user.id, tr.language, False, now, keep)
+    return _calendar(
+        version, lambda: trainer_feed(user, tr, now, keep), tr, refresh=False, download=True
+    )
+
+
+@bp.post("/me/feed")
+def my_subscribe() -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    organisation_id = min(current_user.organisation_ids, default=None)
+    if organisation_id is None:
+        abort(403)
+    token = tokens.issue(Purpose.TRAINER_FEED, current_user.id, organisation_id, current_user)
+    db.session.commit()
+    return render_template(
+        "calendars/new_address.html",
+        title=current_user.name,
+        feed_url=url_for("calendars.feed", token=token, _external=True),
+        back=url_for("calendars.me"),
+    )
+
+
+@bp.post("/me/feed/revoke")
+def my_revoke() -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    tokens.revoke(Purpose.TRAINER_FEED, current_user.id)
+    db.session.commit()
+    flash(translator().gettext("The calendar address no longer works."), "success")
+    return redirect(url_for("calendars.me"))
+
+
+# The participant's personal page: the secret link is the only key.
+
+
+def _participant(token: str) -> Participant:
+    record = tokens.resolve(token, PAGES)
+    participant = db.session.get(Participant, record.subject_id) if record else None
+    if participant is None:
+        abort(404)
+    return participant
+
+
+@bp.get("/p/<token>")
+def personal(token: str) -> str:
+    return _personal_page(token, _participant(token), feed_url=None)
+
+
+def _personal_page(token: str, participant: Participant, feed_url: str | None) -> str:
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(
+            Enrolment.participant_id == participant.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+        )
+        .options(joinedload(Enrolment.cohort))
+    ).all()
+    sessions = db.session.scalars(
+        select(Session)
+        .where(Session.cohort_id.in_([e.cohort_id for e in enrolments]))
+        .options(joinedload(Session.element), joinedload(Session.cohort))
+        .order_by(Session.first_day, Session.starts_at)
+    ).all()
+    return render_template(
+        "calendars/personal.html",
+        token=token,
+        participant=participant,
+        sessions=sessions,
+        cohorts=[e.cohort for e in enrolments],
+        feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
+        feed_url=feed_url,
+        form=ActionForm(),
+    )
+
+
+@bp.get("/p/<token>/calendar.ics")
+def personal_download(token: str) -> Response:
+    participant = _participant(token)
+    tr, now, keep = _language(), datetime.now(UTC), _keep_cancelled()
+    version = participant_version(participant.id, tr.language, False, now, keep)
+    return _calendar(
+        version,
+        lambda: participant_feed(participant, tr, now, keep),
+        tr,
+        refresh=False,
+        download=True,
+    )
+
+
+@bp.post("/p/<token>/feed")
+def personal_subscribe(token: str) -> ResponseReturnValue:
+    participant = _participant(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    feed_token = tokens.issue(
+        Purpose.PARTICIPANT_FEED, participant.id, participant.organisation_id, None
+    )
+    db.session.commit()
+    language = translator().language
+    feed_url = url_for("calendars.feed", token=feed_token, lang=language, _external=True)
+    return _personal_page(token, participant, feed_url=feed_url)
+
+
+@bp.post("/p/<token>/feed/revoke")
+def personal_revoke(token: str) -> ResponseReturnValue:
+    participant = _participant(token)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    tokens.revoke(Purpose.PARTICIPANT_FEED, participant.id)
+    db.session.commit()
+    flash(translator().gettext("The calendar address no longer works."), "success")
+    return redirect(url_for("calendars.personal", token=token))

@@ -1,0 +1,143 @@
+"""Calendar feeds through a real HTTP server, next to the framework's floor.
+
+Loads ten years of a large organisation into a temporary SQLite file, starts
+gunicorn on a free port of 127.0.0.1 (two workers, for the two cores here)
+and loads it with wrk: the floor (/health), a participant's and a cohort's
+feed, each in full and conditionally (If-None-Match). Prints requests per
+second, the 99th-percentile latency wrk reports, and ratios against the floor.
+
+Needs gunicorn (pip) and wrk (Debian package `wrk`).
+Run: `.venv/bin/python bench/feed_http.py [--seconds 5] [--connections 8]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from large_data import bench_app, build
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Cohort, Enrolment, Purpose
+from app.services import tokens
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wrk(url: str, seconds: int, connections: int, header: str | None) -> tuple[float, str]:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if header:
+        command[1:1] = ["-H", header]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p99 = re.search(r"99%\s+(\S+)", output).group(1)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    assert bad is None, f"{url}: {bad.group(1)} failed responses"
+    return rate, p99
+
+
+def _blended(organisation_id: int) -> str:
+    """A feed token for a blended cohort (seven sessions), the typical size."""
+    from app.models import CurriculumRecord, CurriculumVersion
+
+    cohort = db.session.scalars(
+        select(Cohort)
+        .join(CurriculumVersion, CurriculumVersion.id == Cohort.version_id)
+        .join(CurriculumRecord, CurriculumRecord.id == CurriculumVersion.curriculum_id)
+        .where(CurriculumRecord.key == "blended")
+    ).first()
+    return tokens.issue(Purpose.COHORT_FEED, cohort.id, organisation_id, None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian package `wrk`)")
+    folder = Path(tempfile.mkdtemp())
+    app = bench_app(folder)
+    with app.app_context():
+        db.create_all()
+        build(args.years, random.Random(7))  # noqa: S311 -- bench data
+        enrolment = db.session.scalars(select(Enrolment).order_by(Enrolment.id.desc())).first()
+        cohort = db.session.get(Cohort, enrolment.cohort_id)
+        person = tokens.issue(
+            Purpose.PARTICIPANT_FEED, enrolment.participant_id, cohort.organisation_id, None
+        )
+        whole = tokens.issue(Purpose.COHORT_FEED, cohort.id, cohort.organisation_id, None)
+        blended = _blended(cohort.organisation_id)
+        db.session.commit()
+        url = str(db.engine.url)
+        db.engine.dispose()
+    port = free_port()
+    environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
+    server = subprocess.Popen(  # noqa: S603
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        env=environment,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1).close()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        results = {}
+        cases = {
+            "floor (/health)": "/health",
+            "participant feed": f"/feeds/{person}.ics",
+            "cohort feed": f"/feeds/{whole}.ics",
+            "blended cohort feed": f"/feeds/{blended}.ics",
+        }
+        for name, path in cases.items():
+            results[name] = wrk(base + path, args.seconds, args.connections, None)
+            if path.endswith(".ics"):
+                with urllib.request.urlopen(base + path) as response:  # noqa: S310
+                    etag = response.headers["ETag"]
+                results[f"{name}, 304"] = wrk(
+                    base + path, args.seconds, args.connections, f"If-None-Match: {etag}"
+                )
+        floor = results["floor (/health)"][0]
+        print(
+            f"gunicorn, 2 workers; wrk, 2 threads, {args.connections} connections, "
+            f"{args.seconds} s each"
+        )
+        print(f"{'request':<28}{'req/s':>9}{'p99':>10}{'÷ floor':>9}")
+        for name, (rate, p99) in results.items():
+            print(f"{name:<28}{rate:>9.0f}{p99:>10}{rate / floor:>9.2f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Settings from environment variables; tests pass their own class."""
+
+from __future__ import annotations
+
+import os
+
+
+def database_url(url: str | None) -> str | None:
+    """SQLAlchemy's URL for `url`, with PostgreSQL through psycopg 3."""
+    if url is None:
+        return None
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class Config:
+    TESTING = False
+    # Without DATABASE_URL: an SQLite file in the instance folder (set in create_app).
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("DATABASE_URL"))
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # The UI speaks German first; English is the second language.
+    DEFAULT_LANGUAGE = os.environ.get("QUALIPLAN_LANGUAGE", "de")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Plain http only on this machine (make run); everywhere else cookies need https.
+    SESSION_COOKIE_SECURE = os.environ.get("QUALIPLAN_INSECURE_COOKIES") != "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    # Uploads (participant files) up to 5 MB.
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Cancelled sessions stay in calendar feeds (shown cancelled) this many days.
+    FEED_KEEP_CANCELLED_DAYS = int(os.environ.get("QUALIPLAN_FEED_KEEP_CANCELLED_DAYS", "60"))
+    # Failed logins before an account is locked, and for how long (minutes).
+    LOGIN_ATTEMPTS = 5
+    LOGIN_LOCK_MINUTES = 15
+
+    # E-mail (the participants' personal links); without MAIL_SERVER nothing is sent.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_STARTTLS = os.environ.get("MAIL_STARTTLS", "1" if MAIL_USERNAME else "0") == "1"
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Qualiplan <qualiplan@localhost>")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-secret-key"  # noqa: S105 -- tests only
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"

@@ -1,0 +1,1 @@
+"""Curricula as data: the model, the TOML loader and the shipped standards."""

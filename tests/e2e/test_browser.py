@@ -1,0 +1,146 @@
+"""What a trainer does in the browser, end to end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.e2e.conftest import log_in
+
+TRAINER = "trainerin.a@qualiplan.example"
+HR = "hr@metallwerke-neckartal.example"
+
+
+def next_monday(after: date) -> date:
+    return after + timedelta(days=7 - after.weekday())
+
+
+def test_log_in_and_see_the_cohorts(page):
+    log_in(page, TRAINER)
+    assert page.get_by_role("heading", name="Übersicht").is_visible()
+    assert page.get_by_role("link", name="Blended Augsburg", exact=False).count() >= 1
+
+
+def test_plan_a_cohort_from_a_curriculum(page):
+    log_in(page, TRAINER)
+    page.get_by_role("link", name="Gruppe planen").click()
+    page.get_by_label("Organisation").select_option(label="Elbe Logistik AG")
+    page.get_by_label("Curriculum", exact=True).select_option(
+        label="Lernbegleitung kompakt: zwei Seminartage und Reflexionstag (v1)"
+    )
+    page.get_by_label("Name der Gruppe").fill("Kompakt Riesa")
+    start = next_monday(date.today() + timedelta(days=400))
+    page.get_by_label("Startdatum").fill(start.isoformat())
+    page.get_by_label("Region").fill("DE-SN")
+    page.get_by_label("Durchführung").select_option("online")
+    page.get_by_role("button", name="Gruppe planen").click()
+    page.wait_for_url("**/cohorts/*")
+    assert page.get_by_role("heading", name="Kompakt Riesa").is_visible()
+    assert page.get_by_text("Die Gruppe wurde geplant.").is_visible()
+    rows = page.locator("table.schedule tbody tr")
+    assert rows.count() == 3
+    assert start.strftime("%d.%m.%Y") in rows.nth(0).inner_text()
+
+
+def test_bad_input_is_shown_at_the_field(page):
+    log_in(page, TRAINER)
+    page.goto("/cohorts/new")
+    page.get_by_label("Name der Gruppe").fill("Irgendwo")
+    page.get_by_label("Startdatum").fill("2027-03-01")
+    page.get_by_label("Region").fill("DE-XX")
+    page.get_by_role("button", name="Gruppe planen").click()
+    assert page.get_by_text("Es wurde nichts gespeichert.").is_visible()
+    assert page.locator("#region-error").inner_text().startswith("unbekannte Region „DE-XX“")
+
+
+def test_switch_language(page):
+    log_in(page, HR)
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", name="Overview").is_visible()
+    page.goto("/dashboard")
+    assert page.get_by_role("heading", name="Overview").is_visible()
+    page.get_by_role("link", name="Deutsch").click()
+    assert page.get_by_role("heading", name="Übersicht").is_visible()
+
+
+def test_phone_width_has_no_sideways_scrolling(browser, live_server):
+    context = browser.new_context(
+        locale="de-DE", base_url=live_server, viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    log_in(page, TRAINER)
+    page.get_by_role("link", name="Blended", exact=False).first.click()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    context.close()
+
+
+def test_move_a_session_and_see_what_follows_move(page):
+    log_in(page, TRAINER)
+    page.get_by_role("link", name="Blended Augsburg", exact=False).first.click()
+    rows = page.locator("table.schedule tbody tr")
+    before = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    page.get_by_role("link", name="Ändern: Zwischen-Webinar", exact=False).click()
+    day_field = page.get_by_label("Neues Datum")
+    current = date.fromisoformat(day_field.input_value())
+    day_field.fill((current + timedelta(days=2)).isoformat())
+    page.get_by_role("button", name="Termin verschieben").click()
+    page.wait_for_url("**/cohorts/*")
+    assert page.get_by_text("Termine verschoben", exact=False).is_visible()
+    after = [rows.nth(i).locator("td").first.inner_text() for i in range(rows.count())]
+    assert after[0] == before[0]  # the kickoff stays
+    assert after[2] != before[2]  # the webinar moved
+    assert after[3] != before[3]  # and the video phase after it too
+
+
+def test_import_a_participants_file_with_an_error(page, tmp_path):
+    broken = tmp_path / "personal.csv"
+    broken.write_text(
+        "Vorname;Nachname;E-Mail;Abteilung;Standort\n"
+        "Lena;Koch;lena.koch@elbe-logistik.example;IT;Dresden\n"
+        "Max;;max@elbe-logistik;IT;Dresden\n",
+        encoding="utf-8",
+    )
+    log_in(page, HR)
+    page.get_by_role("link", name="Teilnehmende").first.click()
+    page.get_by_role("link", name="Datei importieren").click()
+    page.get_by_label("Datei (CSV oder XLSX)").set_input_files(str(broken))
+    page.get_by_role("button", name="Weiter").click()
+    assert page.get_by_role("heading", name="Welche Spalte ist was?").is_visible()
+    page.get_by_role("button", name="Prüfen und importieren").click()
+    alert = page.get_by_role("alert")
+    assert "Die Datei wurde nicht importiert: 2 Probleme" in alert.inner_text()
+    assert "ist leer" in alert.inner_text()
+    assert "ist keine E-Mail-Adresse" in alert.inner_text()
+
+
+def test_the_participant_page_on_a_phone(browser, live_server, tmp_path):
+    """A trainer shows a participant's link; the participant opens it on a phone,
+    downloads the schedule and creates a subscription address."""
+    staff = browser.new_context(locale="de-DE", base_url=live_server)
+    page = staff.new_page()
+    log_in(page, TRAINER)
+    page.goto("/participants?q=")
+    page.locator("table tbody tr a").first.click()
+    page.get_by_role("button", name="Neuen Link anzeigen").click()
+    link = page.locator("#personal-link").input_value()
+    staff.close()
+
+    phone = browser.new_context(
+        locale="de-DE", viewport={"width": 390, "height": 844}, accept_downloads=True
+    )
+    mobile = phone.new_page()
+    mobile.goto(link)
+    assert mobile.get_by_role("heading", name="Ihr Terminplan", exact=False).is_visible()
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
+    with mobile.expect_download() as download_info:
+        mobile.get_by_role("link", name="Termine herunterladen (.ics)").click()
+    path = tmp_path / "termine.ics"
+    download_info.value.save_as(path)
+    content = path.read_bytes()
+    assert content.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert b"METHOD:PUBLISH" in content
+    mobile.get_by_role("button", name="Kalender abonnieren").click()
+    assert mobile.get_by_text("Ihre Abo-Adresse ist bereit.").is_visible()
+    subscribe = mobile.get_by_role("link", name="Abonnieren (iPhone, Mac, Outlook)")
+    assert subscribe.get_attribute("href").startswith("webcal://127.0.0.1:")
+    phone.close()

@@ -1,0 +1,37 @@
+from datetime import date, timedelta
+
+from app.models import Role
+from app.services.overview import needs_attention
+from tests.web.helpers import log_in
+
+TODAY = date(2026, 11, 22)
+
+
+def test_what_needs_attention(db, make):
+    org = make.organisation()
+    trainer = make.user(Role.TRAINER, [org], name="Maria Berg")
+    first = make.cohort(org, start=date(2026, 12, 7), region="DE-BY", trainers=[trainer], name="A")
+    second = make.cohort(org, start=date(2026, 12, 14), region="DE-BY", name="B")
+    # A double booking that reached the database another way (an old import, say).
+    second.sessions[0].starts_at = first.sessions[0].starts_at
+    second.sessions[0].ends_at = first.sessions[0].ends_at
+    second.sessions[0].trainers = [trainer]
+    db.session.commit()
+    found = [str(a.message) for a in needs_attention({org.id}, TODAY)]
+    assert found == [
+        "Maria Berg is booked twice on 2026-12-07: A and B",
+        "Seminar day 2: the companion process of B on 2026-12-15 has no trainer yet",
+        "A starts on 2026-12-07 and nobody is enrolled yet",
+        "B starts on 2026-12-14 and nobody is enrolled yet",
+    ]
+    assert needs_attention({org.id + 1}, TODAY) == []
+
+
+def test_the_dashboard_shows_it(client, make, db):
+    org = make.organisation()
+    make.user(Role.ADMIN, [org], email="a@example.org")
+    make.cohort(org, start=date.today() + timedelta(days=7), region="DE-BY", name="Ohne Leute")
+    log_in(client, "a@example.org")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Braucht Aufmerksamkeit" in page
+    assert "hat noch keine Trainer:in" in page

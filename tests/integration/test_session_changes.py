@@ -1,0 +1,175 @@
+from datetime import date, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Change, Role, SessionStatus
+from app.services.cohorts import TrainerConflict
+from app.services.sessions import (
+    ConcurrentEdit,
+    cancel_session,
+    change_details,
+    move_session,
+    restore_session,
+)
+from cohorts.errors import PlanningError
+
+BERLIN = ZoneInfo("Europe/Berlin")
+TODAY = date(2026, 11, 22)
+
+
+def by_key(cohort):
+    return {s.element.key: s for s in cohort.sessions}
+
+
+def move(session, day, **options):
+    options.setdefault("pin", False)
+    options.setdefault("today", TODAY)
+    return move_session(
+        session,
+        day,
+        options.pop("start_time", None),
+        actor=None,
+        expected_version=session.lock_version,
+        **options,
+    )
+
+
+def test_moving_a_session_moves_what_follows_it(db, make):
+    cohort = make.cohort(
+        make.organisation(), key="blended", start=date(2027, 1, 11), region="DE-BY"
+    )
+    sessions = by_key(cohort)
+    kickoff_before = sessions["kickoff"].first_day
+    practice_before = sessions["practice-day"].first_day
+    moved = move(sessions["webinar"], date(2027, 1, 28))
+    db.session.commit()
+    # The practice day moves from 16 to 18 February; 3 months later is 18 May either
+    # way (16 May is a Sunday, 17 May Pfingstmontag), so the checkpoints stay.
+    assert [m.session.element.key for m in moved] == ["webinar", "video-2", "practice-day"]
+    assert sessions["checkpoint-1"].first_day == date(2027, 5, 18)
+    assert sessions["checkpoint-1"].revision == 0
+    assert sessions["kickoff"].first_day == kickoff_before
+    assert sessions["webinar"].starts_at.astimezone(BERLIN).hour == 10
+    assert sessions["video-2"].first_day == date(2027, 1, 29)
+    assert sessions["practice-day"].first_day > practice_before
+    assert {m.session.revision for m in moved} == {1}
+    assert sessions["kickoff"].revision == 0
+    changes = db.session.scalars(select(Change).where(Change.action == "moved")).all()
+    assert len(changes) == 3
+    webinar = next(c for c in changes if c.subject_id == sessions["webinar"].id)
+    assert webinar.before["first_day"] == "2027-01-26"
+    assert webinar.after["first_day"] == "2027-01-28"
+
+
+def test_a_new_start_time_keeps_the_length(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    seminar = by_key(cohort)["seminar-2"]
+    move(seminar, date(2027, 3, 3), start_time=time(8, 30))
+    assert seminar.starts_at.astimezone(BERLIN).time() == time(8, 30)
+    assert seminar.ends_at.astimezone(BERLIN).time() == time(16, 30)
+
+
+def test_pinned_and_past_sessions_stay(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    sessions = by_key(cohort)
+    sessions["reflection"].pinned = True
+    reflection_day = sessions["reflection"].first_day
+    move(sessions["seminar-1"], date(2027, 3, 3))
+    assert sessions["seminar-2"].first_day == date(2027, 3, 4)
+    assert sessions["reflection"].first_day == reflection_day
+    # A session in the past does not move either.
+    later = make.cohort(make.organisation("Zweite AG"), start=date(2026, 11, 2), region="DE-BY")
+    past = by_key(later)
+    before = past["seminar-2"].first_day
+    move(past["seminar-1"], date(2026, 11, 2), today=date(2026, 11, 10))
+    assert past["seminar-2"].first_day == before
+
+
+def test_a_move_that_breaks_a_rule_is_explained_and_changes_nothing(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    sessions = by_key(cohort)
+    sessions["reflection"].pinned = True
+    db.session.commit()
+    days_before = {k: s.first_day for k, s in sessions.items()}
+    with pytest.raises(PlanningError) as caught:
+        # Seminar 2 would follow on 2 June: the pinned reflection day (3 weeks later at
+        # the earliest) no longer fits.
+        move(sessions["seminar-1"], date(2027, 6, 1))
+    assert "cannot be on" in str(caught.value)
+    assert "it comes 3w to 6m after seminar-2" in str(caught.value)
+    db.session.rollback()
+    assert {k: s.first_day for k, s in by_key(cohort).items()} == days_before
+
+
+def test_a_stale_form_is_refused(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    seminar = by_key(cohort)["seminar-2"]
+    stale = seminar.lock_version
+    move(seminar, date(2027, 3, 3))
+    db.session.commit()
+    with pytest.raises(ConcurrentEdit):
+        move_session(
+            seminar,
+            date(2027, 3, 4),
+            None,
+            pin=False,
+            actor=None,
+            today=TODAY,
+            expected_version=stale,
+        )
+
+
+def test_cancel_and_restore(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    seminar = by_key(cohort)["seminar-2"]
+    cancel_session(seminar, actor=None, expected_version=seminar.lock_version)
+    db.session.commit()
+    assert seminar.status is SessionStatus.CANCELLED
+    assert seminar.revision == 1
+    restore_session(seminar, actor=None, expected_version=seminar.lock_version)
+    db.session.commit()
+    assert seminar.status is SessionStatus.SCHEDULED
+    assert seminar.revision == 2
+    actions = db.session.scalars(select(Change.action).where(Change.subject == "session")).all()
+    assert sorted(actions) == ["cancelled", "restored"]
+
+
+def test_changing_trainers_checks_conflicts(db, make):
+    org = make.organisation()
+    busy = make.user(Role.TRAINER, [org], name="Bernd Busy")
+    make.cohort(org, start=date(2027, 3, 1), region="DE-BY", trainers=[busy], name="A")
+    other = make.cohort(org, start=date(2027, 3, 1), region="DE-BY", name="B")
+    seminar = by_key(other)["seminar-1"]
+    with pytest.raises(TrainerConflict, match="Bernd Busy would be in two places at once"):
+        change_details(
+            seminar,
+            venue="Raum 2",
+            online_link=None,
+            trainers=[busy],
+            actor=None,
+            expected_version=seminar.lock_version,
+        )
+
+
+def test_changing_the_venue_keeps_the_revision(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    seminar = by_key(cohort)["seminar-1"]
+    assert change_details(
+        seminar,
+        venue="Raum 2",
+        online_link=None,
+        trainers=[],
+        actor=None,
+        expected_version=seminar.lock_version,
+    )
+    assert seminar.revision == 0
+    assert not change_details(
+        seminar,
+        venue="Raum 2",
+        online_link=None,
+        trainers=[],
+        actor=None,
+        expected_version=seminar.lock_version,
+    )

@@ -1,0 +1,130 @@
+"""Every route, from the URL map: anonymous users are sent to log in, and a
+user of another organisation gets 404 for any record, also by guessing ids.
+A new route or a new kind of record id fails here until it is covered."""
+
+from datetime import date
+
+import pytest
+
+from app.models import Role
+from app.views.access import PUBLIC_ENDPOINTS as PUBLIC
+from tests.web.helpers import csrf_token, log_in
+
+
+def routes(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+@pytest.fixture
+def two_organisations(make):
+    ours = make.organisation("Eigene GmbH")
+    theirs = make.organisation("Fremde AG")
+    insider = make.user(Role.ADMIN, [ours], email="insider@example.org")
+    outsider = make.user(Role.ADMIN, [theirs], email="outsider@example.org")
+    cohort = make.cohort(ours, start=date(2027, 3, 1), region="DE-BY")
+    foreign = make.cohort(theirs, start=date(2027, 3, 1), region="DE-BY")
+    person = make.participant(ours, cohort=cohort)
+    stranger = make.participant(theirs, cohort=foreign)
+    return {
+        "insider": insider,
+        "outsider": outsider,
+        "ids": {
+            # A secret link's token: a guessed one must find nothing (see test_tokens.py).
+            "token": "a-guessed-token-that-was-never-issued",
+            "cohort_id": cohort.id,
+            "session_id": cohort.sessions[0].id,
+            "participant_id": person.id,
+            "enrolment_id": person.enrolments[0].id,
+        },
+        "foreign": {
+            "token": "another-guessed-token",
+            "cohort_id": foreign.id,
+            "session_id": foreign.sessions[0].id,
+            "participant_id": stranger.id,
+            "enrolment_id": stranger.enrolments[0].id,
+        },
+    }
+
+
+def url_for_rule(rule, ids):
+    values = {}
+    for argument in rule.arguments:
+        assert argument in ids, (
+            f"{rule.rule}: no record of type '{argument}' in this test; add one so the "
+            "route's per-record check is tested"
+        )
+        values[argument] = ids[argument]
+    return rule.build(values)[1]
+
+
+def test_anonymous_users_are_sent_to_log_in(app, client, two_organisations):
+    for rule in routes(app):
+        url = url_for_rule(rule, two_organisations["ids"])
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(url, method=method)
+            if rule.endpoint in PUBLIC and "token" in rule.arguments:
+                assert response.status_code in (404, 400), (method, url)
+            elif rule.endpoint in PUBLIC:
+                assert response.status_code in (200, 302, 400), (method, url)
+            elif method == "GET":
+                assert response.status_code == 302, (method, url)
+                assert response.headers["Location"].startswith("/login"), (method, url)
+            else:
+                # Without a CSRF token nothing is even looked at.
+                assert response.status_code in (302, 400), (method, url)
+
+
+def request(client, rule, url):
+    """The route's own method; a POST carries a valid CSRF token, so that the
+    per-record check itself is what answers."""
+    if "GET" in rule.methods:
+        return client.get(url)
+    return client.post(url, data={"csrf_token": csrf_token(client, "/dashboard")})
+
+
+def test_records_of_other_organisations_are_not_found(app, client, two_organisations):
+    log_in(client, "outsider@example.org")
+    checked = 0
+    for rule in routes(app):
+        if not rule.arguments:
+            continue
+        url = url_for_rule(rule, two_organisations["ids"])
+        assert request(client, rule, url).status_code == 404, url
+        checked += 1
+    assert checked >= 5
+
+
+def test_guessed_ids_are_not_found_either(app, client, two_organisations):
+    log_in(client, "outsider@example.org")
+    for rule in routes(app):
+        if not rule.arguments:
+            continue
+        guessed = {name: 999_999 for name in rule.arguments}
+        url = rule.build(guessed)[1]
+        assert request(client, rule, url).status_code == 404, url
+
+
+def test_the_owner_sees_them(app, client, two_organisations):
+    log_in(client, "insider@example.org")
+    for rule in routes(app):
+        if rule.arguments and "GET" in rule.methods and "token" not in rule.arguments:
+            url = url_for_rule(rule, two_organisations["ids"])
+            assert client.get(url).status_code == 200, url
+
+
+def test_a_record_under_someone_elses_parent_is_not_found(app, client, two_organisations):
+    """Own cohort id with another organisation's session id, and the other way round."""
+    log_in(client, "insider@example.org")
+    ours, theirs = two_organisations["ids"], two_organisations["foreign"]
+    checked = 0
+    for rule in routes(app):
+        children = set(rule.arguments) - {"cohort_id", "token"}
+        if "cohort_id" not in rule.arguments or not children:
+            continue
+        for child in children:
+            mixed = {name: ours[name] for name in rule.arguments} | {child: theirs[child]}
+            assert request(client, rule, rule.build(mixed)[1]).status_code == 404, rule.rule
+            mixed = {name: theirs[name] for name in rule.arguments} | {child: ours[child]}
+            assert request(client, rule, rule.build(mixed)[1]).status_code == 404, rule.rule
+        checked += 1
+    assert checked >= 2

@@ -1,0 +1,107 @@
+from app.models import Role
+from config import Config
+from tests.web.helpers import csrf_token, log_in, post_form
+
+
+def test_the_login_page_is_german_first(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "Anmelden" in page
+    assert "E-Mail-Adresse" in page
+    assert 'autocomplete="current-password"' in page
+
+
+def test_logging_in_leads_to_the_dashboard(client, make):
+    make.user(Role.TRAINER, [make.organisation()], email="t@example.org")
+    response = log_in(client, "t@example.org")
+    assert response.headers["Location"] == "/dashboard"
+    assert "Übersicht" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, make):
+    make.user(Role.TRAINER, email="t@example.org")
+    response = post_form(client, "/login", {"email": "t@example.org", "password": "wrong"})
+    assert response.status_code == 401
+    assert "E-Mail-Adresse oder Passwort ist falsch" in response.get_data(as_text=True)
+    response = post_form(client, "/login", {"email": "x@example.org", "password": "wrong"})
+    assert "E-Mail-Adresse oder Passwort ist falsch" in response.get_data(as_text=True)
+
+
+def test_repeated_failures_lock_the_account(client, make):
+    make.user(Role.TRAINER, email="t@example.org")
+    for _ in range(5):
+        post_form(client, "/login", {"email": "t@example.org", "password": "wrong"})
+    response = post_form(client, "/login", {"email": "t@example.org", "password": "wrong"})
+    assert "zu viele Fehlversuche" in response.get_data(as_text=True)
+    from tests.conftest import PASSWORD
+
+    response = post_form(client, "/login", {"email": "t@example.org", "password": PASSWORD})
+    assert response.status_code == 401  # still locked, even with the right password
+
+
+def test_forms_need_a_csrf_token(client, make):
+    make.user(Role.TRAINER, email="t@example.org")
+    response = client.post("/login", data={"email": "t@example.org", "password": "x"})
+    assert response.status_code == 400
+
+
+def test_logout_is_a_post_and_ends_copied_sessions_too(client, make, app):
+    make.user(Role.TRAINER, [make.organisation()], email="t@example.org")
+    log_in(client, "t@example.org")
+    assert client.get("/logout").status_code == 405
+    stolen = client.get_cookie("session").value
+    token = csrf_token(client, "/dashboard")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    response = thief.get("/dashboard")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_pages_need_a_login_and_come_back_after_it(client, make):
+    make.user(Role.TRAINER, [make.organisation()], email="t@example.org")
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Fdashboard"
+    token = csrf_token(client, "/login?next=%2Fdashboard")
+    from tests.conftest import PASSWORD
+
+    response = client.post(
+        "/login?next=%2Fdashboard",
+        data={"csrf_token": token, "email": "t@example.org", "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/dashboard"
+
+
+def test_next_never_leads_to_another_site(client, make):
+    make.user(Role.TRAINER, email="t@example.org")
+    from tests.conftest import PASSWORD
+
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        token = csrf_token(client, "/login")
+        response = client.post(
+            "/login",
+            query_string={"next": target},
+            data={"csrf_token": token, "email": "t@example.org", "password": PASSWORD},
+        )
+        assert response.headers["Location"] == "/dashboard"
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+
+
+def test_session_cookies_are_secure_in_production():
+    assert Config.SESSION_COOKIE_HTTPONLY is True
+    assert Config.SESSION_COOKIE_SAMESITE == "Lax"
+    assert Config.SESSION_COOKIE_SECURE is True or Config.SESSION_COOKIE_SECURE is False
+    # Only QUALIPLAN_INSECURE_COOKIES=1 (plain http on this machine) turns Secure off.
+    import importlib
+    import os
+
+    import config
+
+    previous = os.environ.pop("QUALIPLAN_INSECURE_COOKIES", None)
+    try:
+        assert importlib.reload(config).Config.SESSION_COOKIE_SECURE is True
+    finally:
+        if previous is not None:
+            os.environ["QUALIPLAN_INSECURE_COOKIES"] = previous
+        importlib.reload(config)

@@ -1,0 +1,199 @@
+import io
+import re
+
+from sqlalchemy import func, select
+
+from app.models import Enrolment, EnrolmentStatus, Participant, Role
+from tests.web.helpers import csrf_token, log_in, post_form
+
+FILE = (
+    "Vorname;Nachname;E-Mail;Abteilung;Standort;Gruppe\n"
+    "Anna;Müller;anna@firma.example;Produktion;Ulm;Gruppe 1\n"
+    "Ben;Becker;ben@firma.example;Logistik;Ulm;Gruppe 1\n"
+)
+
+
+def setup(make, role=Role.HR):
+    org = make.organisation()
+    make.user(role, [org], email="hr@example.org")
+    cohort = make.cohort(org, name="Gruppe 1", capacity=20)
+    return org.id, cohort.id
+
+
+def upload(client, org_id, text, name="hr.csv"):
+    token = csrf_token(client, "/participants/import")
+    return client.post(
+        "/participants/import",
+        data={
+            "csrf_token": token,
+            "organisation": str(org_id),
+            "file": (io.BytesIO(text.encode("utf-8")), name),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def confirm(client, page_html):
+    fields = dict(
+        re.findall(r'<input id="(\w+)" name="\1" type="hidden" value="([^"]*)"', page_html)
+    )
+    selects = re.findall(r'<select id="(map-\w+)" name="\1">(.*?)</select>', page_html, re.S)
+    mapping = {}
+    for name, options in selects:
+        chosen = re.search(r'<option value="(\d*)" selected>', options)
+        mapping[name] = chosen.group(1) if chosen else ""
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_html).group(1)
+    return client.post(
+        "/participants/import/check", data={"csrf_token": token, **fields, **mapping}
+    )
+
+
+def test_import_with_mapping_preview(client, make, db):
+    org_id, cohort_id = setup(make)
+    log_in(client, "hr@example.org")
+    preview = upload(client, org_id, FILE)
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    assert "Welche Spalte ist was?" in html
+    assert "anna@firma.example" in html  # the first rows are shown
+    assert db.session.scalar(select(func.count(Participant.id))) == 0  # nothing saved yet
+    done = confirm(client, html)
+    assert done.status_code == 302
+    page = client.get("/participants").get_data(as_text=True)
+    assert "Import abgeschlossen: 2 hinzugefügt, 0 geändert, 0 unverändert, 2 Anmeldungen." in page
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 2
+
+
+def test_a_broken_file_lists_its_problems_and_imports_nothing(client, make, db):
+    org_id, _ = setup(make)
+    log_in(client, "hr@example.org")
+    broken = FILE + "Clara;;clara@;Vertrieb;Ulm;Gruppe 7\n"
+    html = upload(client, org_id, broken).get_data(as_text=True)
+    response = confirm(client, html)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "Die Datei wurde nicht importiert: 3 Probleme." in text
+    assert re.search(r"<td>4</td><td>Nachname</td><td>ist leer</td>", text)
+    assert re.search(r"<td>4</td><td>E-Mail</td><td>„clara@“ ist keine E-Mail-Adresse</td>", text)
+    assert re.search(r"<td>4</td><td>Gruppe</td><td>es gibt keine Gruppe „Gruppe 7“", text)
+    assert db.session.scalar(select(func.count(Participant.id))) == 0
+
+
+def test_an_unreadable_upload_is_named(client, make):
+    org_id, _ = setup(make)
+    log_in(client, "hr@example.org")
+    response = upload(client, org_id, "%PDF", name="liste.pdf")
+    assert response.status_code == 400
+    assert "„liste.pdf“ ist weder eine CSV- noch eine XLSX-Datei" in response.get_data(
+        as_text=True
+    )
+
+
+def test_export_reads_back_in_the_same_columns(client, make, db):
+    org_id, _ = setup(make)
+    log_in(client, "hr@example.org")
+    confirm(client, upload(client, org_id, FILE).get_data(as_text=True))
+    response = client.get("/participants/export")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data().decode("utf-8-sig")
+    assert text.splitlines()[0] == (
+        "Vorname;Nachname;E-Mail;Abteilung;Standort;Führungskraft;E-Mail Führungskraft;Gruppe"
+    )
+    assert "Anna;Müller;anna@firma.example;Produktion;Ulm;;;Gruppe 1" in text
+    # Importing the export again changes nothing.
+    done = confirm(client, upload(client, org_id, text, name="export.csv").get_data(as_text=True))
+    assert done.status_code == 302
+    assert "0 hinzugefügt, 0 geändert, 2 unverändert" in client.get("/participants").get_data(
+        as_text=True
+    )
+
+
+def test_add_edit_enrol_and_withdraw_a_person(client, make, db):
+    org_id, cohort_id = setup(make, Role.TRAINER)
+    log_in(client, "hr@example.org")
+    response = post_form(
+        client,
+        "/participants/new",
+        {
+            "organisation": str(org_id),
+            "first_name": "Dora",
+            "last_name": "Dorn",
+            "email": "Dora@Firma.example",
+            "department": "IT",
+            "site": "Ulm",
+            "manager_name": "",
+            "manager_email": "",
+        },
+    )
+    assert response.status_code == 302
+    person = db.session.scalar(select(Participant))
+    person_id, version = person.id, person.lock_version
+    assert person.email == "dora@firma.example"
+    page = f"/participants/{person_id}"
+    token = csrf_token(client, page)
+    client.post(f"{page}/enrol", data={"csrf_token": token, "cohort": str(cohort_id)})
+    enrolment = db.session.scalar(select(Enrolment))
+    assert enrolment.status is EnrolmentStatus.ENROLLED
+    enrolment_id = enrolment.id
+    response = post_form(
+        client,
+        page,
+        {
+            "organisation": str(org_id),
+            "first_name": "Dora",
+            "last_name": "Dorn-Berg",
+            "email": "dora@firma.example",
+            "department": "IT",
+            "site": "Ulm",
+            "manager_name": "",
+            "manager_email": "",
+            "version": str(version),
+        },
+    )
+    assert response.status_code == 302
+    token = csrf_token(client, page)
+    client.post(
+        f"/cohorts/{cohort_id}/enrolments/{enrolment_id}/withdraw", data={"csrf_token": token}
+    )
+    assert db.session.get(Enrolment, enrolment_id).status is EnrolmentStatus.WITHDRAWN
+    assert db.session.get(Participant, person_id).last_name == "Dorn-Berg"
+    history = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert "abgemeldet" in history
+
+
+def test_a_stale_edit_is_refused(client, make, db):
+    org = make.organisation("Eigene GmbH")
+    make.user(Role.TRAINER, [org], email="trainer@example.org")
+    person = make.participant(org)
+    org_id, person_id, version, email = org.id, person.id, person.lock_version, person.email
+    log_in(client, "trainer@example.org")
+    data = {
+        "organisation": str(org_id),
+        "first_name": "X",
+        "last_name": "Y",
+        "email": email,
+        "department": "",
+        "site": "",
+        "manager_name": "",
+        "manager_email": "",
+        "version": str(version),
+    }
+    assert post_form(client, f"/participants/{person_id}", data).status_code == 302
+    stale = post_form(
+        client, f"/participants/{person_id}", {**data, "first_name": "Z"}, follow_redirects=True
+    )
+    assert "Jemand anderes hat diese Person inzwischen geändert" in stale.get_data(as_text=True)
+    assert db.session.get(Participant, person_id).first_name == "X"
+
+
+def test_a_cohorts_participants_as_csv(client, make, db):
+    org = make.organisation()
+    make.user(Role.HR, [org], email="hr@example.org")
+    cohort = make.cohort(org, name="Gruppe 1")
+    make.participant(org, cohort=cohort, first_name="Ida", last_name="Iser", email="ida@x.example")
+    make.participant(org, first_name="Not", last_name="Enrolled", email="not@x.example")
+    cohort_id = cohort.id
+    log_in(client, "hr@example.org")
+    text = client.get(f"/cohorts/{cohort_id}/participants.csv").get_data().decode("utf-8-sig")
+    assert text.splitlines()[1:] == ["Ida;Iser;ida@x.example;;;;;Gruppe 1"]

@@ -1,0 +1,127 @@
+"""Personal links sent by e-mail through a real SMTP server on this machine."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from email import policy
+
+import icalendar
+import pytest
+from aiosmtpd.controller import Controller
+
+from app.models import Purpose, Role
+from app.services import tokens
+from tests.web.helpers import csrf_token, log_in
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def inbox(app):
+    handler = Inbox()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_STARTTLS")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_STARTTLS=False)
+    try:
+        yield handler
+    finally:
+        controller.stop()
+        app.config.update(saved)
+
+
+def setup(make):
+    org = make.organisation()
+    make.user(Role.HR, [org], email="hr@example.org")
+    cohort = make.cohort(org, name="Gruppe Süd", region="DE-BY")
+    people = [
+        make.participant(org, cohort=cohort, first_name=name, email=f"{address}@x.example")
+        for name, address in (("Jürgen", "juergen"), ("Ada", "ada"), ("Bea", "bea"))
+    ]
+    return cohort.id, [p.id for p in people], org.id
+
+
+def test_send_a_participant_their_link_with_the_schedule_attached(client, make, inbox):
+    _, (person_id, *_), _ = setup(make)
+    log_in(client, "hr@example.org")
+    page = f"/participants/{person_id}"
+    response = client.post(
+        f"{page}/link/send", data={"csrf_token": csrf_token(client, page)}, follow_redirects=True
+    )
+    assert "Der persönliche Link wurde an juergen@x.example geschickt." in response.get_data(
+        as_text=True
+    )
+    [message] = inbox.messages
+    assert message["To"].addresses[0].addr_spec == "juergen@x.example"
+    assert message["To"].addresses[0].display_name.startswith("Jürgen ")
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert body.startswith("Hallo Jürgen,")
+    link = re.search(r"http://localhost(/p/[A-Za-z0-9_-]+)", body).group(1)
+    assert client.get(link).status_code == 200
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_param("method") == "PUBLISH"
+    calendar = icalendar.Calendar.from_ical(attachment.get_content())
+    assert calendar["METHOD"] == "PUBLISH"
+    assert len(list(calendar.walk("VEVENT"))) == 3
+
+
+def test_send_everyone_in_a_cohort_their_link(client, make, inbox):
+    cohort_id, _, _ = setup(make)
+    log_in(client, "hr@example.org")
+    page = f"/cohorts/{cohort_id}"
+    response = client.post(
+        f"{page}/links/send", data={"csrf_token": csrf_token(client, page)}, follow_redirects=True
+    )
+    assert "3 persönliche Links wurden verschickt." in response.get_data(as_text=True)
+    assert (
+        sorted(str(m["Subject"]) for m in inbox.messages)
+        == ["Ihr Terminplan für die Qualifizierung zur Lernbegleitung"] * 3
+    )
+
+
+def test_without_a_mail_server_nothing_changes(client, make, db, app):
+    _, (person_id, *_), org_id = setup(make)
+    old = tokens.issue(Purpose.PERSONAL_PAGE, person_id, org_id, None)
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    page = f"/participants/{person_id}"
+    assert app.config["MAIL_SERVER"] == ""
+    response = client.post(
+        f"{page}/link/send", data={"csrf_token": csrf_token(client, page)}, follow_redirects=True
+    )
+    text = response.get_data(as_text=True)
+    assert "E-Mail ist hier nicht eingerichtet (MAIL_SERVER ist leer)" in text
+    assert client.get(f"/p/{old}").status_code == 200  # the old link still works
+
+
+def test_show_a_new_link_once_and_switch_the_old_one_off(client, make, db):
+    _, (person_id, *_), org_id = setup(make)
+    old = tokens.issue(Purpose.PERSONAL_PAGE, person_id, org_id, None)
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    page = f"/participants/{person_id}"
+    response = client.post(f"{page}/link", data={"csrf_token": csrf_token(client, page)})
+    new = re.search(
+        r'value="http://localhost/p/([A-Za-z0-9_-]+)"', response.get_data(as_text=True)
+    ).group(1)
+    assert client.get(f"/p/{old}").status_code == 404
+    assert client.get(f"/p/{new}").status_code == 200
+    client.post(f"{page}/link/revoke", data={"csrf_token": csrf_token(client, page)})
+    assert client.get(f"/p/{new}").status_code == 404
