@@ -41,6 +41,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         participants,
         sessions,
         start,
+        tandems,
     )
 
     db.init_app(app)
@@ -60,6 +61,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(sessions.bp)
     app.register_blueprint(participants.bp)
     app.register_blueprint(calendars.bp)
+    app.register_blueprint(tandems.bp)
 
     app.after_request(_security_headers)
     for status in (400, 403, 404, 405, 413):

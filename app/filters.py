@@ -66,6 +66,15 @@ def translator() -> Translator:
     return Translator(current_language())
 
 
+def refusal(text: str) -> str:
+    """A refusal as a flash message: the core's message as a sentence, then
+    the reassurance that nothing changed."""
+    sentence = text[:1].upper() + text[1:]
+    if not sentence.endswith((".", "!", "?")):
+        sentence += "."
+    return sentence + " " + translator().gettext("Nothing was saved.")
+
+
 def length_text(element: Element) -> str:
     tr = translator()
     length = element.length

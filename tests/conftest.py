@@ -177,6 +177,34 @@ def make(db):
             db.session.commit()
             return person
 
+        def tandem(self, cohort, people, *, confirmed: bool = True, locked: bool = False):
+            """A tandem stored as the app stores it, without the pairing."""
+            from datetime import UTC, datetime
+
+            from app.models import Tandem, TandemMember, TandemState
+
+            tandem = Tandem(
+                cohort_id=cohort.id,
+                state=TandemState.CONFIRMED if confirmed else TandemState.PROPOSED,
+                confirmed_at=datetime.now(UTC) if confirmed else None,
+                locked=locked,
+                members=[TandemMember(participant_id=p.id) for p in people],
+            )
+            db.session.add(tandem)
+            db.session.commit()
+            return tandem
+
+        def not_together(self, first, second):
+            from app.models import NotTogether
+
+            low, high = sorted((first.id, second.id))
+            entry = NotTogether(
+                organisation_id=first.organisation_id, first_id=low, second_id=high
+            )
+            db.session.add(entry)
+            db.session.commit()
+            return entry
+
     return Make()
 
 

@@ -33,6 +33,11 @@ HEADERS = {
 MIMETYPE = "text/csv; charset=utf-8"
 
 
+def safe_cell(cell: str) -> str:
+    """A leading =, +, - or @ would make a spreadsheet run the cell as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@") else cell
+
+
 def render_participants(
     rows: Iterable[tuple[str, ...]], *, language: str, filename: str
 ) -> Rendered:
@@ -42,6 +47,5 @@ def render_participants(
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADERS[language])
     for row in rows:
-        # A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-        writer.writerow(["'" + cell if cell[:1] in ("=", "+", "-", "@") else cell for cell in row])
+        writer.writerow([safe_cell(cell) for cell in row])
     return Rendered(filename, MIMETYPE, ("\ufeff" + buffer.getvalue()).encode("utf-8"))

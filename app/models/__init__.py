@@ -5,6 +5,7 @@ from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, Sess
 from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
 from app.models.organisations import ClosureDay, Organisation
 from app.models.participants import Enrolment, EnrolmentStatus, Participant
+from app.models.tandems import NotTogether, Tandem, TandemMember, TandemState
 from app.models.tokens import AccessToken, Purpose
 from app.models.users import Role, User
 
@@ -20,11 +21,15 @@ __all__ = [
     "CurriculumRecord",
     "CurriculumVersion",
     "Enrolment",
+    "NotTogether",
     "EnrolmentStatus",
     "Organisation",
     "Participant",
     "Role",
     "Session",
     "SessionStatus",
+    "Tandem",
+    "TandemMember",
+    "TandemState",
     "User",
 ]

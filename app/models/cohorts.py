@@ -73,6 +73,8 @@ class Cohort(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When anything a calendar shows changed (venue, link, name, state).
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The seed of the last "shuffle" of the tandems, so a proposal can be made again.
+    pairing_seed: Mapped[int | None]
     lock_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}

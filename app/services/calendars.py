@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,11 +36,12 @@ from app.models import (
 )
 from app.models.cohorts import session_trainers
 from app.models.tokens import AccessToken, Purpose, token_hash
+from app.services import tandems
 from curricula.messages import msg
 from curricula.model import Mode
 
 # Bump when the rendering changes, so that cached copies are refreshed.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 REFRESH = timedelta(hours=4)
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -245,6 +246,8 @@ class Feed:
     sessions: tuple[Session, ...]
     for_staff: bool
     note: str | None = None
+    # Per cohort, the names of a participant's tandem partners.
+    partners: Mapping[int, Sequence[str]] = field(default_factory=dict)
 
 
 def _with_details(query: Select[tuple[Session]], now: datetime, keep_cancelled: timedelta):  # type: ignore[no-untyped-def]
@@ -293,6 +296,7 @@ def participant_feed(
         sessions=tuple(sessions),
         for_staff=False,
         note=note,
+        partners=tandems.partners(participant.id),
     )
 
 
@@ -392,8 +396,11 @@ def _event(session: Session, feed: Feed, tr: Translator) -> CalendarEvent:
 
 
 def _extra(session: Session, feed: Feed, tr: Translator) -> list[str]:
-    """Staff see who trains; participants see nothing about other people."""
+    """Staff see who trains; participants see only who their tandem partners are."""
     if feed.for_staff and session.trainers:
         names = ", ".join(t.name for t in session.trainers)
         return [tr.gettext("Trainers: %(names)s", names=names)]
+    partners = feed.partners.get(session.cohort_id)
+    if partners:
+        return [tr.gettext("Your tandem: %(names)s", names=", ".join(partners))]
     return []

@@ -27,6 +27,7 @@ from app.models import (
     Role,
     User,
 )
+from app.services import tandems
 from app.services.accounts import create_user
 from app.services.cohorts import NewCohort, TrainerConflict, create_cohort
 from app.services.standards import add_version, import_standards
@@ -237,7 +238,11 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
         pool = people[organisation.id]
         for participant in rng.sample(pool, 20):
             db.session.add(Enrolment(cohort=cohort, participant=participant))
-    db.session.flush()
+        db.session.flush()
+        if days < 0:  # cohorts under way have their tandems
+            tandems.propose(cohort, None, expected_version=cohort.lock_version)
+            tandems.confirm(cohort, None, expected_version=cohort.lock_version)
+            db.session.flush()
     return [DemoLogin(u.email, u.role, u.name) for u in users.values()]
 
 

@@ -16,8 +16,12 @@ from app.models import (
     CurriculumElement,
     Enrolment,
     EnrolmentStatus,
+    Participant,
     Session,
     SessionStatus,
+    Tandem,
+    TandemMember,
+    TandemState,
     User,
 )
 from app.models.cohorts import session_trainers
@@ -33,6 +37,8 @@ class Attention:
     message: Message
     cohort_id: int
     session_id: int | None = None
+    # Fixed on the cohort's tandem page rather than on the cohort page.
+    on_tandem_page: bool = False
 
 
 def needs_attention(organisation_ids: set[int], today: date) -> list[Attention]:
@@ -40,6 +46,7 @@ def needs_attention(organisation_ids: set[int], today: date) -> list[Attention]:
         *_double_bookings(organisation_ids, today),
         *_sessions_without_trainer(organisation_ids, today),
         *_empty_cohorts(organisation_ids, today),
+        *_broken_tandems(organisation_ids),
     ]
 
 
@@ -154,4 +161,45 @@ def _empty_cohorts(organisation_ids: set[int], today: date) -> list[Attention]:
             cohort_id,
         )
         for cohort_id, name, start in rows
+    ]
+
+
+def _broken_tandems(organisation_ids: set[int]) -> list[Attention]:
+    """Open cohorts where someone in a confirmed tandem has withdrawn."""
+    rows = db.session.execute(
+        select(Cohort.id, Cohort.name, Participant.first_name, Participant.last_name)
+        .join(Tandem, Tandem.cohort_id == Cohort.id)
+        .join(TandemMember, TandemMember.tandem_id == Tandem.id)
+        .join(Participant, Participant.id == TandemMember.participant_id)
+        .join(
+            Enrolment,
+            and_(
+                Enrolment.cohort_id == Cohort.id,
+                Enrolment.participant_id == TandemMember.participant_id,
+            ),
+        )
+        .where(
+            Cohort.organisation_id.in_(organisation_ids),
+            Cohort.state.in_(OPEN),
+            Tandem.state == TandemState.CONFIRMED,
+            Enrolment.status == EnrolmentStatus.WITHDRAWN,
+        )
+        .order_by(Cohort.name, Cohort.id, Participant.last_name, Participant.first_name)
+        .limit(100)
+    ).all()
+    cohorts: dict[int, tuple[str, list[str]]] = {}
+    for cohort_id, cohort_name, first, last in rows:
+        cohorts.setdefault(cohort_id, (cohort_name, []))[1].append(f"{first} {last}")
+    return [
+        Attention(
+            msg(
+                "{cohort}: no longer enrolled but in a confirmed tandem: {names}; "
+                "their partners need a new tandem",
+                cohort=name,
+                names=names,
+            ),
+            cohort_id,
+            on_tandem_page=True,
+        )
+        for cohort_id, (name, names) in list(cohorts.items())[:20]
     ]

@@ -13,3 +13,8 @@ document.addEventListener("click", function (event) {
   button.setAttribute("aria-live", "polite");
   button.textContent = button.textContent.replace(/…?$/, " ✓");
 });
+
+// Print buttons: <button data-print>.
+document.addEventListener("click", function (event) {
+  if (event.target.closest("button[data-print]")) window.print();
+});

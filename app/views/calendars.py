@@ -27,7 +27,7 @@ from app.extensions import db
 from app.filters import translator
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from app.models import Cohort, Enrolment, EnrolmentStatus, Participant, Purpose, Session, User
-from app.services import tokens
+from app.services import tandems, tokens
 from app.services.calendars import (
     Feed,
     Version,
@@ -246,6 +246,7 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
         participant=participant,
         sessions=sessions,
         cohorts=[e.cohort for e in enrolments],
+        partners=tandems.partners(participant.id),
         feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
         feed_url=feed_url,
         form=ActionForm(),

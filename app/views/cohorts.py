@@ -24,11 +24,12 @@ from app.models import (
     Organisation,
     Role,
     Session,
+    TandemState,
     User,
 )
 from app.models.cohorts import ALLOWED_MOVES, InvalidStateChange
 from app.models.tokens import Purpose
-from app.services import history, tokens
+from app.services import history, tandems, tokens
 from app.services.cohorts import (
     NewCohort,
     TrainerConflict,
@@ -179,6 +180,7 @@ def show(cohort_id: int) -> str:
         next_states=sorted(ALLOWED_MOVES[cohort.state], key=lambda s: s is CohortState.CANCELLED),
         state_form=StateForm(),
         cohort_feed=tokens.current(Purpose.COHORT_FEED, cohort.id),
+        tandem_count=len(tandems.tandems(cohort, TandemState.CONFIRMED)),
     )
 
 

@@ -45,7 +45,7 @@ from app.models import (
     Participant,
     Purpose,
 )
-from app.services import tokens
+from app.services import tandems, tokens
 from app.services.enrolments import EnrolmentError, enrol, withdraw
 from app.services.participant_import import (
     FIELDS,
@@ -165,6 +165,7 @@ def edit(participant_id: int) -> ResponseReturnValue:
         person=person,
         enrol_form=enrol_form,
         withdraw_form=WithdrawForm(),
+        partners=tandems.partners(person.id),
         link=tokens.current(Purpose.PERSONAL_PAGE, person.id),
     ), (400 if form.is_submitted() else 200)
 

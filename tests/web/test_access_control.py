@@ -25,6 +25,8 @@ def two_organisations(make):
     foreign = make.cohort(theirs, start=date(2027, 3, 1), region="DE-BY")
     person = make.participant(ours, cohort=cohort)
     stranger = make.participant(theirs, cohort=foreign)
+    ours_paired = make.tandem(cohort, [person, make.participant(ours, cohort=cohort)])
+    theirs_paired = make.tandem(foreign, [stranger, make.participant(theirs, cohort=foreign)])
     return {
         "insider": insider,
         "outsider": outsider,
@@ -35,6 +37,8 @@ def two_organisations(make):
             "session_id": cohort.sessions[0].id,
             "participant_id": person.id,
             "enrolment_id": person.enrolments[0].id,
+            "tandem_id": ours_paired.id,
+            "entry_id": make.not_together(*ours_paired.people).id,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -42,6 +46,8 @@ def two_organisations(make):
             "session_id": foreign.sessions[0].id,
             "participant_id": stranger.id,
             "enrolment_id": stranger.enrolments[0].id,
+            "tandem_id": theirs_paired.id,
+            "entry_id": make.not_together(*theirs_paired.people).id,
         },
     }
 

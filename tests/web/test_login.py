@@ -1,5 +1,4 @@
 from app.models import Role
-from config import Config
 from tests.web.helpers import csrf_token, log_in, post_form
 
 
@@ -88,20 +87,21 @@ def test_next_never_leads_to_another_site(client, make):
         client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
 
 
-def test_session_cookies_are_secure_in_production():
-    assert Config.SESSION_COOKIE_HTTPONLY is True
-    assert Config.SESSION_COOKIE_SAMESITE == "Lax"
-    assert Config.SESSION_COOKIE_SECURE is True or Config.SESSION_COOKIE_SECURE is False
-    # Only QUALIPLAN_INSECURE_COOKIES=1 (plain http on this machine) turns Secure off.
+def test_session_cookies_are_secure_unless_plain_http_is_asked_for(monkeypatch):
     import importlib
-    import os
 
     import config
 
-    previous = os.environ.pop("QUALIPLAN_INSECURE_COOKIES", None)
     try:
-        assert importlib.reload(config).Config.SESSION_COOKIE_SECURE is True
+        monkeypatch.delenv("QUALIPLAN_INSECURE_COOKIES", raising=False)
+        production = importlib.reload(config).Config
+        assert production.SESSION_COOKIE_HTTPONLY is True
+        assert production.SESSION_COOKIE_SAMESITE == "Lax"
+        assert production.SESSION_COOKIE_SECURE is True
+        assert production.REMEMBER_COOKIE_SECURE is True
+        # Only QUALIPLAN_INSECURE_COOKIES=1 (plain http on this machine) turns Secure off.
+        monkeypatch.setenv("QUALIPLAN_INSECURE_COOKIES", "1")
+        assert importlib.reload(config).Config.SESSION_COOKIE_SECURE is False
     finally:
-        if previous is not None:
-            os.environ["QUALIPLAN_INSECURE_COOKIES"] = previous
+        monkeypatch.undo()
         importlib.reload(config)
