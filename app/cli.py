@@ -20,9 +20,10 @@ from flask.cli import FlaskGroup
 
 from app import create_app
 from app.closures import parse_closures, parse_day
-from app.commands import CommandFailed
+from app.commands import CommandFailed, language_option, translator
 from app.commands.accounts import organisations, users
 from app.commands.demo import demo
+from app.commands.tandems import tandems
 from app.exports.schedule import as_calendar, as_json, as_table
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from cohorts.calendar import WorkingCalendar
@@ -43,31 +44,10 @@ cli = FlaskGroup(
 )
 
 
-def language_option(command: click.Command) -> click.Command:
-    return click.option(
-        "--lang",
-        default=None,
-        metavar="de|en",
-        help="Language of texts and messages (default: QUALIPLAN_LANGUAGE or de).",
-    )(command)
-
-
-def translator(lang: str | None) -> Translator:
-    chosen = lang or os.environ.get("QUALIPLAN_LANGUAGE") or DEFAULT_LANGUAGE
-    if chosen not in LANGUAGES:
-        raise CommandFailed(
-            msg(
-                "--lang: '{value}' is not a supported language; use {known}",
-                value=chosen,
-                known=list(LANGUAGES),
-            )
-        )
-    return Translator(chosen)
-
-
 cli.add_command(organisations)
 cli.add_command(users)
 cli.add_command(demo)
+cli.add_command(tandems)
 
 
 @cli.group()
