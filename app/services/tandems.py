@@ -99,24 +99,20 @@ def partners(participant_id: int) -> dict[int, list[str]]:
     return found
 
 
-def withdrawn_members(cohort: Cohort) -> list[Participant]:
-    """People in a confirmed tandem of the cohort who are no longer enrolled."""
-    present = {p.id for p in enrolled(cohort)}
-    return [
-        person
-        for tandem in tandems(cohort, TandemState.CONFIRMED)
-        for person in tandem.people
-        if person.id not in present
-    ]
+def withdrawn_members(
+    confirmed: Sequence[Tandem], present: Sequence[Participant]
+) -> list[Participant]:
+    """People in a confirmed tandem who are no longer enrolled."""
+    ids = {p.id for p in present}
+    return [person for tandem in confirmed for person in tandem.people if person.id not in ids]
 
 
-def unpaired(cohort: Cohort) -> list[Participant]:
+def unpaired(confirmed: Sequence[Tandem], present: Sequence[Participant]) -> list[Participant]:
     """Enrolled people in no confirmed tandem, once the cohort has tandems."""
-    confirmed = tandems(cohort, TandemState.CONFIRMED)
     if not confirmed:
         return []
     placed = {p.id for t in confirmed for p in t.people}
-    return [p for p in enrolled(cohort) if p.id not in placed]
+    return [p for p in present if p.id not in placed]
 
 
 def reasons(tandem: Tandem) -> list[Message]:

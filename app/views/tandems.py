@@ -30,20 +30,23 @@ def show(cohort_id: int) -> str:
     cohort = owned_or_404(Cohort, cohort_id)
     enrolled = service.enrolled(cohort)
     proposal = service.tandems(cohort, TandemState.PROPOSED)
+    confirmed = service.tandems(cohort, TandemState.CONFIRMED)
     swap_form = SwapForm()
     choices = [(p.id, p.name) for t in proposal for p in t.people]
     swap_form.first.choices = swap_form.second.choices = sorted(choices, key=lambda c: c[1])
     exclusion_form = NotTogetherForm()
     people = [(p.id, p.name) for p in enrolled]
     exclusion_form.first.choices = exclusion_form.second.choices = people
+    if len(people) >= 2 and not exclusion_form.is_submitted():
+        exclusion_form.second.data = people[1][0]
     return render_template(
         "tandems/show.html",
         cohort=cohort,
         enrolled=enrolled,
         proposal=proposal,
-        confirmed=service.tandems(cohort, TandemState.CONFIRMED),
-        withdrawn=service.withdrawn_members(cohort),
-        unpaired=service.unpaired(cohort),
+        confirmed=confirmed,
+        withdrawn=service.withdrawn_members(confirmed, enrolled),
+        unpaired=service.unpaired(confirmed, enrolled),
         not_together=service.not_together(cohort),
         can_plan=current_user.role in PLANNERS,
         action_form=TandemActionForm(version=cohort.lock_version),

@@ -1,4 +1,4 @@
-"""tandems and not-together pairs
+"""Tandems and not-together pairs
 
 Revision ID: a9a3719e8641
 Revises: a6c75e8d625d
