@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -36,6 +38,7 @@ from app.services.cohorts import (
     create_cohort,
     trainer_conflicts,
 )
+from app.services.timelines import cohort_timeline
 from app.views.access import organisation_ids, owned_or_404
 from cohorts.errors import PlanningError, UnknownRegion, UnknownTimezone
 from curricula.model import Mode
@@ -181,6 +184,7 @@ def show(cohort_id: int) -> str:
         state_form=StateForm(),
         cohort_feed=tokens.current(Purpose.COHORT_FEED, cohort.id),
         tandem_count=len(tandems.tandems(cohort, TandemState.CONFIRMED)),
+        timeline=cohort_timeline(cohort, sessions, translator(), date.today()),
     )
 
 

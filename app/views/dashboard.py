@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
+from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import Cohort, CohortState, Session, SessionStatus
+from app.filters import translator
+from app.models import Cohort, CohortState, Organisation, Session, SessionStatus
 from app.services.overview import needs_attention
-from app.views.access import organisation_ids
+from app.services.timelines import year_timeline
+from app.views.access import organisation_ids, owned_or_404
 
 bp = Blueprint("dashboard", __name__)
 
@@ -57,4 +60,17 @@ def index() -> str:
         cohorts=cohorts,
         attention=needs_attention(orgs, today),
         today=today,
+        organisations=sorted(current_user.organisations, key=lambda o: o.name),
+    )
+
+
+@bp.get("/organisations/<int:organisation_id>/year/<int:year>")
+def year(organisation_id: int, year: int) -> str:
+    """All cohorts of an organisation in one year, on one timeline."""
+    organisation = owned_or_404(Organisation, organisation_id, "id")
+    if not 2000 <= year <= 2100:
+        abort(404)
+    picture, cohorts = year_timeline(organisation, year, translator(), datetime.now(UTC).date())
+    return render_template(
+        "year.html", organisation=organisation, year=year, picture=picture, cohorts=cohorts
     )

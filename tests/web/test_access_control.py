@@ -39,6 +39,8 @@ def two_organisations(make):
             "enrolment_id": person.enrolments[0].id,
             "tandem_id": ours_paired.id,
             "entry_id": make.not_together(*ours_paired.people).id,
+            "organisation_id": ours.id,
+            "year": 2027,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -48,6 +50,8 @@ def two_organisations(make):
             "enrolment_id": stranger.enrolments[0].id,
             "tandem_id": theirs_paired.id,
             "entry_id": make.not_together(*theirs_paired.people).id,
+            "organisation_id": theirs.id,
+            "year": 2027,
         },
     }
 
