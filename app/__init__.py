@@ -37,6 +37,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         auth,
         calendars,
         cohorts,
+        curricula,
         dashboard,
         participants,
         sessions,
@@ -62,6 +63,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(participants.bp)
     app.register_blueprint(calendars.bp)
     app.register_blueprint(tandems.bp)
+    app.register_blueprint(curricula.bp)
 
     app.after_request(_security_headers)
     for status in (400, 403, 404, 405, 413):

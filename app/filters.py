@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from app.i18n import Translator, current_language
 from app.models import Change, CohortState, Session
 from curricula.messages import msg
-from curricula.model import MODE_TITLES, Element, Mode, Span, Text, TimedBlock
+from curricula.model import MODE_TITLES, Curriculum, Element, Mode, Span, Text, TimedBlock
+from curricula.versions import ChangeKind, UpstreamChange
 
 # Staff see moments of the history in German time unless a cohort says otherwise.
 DEFAULT_ZONE = ZoneInfo("Europe/Berlin")
@@ -49,6 +50,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["moment"] = moment_text
     app.jinja_env.filters["change_text"] = change_text
     app.jinja_env.filters["webcal"] = webcal
+    app.jinja_env.filters["placement_text"] = placement_text
+    app.jinja_env.filters["change_summary"] = change_summary
+    app.jinja_env.filters["field_label"] = field_label
+    app.jinja_env.filters["day_range"] = day_range
     app.jinja_env.globals["mode_titles"] = MODE_TITLES
     app.jinja_env.globals["field_titles"] = FIELD_TITLES
     app.jinja_env.globals["state_buttons"] = {
@@ -151,6 +156,10 @@ def change_text(change: Change) -> str:
         return tr.localize(msg("cancelled {session}", session=session))
     if change.action == "restored":
         return tr.localize(msg("let {session} take place again", session=session))
+    if change.action == "version":
+        return tr.localize(
+            msg("moved the cohort to version {number}", number=after.get("version", ""))
+        )
     if change.action == "details":
         return tr.localize(msg("changed venue, link or trainers of {session}", session=session))
     return change.action
@@ -160,6 +169,68 @@ def _moment_or_day(state: dict[str, str]) -> date | datetime:
     if state.get("starts_at"):
         return datetime.fromisoformat(state["starts_at"]).astimezone(DEFAULT_ZONE)
     return date.fromisoformat(state["first_day"])
+
+
+VERSION_FIELDS = {
+    "kind": _l("kind"),
+    "title": _l("title"),
+    "mode": _l("mode"),
+    "length": _l("length"),
+    "placement": _l("placement and gap"),
+    "topics": _l("topics"),
+    "teaching_hours": _l("teaching hours"),
+    "counts_for_certificate": _l("counting for the certificate"),
+    "description": _l("description"),
+    "preparation": _l("preparation"),
+    "certificate": _l("certificate rule"),
+    "custom_kinds": _l("kinds"),
+    "order": _l("order"),
+    "element": _l("the element itself (removed in the fork)"),
+}
+
+
+def field_label(name: str) -> str:
+    return str(VERSION_FIELDS.get(name, name))
+
+
+def change_summary(change: UpstreamChange) -> str:
+    """One upstream change in words."""
+    tr = translator()
+    difference = change.difference
+    names = ", ".join(field_label(f.field) for f in difference.fields)
+    if difference.kind is ChangeKind.ADDED:
+        return tr.gettext("new element %(key)s", key=difference.element)
+    if difference.kind is ChangeKind.REMOVED:
+        return tr.gettext("element %(key)s removed", key=difference.element)
+    if difference.kind is ChangeKind.ORDER:
+        return tr.gettext("new order of the elements")
+    if difference.kind is ChangeKind.SETTINGS:
+        return tr.gettext("changed: %(fields)s", fields=names)
+    return tr.gettext("%(key)s: changed %(fields)s", key=difference.element, fields=names)
+
+
+def placement_text(element: Element, curriculum: Curriculum) -> str:
+    tr = translator()
+    placement = element.placement
+    if placement.after is None:
+        return tr.gettext("on the cohort's start")
+    before = curriculum.element(placement.after).title.get(tr.language)
+    if placement.gap is None:
+        return tr.gettext("next working day after %(title)s", title=before)
+    gap = placement.gap
+    return tr.gettext(
+        "%(preferred)s after %(title)s (%(min)s to %(max)s)",
+        preferred=tr.offset(gap.preferred),
+        title=before,
+        min=tr.offset(gap.min),
+        max=tr.offset(gap.max),
+    )
+
+
+def day_range(days: tuple[date, date]) -> str:
+    tr = translator()
+    first, last = days
+    return tr.date(first) if first == last else f"{tr.date(first)} – {tr.date(last)}"
 
 
 def webcal(url: str) -> str:

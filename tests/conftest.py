@@ -143,12 +143,13 @@ def make(db):
             region: str = "DE-BE",
             trainers: list[User] | None = None,
             name: str = "Gruppe 1",
+            version=None,
             **extra,
         ):
             cohort, _ = create_cohort(
                 NewCohort(
                     organisation=organisation,
-                    version=self.version(key),
+                    version=version or self.version(key),
                     name=name,
                     start=start,
                     region=region,

@@ -73,7 +73,7 @@ def timeline_svg(
     bands: Sequence[Band],
     *,
     title: str,
-    month_label: Callable[[date], str],
+    tick_label: Callable[[date], str | None],
     legend: Legend,
     today: date | None = None,
 ) -> Markup:
@@ -106,7 +106,7 @@ def timeline_svg(
             f'data-first="{band.first.isoformat()}" data-last="{band.last.isoformat()}">'
             f"<title>{escape(band.title)}</title></rect>"
         )
-    parts.extend(_months(first, last, x, month_label, plot_bottom))
+    parts.extend(_ticks(first, last, x, tick_label, plot_bottom))
     for index, lane in enumerate(lanes):
         top = HEADER + index * LANE_HEIGHT
         parts.append(
@@ -150,27 +150,29 @@ def _bar(bar: Bar, left: float, width: float, top: int) -> str:
     )
 
 
-def _months(
+def _ticks(
     first: date,
     last: date,
     x: Callable[[date], float],
-    label: Callable[[date], str],
+    label: Callable[[date], str | None],
     bottom: int,
 ) -> list[str]:
-    """A line and a name at the first of each month; a week grid on short axes."""
+    """A line and a name where `label` names a day (the first of each month,
+    or each week on a relative axis); a week grid on short axes."""
     parts: list[str] = []
     short = (last - first).days <= 120
     day = first
     while day <= last:
-        if day.day == 1 or day == first:
+        text = label(day)
+        if text is not None:
             position = x(day)
             parts.append(
                 f'<line x1="{position:.2f}" x2="{position:.2f}" y1="{HEADER - 14}" y2="{bottom}" '
                 f'stroke="#bbbbbb"/>'
             )
             parts.append(
-                f'<text x="{position + 3:.2f}" y="{HEADER - 18}" class="month">'
-                f"{escape(label(day))}</text>"
+                f'<text x="{position + 3:.2f}" y="{HEADER - 18}" class="tick">'
+                f"{escape(text)}</text>"
             )
         elif short and day.weekday() == 0:
             position = x(day)

@@ -56,16 +56,29 @@ class CurriculumVersion(db.Model):  # type: ignore[name-defined,misc]
     curriculum_id: Mapped[int] = mapped_column(ForeignKey("curricula.id"), index=True)
     number: Mapped[int]
     source: Mapped[str] = mapped_column(Text)
+    # None while a draft: only a draft can change; a published version never does.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # For a fork: the upstream version this version is in step with.
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("curriculum_versions.id"))
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     curriculum: Mapped[CurriculumRecord] = relationship(back_populates="versions")
+    based_on: Mapped[CurriculumVersion | None] = relationship(remote_side=[id])
     elements: Mapped[list[CurriculumElement]] = relationship(
         back_populates="version", order_by="CurriculumElement.position"
     )
 
     @property
+    def is_draft(self) -> bool:
+        return self.published_at is None
+
+    @property
     def model(self) -> Curriculum:
+        if self.is_draft:  # a draft changes: never from the shared cache
+            return load_text(self.source, source=f"draft {self.id}")
         return _parsed(self.id, self.source)
 
     def element_by_key(self, key: str) -> CurriculumElement:

@@ -280,7 +280,9 @@ def _consultant_fork(organisation: Organisation) -> CurriculumVersion:
         title_en=curriculum.title.en,
     )
     db.session.add(record)
-    return add_version(record, curriculum, source)
+    version = add_version(record, curriculum, source)
+    version.based_on = upstream.versions[-1] if upstream is not None else None
+    return version
 
 
 def _participants(

@@ -154,7 +154,11 @@ def _draw(
         last,
         bands,
         title=title,
-        month_label=lambda day: format_date(day, "MMM yyyy", locale=tr.language),
+        tick_label=lambda day: (
+            format_date(day, "MMM yyyy", locale=tr.language)
+            if day.day == 1 or day == first
+            else None
+        ),
         legend=Legend(
             meeting=tr.gettext("day or online session"),
             span=tr.gettext("self-study phase"),

@@ -16,13 +16,16 @@ def routes(app):
 
 
 @pytest.fixture
-def two_organisations(make):
+def two_organisations(make, db):
     ours = make.organisation("Eigene GmbH")
     theirs = make.organisation("Fremde AG")
     insider = make.user(Role.ADMIN, [ours], email="insider@example.org")
     outsider = make.user(Role.ADMIN, [theirs], email="outsider@example.org")
-    cohort = make.cohort(ours, start=date(2027, 3, 1), region="DE-BY")
-    foreign = make.cohort(theirs, start=date(2027, 3, 1), region="DE-BY")
+    # Each organisation's own copy of the compact format: a published version
+    # its cohort follows, and a draft of the next one.
+    our_copy, their_copy = (forked(make, db, org) for org in (ours, theirs))
+    cohort = make.cohort(ours, start=date(2027, 3, 1), region="DE-BY", version=our_copy[1])
+    foreign = make.cohort(theirs, start=date(2027, 3, 1), region="DE-BY", version=their_copy[1])
     person = make.participant(ours, cohort=cohort)
     stranger = make.participant(theirs, cohort=foreign)
     ours_paired = make.tandem(cohort, [person, make.participant(ours, cohort=cohort)])
@@ -41,6 +44,9 @@ def two_organisations(make):
             "entry_id": make.not_together(*ours_paired.people).id,
             "organisation_id": ours.id,
             "year": 2027,
+            "curriculum_id": our_copy[0].id,
+            "version_id": our_copy[2].id,
+            "key": "seminar-1",
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -52,8 +58,23 @@ def two_organisations(make):
             "entry_id": make.not_together(*theirs_paired.people).id,
             "organisation_id": theirs.id,
             "year": 2027,
+            "curriculum_id": their_copy[0].id,
+            "version_id": their_copy[2].id,
+            "key": "seminar-1",
         },
     }
+
+
+def forked(make, db, organisation):
+    """The organisation's fork of the compact format: record, published
+    version 1 and the draft of version 2."""
+    from app.services import curricula as workbench
+
+    record = workbench.fork(make.version("compact"), organisation, None)
+    workbench.publish(workbench.draft_of(record), None, expected_version=1)
+    draft = workbench.start_draft(record)
+    db.session.commit()
+    return record, workbench.latest_published(record), draft
 
 
 def url_for_rule(rule, ids):

@@ -1,0 +1,55 @@
+"""Forms of the workbench. Values are checked by the curriculum loader, so a
+form reports exactly what a file with the same content would."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class DraftForm(FlaskForm):  # type: ignore[misc]
+    # The draft's version when the page was loaded.
+    version = HiddenField(validators=[InputRequired()])
+
+
+class ElementForm(DraftForm):
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    title_de = StringField(_l("Title (German)"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+    mode = SelectField(_l("Mode"), validators=[DataRequired()])
+    start = StringField(
+        _l("Start time (e.g. 09:00), for a day or session"), validators=[Optional()]
+    )
+    duration = StringField(_l("Duration (e.g. 8h, 90min)"), validators=[Optional()])
+    span = StringField(_l("Or: length of a phase (e.g. 2w)"), validators=[Optional()])
+    after = SelectField(_l("After"), validators=[Optional()])
+    gap_min = StringField(_l("Gap at least (e.g. 3w)"), validators=[Optional()])
+    gap_preferred = StringField(_l("Gap preferably"), validators=[Optional()])
+    gap_max = StringField(_l("Gap at most"), validators=[Optional()])
+    teaching_hours = StringField(_l("Teaching hours"), validators=[Optional()])
+    counts_for_certificate = BooleanField(_l("Counts for the certificate"))
+    topics = TextAreaField(
+        _l("Topics, one per line: German | English"), validators=[Optional(), Length(max=5000)]
+    )
+
+
+class NewElementForm(DraftForm):
+    key = StringField(_l("Key (lower case, e.g. practice-2)"), validators=[DataRequired()])
+    title_de = StringField(_l("Title (German)"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+
+
+class ForkForm(FlaskForm):  # type: ignore[misc]
+    organisation = SelectField(_l("For the organisation"), coerce=int, validators=[DataRequired()])
+
+
+class ImportForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(_l("Curriculum file (.toml)"), validators=[FileRequired()])
+
+
+class TakeForm(DraftForm):
+    change = HiddenField(validators=[DataRequired()])
+    overwrite = HiddenField()

@@ -1,0 +1,232 @@
+"""The consultant's workbench: fork, edit a draft through forms checked by
+the file loader, publish, take upstream changes, move a planned cohort."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.models import Cohort, CurriculumRecord, CurriculumVersion, Role
+from app.services import curricula as workbench
+from app.services.standards import add_version
+from curricula.loader import load_text
+from curricula.model import Offset
+from tests.web.helpers import csrf_token, log_in
+
+
+def standard(db, key="compact") -> int:
+    return db.session.scalar(
+        select(CurriculumRecord.id).where(
+            CurriculumRecord.key == key, CurriculumRecord.organisation_id.is_(None)
+        )
+    )
+
+
+def fork_id(db, organisation_id) -> int:
+    return db.session.scalar(
+        select(CurriculumRecord.id).where(CurriculumRecord.organisation_id == organisation_id)
+    )
+
+
+def version_field(page: str) -> str:
+    return re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+
+
+def post(client, url, data, page):
+    token = csrf_token(client, page)
+    return client.post(url, data={"csrf_token": token, **data}, follow_redirects=True)
+
+
+def fork_for(client, db, org_id):
+    page = f"/curricula/{standard(db)}"
+    response = post(client, f"{page}/fork", {"organisation": org_id}, page)
+    assert "ist bereit zum Anpassen" in response.get_data(as_text=True)
+    return fork_id(db, org_id)
+
+
+def element_form(client, url) -> dict:
+    page = client.get(url).get_data(as_text=True)
+    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page))
+    for name, value in re.findall(
+        r'<select[^>]*name="([a-z_]+)"[^>]*>.*?<option selected value="([^"]*)"', page, flags=re.S
+    ):
+        fields[name] = value
+    fields["topics"] = re.search(
+        r'<textarea[^>]*name="topics"[^>]*>\s*(.*?)</textarea>', page, flags=re.S
+    ).group(1)
+    fields.pop("csrf_token", None)
+    return fields
+
+
+def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    org_id = org.id
+    log_in(client, "beratung@example.org")
+    fork = fork_for(client, db, org_id)
+    page = f"/curricula/{fork}"
+    text = client.get(page).get_data(as_text=True)
+    assert "Entwurf von Version 1" in text
+    assert "<svg" in text  # the shape of the format on a relative axis
+    response = post(client, f"{page}/draft/publish", {"version": version_field(text)}, page)
+    assert "Version 1 ist veröffentlicht" in response.get_data(as_text=True)
+
+    v1 = db.session.scalar(
+        select(CurriculumVersion).where(CurriculumVersion.curriculum_id == fork)
+    )
+    cohort = make.cohort(
+        db.session.get(type(org), org_id), version=v1, start=date(2027, 3, 1), region="DE-BW"
+    )
+    cohort_id, before = cohort.id, {s.element.key: s.first_day for s in cohort.sessions}
+
+    text = post(client, f"{page}/draft", {"version": "0"}, page).get_data(as_text=True)
+    assert "Entwurf von Version 2 begonnen" in text
+    url = f"{page}/draft/elements/reflection"
+    values = element_form(client, url)
+    assert values["gap_preferred"] == "8w"
+    bad = post(client, url, {**values, "gap_preferred": "12x"}, url)
+    assert bad.status_code == 400
+    assert "ist kein Abstand" in bad.get_data(as_text=True)
+    good = post(client, url, {**values, "gap_preferred": "12w", "gap_max": "6m"}, url)
+    assert "Gespeichert" in good.get_data(as_text=True)
+    text = client.get(page).get_data(as_text=True)
+    post(client, f"{page}/draft/publish", {"version": version_field(text)}, page)
+
+    db.session.expire_all()
+    record = db.session.get(CurriculumRecord, fork)
+    v2 = workbench.latest_published(record)
+    assert v2.number == 2
+    assert v2.model.element("reflection").placement.gap.preferred == Offset.parse("12w")
+    assert v1.model.element("reflection").placement.gap.preferred == Offset.parse("8w")
+
+    move = f"{page}/cohorts/{cohort_id}"
+    preview = client.get(move).get_data(as_text=True)
+    assert "Noch ist nichts gespeichert" in preview
+    db.session.expire_all()
+    assert db.session.get(Cohort, cohort_id).version_id == v1.id
+    response = post(client, move, {"version": version_field(preview)}, move)
+    assert "folgt jetzt Version 2" in response.get_data(as_text=True)
+    db.session.expire_all()
+    moved = db.session.get(Cohort, cohort_id)
+    assert moved.version_id == v2.id
+    after = {s.element.key: s.first_day for s in moved.sessions}
+    assert after["seminar-1"] == before["seminar-1"]
+    assert after["reflection"] - before["reflection"] >= timedelta(weeks=3)
+    assert all(s.element.version_id == v2.id for s in moved.sessions)
+
+
+def test_a_standard_cannot_be_edited_and_a_published_version_never_changes(client, make, db):
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    log_in(client, "beratung@example.org")
+    page = f"/curricula/{standard(db)}"
+    refused = client.post(
+        f"{page}/draft", data={"csrf_token": csrf_token(client, page), "version": "0"}
+    )
+    assert refused.status_code == 403
+    newest = workbench.latest_published(db.session.get(CurriculumRecord, standard(db)))
+    export = client.get(f"{page}/versions/{newest.id}.toml")
+    assert export.headers["Content-Type"].startswith("application/toml")
+    assert load_text(export.get_data(as_text=True)).key == "compact"
+
+
+def test_upstream_changes_are_taken_one_by_one(client, make, db):
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    org_id = org.id
+    log_in(client, "beratung@example.org")
+    fork = fork_for(client, db, org_id)
+    page = f"/curricula/{fork}"
+    post(
+        client,
+        f"{page}/draft/publish",
+        {"version": version_field(client.get(page).get_data(as_text=True))},
+        page,
+    )
+    # The standard publishes version 2 with a longer gap before the reflection day.
+    upstream = db.session.get(CurriculumRecord, standard(db))
+    source = (
+        upstream.versions[-1]
+        .source.replace('preferred = "8w"', 'preferred = "10w"')
+        .replace("version = 1", "version = 2", 1)
+    )
+    add_version(upstream, load_text(source), source)
+    db.session.commit()
+
+    text = client.get(page).get_data(as_text=True)
+    assert "hat Version 2" in text
+    assert "reflection: geändert" in text
+    change = re.search(r'name="change" value="([^"]+)"', text).group(1)
+    response = post(
+        client, f"{page}/upstream/take", {"version": "0", "change": change, "overwrite": ""}, page
+    )
+    assert "Die Änderung ist jetzt im Entwurf" in response.get_data(as_text=True)
+    db.session.expire_all()
+    draft = workbench.draft_of(db.session.get(CurriculumRecord, fork))
+    assert draft.model.element("reflection").placement.gap.preferred == Offset.parse("10w")
+    assert draft.based_on.number == 2  # in step now
+    assert "hat Version 2" not in client.get(page).get_data(as_text=True)
+
+
+def test_import_a_file_as_the_draft_and_refuse_a_broken_one(client, make, db):
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    org_id = org.id
+    log_in(client, "beratung@example.org")
+    fork = fork_for(client, db, org_id)
+    page = f"/curricula/{fork}"
+    import io
+
+    source = db.session.get(CurriculumRecord, fork).versions[-1].source
+    broken = source.replace('duration = "4h"', 'duration = "vier Stunden"')
+    response = post(
+        client, f"{page}/import", {"file": (io.BytesIO(broken.encode()), "x.toml")}, page
+    )
+    text = response.get_data(as_text=True)
+    assert "reflection" in text
+    assert "Es wurde nichts gespeichert" in text
+    db.session.expire_all()
+    assert db.session.get(CurriculumRecord, fork).versions[-1].source == source
+
+
+def test_add_reorder_and_remove_elements_of_a_draft(client, make, db):
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    org_id = org.id
+    log_in(client, "beratung@example.org")
+    fork = fork_for(client, db, org_id)
+    page = f"/curricula/{fork}"
+
+    def keys():
+        db.session.expire_all()
+        draft = workbench.draft_of(db.session.get(CurriculumRecord, fork))
+        return [e.key for e in draft.model.elements]
+
+    def version():
+        return version_field(client.get(page).get_data(as_text=True))
+
+    data = {"version": version(), "key": "practice", "title_de": "Übung", "title_en": "Practice"}
+    text = post(client, f"{page}/draft/elements", data, page).get_data(as_text=True)
+    assert "Das Element practice wurde hinzugefügt." in text
+    assert keys() == ["seminar-1", "seminar-2", "reflection", "practice"]
+    post(client, f"{page}/draft/elements/practice/up", {"version": version()}, page)
+    assert keys() == ["seminar-1", "seminar-2", "practice", "reflection"]
+    # A key that exists already is refused by the loader, naming the problem.
+    stale = version()
+    data = {"version": stale, "key": "practice", "title_de": "Noch eine", "title_en": "Another"}
+    text = post(client, f"{page}/draft/elements", data, page).get_data(as_text=True)
+    assert "practice" in text
+    assert "Es wurde nichts gespeichert" in text
+    assert keys() == ["seminar-1", "seminar-2", "practice", "reflection"]
+    # Removing an element another one is placed after is refused as well.
+    text = post(client, f"{page}/draft/elements/seminar-2/remove", {"version": stale}, page)
+    assert "Es wurde nichts gespeichert" in text.get_data(as_text=True)
+    assert "seminar-2" in keys()
+    post(client, f"{page}/draft/elements/practice/remove", {"version": version()}, page)
+    assert keys() == ["seminar-1", "seminar-2", "reflection"]
+    # A page loaded before a change saves nothing.
+    text = post(client, f"{page}/draft/elements/reflection/up", {"version": stale}, page)
+    assert "jemand anderes hat diesen entwurf" in text.get_data(as_text=True).lower()
+    assert keys() == ["seminar-1", "seminar-2", "reflection"]
