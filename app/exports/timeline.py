@@ -59,11 +59,13 @@ class Band:
 
 @dataclass(frozen=True)
 class Legend:
+    """The legend's texts; an entry without text is left out."""
+
     meeting: str
     span: str
-    cancelled: str
-    holiday: str
-    closure: str
+    cancelled: str | None = None
+    holiday: str | None = None
+    closure: str | None = None
 
 
 def timeline_svg(
@@ -195,6 +197,8 @@ def _legend(legend: Legend, top: int) -> str:
     parts = ['<g class="legend">']
     left = LABEL_WIDTH
     for paint, text in items:
+        if text is None:
+            continue
         parts.append(f'<rect x="{left}" y="{top}" width="14" height="10" {paint}/>')
         parts.append(f'<text x="{left + 18}" y="{top + 9}">{escape(text)}</text>')
         left += 26 + 7 * len(text)

@@ -99,7 +99,9 @@ def show(curriculum_id: int) -> str:
         model=shown.model if shown else None,
         picture=_shape(shown.model, tr) if shown else None,
         can_edit=not record.is_standard and current_user.role in PLANNERS,
-        can_fork=current_user.role in PLANNERS and bool(fork_form.organisation.choices),
+        can_fork=record.is_standard
+        and current_user.role in PLANNERS
+        and bool(fork_form.organisation.choices),
         fork_form=fork_form,
         draft_form=DraftForm(version=draft.lock_version if draft else 0),
         new_element=NewElementForm(version=draft.lock_version if draft else 0),
@@ -153,11 +155,7 @@ def _shape(curriculum: Curriculum, tr: Translator) -> Any:
             else None
         ),
         legend=Legend(
-            meeting=tr.gettext("day or online session"),
-            span=tr.gettext("self-study phase"),
-            cancelled=tr.gettext("cancelled"),
-            holiday=tr.gettext("public holiday"),
-            closure=tr.gettext("closure day"),
+            meeting=tr.gettext("day or online session"), span=tr.gettext("self-study phase")
         ),
     )
 

@@ -144,3 +144,57 @@ def test_the_participant_page_on_a_phone(browser, live_server, tmp_path):
     subscribe = mobile.get_by_role("link", name="Abonnieren (iPhone, Mac, Outlook)")
     assert subscribe.get_attribute("href").startswith("webcal://127.0.0.1:")
     phone.close()
+
+
+def test_fork_change_a_gap_publish_and_move_a_planned_cohort(page):
+    log_in(page, "beratung@agenturq.example")
+    # A planned cohort on the Metallwerke's own version of the compact format.
+    page.goto("/cohorts/new")
+    page.get_by_label("Organisation").select_option(label="Metallwerke Neckartal GmbH")
+    page.get_by_label("Curriculum", exact=True).select_option(
+        label="Lernbegleitung kompakt online (Metallwerke Neckartal) (v1)"
+    )
+    page.get_by_label("Name der Gruppe").fill("Kompakt Heilbronn")
+    start = next_monday(date.today() + timedelta(days=300))
+    page.get_by_label("Startdatum").fill(start.isoformat())
+    page.get_by_label("Region").fill("DE-BW")
+    page.get_by_role("button", name="Gruppe planen").click()
+    page.wait_for_url("**/cohorts/*")
+    cohort_url = page.url
+    reflection_row = page.locator("table.schedule tbody tr").nth(2)
+    before = reflection_row.locator("td").first.inner_text()
+
+    page.get_by_role("link", name="Curricula").click()
+    page.get_by_role("link", name="Lernbegleitung kompakt online (Metallwerke Neckartal)").click()
+    page.get_by_role("button", name="Neuen Entwurf beginnen").click()
+    assert page.get_by_text("Entwurf von Version 2 begonnen.").is_visible()
+    page.locator("#element-reflection").get_by_role("link", name="Ändern").click()
+    page.get_by_label("Abstand möglichst").fill("16w")
+    page.get_by_role("button", name="Speichern").click()
+    assert page.get_by_text("Gespeichert.").is_visible()
+    assert page.get_by_text("16 Wochen nach Seminartag 2").is_visible()
+    page.get_by_role("button", name="Version 2 veröffentlichen").click()
+    assert page.get_by_text("Version 2 ist veröffentlicht").is_visible()
+
+    page.get_by_role("link", name="Auf Version 2 umstellen …").first.click()
+    assert page.get_by_text("Noch ist nichts gespeichert.").is_visible()
+    page.get_by_role("button", name="Gruppe umstellen").click()
+    page.wait_for_url(cohort_url)
+    assert page.get_by_text("folgt jetzt Version 2").is_visible()
+    after = page.locator("table.schedule tbody tr").nth(2).locator("td").first.inner_text()
+    assert after != before
+    assert page.get_by_text("hat die Gruppe auf Version 2 umgestellt").is_visible()
+
+
+def test_the_year_overview_shows_every_cohort_of_the_organisation(page):
+    log_in(page, HR)
+    year = date.today().year
+    page.get_by_role("link", name=f"Jahresübersicht {year}: Metallwerke Neckartal GmbH").click()
+    svg = page.locator("figure.picture svg")
+    assert svg.get_attribute("role") == "img"
+    lanes = svg.locator("text.lane-label")
+    listed = page.locator("main ul.plain li a")
+    assert lanes.count() == listed.count() >= 1
+    for index in range(listed.count()):
+        name = listed.nth(index).inner_text()
+        assert lanes.nth(index).locator("title").text_content() == name
