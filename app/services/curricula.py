@@ -35,7 +35,7 @@ from cohorts.scheduling import plan
 from curricula.loader import from_mapping, load_text
 from curricula.messages import MessageError, msg
 from curricula.model import Curriculum, Mode
-from curricula.versions import UpstreamChange, take, upstream_changes
+from curricula.versions import UpstreamChange, differences, take, upstream_changes
 from curricula.writer import element_mapping, to_mapping, to_toml
 
 
@@ -233,6 +233,13 @@ class UpstreamState:
     @property
     def pending(self) -> tuple[UpstreamChange, ...]:
         return tuple(c for c in self.changes if not c.already_in_fork)
+
+
+def own_changes(version: CurriculumVersion) -> tuple[UpstreamChange, ...]:
+    """How a fork's version differs from the upstream version it is in step with."""
+    if version.based_on is None:
+        return ()
+    return tuple(UpstreamChange(d) for d in differences(version.based_on.model, version.model))
 
 
 def upstream_state(record: CurriculumRecord) -> UpstreamState | None:

@@ -107,6 +107,7 @@ def show(curriculum_id: int) -> str:
         new_element=NewElementForm(version=draft.lock_version if draft else 0),
         import_form=ImportForm(),
         upstream=workbench.upstream_state(record),
+        own_changes=workbench.own_changes(shown) if shown else (),
         movable=workbench.movable_cohorts(record, newest) if newest else [],
         forks=[f for f in _forks(record)],
     )

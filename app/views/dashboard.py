@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, abort, render_template
 from flask_login import current_user
@@ -58,10 +59,40 @@ def index() -> str:
         "dashboard.html",
         sessions=sessions,
         cohorts=cohorts,
+        progress=_progress([c.id for c in cohorts], today),
         attention=needs_attention(orgs, today),
         today=today,
         organisations=sorted(current_user.organisations, key=lambda o: o.name),
     )
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    next_session: Session | None
+
+
+def _progress(cohort_ids: list[int], today: date) -> dict[int, Progress]:
+    """Per cohort: sessions over, sessions in all, and the next one; one query."""
+    found: dict[int, Progress] = {}
+    rows = db.session.scalars(
+        select(Session)
+        .where(Session.cohort_id.in_(cohort_ids), Session.status == SessionStatus.SCHEDULED)
+        .options(joinedload(Session.element))
+        .order_by(Session.first_day, Session.starts_at)
+    ).all()
+    by_cohort: dict[int, list[Session]] = {}
+    for session in rows:
+        by_cohort.setdefault(session.cohort_id, []).append(session)
+    for cohort_id, sessions in by_cohort.items():
+        upcoming = [s for s in sessions if s.last_day >= today]
+        found[cohort_id] = Progress(
+            done=len(sessions) - len(upcoming),
+            total=len(sessions),
+            next_session=upcoming[0] if upcoming else None,
+        )
+    return found
 
 
 @bp.get("/organisations/<int:organisation_id>/year/<int:year>")

@@ -91,6 +91,7 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
     assert "ist kein Abstand" in bad.get_data(as_text=True)
     good = post(client, url, {**values, "gap_preferred": "12w", "gap_max": "6m"}, url)
     assert "Gespeichert" in good.get_data(as_text=True)
+    assert "reflection: geändert: Lage und Abstand" in good.get_data(as_text=True)
     text = client.get(page).get_data(as_text=True)
     post(client, f"{page}/draft/publish", {"version": version_field(text)}, page)
 
