@@ -9,6 +9,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.forms import CheckboxListField
+
 
 class DraftForm(FlaskForm):  # type: ignore[misc]
     # The draft's version when the page was loaded.
@@ -53,3 +55,11 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
 class TakeForm(DraftForm):
     change = HiddenField(validators=[DataRequired()])
     overwrite = HiddenField()
+
+
+class CertificateForm(DraftForm):
+    required = CheckboxListField(_l("Required elements"), validators=[Optional()])
+    at_least = TextAreaField(
+        _l("At least some of (one rule per line, e.g. 1: checkpoint-1, checkpoint-2)"),
+        validators=[Optional(), Length(max=2000)],
+    )

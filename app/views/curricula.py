@@ -15,6 +15,7 @@ from app.exports.timeline import Bar, Lane, Legend, timeline_svg
 from app.extensions import db
 from app.filters import refusal, translator
 from app.forms.curricula import (
+    CertificateForm,
     DraftForm,
     ElementForm,
     ForkForm,
@@ -480,6 +481,74 @@ def _show_problems(form: ElementForm, error: CurriculumError, key: str, tr: Tran
             field.errors = [*field.errors, tr.localize(problem.message)]
         else:
             flash(refusal(tr.localize(problem.describe())), "error")
+
+
+@bp.route("/<int:curriculum_id>/draft/certificate", methods=["GET", "POST"])
+def certificate(curriculum_id: int) -> ResponseReturnValue:
+    """The certificate rule of the draft: required elements and "at least n of"."""
+    record = _editable(curriculum_id)
+    draft = workbench.draft_of(record)
+    if draft is None:
+        abort(404)
+    model = draft.model
+    tr = translator()
+    form = CertificateForm()
+    form.required.choices = [
+        (e.key, e.title.get(tr.language)) for e in model.elements if e.counts_for_certificate
+    ]
+    if not form.is_submitted():
+        form.version.data = str(draft.lock_version)
+        form.required.data = list(model.certificate.required)
+        form.at_least.data = "\n".join(
+            f"{r.count}: {', '.join(r.of)}" for r in model.certificate.at_least
+        )
+    elif form.validate_on_submit() and str(form.version.data).isdigit():
+        rules = _at_least(form.at_least.data or "")
+        if rules is None:
+            form.at_least.errors = [
+                tr.gettext("Write each rule as a number, a colon and element keys, e.g. 1: a, b")
+            ]
+        else:
+            try:
+
+                def change(data: dict[str, Any]) -> None:
+                    data["certificate"] = {"required": list(form.required.data or [])}
+                    if rules:
+                        data["certificate"]["at_least"] = rules
+
+                workbench.edit(draft, change, expected_version=int(form.version.data))
+                db.session.commit()
+            except CurriculumError as error:
+                db.session.rollback()
+                form.at_least.errors = [tr.localize(p.describe()) for p in error.problems]
+            except (WorkbenchError, StaleDataError) as error:
+                db.session.rollback()
+                message = (
+                    error.message if isinstance(error, WorkbenchError) else DraftChanged().message
+                )
+                flash(refusal(tr.localize(message)), "error")
+            else:
+                flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
+                return redirect(url_for("curricula.show", curriculum_id=record.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "curricula/certificate.html", record=record, draft=draft, form=form
+    ), status
+
+
+def _at_least(text: str) -> list[dict[str, Any]] | None:
+    """Lines "n: key, key" as the file format's at_least tables; None if unreadable."""
+    rules: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        count, colon, keys = line.partition(":")
+        if not colon or not count.strip().isdigit():
+            return None
+        rules.append(
+            {"count": int(count), "of": [k.strip() for k in keys.split(",") if k.strip()]}
+        )
+    return rules
 
 
 @bp.post("/<int:curriculum_id>/import")

@@ -231,3 +231,34 @@ def test_add_reorder_and_remove_elements_of_a_draft(client, make, db):
     text = post(client, f"{page}/draft/elements/reflection/up", {"version": stale}, page)
     assert "jemand anderes hat diesen entwurf" in text.get_data(as_text=True).lower()
     assert keys() == ["seminar-1", "seminar-2", "reflection"]
+
+
+def test_change_the_certificate_rule_of_a_draft(client, make, db):
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    org_id = org.id
+    log_in(client, "beratung@example.org")
+    fork = fork_for(client, db, org_id)
+    url = f"/curricula/{fork}/draft/certificate"
+    version = version_field(client.get(url).get_data(as_text=True))
+    token = csrf_token(client, url)
+
+    def send(required, at_least):
+        data = {
+            "csrf_token": token,
+            "version": version,
+            "required": required,
+            "at_least": at_least,
+        }
+        return client.post(url, data=data, follow_redirects=True)
+
+    assert send(["seminar-1"], "eins: reflection").status_code == 400
+    refused = send(["seminar-1", "reflection"], "1: reflection, nowhere")
+    assert refused.status_code == 400
+    assert "nowhere" in refused.get_data(as_text=True)
+    saved = send(["seminar-1", "seminar-2"], "1: reflection")
+    assert "Gespeichert" in saved.get_data(as_text=True)
+    db.session.expire_all()
+    rule = workbench.draft_of(db.session.get(CurriculumRecord, fork)).model.certificate
+    assert rule.required == ("seminar-1", "seminar-2")
+    assert [(r.count, r.of) for r in rule.at_least] == [(1, ("reflection",))]
