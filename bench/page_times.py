@@ -84,6 +84,7 @@ def main() -> None:
             page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
             session_path = re.search(r'href="(/cohorts/\d+/sessions/\d+)"', page).group(1)
             person_path = re.search(r'href="(/participants/\d+)"', page).group(1)
+            year_path = re.search(r'href="(/organisations/\d+/year/\d+)"', dashboard).group(1)
             pages = {
                 "start page (floor)": "/",
                 "dashboard": "/dashboard",
@@ -92,6 +93,10 @@ def main() -> None:
                 "participants": "/participants",
                 "participant search": "/participants?q=nachname12",
                 "participant": person_path,
+                "tandems of a cohort": f"/cohorts/{cohort_id}/tandems",
+                "year overview": year_path,
+                "curricula": "/curricula",
+                "a curriculum": "/curricula/1",
                 "plan a cohort": "/cohorts/new",
                 "participants CSV": "/participants/export",
             }

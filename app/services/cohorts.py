@@ -15,6 +15,7 @@ from app.models import (
     Cohort,
     CohortClosure,
     CohortState,
+    CurriculumElement,
     CurriculumVersion,
     Organisation,
     Session,
@@ -25,6 +26,7 @@ from app.models.cohorts import session_trainers
 from app.services import history
 from cohorts.calendar import WorkingCalendar
 from cohorts.scheduling import Note, plan
+from cohorts.scheduling import Session as PlannedSession
 from curricula.messages import Message, MessageError, msg
 from curricula.model import Mode
 
@@ -84,20 +86,7 @@ def create_cohort(data: NewCohort, actor: User | None) -> tuple[Cohort, tuple[No
     cohort.start_date = schedule.first_day
     for planned in schedule.sessions:
         element = data.version.element_by_key(planned.element)
-        timed = isinstance(planned.start, datetime) and isinstance(planned.end, datetime)
-        cohort.sessions.append(
-            Session(
-                element=element,
-                all_day=planned.all_day,
-                starts_at=planned.start if timed else None,
-                ends_at=planned.end if timed else None,
-                first_day=planned.first_day,
-                last_day=planned.last_day,
-                mode=planned.mode.value,
-                # Self-paced phases need no trainer in the room.
-                trainers=[] if planned.mode is Mode.SELF_PACED else list(data.trainers),
-            )
-        )
+        cohort.sessions.append(new_session(element, planned, data.trainers))
     check_trainers(cohort.sessions)
     db.session.add(cohort)
     db.session.flush()
@@ -115,6 +104,24 @@ def create_cohort(data: NewCohort, actor: User | None) -> tuple[Cohort, tuple[No
         },
     )
     return cohort, schedule.notes
+
+
+def new_session(
+    element: CurriculumElement, planned: PlannedSession, trainers: Iterable[User]
+) -> Session:
+    """A stored session for a planned one."""
+    timed = isinstance(planned.start, datetime) and isinstance(planned.end, datetime)
+    return Session(
+        element=element,
+        all_day=planned.all_day,
+        starts_at=planned.start if timed else None,
+        ends_at=planned.end if timed else None,
+        first_day=planned.first_day,
+        last_day=planned.last_day,
+        mode=planned.mode.value,
+        # Self-paced phases need no trainer in the room.
+        trainers=[] if planned.mode is Mode.SELF_PACED else list(trainers),
+    )
 
 
 def check_trainers(sessions: Iterable[Session]) -> None:

@@ -29,8 +29,9 @@ from app.models import (
     User,
 )
 from app.services import history
-from app.services.cohorts import check_trainers, working_calendar
+from app.services.cohorts import check_trainers, new_session, working_calendar
 from app.services.standards import add_version
+from cohorts.scheduling import Session as PlannedSession
 from cohorts.scheduling import plan
 from curricula.loader import from_mapping, load_text
 from curricula.messages import MessageError, msg
@@ -405,25 +406,14 @@ def _apply(
     cohort: Cohort,
     existing: Session | None,
     element: CurriculumElement,
-    planned: Any,
+    planned: PlannedSession,
     *,
     kept: bool,
 ) -> None:
-    timed = isinstance(planned.start, datetime) and isinstance(planned.end, datetime)
     if existing is None:
-        cohort.sessions.append(
-            Session(
-                element=element,
-                all_day=planned.all_day,
-                starts_at=planned.start if timed else None,
-                ends_at=planned.end if timed else None,
-                first_day=planned.first_day,
-                last_day=planned.last_day,
-                mode=planned.mode.value,
-                trainers=[] if planned.mode is Mode.SELF_PACED else list(cohort.trainers),
-            )
-        )
+        cohort.sessions.append(new_session(element, planned, cohort.trainers))
         return
+    timed = isinstance(planned.start, datetime) and isinstance(planned.end, datetime)
     existing.element = element
     if kept:
         return

@@ -368,26 +368,13 @@ def edit_element(curriculum_id: int, key: str) -> ResponseReturnValue:
         _fill(form, data, draft)
     elif form.validate_on_submit() and str(form.version.data).isdigit():
         values = _values(form, data)
-        try:
 
-            def change(mapping: dict[str, Any]) -> None:
-                mapping["elements"] = [
-                    values if e["key"] == key else e for e in mapping["elements"]
-                ]
+        def change(mapping: dict[str, Any]) -> None:
+            mapping["elements"] = [values if e["key"] == key else e for e in mapping["elements"]]
 
-            workbench.edit(draft, change, expected_version=int(form.version.data))
-            db.session.commit()
-        except CurriculumError as error:
-            db.session.rollback()
-            _show_problems(form, error, key, tr)
-        except (WorkbenchError, StaleDataError) as error:
-            db.session.rollback()
-            message = (
-                error.message if isinstance(error, WorkbenchError) else DraftChanged().message
-            )
-            flash(refusal(tr.localize(message)), "error")
-        else:
-            flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
+        if _save_draft(
+            draft, change, form.version.data, lambda error: _show_problems(form, error, key, tr)
+        ):
             return redirect(
                 url_for("curricula.show", curriculum_id=record.id, _anchor=f"element-{key}")
             )
@@ -396,6 +383,31 @@ def edit_element(curriculum_id: int, key: str) -> ResponseReturnValue:
     return render_template(
         "curricula/element.html", record=record, draft=draft, element=element, form=form
     ), status
+
+
+def _save_draft(
+    draft: CurriculumVersion,
+    change: Any,
+    version: str,
+    on_problems: Any,
+) -> bool:
+    """Store one change of the draft from a form page; True when it was saved.
+    The loader's problems go to `on_problems`, to be shown at their fields."""
+    tr = translator()
+    try:
+        workbench.edit(draft, change, expected_version=int(version))
+        db.session.commit()
+    except CurriculumError as error:
+        db.session.rollback()
+        on_problems(error)
+        return False
+    except (WorkbenchError, StaleDataError) as error:
+        db.session.rollback()
+        message = error.message if isinstance(error, WorkbenchError) else DraftChanged().message
+        flash(refusal(tr.localize(message)), "error")
+        return False
+    flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
+    return True
 
 
 def _choices(form: ElementForm, model: Curriculum, key: str, tr: Translator) -> None:
@@ -509,26 +521,16 @@ def certificate(curriculum_id: int) -> ResponseReturnValue:
                 tr.gettext("Write each rule as a number, a colon and element keys, e.g. 1: a, b")
             ]
         else:
-            try:
 
-                def change(data: dict[str, Any]) -> None:
-                    data["certificate"] = {"required": list(form.required.data or [])}
-                    if rules:
-                        data["certificate"]["at_least"] = rules
+            def change(data: dict[str, Any]) -> None:
+                data["certificate"] = {"required": list(form.required.data or [])}
+                if rules:
+                    data["certificate"]["at_least"] = rules
 
-                workbench.edit(draft, change, expected_version=int(form.version.data))
-                db.session.commit()
-            except CurriculumError as error:
-                db.session.rollback()
+            def problems(error: CurriculumError) -> None:
                 form.at_least.errors = [tr.localize(p.describe()) for p in error.problems]
-            except (WorkbenchError, StaleDataError) as error:
-                db.session.rollback()
-                message = (
-                    error.message if isinstance(error, WorkbenchError) else DraftChanged().message
-                )
-                flash(refusal(tr.localize(message)), "error")
-            else:
-                flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
+
+            if _save_draft(draft, change, form.version.data, problems):
                 return redirect(url_for("curricula.show", curriculum_id=record.id))
     status = 400 if form.is_submitted() else 200
     return render_template(
