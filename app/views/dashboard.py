@@ -12,10 +12,18 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.filters import translator
-from app.models import Cohort, CohortState, Organisation, Session, SessionStatus
+from app.models import (
+    Cohort,
+    CohortState,
+    CurriculumElement,
+    Organisation,
+    Session,
+    SessionStatus,
+)
 from app.services.overview import needs_attention
 from app.services.timelines import year_timeline
 from app.views.access import organisation_ids, owned_or_404
+from curricula.model import Text
 
 bp = Blueprint("dashboard", __name__)
 
@@ -70,27 +78,35 @@ def index() -> str:
 class Progress:
     done: int
     total: int
-    next_session: Session | None
+    next_title: Text | None
+    next_day: date | None
 
 
 def _progress(cohort_ids: list[int], today: date) -> dict[int, Progress]:
-    """Per cohort: sessions over, sessions in all, and the next one; one query."""
-    found: dict[int, Progress] = {}
-    rows = db.session.scalars(
-        select(Session)
+    """Per cohort: sessions over, sessions in all, and the next one; one
+    query of plain columns (the overview lists up to 100 cohorts)."""
+    rows = db.session.execute(
+        select(
+            Session.cohort_id,
+            Session.first_day,
+            Session.last_day,
+            CurriculumElement.title_de,
+            CurriculumElement.title_en,
+        )
+        .join(CurriculumElement, CurriculumElement.id == Session.element_id)
         .where(Session.cohort_id.in_(cohort_ids), Session.status == SessionStatus.SCHEDULED)
-        .options(joinedload(Session.element))
-        .order_by(Session.first_day, Session.starts_at)
+        .order_by(Session.cohort_id, Session.first_day, Session.starts_at)
     ).all()
-    by_cohort: dict[int, list[Session]] = {}
-    for session in rows:
-        by_cohort.setdefault(session.cohort_id, []).append(session)
-    for cohort_id, sessions in by_cohort.items():
-        upcoming = [s for s in sessions if s.last_day >= today]
+    found: dict[int, Progress] = {}
+    for cohort_id, first_day, last_day, title_de, title_en in rows:
+        seen = found.get(cohort_id, Progress(0, 0, None, None))
+        over = last_day < today
+        upcoming = not over and seen.next_day is None
         found[cohort_id] = Progress(
-            done=len(sessions) - len(upcoming),
-            total=len(sessions),
-            next_session=upcoming[0] if upcoming else None,
+            done=seen.done + over,
+            total=seen.total + 1,
+            next_title=Text(title_de, title_en) if upcoming else seen.next_title,
+            next_day=first_day if upcoming else seen.next_day,
         )
     return found
 
