@@ -69,8 +69,15 @@ def test_phone_width_has_no_sideways_scrolling(browser, live_server):
     page = context.new_page()
     log_in(page, TRAINER)
     page.get_by_role("link", name="Blended", exact=False).first.click()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390
+    # Measured once the cohort page and its style sheet have loaded.
+    page.wait_for_url("**/cohorts/*")
+    page.wait_for_load_state("load")
+    cohort = page.url
+    for url in (cohort, f"{cohort}/tandems", "/dashboard", "/curricula", "/curricula/1"):
+        page.goto(url)
+        page.wait_for_load_state("load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, url
     context.close()
 
 
