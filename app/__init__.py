@@ -34,6 +34,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     from app.extensions import csrf, db, login, migrate
     from app.views import (
         access,
+        attendance,
         auth,
         calendars,
         cohorts,
@@ -64,6 +65,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(calendars.bp)
     app.register_blueprint(tandems.bp)
     app.register_blueprint(curricula.bp)
+    app.register_blueprint(attendance.bp)
 
     app.after_request(_security_headers)
     for status in (400, 403, 404, 405, 413):

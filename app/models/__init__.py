@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from app.models.attendance import AttendanceChange, AttendanceRecord
 from app.models.changes import Change
 from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, SessionStatus
 from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
@@ -10,6 +11,8 @@ from app.models.tokens import AccessToken, Purpose
 from app.models.users import Role, User
 
 __all__ = [
+    "AttendanceChange",
+    "AttendanceRecord",
     "AccessToken",
     "Purpose",
     "Change",

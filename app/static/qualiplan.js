@@ -18,3 +18,37 @@ document.addEventListener("click", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest("button[data-print]")) window.print();
 });
+
+// Attendance marks: <form class="mark"> is saved in the background and its
+// cell updated, without reloading the grid. Without script it posts as usual.
+document.addEventListener("submit", function (event) {
+  var form = event.target.closest("form.mark");
+  if (!form || !window.fetch) return;
+  event.preventDefault();
+  var button = form.querySelector("button");
+  button.disabled = true;
+  fetch(form.action, {
+    method: "POST",
+    body: new FormData(form),
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  })
+    .then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.json();
+    })
+    .then(function (data) {
+      if (data.mark === "partly") {
+        window.location.reload(); // shows the field for the minutes missed
+        return;
+      }
+      form.closest("td").className = "mark mark-" + data.mark;
+      form.querySelector("input[name=mark]").value = data.next;
+      button.textContent = data.label;
+      button.setAttribute("aria-label", data.aria);
+      button.disabled = false;
+    })
+    .catch(function () {
+      form.submit(); // the server answers with the page and its message
+    });
+});

@@ -1,0 +1,123 @@
+"""Whether a participant may receive the certificate, and why (not).
+
+The curriculum's certificate rule names required elements and "at least n
+of" groups. An element counts as attended when the person was present, did
+the self-study phase, missed no more than a quarter of a session (partly
+present), or made it up in another cohort's session of the same element.
+Excused is not attended: it explains an absence but the element still has
+to be made up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from curricula.messages import Message, msg
+from curricula.model import Curriculum, Element, TimedBlock
+
+# The share of a session someone may miss and still have attended it.
+PARTLY_LIMIT = 0.25
+
+
+class Mark(StrEnum):
+    NOT_RECORDED = "not_recorded"
+    PRESENT = "present"
+    PARTLY = "partly"  # with the minutes missed
+    EXCUSED = "excused"
+    ABSENT = "absent"
+    DONE = "done"  # a self-study phase
+    NOT_DONE = "not_done"
+    NOT_EXPECTED = "not_expected"  # enrolled after the session
+
+
+@dataclass(frozen=True)
+class Attendance:
+    mark: Mark = Mark.NOT_RECORDED
+    minutes_missed: int = 0
+    day: date | None = None  # when the session was, for the reasons
+    made_up: date | None = None  # attended the same element in another cohort
+
+
+@dataclass(frozen=True)
+class Decision:
+    eligible: bool
+    reasons: tuple[Message, ...]
+    attended: tuple[str, ...]  # keys of the elements that count as attended
+    teaching_hours: float  # hours credited, of the elements that count
+
+
+def attended(element: Element, record: Attendance) -> bool:
+    if record.made_up is not None:
+        return True
+    if record.mark in (Mark.PRESENT, Mark.DONE):
+        return True
+    if record.mark is Mark.PARTLY and isinstance(element.length, TimedBlock):
+        length = element.length.duration.total_seconds() / 60
+        return record.minutes_missed <= PARTLY_LIMIT * length
+    return False
+
+
+def credited_hours(element: Element, record: Attendance) -> float:
+    """Teaching hours of an attended element; a partly attended session counts
+    for the share that was attended."""
+    if not attended(element, record):
+        return 0.0
+    if (
+        record.made_up is None
+        and record.mark is Mark.PARTLY
+        and isinstance(element.length, TimedBlock)
+    ):
+        length = element.length.duration.total_seconds() / 60
+        return element.teaching_hours * max(0.0, 1 - record.minutes_missed / length)
+    return element.teaching_hours
+
+
+def decide(curriculum: Curriculum, records: Mapping[str, Attendance]) -> Decision:
+    """The decision for one person from their attendance per element key."""
+    rule = curriculum.certificate
+    counting = [e for e in curriculum.elements if e.counts_for_certificate]
+    done = tuple(e.key for e in counting if attended(e, records.get(e.key, Attendance())))
+    reasons: list[Message] = []
+    for key in rule.required:
+        element = curriculum.element(key)
+        record = records.get(key, Attendance())
+        if key not in done:
+            reasons.append(
+                msg("missing: {element} ({why})", element=element.title, why=_why(record))
+            )
+    for group in rule.at_least:
+        have = sum(1 for key in group.of if key in done)
+        if have < group.count:
+            reasons.append(
+                msg(
+                    "needs {count} of {elements}; has {have}",
+                    count=group.count,
+                    elements=[curriculum.element(k).title for k in group.of],
+                    have=have,
+                )
+            )
+    hours = sum(credited_hours(e, records.get(e.key, Attendance())) for e in counting)
+    return Decision(
+        eligible=not reasons,
+        reasons=tuple(reasons) if reasons else (msg("eligible"),),
+        attended=done,
+        teaching_hours=round(hours, 2),
+    )
+
+
+def _why(record: Attendance) -> Message:
+    day = record.day
+    if record.mark is Mark.ABSENT:
+        return msg("absent on {day}", day=day) if day else msg("absent")
+    if record.mark is Mark.EXCUSED:
+        return msg("excused on {day}, not made up yet", day=day) if day else msg("excused")
+    if record.mark is Mark.PARTLY:
+        return msg("missed {minutes} minutes", minutes=record.minutes_missed)
+    if record.mark is Mark.NOT_DONE:
+        return msg("not done")
+    if record.mark is Mark.NOT_EXPECTED:
+        return msg("before the enrolment; to be made up in another cohort")
+    return msg("not recorded yet")

@@ -1,0 +1,148 @@
+"""Attendance in the room: one tap per mark, saved at once, every change on
+record; who is eligible for the certificate and why not."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from app.models import AttendanceChange, AttendanceRecord, Enrolment, Role
+from cohorts.eligibility import Mark
+from tests.web.helpers import csrf_token, log_in
+
+
+def setup(make):
+    org = make.organisation()
+    make.user(Role.TRAINER, [org], email="trainerin@example.org", name="Tina Trainerin")
+    make.user(Role.TRAINER, [org], email="trainer@example.org", name="Tom Trainer")
+    make.user(Role.HR, [org], email="hr@example.org")
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BW")
+    anna = make.participant(org, cohort=cohort, first_name="Anna", last_name="Albers")
+    ben = make.participant(org, cohort=cohort, first_name="Ben", last_name="Bauer")
+    sessions = {s.element.key: s.id for s in cohort.sessions}
+    return SimpleNamespace(id=cohort.id, anna=anna.id, ben=ben.id, sessions=sessions, org=org)
+
+
+def tap(client, c, key, person, mark, *, json=False, minutes=None):
+    page = f"/cohorts/{c.id}/attendance"
+    data = {"csrf_token": csrf_token(client, page), "mark": mark}
+    if minutes is not None:
+        data["minutes"] = minutes
+    headers = {"Accept": "application/json"} if json else {}
+    url = f"{page}/{c.sessions[key]}/{person}"
+    return client.post(url, data=data, headers=headers, follow_redirects=not json)
+
+
+def mark_of(db, c, key, person):
+    db.session.expire_all()
+    record = db.session.scalar(
+        select(AttendanceRecord).where(
+            AttendanceRecord.session_id == c.sessions[key],
+            AttendanceRecord.participant_id == person,
+        )
+    )
+    return record.mark if record else None
+
+
+def test_a_tap_saves_at_once_and_says_what_the_next_tap_does(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    response = tap(client, c, "seminar-1", c.anna, "present", json=True)
+    assert response.status_code == 200
+    assert response.json == {
+        "mark": "present",
+        "label": "✓ anwesend",
+        "minutes": 0,
+        "next": "absent",
+        "aria": response.json["aria"],
+    }
+    assert response.json["aria"].endswith("anwesend; auf abwesend setzen")
+    assert mark_of(db, c, "seminar-1", c.anna) is Mark.PRESENT
+    page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    assert "✓ anwesend" in page
+
+
+def test_two_trainers_on_the_same_cell_both_stay_on_record(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    tap(client, c, "seminar-1", c.anna, "present")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainer@example.org")
+    tap(client, c, "seminar-1", c.anna, "absent")  # from a page loaded before the first tap
+    assert mark_of(db, c, "seminar-1", c.anna) is Mark.ABSENT
+    changes = db.session.scalars(select(AttendanceChange).order_by(AttendanceChange.id)).all()
+    assert [(ch.user.name, ch.before_mark, ch.after_mark) for ch in changes] == [
+        ("Tina Trainerin", Mark.NOT_RECORDED, Mark.PRESENT),
+        ("Tom Trainer", Mark.PRESENT, Mark.ABSENT),
+    ]
+
+
+def test_partly_present_keeps_the_minutes_and_bad_marks_change_nothing(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    tap(client, c, "seminar-1", c.ben, "partly", minutes="45")
+    db.session.expire_all()
+    record = db.session.scalar(select(AttendanceRecord))
+    assert (record.mark, record.minutes_missed) == (Mark.PARTLY, 45)
+    for mark, minutes in (("done", None), ("maybe", None), ("partly", "-5"), ("partly", "x")):
+        refused = tap(client, c, "seminar-1", c.ben, mark, json=True, minutes=minutes)
+        assert refused.status_code == 400
+        assert refused.json == {"error": "Dieser Eintrag ist hier nicht möglich."}
+    db.session.expire_all()
+    record = db.session.scalar(select(AttendanceRecord))
+    assert (record.mark, record.minutes_missed) == (Mark.PARTLY, 45)
+
+
+def test_all_present_fills_only_what_is_open(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    tap(client, c, "seminar-2", c.ben, "excused")
+    page = f"/cohorts/{c.id}/attendance"
+    response = client.post(
+        f"{page}/{c.sessions['seminar-2']}/all-present",
+        data={"csrf_token": csrf_token(client, page)},
+        follow_redirects=True,
+    )
+    assert "1 Eintrag gesetzt." in response.get_data(as_text=True)
+    assert mark_of(db, c, "seminar-2", c.anna) is Mark.PRESENT
+    assert mark_of(db, c, "seminar-2", c.ben) is Mark.EXCUSED
+    assert "1/2" in response.get_data(as_text=True)  # the session's rate, no names
+
+
+def test_someone_enrolled_later_is_not_expected_and_not_counted(client, make, db):
+    c = setup(make)
+    late = make.participant(c.org, first_name="Carla", last_name="Clausen")
+    db.session.add(
+        Enrolment(
+            cohort_id=c.id, participant=late, enrolled_at=datetime(2027, 3, 5, 8, tzinfo=UTC)
+        )
+    )
+    db.session.commit()
+    log_in(client, "trainerin@example.org")
+    page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    row = page[page.index("Carla Clausen") :]
+    row = row[: row.index("</tr>")]
+    assert row.count("– nicht erwartet") == 2  # both seminar days were before her enrolment
+    assert "vor der Anmeldung; in einer anderen Gruppe nachzuholen" in page
+
+
+def test_eligibility_with_reasons_and_hr_sees_but_does_not_record(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    for key in ("seminar-1", "seminar-2", "reflection"):
+        tap(client, c, key, c.anna, "present")
+    tap(client, c, "seminar-1", c.ben, "present")
+    tap(client, c, "seminar-2", c.ben, "present")
+    tap(client, c, "reflection", c.ben, "absent")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "hr@example.org")
+    page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    assert '<strong>Anna Albers</strong>: <span class="tag">berechtigt</span>' in page
+    assert "<strong>Ben Bauer</strong>: fehlt: Reflexionstag" in page
+    assert "(abwesend am " in page
+    assert 'class="mark"' not in page  # no buttons for HR
+    refused = tap(client, c, "reflection", c.ben, "present")
+    assert refused.status_code == 403
+    assert mark_of(db, c, "reflection", c.ben) is Mark.ABSENT
