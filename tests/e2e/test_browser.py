@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import log_in
 
 TRAINER = "trainerin.a@qualiplan.example"
@@ -205,3 +207,27 @@ def test_the_year_overview_shows_every_cohort_of_the_organisation(page):
     for index in range(listed.count()):
         name = listed.nth(index).inner_text()
         assert lanes.nth(index).locator("title").text_content() == name
+
+
+def test_take_attendance_with_taps_that_do_not_reload_the_page(browser, live_server):
+    context = browser.new_context(
+        locale="de-DE", base_url=live_server, viewport={"width": 1024, "height": 768}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, TRAINER)
+    page.get_by_role("link", name="Blended", exact=False).first.click()
+    page.wait_for_url("**/cohorts/*")
+    page.get_by_role("link", name="Anwesenheit erfassen").click()
+    page.wait_for_load_state("load")
+    page.evaluate("window.stillThisPage = true")
+    cell = page.locator("form.mark button").first
+    assert cell.inner_text() == "· offen"
+    cell.click()
+    expect(cell).to_have_text("✓ anwesend")
+    assert page.evaluate("window.stillThisPage") is True  # no reload
+    cell.press("Enter")  # usable by keyboard too
+    expect(cell).to_have_text("✗ abwesend")
+    page.reload()
+    assert page.locator("form.mark button").first.inner_text() == "✗ abwesend"
+    context.close()
