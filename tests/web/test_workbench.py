@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.models import Cohort, CurriculumRecord, CurriculumVersion, Role
+from app.models import Cohort, CurriculumRecord, CurriculumVersion, Organisation, Role
 from app.services import curricula as workbench
 from app.services.standards import add_version
 from curricula.loader import load_text
@@ -28,6 +28,15 @@ def fork_id(db, organisation_id) -> int:
     return db.session.scalar(
         select(CurriculumRecord.id).where(CurriculumRecord.organisation_id == organisation_id)
     )
+
+
+def consultant_of_a_new_organisation(client, make) -> int:
+    """Logged in as the consultant of a new organisation; its id."""
+    org = make.organisation()
+    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
+    org_id = org.id  # the objects of this test go stale once requests run
+    log_in(client, "beratung@example.org")
+    return org_id
 
 
 def version_field(page: str) -> str:
@@ -61,10 +70,7 @@ def element_form(client, url) -> dict:
 
 
 def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
-    org = make.organisation()
-    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
-    org_id = org.id
-    log_in(client, "beratung@example.org")
+    org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     page = f"/curricula/{fork}"
     text = client.get(page).get_data(as_text=True)
@@ -77,7 +83,7 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
         select(CurriculumVersion).where(CurriculumVersion.curriculum_id == fork)
     )
     cohort = make.cohort(
-        db.session.get(type(org), org_id), version=v1, start=date(2027, 3, 1), region="DE-BW"
+        db.session.get(Organisation, org_id), version=v1, start=date(2027, 3, 1), region="DE-BW"
     )
     cohort_id, before = cohort.id, {s.element.key: s.first_day for s in cohort.sessions}
 
@@ -119,9 +125,7 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
 
 
 def test_a_standard_cannot_be_edited_and_a_published_version_never_changes(client, make, db):
-    org = make.organisation()
-    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
-    log_in(client, "beratung@example.org")
+    consultant_of_a_new_organisation(client, make)
     page = f"/curricula/{standard(db)}"
     refused = client.post(
         f"{page}/draft", data={"csrf_token": csrf_token(client, page), "version": "0"}
@@ -134,10 +138,7 @@ def test_a_standard_cannot_be_edited_and_a_published_version_never_changes(clien
 
 
 def test_upstream_changes_are_taken_one_by_one(client, make, db):
-    org = make.organisation()
-    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
-    org_id = org.id
-    log_in(client, "beratung@example.org")
+    org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     page = f"/curricula/{fork}"
     post(
@@ -172,10 +173,7 @@ def test_upstream_changes_are_taken_one_by_one(client, make, db):
 
 
 def test_import_a_file_as_the_draft_and_refuse_a_broken_one(client, make, db):
-    org = make.organisation()
-    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
-    org_id = org.id
-    log_in(client, "beratung@example.org")
+    org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     page = f"/curricula/{fork}"
     import io
@@ -193,10 +191,7 @@ def test_import_a_file_as_the_draft_and_refuse_a_broken_one(client, make, db):
 
 
 def test_add_reorder_and_remove_elements_of_a_draft(client, make, db):
-    org = make.organisation()
-    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
-    org_id = org.id
-    log_in(client, "beratung@example.org")
+    org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     page = f"/curricula/{fork}"
 
@@ -234,10 +229,7 @@ def test_add_reorder_and_remove_elements_of_a_draft(client, make, db):
 
 
 def test_change_the_certificate_rule_of_a_draft(client, make, db):
-    org = make.organisation()
-    make.user(Role.CONSULTANT, [org], email="beratung@example.org")
-    org_id = org.id
-    log_in(client, "beratung@example.org")
+    org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     url = f"/curricula/{fork}/draft/certificate"
     version = version_field(client.get(url).get_data(as_text=True))
