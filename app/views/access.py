@@ -24,6 +24,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "calendars.personal_download",
         "calendars.personal_subscribe",
         "calendars.personal_revoke",
+        "calendars.personal_self_study",
     }
 )
 

@@ -24,10 +24,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.filters import translator
+from app.filters import refusal, translator
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
-from app.models import Cohort, Enrolment, EnrolmentStatus, Participant, Purpose, Session, User
-from app.services import tandems, tokens
+from app.models import (
+    AttendanceRecord,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Participant,
+    Purpose,
+    Session,
+    User,
+)
+from app.services import attendance, tandems, tokens
 from app.services.calendars import (
     Feed,
     Version,
@@ -41,6 +50,7 @@ from app.services.calendars import (
     trainer_version,
 )
 from app.views.access import owned_or_404
+from cohorts.eligibility import Mark
 
 bp = Blueprint("calendars", __name__)
 
@@ -240,11 +250,21 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
         .options(joinedload(Session.element), joinedload(Session.cohort))
         .order_by(Session.first_day, Session.starts_at)
     ).all()
+    done = set(
+        db.session.scalars(
+            select(AttendanceRecord.session_id).where(
+                AttendanceRecord.participant_id == participant.id,
+                AttendanceRecord.mark == Mark.DONE,
+            )
+        )
+    )
     return render_template(
         "calendars/personal.html",
         token=token,
         participant=participant,
         sessions=sessions,
+        done=done,
+        today=datetime.now(UTC).date(),
         cohorts=[e.cohort for e in enrolments],
         partners=tandems.partners(participant.id),
         feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
@@ -279,6 +299,33 @@ def personal_subscribe(token: str) -> ResponseReturnValue:
     language = translator().language
     feed_url = url_for("calendars.feed", token=feed_token, lang=language, _external=True)
     return _personal_page(token, participant, feed_url=feed_url)
+
+
+@bp.post("/p/<token>/sessions/<int:session_id>/self-study")
+def personal_self_study(token: str, session_id: int) -> ResponseReturnValue:
+    """The participant marks a self-study phase of their own as done (or not)."""
+    participant = _participant(token)
+    session = db.session.get(Session, session_id)
+    enrolled = session is not None and db.session.scalar(
+        select(Enrolment.id).where(
+            Enrolment.participant_id == participant.id,
+            Enrolment.cohort_id == session.cohort_id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+        )
+    )
+    if session is None or not enrolled or not session.all_day:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    tr = translator()
+    if session.first_day > datetime.now(UTC).date():
+        flash(refusal(tr.gettext("This phase has not started yet.")), "error")
+    else:
+        mark = Mark.NOT_DONE if request.form.get("done") == "0" else Mark.DONE
+        attendance.set_mark(session, participant, mark, None)
+        db.session.commit()
+        flash(tr.gettext("Noted, thank you."), "success")
+    return redirect(url_for("calendars.personal", token=token, _anchor=f"session-{session.id}"))
 
 
 @bp.post("/p/<token>/feed/revoke")

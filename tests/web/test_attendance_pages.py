@@ -146,3 +146,44 @@ def test_eligibility_with_reasons_and_hr_sees_but_does_not_record(client, make, 
     refused = tap(client, c, "reflection", c.ben, "present")
     assert refused.status_code == 403
     assert mark_of(db, c, "reflection", c.ben) is Mark.ABSENT
+
+
+def test_participants_mark_their_own_self_study_done(client, make, db):
+    from datetime import timedelta
+
+    from app.models import Purpose
+    from app.services import tokens
+
+    org = make.organisation()
+    today = date.today()
+    start = today - timedelta(days=today.weekday()) - timedelta(weeks=8)
+    cohort = make.cohort(org, key="blended", start=start, region="DE-BW")
+    dora = make.participant(org, cohort=cohort, first_name="Dora")
+    phases = sorted((s for s in cohort.sessions if s.all_day), key=lambda s: s.first_day)
+    started = phases[0].id
+    later = make.cohort(org, key="blended", start=today + timedelta(weeks=10), name="Später")
+    future = next(s.id for s in later.sessions if s.all_day)
+    make.participant(org, cohort=later, first_name="Dora", email="dora2@example.org")
+    token = tokens.issue(Purpose.PERSONAL_PAGE, dora.id, org.id, None)
+    db.session.commit()
+    dora_id, page = dora.id, f"/p/{token}"
+    csrf = csrf_token(client, page)
+    done = client.post(
+        f"{page}/sessions/{started}/self-study",
+        data={"csrf_token": csrf, "done": "1"},
+        follow_redirects=True,
+    )
+    assert "Vermerkt, danke." in done.get_data(as_text=True)
+    assert "✓ erledigt" in done.get_data(as_text=True)
+    db.session.expire_all()
+    record = db.session.scalar(select(AttendanceRecord))
+    assert (record.participant_id, record.mark) == (dora_id, Mark.DONE)
+    # Someone else's session, and a guessed link, find nothing.
+    assert (
+        client.post(f"{page}/sessions/{future}/self-study", data={"csrf_token": csrf}).status_code
+        == 404
+    )
+    guessed = client.post(
+        f"/p/not-a-token/sessions/{started}/self-study", data={"csrf_token": csrf}
+    )
+    assert guessed.status_code == 404
