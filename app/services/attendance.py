@@ -167,6 +167,57 @@ def all_present(session: Session, people: Sequence[Participant], actor: User | N
     return changed
 
 
+@dataclass(frozen=True)
+class Guest:
+    participant: Participant
+    cohort: Cohort  # the cohort the make-up counts for
+    mark: Mark | None  # None: not recorded in this session yet
+
+
+def guest_candidates(session: Session) -> list[Guest]:
+    """People of the organisation in other open cohorts whose curriculum has
+    this session's element: they may make it up here."""
+    cohort = session.cohort
+    rows = db.session.execute(
+        select(Participant, Cohort)
+        .join(Enrolment, Enrolment.participant_id == Participant.id)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .join(CurriculumElement, CurriculumElement.version_id == Cohort.version_id)
+        .where(
+            Cohort.organisation_id == cohort.organisation_id,
+            Cohort.id != cohort.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            CurriculumElement.key == session.element.key,
+        )
+        .order_by(Participant.last_name, Participant.first_name, Cohort.start_date)
+        .limit(500)
+    ).all()
+    recorded = {
+        r.participant_id: r.mark
+        for r in db.session.scalars(
+            select(AttendanceRecord).where(AttendanceRecord.session_id == session.id)
+        )
+    }
+    return [Guest(person, other, recorded.get(person.id)) for person, other in rows]
+
+
+def guests(session: Session) -> list[AttendanceRecord]:
+    """Make-ups recorded in this session, for people of other cohorts."""
+    return list(
+        db.session.scalars(
+            select(AttendanceRecord)
+            .where(
+                AttendanceRecord.session_id == session.id,
+                AttendanceRecord.for_cohort_id != session.cohort_id,
+            )
+            .options(
+                selectinload(AttendanceRecord.participant),
+                selectinload(AttendanceRecord.for_cohort),
+            )
+        )
+    )
+
+
 def decisions(cohort: Cohort, board: Grid) -> dict[int, Decision]:
     """The certificate decision of everyone enrolled, with reasons."""
     curriculum = cohort.version.model

@@ -55,6 +55,10 @@ def show(cohort_id: int) -> str:
         cohort=cohort,
         board=board,
         decisions=service.decisions(cohort, board),
+        guests={s.id: service.guests(s) for s in board.sessions},
+        candidates={s.id: service.guest_candidates(s) for s in board.sessions}
+        if _can_record(cohort)
+        else {},
         titles=mark_titles(),
         symbols=SYMBOLS,
         next_mark=service.next_mark,
@@ -120,6 +124,45 @@ def record(cohort_id: int, session_id: int, participant_id: int) -> ResponseRetu
             + tr.gettext("set to %(mark)s", mark=titles[following]),
         )
     return redirect(url_for("attendance.show", cohort_id=cohort.id, _anchor=f"person-{person.id}"))
+
+
+@bp.post("/<int:cohort_id>/attendance/<int:session_id>/guests")
+def add_guest(cohort_id: int, session_id: int) -> ResponseReturnValue:
+    """Someone of another cohort makes this element up here; it counts there."""
+    cohort = owned_or_404(Cohort, cohort_id)
+    session = db.session.get(Session, session_id)
+    if session is None or session.cohort_id != cohort.id:
+        abort(404)
+    if not _can_record(cohort):
+        abort(403)
+    tr = translator()
+    wanted = request.form.get("guest", "")
+    guest = next(
+        (
+            g
+            for g in service.guest_candidates(session)
+            if f"{g.participant.id}:{g.cohort.id}" == wanted
+        ),
+        None,
+    )
+    if not FlaskForm().validate_on_submit() or guest is None:
+        flash(refusal(tr.gettext("Choose someone from the list.")), "error")
+    else:
+        mark = Mark.DONE if session.all_day else Mark.PRESENT
+        service.set_mark(session, guest.participant, mark, current_user, for_cohort=guest.cohort)
+        db.session.commit()
+        flash(
+            tr.gettext(
+                "%(name)s made up %(session)s here; it counts for %(cohort)s.",
+                name=guest.participant.name,
+                session=session.element.title(tr.language),
+                cohort=guest.cohort.name,
+            ),
+            "success",
+        )
+    return redirect(
+        url_for("attendance.show", cohort_id=cohort.id, _anchor=f"guests-{session.id}")
+    )
 
 
 @bp.post("/<int:cohort_id>/attendance/<int:session_id>/all-present")

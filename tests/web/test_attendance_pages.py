@@ -187,3 +187,36 @@ def test_participants_mark_their_own_self_study_done(client, make, db):
         f"/p/not-a-token/sessions/{started}/self-study", data={"csrf_token": csrf}
     )
     assert guessed.status_code == 404
+
+
+def test_a_missed_element_made_up_in_another_cohort_counts_for_the_own(client, make, db):
+    c = setup(make)
+    other = make.cohort(c.org, start=date(2027, 5, 3), region="DE-BW", name="Gruppe Mai")
+    other_reflection = next(s.id for s in other.sessions if s.element.key == "reflection")
+    other_id = other.id
+    log_in(client, "trainerin@example.org")
+    for key in ("seminar-1", "seminar-2"):
+        tap(client, c, key, c.anna, "present")
+    tap(client, c, "reflection", c.anna, "excused")
+    own = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    assert "<strong>Anna Albers</strong>: fehlt: Reflexionstag" in own
+
+    page = f"/cohorts/{other_id}/attendance"
+    grid = client.get(page).get_data(as_text=True)
+    assert f'value="{c.anna}:{c.id}"' in grid  # offered as a guest
+    response = client.post(
+        f"{page}/{other_reflection}/guests",
+        data={"csrf_token": csrf_token(client, page), "guest": f"{c.anna}:{c.id}"},
+        follow_redirects=True,
+    )
+    assert "Anna Albers hat Reflexionstag" in response.get_data(as_text=True)
+    assert "Anna Albers (Gruppe 1): ✓ anwesend" in response.get_data(as_text=True)
+    own = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    assert '<strong>Anna Albers</strong>: <span class="tag">berechtigt</span>' in own
+    # Nobody can be slipped in who is not on the list.
+    refused = client.post(
+        f"{page}/{other_reflection}/guests",
+        data={"csrf_token": csrf_token(client, page), "guest": "999:999"},
+        follow_redirects=True,
+    )
+    assert "Wählen Sie jemanden aus der Liste." in refused.get_data(as_text=True)
