@@ -100,6 +100,16 @@ def decide(curriculum: Curriculum, records: Mapping[str, Attendance]) -> Decisio
                 )
             )
     hours = sum(credited_hours(e, records.get(e.key, Attendance())) for e in counting)
+    total = sum(e.teaching_hours for e in counting)
+    if rule.min_hours_share is not None and total and hours / total < rule.min_hours_share:
+        reasons.append(
+            msg(
+                "teaching hours: {hours} of {total} attended; needs {percent} %",
+                hours=f"{hours:g}",
+                total=f"{total:g}",
+                percent=round(rule.min_hours_share * 100),
+            )
+        )
     return Decision(
         eligible=not reasons,
         reasons=tuple(reasons) if reasons else (msg("eligible"),),

@@ -54,7 +54,7 @@ _ELEMENT_FIELDS = {
     "preparation",
 }
 _GAP_FIELDS = {"min", "preferred", "max"}
-_CERTIFICATE_FIELDS = {"required", "at_least"}
+_CERTIFICATE_FIELDS = {"required", "at_least", "min_hours_share"}
 _AT_LEAST_FIELDS = {"count", "of"}
 
 
@@ -630,9 +630,22 @@ def _certificate(
                 field=f"{name}.of",
             )
         rules.append(AtLeast(count, tuple(of)))
-    if not required and not rules:
+    share = raw.get("min_hours_share")
+    if share is not None and (
+        isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1
+    ):
+        out.add(
+            msg("must be a share above 0 and at most 1, e.g. 0.8 for 80 %"),
+            field="certificate.min_hours_share",
+        )
+        share = None
+    if not required and not rules and share is None:
         out.add(msg("names no element; a certificate must require something"), field="certificate")
-    return CertificateRule(required=tuple(required), at_least=tuple(rules))
+    return CertificateRule(
+        required=tuple(required),
+        at_least=tuple(rules),
+        min_hours_share=float(share) if share is not None else None,
+    )
 
 
 def _key_list(

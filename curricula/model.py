@@ -182,6 +182,8 @@ class AtLeast:
 class CertificateRule:
     required: tuple[str, ...] = ()
     at_least: tuple[AtLeast, ...] = ()
+    # The share of the teaching hours that must be attended, e.g. 0.8; None: no such rule.
+    min_hours_share: float | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ def to_mapping(curriculum: Curriculum) -> dict[str, Any]:
     certificate: dict[str, Any] = {"required": list(rule.required)}
     if rule.at_least:
         certificate["at_least"] = [{"count": r.count, "of": list(r.of)} for r in rule.at_least]
+    if rule.min_hours_share is not None:
+        certificate["min_hours_share"] = rule.min_hours_share
     data["certificate"] = certificate
     return data
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import CheckboxListField
 
@@ -62,4 +69,8 @@ class CertificateForm(DraftForm):
     at_least = TextAreaField(
         _l("At least some of (one rule per line, e.g. 1: checkpoint-1, checkpoint-2)"),
         validators=[Optional(), Length(max=2000)],
+    )
+    min_hours_percent = IntegerField(
+        _l("Teaching hours to attend at least, in % (empty: no such rule)"),
+        validators=[Optional(), NumberRange(min=1, max=100)],
     )

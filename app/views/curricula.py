@@ -514,6 +514,8 @@ def certificate(curriculum_id: int) -> ResponseReturnValue:
         form.at_least.data = "\n".join(
             f"{r.count}: {', '.join(r.of)}" for r in model.certificate.at_least
         )
+        share = model.certificate.min_hours_share
+        form.min_hours_percent.data = round(share * 100) if share is not None else None
     elif form.validate_on_submit() and str(form.version.data).isdigit():
         rules = _at_least(form.at_least.data or "")
         if rules is None:
@@ -526,6 +528,8 @@ def certificate(curriculum_id: int) -> ResponseReturnValue:
                 data["certificate"] = {"required": list(form.required.data or [])}
                 if rules:
                     data["certificate"]["at_least"] = rules
+                if form.min_hours_percent.data:
+                    data["certificate"]["min_hours_share"] = form.min_hours_percent.data / 100
 
             def problems(error: CurriculumError) -> None:
                 form.at_least.errors = [tr.localize(p.describe()) for p in error.problems]

@@ -76,3 +76,18 @@ def test_a_self_study_phase_not_done_is_missing():
     decision = decide(BLENDED, records)
     assert not decision.eligible
     assert str(decision.reasons[0]).endswith("(not done)")
+
+
+def test_a_minimum_share_of_teaching_hours():
+    from dataclasses import replace
+
+    rule = replace(COMPACT.certificate, required=("seminar-1",), min_hours_share=0.8)
+    curriculum = replace(COMPACT, certificate=rule)
+    records = everything(curriculum)
+    records["reflection"] = Attendance(Mark.ABSENT)  # 4 of 18 hours
+    decision = decide(curriculum, records)
+    assert not decision.eligible
+    assert [str(r) for r in decision.reasons] == ["teaching hours: 14 of 18 attended; needs 80 %"]
+    records["seminar-2"] = Attendance(Mark.PARTLY, minutes_missed=60)
+    records["reflection"] = Attendance(Mark.PRESENT)
+    assert decide(curriculum, records).eligible  # 18 - 7/8 hours is above 80 %

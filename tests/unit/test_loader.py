@@ -242,6 +242,22 @@ def test_certificate_rule_needs_counting_elements_and_sane_counts():
     )
 
 
+@pytest.mark.parametrize("share", ["0", "1.5", '"80 %"', "true"])
+def test_a_minimum_share_of_teaching_hours_lies_above_0_and_at_most_1(share):
+    rule = f'\n[certificate]\nrequired = ["a"]\nmin_hours_share = {share}\n'
+    assert problems(MINIMAL + element("a", teaching_hours="8") + rule) == [
+        "test.toml, field 'certificate.min_hours_share': must be a share above 0 and at most 1, "
+        "e.g. 0.8 for 80 %"
+    ]
+
+
+def test_a_minimum_share_alone_is_a_rule():
+    rule = "\n[certificate]\nmin_hours_share = 0.75\n"
+    curriculum = load_text(MINIMAL + element("a", teaching_hours="8") + rule)
+    assert curriculum.certificate.min_hours_share == 0.75
+    assert curriculum.certificate.required == ()
+
+
 def test_without_a_rule_every_counting_element_is_required():
     curriculum = load_text(MINIMAL + element("a") + element("b", counts_for_certificate="false"))
     assert curriculum.certificate.required == ("a",)

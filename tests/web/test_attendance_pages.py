@@ -142,6 +142,7 @@ def test_eligibility_with_reasons_and_hr_sees_but_does_not_record(client, make, 
     assert '<strong>Anna Albers</strong>: <span class="tag">berechtigt</span>' in page
     assert "<strong>Ben Bauer</strong>: fehlt: Reflexionstag" in page
     assert "(abwesend am " in page
+    assert "1 von 2 erfüllen die Regel bisher" in page
     assert 'class="mark"' not in page  # no buttons for HR
     refused = tap(client, c, "reflection", c.ben, "present")
     assert refused.status_code == 403

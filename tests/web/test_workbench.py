@@ -235,12 +235,13 @@ def test_change_the_certificate_rule_of_a_draft(client, make, db):
     version = version_field(client.get(url).get_data(as_text=True))
     token = csrf_token(client, url)
 
-    def send(required, at_least):
+    def send(required, at_least, percent=""):
         data = {
             "csrf_token": token,
             "version": version,
             "required": required,
             "at_least": at_least,
+            "min_hours_percent": percent,
         }
         return client.post(url, data=data, follow_redirects=True)
 
@@ -248,9 +249,11 @@ def test_change_the_certificate_rule_of_a_draft(client, make, db):
     refused = send(["seminar-1", "reflection"], "1: reflection, nowhere")
     assert refused.status_code == 400
     assert "nowhere" in refused.get_data(as_text=True)
-    saved = send(["seminar-1", "seminar-2"], "1: reflection")
+    assert send(["seminar-1"], "", percent="120").status_code == 400
+    saved = send(["seminar-1", "seminar-2"], "1: reflection", percent="80")
     assert "Gespeichert" in saved.get_data(as_text=True)
     db.session.expire_all()
     rule = workbench.draft_of(db.session.get(CurriculumRecord, fork)).model.certificate
     assert rule.required == ("seminar-1", "seminar-2")
     assert [(r.count, r.of) for r in rule.at_least] == [(1, ("reflection",))]
+    assert rule.min_hours_share == 0.8
