@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate."""
 
 from app.models.attendance import AttendanceChange, AttendanceRecord
+from app.models.certificates import Certificate, CertificateState
 from app.models.changes import Change
 from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, SessionStatus
 from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
@@ -15,6 +16,8 @@ __all__ = [
     "AttendanceRecord",
     "AccessToken",
     "Purpose",
+    "Certificate",
+    "CertificateState",
     "Change",
     "ClosureDay",
     "Cohort",

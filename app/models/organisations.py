@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -19,6 +19,15 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     default_region: Mapped[str] = mapped_column(String(20), default="DE-BW")
     default_timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What certificates print: who signs them, and the letterhead logo (PNG).
+    signatory_name: Mapped[str] = mapped_column(String(200), default="")
+    signatory_role: Mapped[str] = mapped_column(String(200), default="")
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The last serial number given to a certificate of this organisation.
+    last_certificate_serial: Mapped[int] = mapped_column(default=0)
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
     closure_days: Mapped[list[ClosureDay]] = relationship(
         back_populates="organisation", order_by="ClosureDay.day", cascade="all, delete-orphan"
