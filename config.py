@@ -33,6 +33,13 @@ class Config:
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     # Cancelled sessions stay in calendar feeds (shown cancelled) this many days.
     FEED_KEEP_CANCELLED_DAYS = int(os.environ.get("QUALIPLAN_FEED_KEEP_CANCELLED_DAYS", "60"))
+    # The public certificate check answers this many look-ups per address.
+    VERIFY_RATE_LIMIT = os.environ.get("QUALIPLAN_VERIFY_RATE_LIMIT", "20 per minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # The address printed on certificates and in their QR codes, e.g.
+    # "https://qualiplan.example.org"; without it, the address of the request.
+    PUBLIC_URL = os.environ.get("QUALIPLAN_PUBLIC_URL", "").rstrip("/")
     # Failed logins before an account is locked, and for how long (minutes).
     LOGIN_ATTEMPTS = 5
     LOGIN_LOCK_MINUTES = 15

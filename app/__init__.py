@@ -31,12 +31,13 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     from app import database, filters, i18n, logs
-    from app.extensions import csrf, db, login, migrate
+    from app.extensions import csrf, db, limiter, login, migrate
     from app.views import (
         access,
         attendance,
         auth,
         calendars,
+        certificates,
         cohorts,
         curricula,
         dashboard,
@@ -50,6 +51,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     auth.init_login(app, login)
     i18n.init_app(app)
     logs.init_app(app)
@@ -66,9 +68,10 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(tandems.bp)
     app.register_blueprint(curricula.bp)
     app.register_blueprint(attendance.bp)
+    app.register_blueprint(certificates.bp)
 
     app.after_request(_security_headers)
-    for status in (400, 403, 404, 405, 413):
+    for status in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(status, _error_page(status))
     app.register_error_handler(500, _server_error)
     return app

@@ -195,6 +195,26 @@ def make(db):
             db.session.commit()
             return tandem
 
+        def attended(self, cohort, person, mark=None):
+            """Marks the person present (or done) in every session of the cohort."""
+            from app.services import attendance
+            from cohorts.eligibility import Mark
+
+            board = attendance.grid(cohort)
+            for session in board.sessions:
+                chosen = mark or (Mark.DONE if session.all_day else Mark.PRESENT)
+                attendance.set_mark(session, person, chosen, None)
+            db.session.commit()
+
+        def certificate(self, cohort, person, actor=None):
+            """An issued certificate for someone who attended everything."""
+            from app.services import certificates
+
+            self.attended(cohort, person)
+            issued = certificates.issue(cohort, person, actor)
+            db.session.commit()
+            return issued
+
         def not_together(self, first, second):
             from app.models import NotTogether
 
@@ -221,6 +241,9 @@ class IsolatedClient(FlaskClient):
     production, even though the test itself holds an app context."""
 
     def open(self, *args, **kwargs):
+        # Read the whole response and close it, as a server does, so that
+        # files a download streams from are closed too.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 

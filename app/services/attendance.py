@@ -88,9 +88,7 @@ def grid(cohort: Cohort) -> Grid:
         .options(selectinload(Enrolment.participant))
     ).all()
     zone = ZoneInfo(cohort.timezone)
-    people = sorted(
-        (e.participant for e in enrolments), key=lambda p: (p.last_name, p.first_name, p.id)
-    )
+    people = sorted((e.participant for e in enrolments), key=lambda p: p.sort_key)
     records = db.session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id.in_([s.id for s in sessions]))
     ).all()
@@ -221,19 +219,27 @@ def guests(session: Session) -> list[AttendanceRecord]:
 def decisions(cohort: Cohort, board: Grid) -> dict[int, Decision]:
     """The certificate decision of everyone enrolled, with reasons."""
     curriculum = cohort.version.model
+    return {
+        person_id: decide(curriculum, records)
+        for person_id, records in attendance_by_person(cohort, board).items()
+    }
+
+
+def attendance_by_person(cohort: Cohort, board: Grid) -> dict[int, dict[str, Attendance]]:
+    """What the eligibility rule reads: each person's attendance per element key."""
     made_up = _made_up(cohort)
-    found: dict[int, Decision] = {}
-    for person in board.people:
-        records: dict[str, Attendance] = {}
-        for session in board.sessions:
-            records[session.element.key] = Attendance(
+    return {
+        person.id: {
+            session.element.key: Attendance(
                 mark=board.mark(session, person),
                 minutes_missed=board.minutes(session, person),
                 day=session.first_day,
                 made_up=made_up.get((person.id, session.element.key)),
             )
-        found[person.id] = decide(curriculum, records)
-    return found
+            for session in board.sessions
+        }
+        for person in board.people
+    }
 
 
 def _made_up(cohort: Cohort) -> dict[tuple[int, str], date]:

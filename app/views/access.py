@@ -25,6 +25,10 @@ PUBLIC_ENDPOINTS = frozenset(
         "calendars.personal_subscribe",
         "calendars.personal_revoke",
         "calendars.personal_self_study",
+        "calendars.personal_certificate",
+        # Anyone may check a certificate (throttled).
+        "certificates.verify",
+        "certificates.verify_form",
     }
 )
 

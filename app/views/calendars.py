@@ -28,6 +28,8 @@ from app.filters import refusal, translator
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from app.models import (
     AttendanceRecord,
+    Certificate,
+    CertificateState,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -37,6 +39,7 @@ from app.models import (
     User,
 )
 from app.services import attendance, tandems, tokens
+from app.services import certificates as certificate_service
 from app.services.calendars import (
     Feed,
     Version,
@@ -50,6 +53,7 @@ from app.services.calendars import (
     trainer_version,
 )
 from app.views.access import owned_or_404
+from app.views.certificates import certificate_download
 from cohorts.eligibility import Mark
 
 bp = Blueprint("calendars", __name__)
@@ -269,6 +273,7 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
         partners=tandems.partners(participant.id),
         feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
         feed_url=feed_url,
+        certificates=certificate_service.of_participant(participant.id),
         form=ActionForm(),
     )
 
@@ -326,6 +331,19 @@ def personal_self_study(token: str, session_id: int) -> ResponseReturnValue:
         db.session.commit()
         flash(tr.gettext("Noted, thank you."), "success")
     return redirect(url_for("calendars.personal", token=token, _anchor=f"session-{session.id}"))
+
+
+@bp.get("/p/<token>/certificates/<int:certificate_id>.pdf")
+def personal_certificate(token: str, certificate_id: int) -> Response:
+    participant = _participant(token)
+    certificate = db.session.get(Certificate, certificate_id)
+    if (
+        certificate is None
+        or certificate.participant_id != participant.id
+        or certificate.state is not CertificateState.VALID
+    ):
+        abort(404)
+    return certificate_download(certificate)
 
 
 @bp.post("/p/<token>/feed/revoke")

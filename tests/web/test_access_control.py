@@ -2,6 +2,7 @@
 user of another organisation gets 404 for any record, also by guessing ids.
 A new route or a new kind of record id fails here until it is covered."""
 
+import base64
 from datetime import date
 
 import pytest
@@ -9,6 +10,13 @@ import pytest
 from app.models import Role
 from app.views.access import PUBLIC_ENDPOINTS as PUBLIC
 from tests.web.helpers import csrf_token, log_in
+
+# Pages anyone may see who knows the code: a certificate's verification page.
+OPEN_TO_ANYONE = {"certificates.verify"}
+# The smallest valid PNG (one white pixel), as an organisation's logo.
+TINY_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"
+)
 
 
 def routes(app):
@@ -30,6 +38,10 @@ def two_organisations(make, db):
     stranger = make.participant(theirs, cohort=foreign)
     ours_paired = make.tandem(cohort, [person, make.participant(ours, cohort=cohort)])
     theirs_paired = make.tandem(foreign, [stranger, make.participant(theirs, cohort=foreign)])
+    our_certificate = make.certificate(cohort, person)
+    their_certificate = make.certificate(foreign, stranger)
+    ours.logo_png = theirs.logo_png = TINY_PNG
+    db.session.commit()
     return {
         "insider": insider,
         "outsider": outsider,
@@ -47,6 +59,8 @@ def two_organisations(make, db):
             "curriculum_id": our_copy[0].id,
             "version_id": our_copy[2].id,
             "key": "seminar-1",
+            "certificate_id": our_certificate.id,
+            "code": our_certificate.code,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -61,6 +75,8 @@ def two_organisations(make, db):
             "curriculum_id": their_copy[0].id,
             "version_id": their_copy[2].id,
             "key": "seminar-1",
+            "certificate_id": their_certificate.id,
+            "code": their_certificate.code,
         },
     }
 
@@ -117,7 +133,7 @@ def test_records_of_other_organisations_are_not_found(app, client, two_organisat
     log_in(client, "outsider@example.org")
     checked = 0
     for rule in routes(app):
-        if not rule.arguments:
+        if not rule.arguments or rule.endpoint in OPEN_TO_ANYONE:
             continue
         url = url_for_rule(rule, two_organisations["ids"])
         assert request(client, rule, url).status_code == 404, url
