@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
@@ -38,6 +39,17 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     @property
     def name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def sort_key(self) -> tuple[str, str, int]:
+        """Alphabetical order as in a German phone book (DIN 5007-1): Öztürk
+        next to Oswald, not after Zander."""
+        return (_alphabetical(self.last_name), _alphabetical(self.first_name), self.id)
+
+
+def _alphabetical(text: str) -> str:
+    letters = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
 
 
 class EnrolmentStatus(StrEnum):

@@ -161,9 +161,7 @@ def show(cohort_id: int) -> str:
         .where(Enrolment.cohort_id == cohort.id)
         .options(selectinload(Enrolment.participant))
     ).all()
-    enrolments = sorted(
-        enrolments, key=lambda e: (e.participant.last_name, e.participant.first_name)
-    )
+    enrolments = sorted(enrolments, key=lambda e: e.participant.sort_key)
     changes = db.session.scalars(
         select(Change)
         .where(Change.cohort_id == cohort.id)
