@@ -11,13 +11,14 @@ from __future__ import annotations
 import random
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
     ClosureDay,
+    Cohort,
     CohortState,
     CurriculumRecord,
     CurriculumVersion,
@@ -27,10 +28,11 @@ from app.models import (
     Role,
     User,
 )
-from app.services import tandems
+from app.services import attendance, certificates, tandems
 from app.services.accounts import create_user
 from app.services.cohorts import NewCohort, TrainerConflict, create_cohort
 from app.services.standards import add_version, import_standards
+from cohorts.eligibility import Mark
 from curricula.loader import load_text
 from curricula.model import Mode
 from curricula.shipped import shipped_sources
@@ -176,6 +178,10 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
     import_standards()
     metallwerke, elbe = (Organisation(name=o.name, default_region=o.region) for o in ORGANISATIONS)
     db.session.add_all([metallwerke, elbe])
+    metallwerke.signatory_name = "Dr. Ulrike Hägele"
+    metallwerke.signatory_role = "Leitung Personalentwicklung"
+    elbe.signatory_name = "Jens Kowalczyk"
+    elbe.signatory_role = "Bereichsleitung Personal"
     year = today.year
     for offset in range(8):  # the company's Christmas closure
         metallwerke.closure_days.append(
@@ -236,14 +242,41 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
         )
         _set_state(cohort, today)
         pool = people[organisation.id]
+        enrolled_at = datetime.combine(start - timedelta(days=30), time(9), UTC)
         for participant in rng.sample(pool, 20):
-            db.session.add(Enrolment(cohort=cohort, participant=participant))
+            db.session.add(
+                Enrolment(
+                    cohort=cohort,
+                    participant=participant,
+                    enrolled_at=min(enrolled_at, datetime.now(UTC)),
+                )
+            )
         db.session.flush()
-        if days < 0:  # cohorts under way have their tandems
+        if days < 0:  # cohorts under way have their tandems and attendance
             tandems.propose(cohort, None, expected_version=cohort.lock_version)
             tandems.confirm(cohort, None, expected_version=cohort.lock_version)
+            _attendance(cohort, today, rng)
             db.session.flush()
+        if cohort.state is CohortState.COMPLETED:
+            certificates.issue_all(cohort, users["admin@qualiplan.example"])
     return [DemoLogin(u.email, u.role, u.name) for u in users.values()]
+
+
+def _attendance(cohort: Cohort, today: date, rng: random.Random) -> None:
+    """Marks for the sessions that took place: mostly present, as in life."""
+    board = attendance.grid(cohort)
+    for session in board.sessions:
+        if session.first_day > today:
+            continue
+        trainer = session.trainers[0] if session.trainers else None
+        for person in board.people:
+            if session.all_day:
+                mark = Mark.DONE if rng.random() < 0.92 else Mark.NOT_DONE
+            else:
+                mark = rng.choices(
+                    [Mark.PRESENT, Mark.PARTLY, Mark.EXCUSED, Mark.ABSENT], [90, 4, 4, 2]
+                )[0]
+            attendance.set_mark(session, person, mark, trainer, minutes=rng.choice([30, 90]))
 
 
 def _domain(organisation: Organisation) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from tests.e2e.conftest import log_in
 
@@ -221,7 +223,11 @@ def test_take_attendance_with_taps_that_do_not_reload_the_page(browser, live_ser
     page.get_by_role("link", name="Anwesenheit erfassen").click()
     page.wait_for_load_state("load")
     page.evaluate("window.stillThisPage = true")
-    cell = page.locator("form.mark button").first
+    # The demo has attendance for sessions that took place; take an open cell.
+    action = page.locator(
+        "form.mark", has=page.locator("button", has_text="offen")
+    ).first.get_attribute("action")
+    cell = page.locator(f'form.mark[action="{action}"] button')
     assert cell.inner_text() == "· offen"
     cell.click()
     expect(cell).to_have_text("✓ anwesend")
@@ -229,5 +235,40 @@ def test_take_attendance_with_taps_that_do_not_reload_the_page(browser, live_ser
     cell.press("Enter")  # usable by keyboard too
     expect(cell).to_have_text("✗ abwesend")
     page.reload()
-    assert page.locator("form.mark button").first.inner_text() == "✗ abwesend"
+    assert page.locator(f'form.mark[action="{action}"] button').inner_text() == "✗ abwesend"
     context.close()
+
+
+def test_the_address_printed_on_a_certificate_opens_its_verification_page(
+    browser, live_server, tmp_path
+):
+    """HR prints a completed cohort's certificates; someone who holds one types
+    the address printed under the QR code into a phone's browser."""
+    staff = browser.new_context(locale="de-DE", base_url=live_server, accept_downloads=True)
+    page = staff.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, HR)
+    page.get_by_role("link", name="Jahresübersicht", exact=False).first.click()
+    started = (date.today() - timedelta(days=260)).year  # the demo's completed cohort
+    page.goto(page.url.rsplit("/", 1)[0] + f"/{started}")
+    page.locator("main ul.plain li a", has_text="Kompakt Esslingen").first.click()
+    page.get_by_role("link", name="Zertifikate").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Alle drucken (PDF, Deutsch)").click()
+    path = tmp_path / "zertifikate.pdf"
+    download_info.value.save_as(path)
+    staff.close()
+
+    first_page = PdfReader(path).pages[0].extract_text()
+    printed = re.search(r"127\.0\.0\.1:\d+/verify/[0-9A-Z]{16}", first_page).group(0)
+    name = re.search(r"Hiermit wird bestätigt, dass\n(.+)\n", first_page).group(1)
+
+    phone = browser.new_context(locale="de-DE", viewport={"width": 390, "height": 844})
+    mobile = phone.new_page()
+    response = mobile.goto("http://" + printed)
+    assert response.status == 200
+    expect(mobile.get_by_role("heading", name="Gültiges Zertifikat")).to_be_visible()
+    expect(mobile.locator("dl.facts")).to_contain_text(name)
+    expect(mobile.locator("dl.facts")).to_contain_text("Metallwerke Neckartal GmbH")
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.close()
