@@ -45,6 +45,7 @@ bench: $(VENV)/.installed translations
 	$(BIN)/python bench/page_times.py
 	$(BIN)/python bench/feed_times.py
 	$(BIN)/python bench/pairing_times.py
+	$(BIN)/python bench/certificate_times.py
 	@if command -v wrk >/dev/null; then $(BIN)/python bench/feed_http.py; \
 	else echo "bench/feed_http.py skipped: wrk is not installed (Debian package wrk)"; fi
 
