@@ -1,4 +1,5 @@
 """Secret links never reach a log file: their tokens are replaced by a mark.
+So are certificate codes, which lead to a person's name.
 
 Werkzeug logs every request line ("GET /feeds/<token>.ics ...") at info level;
 a filter on its logger (and on the app's) rewrites the message first.
@@ -11,7 +12,7 @@ import re
 
 from flask import Flask
 
-SECRET_PATH = re.compile(r"/(feeds|p)/[A-Za-z0-9_-]{16,}")
+SECRET_PATH = re.compile(r"/(feeds|p|verify)/[A-Za-z0-9_-]{16,}")
 HIDDEN = r"/\1/[hidden]"
 
 

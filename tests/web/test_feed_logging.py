@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import urllib.error
 import urllib.request
 
+import pytest
 from werkzeug.serving import make_server
 
 from app.extensions import db
@@ -13,8 +15,10 @@ from app.models import Organisation, Participant, Purpose
 from app.services import tokens
 from tests.conftest import app_for, separate_database
 
+CODE = "7KQ2M9XD4TRAHC3P"
 
-def test_feed_and_page_tokens_are_hidden_in_request_logs(tmp_path, caplog):
+
+def test_feed_and_page_tokens_and_certificate_codes_are_hidden_in_request_logs(tmp_path, caplog):
     with separate_database(tmp_path, "log_check") as url:
         app = app_for(url)
         with app.app_context():
@@ -38,6 +42,9 @@ def test_feed_and_page_tokens_are_hidden_in_request_logs(tmp_path, caplog):
                 for path in (f"/feeds/{feed}.ics", f"/p/{page}", f"/p/{page}/calendar.ics"):
                     with urllib.request.urlopen(base + path) as response:  # noqa: S310
                         assert response.status == 200
+                with pytest.raises(urllib.error.HTTPError) as unknown:
+                    urllib.request.urlopen(base + f"/verify/{CODE}")  # noqa: S310
+                assert unknown.value.code == 404
         finally:
             server.shutdown()
             thread.join(timeout=10)
@@ -45,8 +52,9 @@ def test_feed_and_page_tokens_are_hidden_in_request_logs(tmp_path, caplog):
                 db.drop_all()
                 db.engine.dispose()
     requests = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
-    assert len(requests) == 3
+    assert len(requests) == 4
     assert all("[hidden]" in line for line in requests)
     assert feed not in caplog.text
     assert page not in caplog.text
-    assert all(" 200 " in line for line in requests)
+    assert CODE not in caplog.text
+    assert all(" 200 " in line for line in requests[:3])
