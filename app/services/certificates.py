@@ -103,6 +103,17 @@ def history(cohort: Cohort) -> list[Certificate]:
     )
 
 
+def all_of_participant(participant_id: int) -> list[Certificate]:
+    """Every certificate the person was issued, for HR's "qualified, and when?"."""
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.participant_id == participant_id)
+            .order_by(Certificate.issued_on, Certificate.serial)
+        )
+    )
+
+
 def of_participant(participant_id: int) -> list[Certificate]:
     """The person's certificates in force, for their personal page."""
     return list(

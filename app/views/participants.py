@@ -45,7 +45,7 @@ from app.models import (
     Participant,
     Purpose,
 )
-from app.services import tandems, tokens
+from app.services import certificates, tandems, tokens
 from app.services.enrolments import EnrolmentError, enrol, withdraw
 from app.services.participant_import import (
     FIELDS,
@@ -167,6 +167,8 @@ def edit(participant_id: int) -> ResponseReturnValue:
         withdraw_form=WithdrawForm(),
         partners=tandems.partners(person.id),
         link=tokens.current(Purpose.PERSONAL_PAGE, person.id),
+        certificates=certificates.all_of_participant(person.id),
+        serial=certificates.serial_label,
     ), (400 if form.is_submitted() else 200)
 
 

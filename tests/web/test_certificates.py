@@ -376,3 +376,20 @@ def test_participants_download_their_own_from_their_personal_page(client, make, 
     db.session.commit()
     assert client.get(link).status_code == 404
     assert "Ihr Zertifikat" not in client.get(f"/p/{token}").get_data(as_text=True)
+
+
+def test_hr_sees_on_a_persons_page_whether_and_when_they_qualified(client, make, db):
+    c = setup(make)
+    first = make.certificate(c.cohort, c.people["Anna"])
+    service.revoke(first, "Falsches Programm", None)
+    make.certificate(c.cohort, c.people["Anna"])
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    page = client.get(f"/participants/{c.ids['Anna']}").get_data(as_text=True)
+    assert "Nr. 00001 vom" in page
+    assert "Nr. 00002 vom" in page
+    assert "widerrufen" in page
+    assert "gültig" in page
+    assert "Kein Zertifikat ausgestellt." in client.get(f"/participants/{c.ids['Ben']}").get_data(
+        as_text=True
+    )
