@@ -192,16 +192,17 @@ def _page(
     canvas.drawString(MARGIN, y, tr.gettext("Sessions attended"))
     y -= 6 * mm
     canvas.setFont(REGULAR, 9.5)
-    for element in cert.elements[:12]:
+    for element in cert.elements[:10]:
         days = _day(element.first_day, tr)
         if element.last_day != element.first_day:
             days += " – " + _day(element.last_day, tr)
         canvas.drawString(MARGIN, y, days)
-        title = simpleSplit(element.title, REGULAR, 9.5, TEXT_WIDTH - 75 * mm)[:1]
-        canvas.drawString(MARGIN + 52 * mm, y, title[0] if title else "")
         if element.hours:
             canvas.drawRightString(WIDTH - MARGIN, y, _hours(element.hours, tr) + " h")
-        y -= 5 * mm
+        for line in simpleSplit(element.title, REGULAR, 9.5, TEXT_WIDTH - 70 * mm)[:2]:
+            canvas.drawString(MARGIN + 52 * mm, y, line)
+            y -= 4.5 * mm
+        y -= 0.5 * mm
 
     if cert.topics:
         y -= 4 * mm
@@ -230,7 +231,10 @@ def _signature(canvas: Canvas, cert: PrintedCertificate, tr: Translator) -> None
     if cert.signatory_role:
         canvas.drawString(MARGIN, y - 1.5 * mm, cert.signatory_role)
     canvas.setFont(REGULAR, 7.5)
-    canvas.drawString(MARGIN, MARGIN, cert.version_label)
+    # Left of the verification block, which takes the right 70 mm.
+    label = simpleSplit(cert.version_label, REGULAR, 7.5, TEXT_WIDTH - 75 * mm)[:2]
+    for number, line in enumerate(label):
+        canvas.drawString(MARGIN, MARGIN + (len(label) - 1 - number) * 3.5 * mm, line)
 
 
 def _verification(canvas: Canvas, cert: PrintedCertificate, tr: Translator) -> None:
