@@ -45,6 +45,7 @@ def test_feed_and_page_tokens_and_certificate_codes_are_hidden_in_request_logs(t
                 with pytest.raises(urllib.error.HTTPError) as unknown:
                     urllib.request.urlopen(base + f"/verify/{CODE}")  # noqa: S310
                 assert unknown.value.code == 404
+                unknown.value.close()
         finally:
             server.shutdown()
             thread.join(timeout=10)
