@@ -36,10 +36,12 @@ class Config:
     # The public certificate check answers this many look-ups per address.
     VERIFY_RATE_LIMIT = os.environ.get("QUALIPLAN_VERIFY_RATE_LIMIT", "20 per minute")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    RATELIMIT_HEADERS_ENABLED = True
     # The address printed on certificates and in their QR codes, e.g.
     # "https://qualiplan.example.org"; without it, the address of the request.
     PUBLIC_URL = os.environ.get("QUALIPLAN_PUBLIC_URL", "").rstrip("/")
+    # Reverse proxies in front of the app (nginx, a load balancer): how many
+    # to trust for the client's address, scheme and host (X-Forwarded-*).
+    TRUSTED_PROXIES = int(os.environ.get("QUALIPLAN_TRUSTED_PROXIES", "0"))
     # Failed logins before an account is locked, and for how long (minutes).
     LOGIN_ATTEMPTS = 5
     LOGIN_LOCK_MINUTES = 15
@@ -51,6 +53,15 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_STARTTLS = os.environ.get("MAIL_STARTTLS", "1" if MAIL_USERNAME else "0") == "1"
     MAIL_FROM = os.environ.get("MAIL_FROM", "Qualiplan <qualiplan@localhost>")
+
+
+class ProductionConfig(Config):
+    """What `qualiplan serve` and app.wsgi run: no secret made up on the spot
+    (every process and machine must share one), cookies only over https."""
+
+    PRODUCTION = True
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
 
 
 class TestConfig(Config):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 
 from flask import Flask, Response, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
@@ -28,7 +31,16 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         path = Path(app.instance_path) / "qualiplan.db"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     if not app.config.get("SECRET_KEY"):
+        if app.config.get("PRODUCTION"):
+            raise MissingSecretKey(
+                "SECRET_KEY is not set. In production every process needs the same secret "
+                "key: set SECRET_KEY in the environment, for example to the output of "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+            )
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config.get("TRUSTED_PROXIES"):
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from app import database, filters, i18n, logs
     from app.extensions import csrf, db, limiter, login, migrate
@@ -73,8 +85,18 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.after_request(_security_headers)
     for status in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(status, _error_page(status))
+    app.after_request(_retry_after_throttling)
     app.register_error_handler(500, _server_error)
+    # The database is down or restarting: say so and let the client retry.
+    # SQLAlchemy drops the broken connections, so the app recovers by itself.
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
     return app
+
+
+class MissingSecretKey(RuntimeError):
+    """Production without SECRET_KEY: sessions would not survive a restart
+    and would not work across processes."""
 
 
 def _instance_secret(folder: Path) -> str:
@@ -106,5 +128,24 @@ def _error_page(status: int):  # type: ignore[no-untyped-def]
     return handler
 
 
+def _retry_after_throttling(response: Response) -> Response:
+    if response.status_code == 429:
+        response.headers.setdefault("Retry-After", "60")
+    return response
+
+
 def _server_error(error: Exception) -> tuple[str, int]:
     return render_template("error.html", status=500), 500
+
+
+def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+    from app.extensions import db
+
+    logging.getLogger(__name__).warning("database unavailable: %s", type(error).__name__)
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.remove()
+    # A page of its own: the usual layout asks the database who is logged in.
+    page = render_template("unavailable.html")
+    return page, 503, {"Retry-After": "30"}

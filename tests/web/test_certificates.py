@@ -285,6 +285,7 @@ def test_guessing_codes_is_throttled(client, app):
     answers = [client.get(f"/verify/{n:016d}").status_code for n in range(limit + 1)]
     assert answers[:limit] == [404] * limit
     assert answers[limit] == 429
+    assert client.get("/verify/" + "0" * 16).headers["Retry-After"] == "60"
     assert "Zu viele Anfragen" in client.get("/verify").get_data(as_text=True)
 
 
