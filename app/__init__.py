@@ -54,6 +54,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         curricula,
         dashboard,
         participants,
+        privacy,
         sessions,
         start,
         tandems,
@@ -81,6 +82,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(curricula.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(privacy.bp)
 
     app.after_request(_security_headers)
     for status in (400, 403, 404, 405, 410, 413, 429):

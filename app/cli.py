@@ -23,6 +23,7 @@ from app.closures import parse_closures, parse_day
 from app.commands import CommandFailed, language_option, translator
 from app.commands.accounts import organisations, users
 from app.commands.demo import demo
+from app.commands.retention import retention
 from app.commands.serve import serve
 from app.commands.tandems import tandems
 from app.exports.schedule import as_calendar, as_json, as_table
@@ -48,6 +49,7 @@ cli = FlaskGroup(
 cli.add_command(organisations)
 cli.add_command(users)
 cli.add_command(demo)
+cli.add_command(retention)
 cli.add_command(serve)
 cli.add_command(tandems)
 

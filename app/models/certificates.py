@@ -76,6 +76,11 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])
 
     @property
+    def erased(self) -> bool:
+        """The person was erased; the certificate stays verifiable without a name."""
+        return not self.name
+
+    @property
     def state(self) -> CertificateState:
         if self.revoked_at is not None:
             return CertificateState.REVOKED

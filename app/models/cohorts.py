@@ -75,6 +75,8 @@ class Cohort(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The seed of the last "shuffle" of the tandems, so a proposal can be made again.
     pairing_seed: Mapped[int | None]
+    # When the retention period deleted the cohort's attendance details.
+    attendance_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lock_version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": lock_version}

@@ -23,6 +23,11 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     signatory_name: Mapped[str] = mapped_column(String(200), default="")
     signatory_role: Mapped[str] = mapped_column(String(200), default="")
     logo_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Data protection: after how many years the attendance details of a
+    # completed cohort are deleted (None: kept), and whether a person's
+    # certificates stay verifiable, without their name, after erasure.
+    attendance_retention_years: Mapped[int | None]
+    keep_certificates_after_erasure: Mapped[bool] = mapped_column(default=True)
     # The last serial number given to a certificate of this organisation.
     last_certificate_serial: Mapped[int] = mapped_column(default=0)
     lock_version: Mapped[int] = mapped_column(default=1)

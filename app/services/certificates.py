@@ -80,10 +80,13 @@ def cohort_list(cohort: Cohort) -> list[Entry]:
 
 
 def in_force(cohort: Cohort) -> list[Certificate]:
+    """The cohort's certificates in force of people still on record (the
+    certificates of erased people stay verifiable but are not printed)."""
     return list(
         db.session.scalars(
             select(Certificate).where(
                 Certificate.cohort_id == cohort.id,
+                Certificate.participant_id.is_not(None),
                 Certificate.superseded_at.is_(None),
                 Certificate.revoked_at.is_(None),
             )
@@ -138,6 +141,7 @@ def find(code: str) -> Certificate | None:
 
 def issue(cohort: Cohort, participant: Participant, actor: User | None) -> Certificate:
     """A certificate for one eligible person of the cohort."""
+    _refuse_without_attendance(cohort)
     entry = next((e for e in cohort_list(cohort) if e.participant.id == participant.id), None)
     name = participant.name
     if entry is None:
@@ -153,6 +157,7 @@ def issue(cohort: Cohort, participant: Participant, actor: User | None) -> Certi
 
 def issue_all(cohort: Cohort, actor: User | None) -> list[Certificate]:
     """Certificates for everyone eligible who has none yet, in the list's order."""
+    _refuse_without_attendance(cohort)
     waiting = [e for e in cohort_list(cohort) if e.decision.eligible and e.certificate is None]
     return _issue_many(cohort, waiting, actor) if waiting else []
 
@@ -245,6 +250,13 @@ def _issue_many(cohort: Cohort, entries: list[Entry], actor: User | None) -> lis
         msg("Someone else issued certificates for this cohort just now; nothing was issued.")
     )
     return issued
+
+
+def _refuse_without_attendance(cohort: Cohort) -> None:
+    if cohort.attendance_deleted_at is not None:
+        raise CertificateRefused(
+            msg("the attendance of this cohort was deleted after the retention period")
+        )
 
 
 def _flush_or_refuse(message: Message) -> None:

@@ -84,7 +84,9 @@ def cohort(cohort_id: int) -> str:
         cohort=record,
         entries=entries,
         history=service.history(record),
-        waiting=sum(1 for e in entries if e.decision.eligible and e.certificate is None),
+        waiting=0
+        if record.attendance_deleted_at
+        else sum(1 for e in entries if e.decision.eligible and e.certificate is None),
         printable=sum(1 for e in entries if e.certificate is not None),
         unprintable={
             e.participant.id: missing_glyphs(e.participant.name)

@@ -35,6 +35,7 @@ from app.forms.participants import (
     UploadForm,
     WithdrawForm,
 )
+from app.forms.privacy import EraseForm
 from app.mail import MailNotSent
 from app.models import (
     Cohort,
@@ -168,6 +169,7 @@ def edit(participant_id: int) -> ResponseReturnValue:
         partners=tandems.partners(person.id),
         link=tokens.current(Purpose.PERSONAL_PAGE, person.id),
         certificates=certificates.all_of_participant(person.id),
+        erase_form=EraseForm(),
         serial=certificates.serial_label,
     ), (400 if form.is_submitted() else 200)
 
