@@ -8,10 +8,14 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, Response, render_template
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.api import errors
+from app.routing import RecordId
 from config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -25,6 +29,7 @@ CONTENT_SECURITY_POLICY = (
 
 def create_app(config_class: type[Config] = Config) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RecordId
     app.config.from_object(config_class)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         os.makedirs(app.instance_path, exist_ok=True)
@@ -42,10 +47,11 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from app import database, filters, i18n, logs
+    from app import api, database, filters, i18n, logs
     from app.extensions import csrf, db, limiter, login, migrate
     from app.views import (
         access,
+        api_tokens,
         attendance,
         auth,
         calendars,
@@ -83,9 +89,11 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(api_tokens.bp)
+    api.init_app(app)
 
     app.after_request(_security_headers)
-    for status in (400, 403, 404, 405, 410, 413, 429):
+    for status in (400, 401, 403, 404, 405, 409, 410, 413, 422, 429):
         app.register_error_handler(status, _error_page(status))
     app.after_request(_retry_after_throttling)
     app.register_error_handler(500, _server_error)
@@ -121,7 +129,9 @@ def _security_headers(response: Response) -> Response:
 
 
 def _error_page(status: int):  # type: ignore[no-untyped-def]
-    def handler(error: Exception) -> tuple[str, int]:
+    def handler(error: HTTPException) -> ResponseReturnValue:
+        if errors.wants_json():
+            return errors.from_http_exception(error)
         # A missing or expired CSRF token is a 400 like any other bad request,
         # but its cause is one the user can act on.
         expired = isinstance(error, CSRFError)
@@ -136,11 +146,13 @@ def _retry_after_throttling(response: Response) -> Response:
     return response
 
 
-def _server_error(error: Exception) -> tuple[str, int]:
+def _server_error(error: Exception) -> ResponseReturnValue:
+    if errors.wants_json():
+        return errors.error_response(500, "The request could not be completed.")
     return render_template("error.html", status=500), 500
 
 
-def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+def _database_unavailable(error: Exception) -> ResponseReturnValue:
     from app.extensions import db
 
     logging.getLogger(__name__).warning("database unavailable: %s", type(error).__name__)
@@ -148,6 +160,10 @@ def _database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
         db.session.rollback()
     except DBAPIError:
         db.session.remove()
+    if errors.wants_json():
+        response = errors.error_response(503, "The database cannot be reached; try again.")
+        response.headers["Retry-After"] = "30"
+        return response
     # A page of its own: the usual layout asks the database who is logged in.
     page = render_template("unavailable.html")
     return page, 503, {"Retry-After": "30"}

@@ -24,6 +24,7 @@ class Purpose(StrEnum):
     PARTICIPANT_FEED = "participant_feed"
     TRAINER_FEED = "trainer_feed"
     COHORT_FEED = "cohort_feed"
+    API = "api"  # a user's key to the JSON API, for one organisation
 
 
 def new_token() -> str:

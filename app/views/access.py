@@ -26,6 +26,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "calendars.personal_revoke",
         "calendars.personal_self_study",
         "calendars.personal_certificate",
+        # The API's description; the API itself checks tokens (app.api.auth).
+        "api-docs.openapi_json",
         # Anyone may check a certificate (throttled).
         "certificates.verify",
         "certificates.verify_form",
@@ -42,6 +44,8 @@ def init_app(app: Flask) -> None:
 def _require_login() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
+    if request.path.startswith("/api/"):
+        return None  # API tokens, never the login session (app.api.auth)
     if not current_user.is_authenticated:
         return login.unauthorized()  # type: ignore[no-any-return]
     return None

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from app.models import Role
+from app.services import api_tokens
 from app.views.access import PUBLIC_ENDPOINTS as PUBLIC
 from tests.web.helpers import csrf_token, log_in
 
@@ -20,7 +21,13 @@ TINY_PNG = base64.b64decode(
 
 
 def routes(app):
-    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+    """Every route of the pages; the API's are checked with tokens in
+    tests/api/test_api_access.py."""
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not rule.rule.startswith("/api/")
+    ]
 
 
 @pytest.fixture
@@ -41,6 +48,10 @@ def two_organisations(make, db):
     our_certificate = make.certificate(cohort, person)
     their_certificate = make.certificate(foreign, stranger)
     ours.logo_png = theirs.logo_png = TINY_PNG
+    our_key, their_key = (
+        api_tokens.issue(user, org.id) and api_tokens.of_user(user)[-1]
+        for user, org in ((insider, ours), (outsider, theirs))
+    )
     db.session.commit()
     return {
         "insider": insider,
@@ -61,6 +72,7 @@ def two_organisations(make, db):
             "key": "seminar-1",
             "certificate_id": our_certificate.id,
             "code": our_certificate.code,
+            "token_id": our_key.id,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -77,6 +89,7 @@ def two_organisations(make, db):
             "key": "seminar-1",
             "certificate_id": their_certificate.id,
             "code": their_certificate.code,
+            "token_id": their_key.id,
         },
     }
 

@@ -1,0 +1,392 @@
+"""The API's resources. Each handler: the caller's organisation decides what
+exists (records of others answer 404), the role what may be changed (403),
+and writes go through the same services as the pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_smorest import Blueprint
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
+
+from app.api import schemas as s
+from app.api.auth import authenticate, caller, require
+from app.extensions import db
+from app.models import (
+    AttendanceRecord,
+    Certificate,
+    Cohort,
+    CurriculumRecord,
+    CurriculumVersion,
+    Enrolment,
+    Organisation,
+    Participant,
+    Role,
+    Session,
+    Tandem,
+    TandemState,
+)
+from app.services import attendance, certificates, participants
+from app.services.enrolments import EnrolmentError, enrol
+from cohorts.eligibility import Mark
+from curricula.messages import MessageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+organisations = Blueprint("api_organisations", __name__, description="Organisations")
+curricula = Blueprint("api_curricula", __name__, description="Curricula (published versions)")
+cohorts = Blueprint("api_cohorts", __name__, description="Cohorts and their sessions")
+people = Blueprint("api_participants", __name__, description="Participants and enrolments")
+tandems = Blueprint("api_tandems", __name__, description="Tandems")
+marks = Blueprint("api_attendance", __name__, description="Attendance")
+certs = Blueprint("api_certificates", __name__, description="Certificates")
+blueprints = (organisations, curricula, cohorts, people, tandems, marks, certs)
+for _blueprint in blueprints:
+    _blueprint.before_request(authenticate)
+
+PLANNERS = (Role.ADMIN, Role.TRAINER, Role.CONSULTANT)
+PEOPLE_KEEPERS = (Role.ADMIN, Role.HR, Role.TRAINER, Role.CONSULTANT)
+CERTIFIERS = (Role.ADMIN, Role.HR)
+
+
+def errors(blueprint: Blueprint, *codes: int) -> Callable[[F], F]:
+    """Documents the error answers an operation can give (401 for all)."""
+
+    def decorate(view: F) -> F:
+        for code in sorted({401, *codes}):
+            view = blueprint.alt_response(code, schema=s.ErrorOut, description=_WHY[code])(view)
+        return view
+
+    return decorate
+
+
+_WHY = {
+    401: "No token, or an unknown or revoked one.",
+    403: "The token's role does not allow this.",
+    404: "No such record in the token's organisation.",
+    409: "Refused by a business rule; the message says which.",
+    422: "The request's values are not valid; details name each field.",
+}
+
+
+def _paged(query: Select[Any], args: dict[str, Any]) -> tuple[list[Any], int]:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(
+        query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    ).all()
+    return list(rows), total or 0
+
+
+def _own(model: type[Any], record_id: int) -> Any:
+    record = db.session.get(model, record_id)
+    if record is None or record.organisation_id != caller().organisation_id:
+        abort(404, description="Not found.")
+    return record
+
+
+def _refused(error: MessageError) -> None:
+    abort(409, description=str(error.message))
+
+
+# Organisations
+
+
+@organisations.get("/organisations")
+@organisations.response(200, s.OrganisationOut(many=True))
+@errors(organisations)
+def list_organisations() -> list[Organisation]:
+    """The organisation the token is for."""
+    return [db.session.get(Organisation, caller().organisation_id)]
+
+
+# Curricula
+
+
+def _visible_curricula() -> Select[Any]:
+    return (
+        select(CurriculumRecord)
+        .where(
+            or_(
+                CurriculumRecord.organisation_id.is_(None),
+                CurriculumRecord.organisation_id == caller().organisation_id,
+            )
+        )
+        .options(selectinload(CurriculumRecord.versions))
+        .order_by(CurriculumRecord.id)
+    )
+
+
+def _curriculum_out(record: CurriculumRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "key": record.key,
+        "title_de": record.title_de,
+        "title_en": record.title_en,
+        "organisation_id": record.organisation_id,
+        "upstream_id": record.upstream_id,
+        "versions": [v for v in record.versions if not v.is_draft],
+    }
+
+
+@curricula.get("/curricula")
+@curricula.arguments(s.PageArgs, location="query")
+@curricula.response(200, s.page_of(s.CurriculumOut, "CurriculumPage"))
+@errors(curricula, 422)
+def list_curricula(args: dict[str, Any]) -> dict[str, Any]:
+    """The shipped standards and the organisation's own curricula."""
+    records, total = _paged(_visible_curricula(), args)
+    return s.page([_curriculum_out(r) for r in records], args, total)
+
+
+@curricula.get("/curricula/<int:curriculum_id>/versions/<int:version_id>")
+@curricula.response(200, s.VersionOut)
+@errors(curricula, 404)
+def get_version(curriculum_id: int, version_id: int) -> CurriculumVersion:
+    """A published version, read-only: its elements and its TOML source."""
+    record = db.session.scalar(_visible_curricula().where(CurriculumRecord.id == curriculum_id))
+    version = db.session.get(CurriculumVersion, version_id)
+    if record is None or version is None or version.curriculum_id != record.id:
+        abort(404, description="Not found.")
+    if version.is_draft:
+        abort(404, description="Drafts are not part of the API.")
+    return version
+
+
+# Cohorts and sessions
+
+
+@cohorts.get("/cohorts")
+@cohorts.arguments(s.PageArgs, location="query")
+@cohorts.response(200, s.page_of(s.CohortOut, "CohortPage"))
+@errors(cohorts, 422)
+def list_cohorts(args: dict[str, Any]) -> dict[str, Any]:
+    query = (
+        select(Cohort)
+        .where(Cohort.organisation_id == caller().organisation_id)
+        .order_by(Cohort.start_date, Cohort.id)
+    )
+    items, total = _paged(query, args)
+    return s.page(items, args, total)
+
+
+@cohorts.get("/cohorts/<int:cohort_id>")
+@cohorts.response(200, s.CohortOut)
+@errors(cohorts, 404)
+def get_cohort(cohort_id: int) -> Cohort:
+    return _own(Cohort, cohort_id)
+
+
+@cohorts.get("/cohorts/<int:cohort_id>/sessions")
+@cohorts.response(200, s.SessionOut(many=True))
+@errors(cohorts, 404)
+def list_sessions(cohort_id: int) -> list[Session]:
+    """Every session, cancelled ones too (status)."""
+    cohort = _own(Cohort, cohort_id)
+    return list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.cohort_id == cohort.id)
+            .options(selectinload(Session.element))
+            .order_by(Session.first_day, Session.id)
+        )
+    )
+
+
+# Participants and enrolments
+
+
+@people.get("/participants")
+@people.arguments(s.SearchArgs, location="query")
+@people.response(200, s.page_of(s.ParticipantOut, "ParticipantPage"))
+@errors(people, 422)
+def list_participants(args: dict[str, Any]) -> dict[str, Any]:
+    """Participants by last name; `q` searches names and e-mail addresses."""
+    query = select(Participant).where(Participant.organisation_id == caller().organisation_id)
+    if args["q"].strip():
+        pattern = f"%{args['q'].strip().lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Participant.first_name).like(pattern),
+                func.lower(Participant.last_name).like(pattern),
+                Participant.email.like(pattern),
+            )
+        )
+    items, total = _paged(
+        query.order_by(Participant.last_name, Participant.first_name, Participant.id), args
+    )
+    return s.page(items, args, total)
+
+
+@people.get("/participants/<int:participant_id>")
+@people.response(200, s.ParticipantOut)
+@errors(people, 404)
+def get_participant(participant_id: int) -> Participant:
+    return _own(Participant, participant_id)
+
+
+@people.post("/participants")
+@people.arguments(s.ParticipantIn)
+@people.response(201, s.ParticipantOut)
+@errors(people, 403, 409, 422)
+def create_participant(values: dict[str, str]) -> Participant:
+    current = require(*PEOPLE_KEEPERS)
+    organisation = db.session.get(Organisation, current.organisation_id)
+    try:
+        person = participants.add_participant(organisation, values, current.user)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        abort(409, description="A participant with this e-mail address exists already.")
+    return person
+
+
+@people.get("/cohorts/<int:cohort_id>/enrolments")
+@people.response(200, s.EnrolmentOut(many=True))
+@errors(people, 404)
+def list_enrolments(cohort_id: int) -> list[Enrolment]:
+    cohort = _own(Cohort, cohort_id)
+    return list(
+        db.session.scalars(
+            select(Enrolment).where(Enrolment.cohort_id == cohort.id).order_by(Enrolment.id)
+        )
+    )
+
+
+@people.post("/cohorts/<int:cohort_id>/enrolments")
+@people.arguments(s.EnrolmentIn)
+@people.response(201, s.EnrolmentOut)
+@errors(people, 403, 404, 409, 422)
+def create_enrolment(values: dict[str, int], cohort_id: int) -> Enrolment:
+    current = require(*PEOPLE_KEEPERS)
+    cohort = _own(Cohort, cohort_id)
+    person = _own(Participant, values["participant_id"])
+    try:
+        enrolment = enrol(cohort, person, current.user)
+        db.session.commit()
+    except EnrolmentError as error:
+        db.session.rollback()
+        _refused(error)
+    return enrolment
+
+
+# Tandems
+
+
+@tandems.get("/cohorts/<int:cohort_id>/tandems")
+@tandems.response(200, s.TandemOut(many=True))
+@errors(tandems, 404)
+def list_tandems(cohort_id: int) -> list[Tandem]:
+    """The confirmed tandems of the cohort."""
+    cohort = _own(Cohort, cohort_id)
+    return list(
+        db.session.scalars(
+            select(Tandem)
+            .where(Tandem.cohort_id == cohort.id, Tandem.state == TandemState.CONFIRMED)
+            .options(selectinload(Tandem.members))
+            .order_by(Tandem.id)
+        )
+    )
+
+
+# Attendance
+
+
+@marks.get("/cohorts/<int:cohort_id>/attendance")
+@marks.response(200, s.MarkOut(many=True))
+@errors(marks, 404)
+def list_marks(cohort_id: int) -> list[AttendanceRecord]:
+    """Recorded marks that count for the cohort (make-ups elsewhere too)."""
+    cohort = _own(Cohort, cohort_id)
+    records = db.session.scalars(
+        select(AttendanceRecord)
+        .where(AttendanceRecord.for_cohort_id == cohort.id)
+        .order_by(AttendanceRecord.session_id, AttendanceRecord.participant_id)
+    )
+    return list(records)
+
+
+@marks.put("/cohorts/<int:cohort_id>/attendance/<int:session_id>/<int:participant_id>")
+@marks.arguments(s.MarkIn)
+@marks.response(200, s.MarkOut)
+@errors(marks, 403, 404, 409, 422)
+def set_mark(
+    values: dict[str, Any], cohort_id: int, session_id: int, participant_id: int
+) -> AttendanceRecord:
+    """Sets one mark, as a tap in the grid does; the change is kept on record."""
+    current = require(*PLANNERS)
+    cohort = _own(Cohort, cohort_id)
+    session = db.session.get(Session, session_id)
+    person = _own(Participant, participant_id)
+    if session is None or session.cohort_id != cohort.id:
+        abort(404, description="Not found.")
+    board = attendance.grid(cohort)
+    if person not in board.people:
+        abort(404, description="The person is not enrolled in this cohort.")
+    mark = Mark(values["mark"])
+    allowed = attendance.PHASE_CYCLE if session.all_day else attendance.SESSION_CYCLE
+    if mark not in allowed:
+        abort(409, description=f"'{mark.value}' cannot be set for this session.")
+    if not board.expected(session, person):
+        abort(409, description="The person was enrolled after this session.")
+    record = attendance.set_mark(
+        session, person, mark, current.user, minutes=values["minutes_missed"]
+    )
+    db.session.commit()
+    return record
+
+
+# Certificates
+
+
+@certs.get("/cohorts/<int:cohort_id>/certificates")
+@certs.response(200, s.CertificateOut(many=True))
+@errors(certs, 404)
+def list_certificates(cohort_id: int) -> list[Certificate]:
+    """Every certificate of the cohort, superseded and revoked ones too."""
+    return certificates.history(_own(Cohort, cohort_id))
+
+
+@certs.post("/cohorts/<int:cohort_id>/certificates")
+@certs.arguments(s.CertificateIn)
+@certs.response(201, s.CertificateOut)
+@errors(certs, 403, 404, 409, 422)
+def issue_certificate(values: dict[str, int], cohort_id: int) -> Certificate:
+    """Issues the certificate for an eligible person (refused with the reason otherwise)."""
+    current = require(*CERTIFIERS)
+    cohort = _own(Cohort, cohort_id)
+    person = _own(Participant, values["participant_id"])
+    try:
+        issued = certificates.issue(cohort, person, current.user)
+        db.session.commit()
+    except MessageError as error:
+        db.session.rollback()
+        _refused(error)
+    return issued
+
+
+@certs.get("/certificates/<int:certificate_id>")
+@certs.response(200, s.CertificateOut)
+@errors(certs, 404)
+def get_certificate(certificate_id: int) -> Certificate:
+    return _own(Certificate, certificate_id)
+
+
+@certs.post("/certificates/<int:certificate_id>/revoke")
+@certs.arguments(s.RevocationIn)
+@certs.response(200, s.CertificateOut)
+@errors(certs, 403, 404, 409, 422)
+def revoke_certificate(values: dict[str, str], certificate_id: int) -> Certificate:
+    current = require(*CERTIFIERS)
+    certificate = _own(Certificate, certificate_id)
+    try:
+        certificates.revoke(certificate, values["reason"], current.user)
+        db.session.commit()
+    except MessageError as error:
+        db.session.rollback()
+        _refused(error)
+    return certificate

@@ -1,0 +1,210 @@
+"""The API's shapes: they serialise the responses, validate the requests and
+generate the OpenAPI document, so the three cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from app.routing import LARGEST_ID
+from cohorts.eligibility import Mark
+
+NAME = validate.Length(min=1, max=100)
+SETTABLE_MARKS = [m.value for m in Mark if m not in (Mark.NOT_RECORDED, Mark.NOT_EXPECTED)] + [
+    Mark.NOT_RECORDED.value
+]
+
+
+class PageArgs(Schema):
+    class Meta:
+        # Other query parameters (a client's cache buster) are ignored, as documented.
+        unknown = EXCLUDE
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class SearchArgs(PageArgs):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page of `item`s, with where it is in the whole list."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+            "total": fields.Integer(required=True),
+        },
+        name=name,
+    )
+
+
+class OrganisationOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    default_region = fields.String(required=True)
+    default_timezone = fields.String(required=True)
+
+
+class VersionSummary(Schema):
+    id = fields.Integer(required=True)
+    number = fields.Integer(required=True)
+    published_at = fields.DateTime(required=True)
+
+
+class CurriculumOut(Schema):
+    id = fields.Integer(required=True)
+    key = fields.String(required=True)
+    title_de = fields.String(required=True)
+    title_en = fields.String(required=True)
+    organisation_id = fields.Integer(allow_none=True, required=True)
+    upstream_id = fields.Integer(allow_none=True, required=True)
+    versions = fields.List(fields.Nested(VersionSummary), required=True)
+
+
+class ElementOut(Schema):
+    key = fields.String(required=True)
+    kind = fields.String(required=True)
+    mode = fields.String(required=True)
+    title_de = fields.String(required=True)
+    title_en = fields.String(required=True)
+    teaching_hours = fields.Float(required=True)
+    counts_for_certificate = fields.Boolean(required=True)
+
+
+class VersionOut(VersionSummary):
+    curriculum_id = fields.Integer(required=True)
+    based_on_id = fields.Integer(allow_none=True, required=True)
+    elements = fields.List(fields.Nested(ElementOut), required=True)
+    source = fields.String(required=True, metadata={"description": "The version as TOML."})
+
+
+class CohortOut(Schema):
+    id = fields.Integer(required=True)
+    organisation_id = fields.Integer(required=True)
+    version_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    start_date = fields.Date(required=True)
+    region = fields.String(required=True)
+    timezone = fields.String(required=True)
+    state = fields.Function(lambda c: c.state.value, required=True)
+    capacity = fields.Integer(allow_none=True, required=True)
+
+
+class SessionOut(Schema):
+    id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    element_key = fields.Function(lambda s: s.element.key, required=True)
+    title_de = fields.Function(lambda s: s.element.title_de, required=True)
+    title_en = fields.Function(lambda s: s.element.title_en, required=True)
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    starts_at = fields.DateTime(allow_none=True, required=True)
+    ends_at = fields.DateTime(allow_none=True, required=True)
+    all_day = fields.Boolean(required=True)
+    mode = fields.String(required=True)
+    status = fields.Function(lambda s: s.status.value, required=True)
+    revision = fields.Integer(required=True)
+
+
+class ParticipantOut(Schema):
+    id = fields.Integer(required=True)
+    organisation_id = fields.Integer(required=True)
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    email = fields.String(required=True)
+    department = fields.String(required=True)
+    site = fields.String(required=True)
+    manager_name = fields.String(required=True)
+    manager_email = fields.String(required=True)
+
+
+class ParticipantIn(Schema):
+    first_name = fields.String(required=True, validate=NAME)
+    last_name = fields.String(required=True, validate=NAME)
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    department = fields.String(load_default="", validate=validate.Length(max=200))
+    site = fields.String(load_default="", validate=validate.Length(max=200))
+    manager_name = fields.String(load_default="", validate=validate.Length(max=200))
+    manager_email = fields.String(load_default="", validate=validate.Length(max=254))
+
+
+class EnrolmentOut(Schema):
+    id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    participant_id = fields.Integer(required=True)
+    status = fields.Function(lambda e: e.status.value, required=True)
+    enrolled_at = fields.DateTime(required=True)
+    withdrawn_at = fields.DateTime(allow_none=True, required=True)
+
+
+class EnrolmentIn(Schema):
+    participant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=LARGEST_ID))
+
+
+class TandemOut(Schema):
+    id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    state = fields.Function(lambda t: t.state.value, required=True)
+    participant_ids = fields.Function(
+        lambda t: [m.participant_id for m in t.members], required=True
+    )
+
+
+class MarkOut(Schema):
+    session_id = fields.Integer(required=True)
+    participant_id = fields.Integer(required=True)
+    cohort_id = fields.Integer(
+        attribute="for_cohort_id",
+        required=True,
+        metadata={"description": "Counts for this cohort."},
+    )
+    mark = fields.Function(lambda r: r.mark.value, required=True)
+    minutes_missed = fields.Integer(required=True)
+    recorded_at = fields.DateTime(required=True)
+
+
+class MarkIn(Schema):
+    mark = fields.String(required=True, validate=validate.OneOf(SETTABLE_MARKS))
+    minutes_missed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=600))
+
+
+class CertificateOut(Schema):
+    id = fields.Integer(required=True)
+    organisation_id = fields.Integer(required=True)
+    cohort_id = fields.Integer(allow_none=True, required=True)
+    participant_id = fields.Integer(allow_none=True, required=True)
+    serial = fields.Integer(required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    state = fields.Function(lambda c: c.state.value, required=True)
+    issued_on = fields.Date(required=True)
+    teaching_hours = fields.Function(lambda c: c.content["teaching_hours"], required=True)
+    superseded_by_id = fields.Integer(allow_none=True, required=True)
+    revoked_at = fields.DateTime(allow_none=True, required=True)
+
+
+class CertificateIn(Schema):
+    participant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=LARGEST_ID))
+
+
+class RevocationIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+def page(items: list[Any], args: dict[str, Any], total: int) -> dict[str, Any]:
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+
+
+class ErrorBody(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.Dict(required=True)
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorBody, required=True)

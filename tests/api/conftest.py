@@ -1,0 +1,53 @@
+"""Two organisations with a cohort each, and API tokens for their people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.models import Role
+from app.services import api_tokens
+
+
+@pytest.fixture
+def world(make, db):
+    ours, theirs = make.organisation("Eigene GmbH"), make.organisation("Fremde AG")
+    people = {
+        "hr": make.user(Role.HR, [ours], email="hr@eigene.example"),
+        "trainer": make.user(Role.TRAINER, [ours], email="trainer@eigene.example"),
+        "consultant": make.user(Role.CONSULTANT, [ours], email="berater@eigene.example"),
+        "admin": make.user(Role.ADMIN, [ours], email="admin@eigene.example"),
+        "stranger": make.user(Role.ADMIN, [theirs], email="admin@fremde.example"),
+    }
+    cohort = make.cohort(ours, start=date(2027, 3, 1), region="DE-BW", capacity=3)
+    anna = make.participant(ours, cohort=cohort, first_name="Anna", last_name="Albers")
+    ben = make.participant(ours, first_name="Ben", last_name="Bauer")
+    foreign = make.cohort(theirs, start=date(2027, 3, 1), region="DE-BW")
+    stranger = make.participant(theirs, cohort=foreign)
+    tokens = {
+        role: api_tokens.issue(user, user.organisations[0].id) for role, user in people.items()
+    }
+    db.session.commit()
+    return {
+        "tokens": tokens,
+        "cohort": cohort.id,
+        "sessions": [s.id for s in cohort.sessions],
+        "anna": anna.id,
+        "ben": ben.id,
+        "foreign_cohort": foreign.id,
+        "foreign_session": foreign.sessions[0].id,
+        "stranger": stranger.id,
+        "organisation": ours.id,
+    }
+
+
+@pytest.fixture
+def call(client, world):
+    """A request with the token of one of the world's people."""
+
+    def request(method: str, url: str, who: str = "hr", **kwargs):
+        headers = {"Authorization": f"Bearer {world['tokens'][who]}"}
+        return client.open(url, method=method, headers=headers, **kwargs)
+
+    return request
