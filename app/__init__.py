@@ -7,10 +7,10 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -96,6 +96,10 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     for status in (400, 401, 403, 404, 405, 409, 410, 413, 422, 429):
         app.register_error_handler(status, _error_page(status))
     app.after_request(_retry_after_throttling)
+    app.before_request(_refuse_nul_characters)
+    # A value the database cannot store (PostgreSQL: NUL bytes, numbers out of
+    # range) is bad input, not a server error; nothing was saved.
+    app.register_error_handler(DataError, _unstorable_value)
     app.register_error_handler(500, _server_error)
     # The database is down or restarting: say so and let the client retry.
     # SQLAlchemy drops the broken connections, so the app recovers by itself.
@@ -144,6 +148,25 @@ def _retry_after_throttling(response: Response) -> Response:
     if response.status_code == 429:
         response.headers.setdefault("Retry-After", "60")
     return response
+
+
+def _refuse_nul_characters() -> None:
+    """NUL is never part of a text people type, and PostgreSQL cannot store it."""
+    values = [*request.args.values(), *request.form.values()]
+    if request.is_json:
+        body = request.get_data(as_text=True)
+        values.append(body.replace("\\u0000", "\0"))
+    if any("\0" in value for value in values):
+        abort(400, description="The request contains a NUL character (\\0), which no field takes.")
+
+
+def _unstorable_value(error: Exception) -> ResponseReturnValue:
+    from app.extensions import db
+
+    db.session.rollback()
+    if errors.wants_json():
+        return errors.error_response(400, "A value cannot be stored; nothing was saved.")
+    return render_template("error.html", status=400), 400
 
 
 def _server_error(error: Exception) -> ResponseReturnValue:

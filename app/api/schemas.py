@@ -10,7 +10,9 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from app.routing import LARGEST_ID
 from cohorts.eligibility import Mark
 
-NAME = validate.Length(min=1, max=100)
+# NUL never belongs in a text, and PostgreSQL cannot store it (refused with 400).
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
+NAME = [validate.Length(min=1, max=100), NO_NUL]
 SETTABLE_MARKS = [m.value for m in Mark if m not in (Mark.NOT_RECORDED, Mark.NOT_EXPECTED)] + [
     Mark.NOT_RECORDED.value
 ]
@@ -26,7 +28,7 @@ class PageArgs(Schema):
 
 
 class SearchArgs(PageArgs):
-    q = fields.String(load_default="", validate=validate.Length(max=200))
+    q = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
 
 
 def page_of(item: type[Schema], name: str) -> type[Schema]:
@@ -125,11 +127,11 @@ class ParticipantOut(Schema):
 class ParticipantIn(Schema):
     first_name = fields.String(required=True, validate=NAME)
     last_name = fields.String(required=True, validate=NAME)
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    department = fields.String(load_default="", validate=validate.Length(max=200))
-    site = fields.String(load_default="", validate=validate.Length(max=200))
-    manager_name = fields.String(load_default="", validate=validate.Length(max=200))
-    manager_email = fields.String(load_default="", validate=validate.Length(max=254))
+    email = fields.Email(required=True, validate=[validate.Length(max=254), NO_NUL])
+    department = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
+    site = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
+    manager_name = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
+    manager_email = fields.String(load_default="", validate=[validate.Length(max=254), NO_NUL])
 
 
 class EnrolmentOut(Schema):
@@ -192,7 +194,7 @@ class CertificateIn(Schema):
 
 
 class RevocationIn(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=500), NO_NUL])
 
 
 def page(items: list[Any], args: dict[str, Any], total: int) -> dict[str, Any]:
