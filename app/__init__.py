@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask, Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
@@ -176,7 +176,7 @@ def _server_error(error: Exception) -> ResponseReturnValue:
 
 
 def _database_unavailable(error: Exception) -> ResponseReturnValue:
-    from app.extensions import db
+    from app.extensions import db, login
 
     logging.getLogger(__name__).warning("database unavailable: %s", type(error).__name__)
     try:
@@ -187,6 +187,8 @@ def _database_unavailable(error: Exception) -> ResponseReturnValue:
         response = errors.error_response(503, "The database cannot be reached; try again.")
         response.headers["Retry-After"] = "30"
         return response
-    # A page of its own: the usual layout asks the database who is logged in.
+    # Nobody can be looked up now: every template would try (Flask-Login's
+    # current_user), so this request goes on as anonymous, on a page of its own.
+    g._login_user = login.anonymous_user()
     page = render_template("unavailable.html")
     return page, 503, {"Retry-After": "30"}

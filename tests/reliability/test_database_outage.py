@@ -4,25 +4,42 @@ needs no database) and recovers by itself once it is back."""
 from __future__ import annotations
 
 from app.extensions import db
-from tests.conftest import app_for
+from app.models import Organisation, Role
+from app.services.accounts import create_user
+from tests.conftest import PASSWORD, app_for
+from tests.web.helpers import log_in
 
 
 def test_an_unreachable_database_answers_503_and_the_app_recovers(tmp_path):
-    folder = tmp_path / "not-yet"
+    folder = tmp_path / "data"
+    folder.mkdir()
     app = app_for(f"sqlite:///{folder / 'qualiplan.db'}")
+    with app.app_context():
+        db.create_all()
+        organisation = Organisation(name="Ausfall GmbH")
+        db.session.add(organisation)
+        create_user("hr@ausfall.example", "HR", Role.HR, PASSWORD, [organisation])
+        db.session.commit()
     client = app.test_client()
     try:
-        down = client.get("/verify/7KQ2M9XD4TRAHC3P")
-        assert down.status_code == 503
-        assert down.headers["Retry-After"] == "30"
-        assert "Qualiplan ist kurz nicht erreichbar" in down.get_data(as_text=True)
+        log_in(client, "hr@ausfall.example")
+        assert client.get("/dashboard").status_code == 200
+
+        folder.rename(tmp_path / "away")  # the database is gone
+        with app.app_context():
+            db.engine.dispose()
+        for url in ("/dashboard", "/verify/7KQ2M9XD4TRAHC3P"):
+            down = client.get(url)
+            assert down.status_code == 503, url
+            assert down.headers["Retry-After"] == "30"
+            assert "Qualiplan ist kurz nicht erreichbar" in down.get_data(as_text=True)
+        api = client.get("/api/v1/cohorts", headers={"Authorization": "Bearer x" * 2})
+        assert api.status_code == 503
+        assert api.json["error"]["code"] == "unavailable"
         assert client.get("/health").status_code == 200  # the process itself is fine
 
-        folder.mkdir()  # the database is back
-        with app.app_context():
-            db.create_all()
-        up = client.get("/verify/7KQ2M9XD4TRAHC3P")
-        assert up.status_code == 404  # an unknown code, answered from the database
+        (tmp_path / "away").rename(folder)  # and back
+        assert client.get("/dashboard").status_code == 200  # still logged in
     finally:
         with app.app_context():
             db.engine.dispose()
