@@ -127,7 +127,14 @@ def _csv_rows(data: bytes) -> list[list[str]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=";,\t")
     except csv.Error:
         dialect = csv.excel
-    return [list(row) for row in csv.reader(io.StringIO(text), dialect)]
+    # Universal newlines: old Mac exports end lines with a bare CR.
+    reader = csv.reader(io.StringIO(text, newline=None), dialect)
+    try:
+        return [list(row) for row in reader]
+    except csv.Error:
+        raise ImportRejected(
+            msg("line {line} of the file is not readable as CSV", line=reader.line_num)
+        ) from None
 
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:

@@ -197,3 +197,14 @@ def test_the_export_defuses_spreadsheet_formulas():
         filename="x.csv",
     ).content.decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in content
+
+
+def test_a_csv_the_reader_cannot_follow_is_named_by_line():
+    huge_field = b"Vorname;Nachname\nAnna;" + b"x" * 200_000 + b"\n"
+    with pytest.raises(ImportRejected, match="line 2 of the file is not readable as CSV"):
+        read_table("hr.csv", huge_field)
+
+
+def test_old_mac_line_endings_are_read():
+    table = read_table("hr.csv", b"Vorname;Nachname\rAnna;Albers\rBen;Bauer\r")
+    assert table.rows == (("Anna", "Albers"), ("Ben", "Bauer"))
