@@ -95,9 +95,6 @@ def cohort(cohort_id: int) -> str:
         },
         can_issue=_can_issue(),
         form=FlaskForm(),
-        reissue_form=ReissueForm(),
-        revoke_form=RevokeForm(),
-        grouped=service.grouped,
         serial=service.serial_label,
     )
 
@@ -136,6 +133,21 @@ def _certificate(certificate_id: int) -> Certificate:
     return owned_or_404(Certificate, certificate_id)
 
 
+@bp.get("/certificates/<int:certificate_id>")
+def record(certificate_id: int) -> str:
+    """One certificate as issued: what it says, its history, and for HR the
+    forms to correct the name or revoke it."""
+    return render_template(
+        "certificates/record.html",
+        certificate=_certificate(certificate_id),
+        can_issue=_can_issue(),
+        reissue_form=ReissueForm(),
+        revoke_form=RevokeForm(),
+        grouped=service.grouped,
+        serial=service.serial_label,
+    )
+
+
 @bp.post("/certificates/<int:certificate_id>/reissue")
 def reissue(certificate_id: int) -> ResponseReturnValue:
     old = _certificate(certificate_id)
@@ -143,7 +155,7 @@ def reissue(certificate_id: int) -> ResponseReturnValue:
         abort(403)
     form = ReissueForm()
     tr = translator()
-    back = redirect(url_for("certificates.cohort", cohort_id=old.cohort_id, _anchor="history"))
+    back = redirect(url_for("certificates.record", certificate_id=old.id))
     if not form.validate_on_submit():
         flash(refusal(tr.gettext("Enter the name as it is to be printed.")), "error")
         return back
@@ -154,6 +166,7 @@ def reissue(certificate_id: int) -> ResponseReturnValue:
         db.session.rollback()
         flash(refusal(tr.localize(error.message)), "error")
     else:
+        back = redirect(url_for("certificates.record", certificate_id=new.id))
         flash(
             tr.gettext(
                 "Certificate no. %(new)s issued to %(name)s; no. %(old)s is superseded.",
@@ -173,9 +186,7 @@ def revoke(certificate_id: int) -> ResponseReturnValue:
         abort(403)
     form = RevokeForm()
     tr = translator()
-    back = redirect(
-        url_for("certificates.cohort", cohort_id=certificate.cohort_id, _anchor="history")
-    )
+    back = redirect(url_for("certificates.record", certificate_id=certificate.id))
     if not form.validate_on_submit():
         flash(refusal(tr.gettext("Give a reason for the revocation.")), "error")
         return back

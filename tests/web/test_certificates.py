@@ -394,3 +394,33 @@ def test_hr_sees_on_a_persons_page_whether_and_when_they_qualified(client, make,
     assert "Kein Zertifikat ausgestellt." in client.get(f"/participants/{c.ids['Ben']}").get_data(
         as_text=True
     )
+
+
+def test_a_certificates_record_page_shows_what_it_says_and_its_history(client, make, db):
+    c = setup(make)
+    old_id = make.certificate(c.cohort, c.people["Anna"]).id
+    log_in(client, "hr@example.org")
+    listing = client.get(f"/cohorts/{c.id}/certificates").get_data(as_text=True)
+    assert f'href="/certificates/{old_id}"' in listing
+    page = client.get(f"/certificates/{old_id}").get_data(as_text=True)
+    assert "Zertifikat Nr. 00001" in page
+    assert "Seminartag 1: Rolle, Lernformate und Lerntheorie" in page
+    assert "Mit diesem Namen neu ausstellen" in page
+    reissued = post_form(
+        client,
+        f"/certificates/{old_id}/reissue",
+        {"name": "Anna Albers-Kühn"},
+        form_url=f"/certificates/{old_id}",
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Zertifikat Nr. 00002" in reissued  # now on the new one's page
+    old_page = client.get(f"/certificates/{old_id}").get_data(as_text=True)
+    assert "Ersetzt durch" in old_page
+    assert "Mit diesem Namen neu ausstellen" not in old_page
+    new_id = db.session.scalar(select(Certificate.id).where(Certificate.serial == 2))
+    assert "Zertifikat widerrufen" in client.get(f"/certificates/{new_id}").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainer@example.org")
+    trainer_view = client.get(f"/certificates/{new_id}").get_data(as_text=True)
+    assert "Anna Albers-Kühn" in trainer_view
+    assert "Zertifikat widerrufen" not in trainer_view
