@@ -46,6 +46,7 @@ from app.models import Certificate, CertificateState, Cohort, Organisation, Part
 from app.services import certificates as service
 from app.services import letterhead
 from app.views.access import owned_or_404
+from app.views.versioned import changed_meanwhile, form_for, stale_settings
 from curricula.messages import MessageError
 
 bp = Blueprint("certificates", __name__)
@@ -296,16 +297,11 @@ def settings(organisation_id: int) -> ResponseReturnValue:
     organisation = owned_or_404(Organisation, organisation_id, "id")
     if not _can_issue():
         abort(403)
-    form = LetterheadForm(obj=organisation if request.method == "GET" else None)
-    if request.method == "GET":
-        form.version.data = str(organisation.lock_version)
+    form = form_for(LetterheadForm, organisation)
     tr = translator()
     if form.validate_on_submit():
-        stale = tr.gettext(
-            "Someone else changed these settings in the meantime; nothing was saved. "
-            "The page shows the current state."
-        )
-        if form.version.data != str(organisation.lock_version):
+        stale = stale_settings()
+        if changed_meanwhile(form, organisation):
             flash(stale, "error")
             return redirect(url_for("certificates.settings", organisation_id=organisation.id))
         upload = form.logo.data

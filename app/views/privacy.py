@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,6 +15,7 @@ from app.forms.privacy import EraseForm, PrivacyForm
 from app.models import Organisation, Participant, Role
 from app.services import privacy
 from app.views.access import owned_or_404
+from app.views.versioned import changed_meanwhile, form_for, stale_settings
 
 bp = Blueprint("privacy", __name__)
 
@@ -64,16 +65,11 @@ def settings(organisation_id: int) -> ResponseReturnValue:
     organisation = owned_or_404(Organisation, organisation_id, "id")
     if current_user.role is not Role.ADMIN:
         abort(403)
-    form = PrivacyForm(obj=organisation if request.method == "GET" else None)
-    if request.method == "GET":
-        form.version.data = str(organisation.lock_version)
+    form = form_for(PrivacyForm, organisation)
     tr = translator()
     if form.validate_on_submit():
-        stale = tr.gettext(
-            "Someone else changed these settings in the meantime; nothing was saved. "
-            "The page shows the current state."
-        )
-        if form.version.data != str(organisation.lock_version):
+        stale = stale_settings()
+        if changed_meanwhile(form, organisation):
             flash(stale, "error")
             return redirect(url_for("privacy.settings", organisation_id=organisation.id))
         organisation.attendance_retention_years = form.attendance_retention_years.data

@@ -51,3 +51,23 @@ def call(client, world):
         return client.open(url, method=method, headers=headers, **kwargs)
 
     return request
+
+
+@pytest.fixture
+def records(world, make, db):
+    """An existing record for every id an API route takes."""
+    from app.models import Cohort, Participant
+
+    certificate = make.certificate(
+        db.session.get(Cohort, world["cohort"]), db.session.get(Participant, world["anna"])
+    )
+    version = make.version("compact")
+    db.session.commit()
+    return {
+        "cohort_id": world["cohort"],
+        "session_id": world["sessions"][0],
+        "participant_id": world["anna"],
+        "certificate_id": certificate.id,
+        "curriculum_id": version.curriculum_id,
+        "version_id": version.id,
+    }

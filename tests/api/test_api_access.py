@@ -15,23 +15,6 @@ def api_routes(app):
     ]
 
 
-def ids_of(world, make, db):
-    from app.models import Cohort, Participant
-
-    certificate = make.certificate(
-        db.session.get(Cohort, world["cohort"]), db.session.get(Participant, world["anna"])
-    )
-    version = make.version("compact")
-    return {
-        "cohort_id": world["cohort"],
-        "session_id": world["sessions"][0],
-        "participant_id": world["anna"],
-        "certificate_id": certificate.id,
-        "curriculum_id": version.curriculum_id,
-        "version_id": version.id,
-    }
-
-
 def test_without_a_token_every_route_answers_401(app, client, world):
     checked = 0
     for rule in api_routes(app):
@@ -44,8 +27,8 @@ def test_without_a_token_every_route_answers_401(app, client, world):
     assert checked >= 17
 
 
-def test_records_of_another_organisation_are_not_found(app, call, world, make, db):
-    ours = ids_of(world, make, db)
+def test_records_of_another_organisation_are_not_found(app, call, records):
+    ours = records
     checked = 0
     for rule in api_routes(app):
         if not rule.arguments:

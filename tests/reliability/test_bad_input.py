@@ -178,3 +178,26 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(client, make,
     assert api.status_code == 400
     assert api.json["error"]["code"] == "bad_request"
     assert "NUL" in api.json["error"]["message"]
+
+
+def test_the_public_forms_survive_random_input_too(app, make, db):
+    """The login form and a participant's personal page, as anyone can reach them."""
+    ids = world(make, db)
+    token = tokens.issue(Purpose.PERSONAL_PAGE, ids["person"], ids["org"], None)
+    db.session.commit()
+    client = app.test_client()
+    forms = forms_on(client, "/login") + forms_on(client, f"/p/{token}")
+    assert len(forms) >= 2
+
+    @given(data=st.data())
+    @settings(max_examples=40, deadline=None, database=None)
+    def survives(data):
+        form = data.draw(st.sampled_from(forms))
+        fields = {
+            name: value if name == "csrf_token" else data.draw(VALUES)
+            for name, value in form["fields"].items()
+        }
+        response = client.post(form["action"], data=fields)
+        assert response.status_code < 500, (form["action"], fields)
+
+    survives()
