@@ -20,11 +20,10 @@ from sqlalchemy.orm import selectinload
 
 from app.exports.certificate_pdf import PrintedCertificate, PrintedElement
 from app.extensions import db
+from app.i18n import Translator
 from app.models import (
     Certificate,
     Cohort,
-    Enrolment,
-    EnrolmentStatus,
     Organisation,
     Participant,
     User,
@@ -165,7 +164,7 @@ def issue_all(cohort: Cohort, actor: User | None) -> list[Certificate]:
 def reissue(old: Certificate, name: str, actor: User | None) -> Certificate:
     """A new certificate with a corrected name; the old one is superseded."""
     name = " ".join(name.split())
-    if old.revoked_at is not None or old.superseded_at is not None:
+    if old.revoked_at is not None or old.superseded_at is not None or old.erased:
         raise CertificateRefused(msg("Only a certificate in force can be re-issued."))
     if not name or len(name) > 200:
         raise CertificateRefused(msg("The name must have 1 to 200 characters."))
@@ -212,7 +211,11 @@ def printed(certificate: Certificate, language: str, verify_url: str) -> Printed
         if elements
         else None
     )
-    version = {"de": "Curriculum: %s, Version %d", "en": "Curriculum: %s, version %d"}[language]
+    version_label = Translator(language).gettext(
+        "Curriculum: %(name)s, version %(number)d",
+        name=content["curriculum"][language],
+        number=content["version"],
+    )
     return PrintedCertificate(
         name=certificate.name,
         serial=serial_label(certificate.serial),
@@ -221,7 +224,7 @@ def printed(certificate: Certificate, language: str, verify_url: str) -> Printed
         verify_text=verify_url.split("://", 1)[-1],
         issued_on=certificate.issued_on,
         programme=content["programme"][language],
-        version_label=version % (content["curriculum"][language], content["version"]),
+        version_label=version_label,
         period=period,
         elements=elements,
         topics=tuple(t[language] for t in content["topics"]),
@@ -339,14 +342,3 @@ def _freeze(cohort: Cohort, entries: list[Entry]) -> dict[int, dict[str, Any]]:
             "signatory_role": organisation.signatory_role,
         }
     return frozen
-
-
-def issued_to(certificate: Certificate) -> Enrolment | None:
-    """The enrolment the certificate was issued for, if it still exists."""
-    return db.session.scalar(
-        select(Enrolment).where(
-            Enrolment.cohort_id == certificate.cohort_id,
-            Enrolment.participant_id == certificate.participant_id,
-            Enrolment.status == EnrolmentStatus.ENROLLED,
-        )
-    )
