@@ -35,6 +35,7 @@ class Config:
     FEED_KEEP_CANCELLED_DAYS = int(os.environ.get("QUALIPLAN_FEED_KEEP_CANCELLED_DAYS", "60"))
     # The public certificate check answers this many look-ups per address.
     VERIFY_RATE_LIMIT = os.environ.get("QUALIPLAN_VERIFY_RATE_LIMIT", "20 per minute")
+    # Where the counters live (a `limits` storage URI): memory://, redis://…
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # The address printed on certificates and in their QR codes, e.g.
     # "https://qualiplan.example.org"; without it, the address of the request.

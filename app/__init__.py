@@ -47,8 +47,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from app import api, database, filters, i18n, logs
-    from app.extensions import csrf, db, limiter, login, migrate
+    from app import api, database, filters, i18n, logs, throttle
+    from app.extensions import csrf, db, login, migrate
     from app.views import (
         access,
         api_tokens,
@@ -70,7 +70,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    throttle.init_app(app)
     auth.init_login(app, login)
     i18n.init_app(app)
     logs.init_app(app)
@@ -152,6 +152,8 @@ def _retry_after_throttling(response: Response) -> Response:
 
 def _refuse_nul_characters() -> None:
     """NUL is never part of a text people type, and PostgreSQL cannot store it."""
+    if request.method in ("GET", "HEAD") and b"%00" not in request.query_string:
+        return  # the common case, checked without parsing anything
     values = [*request.args.values(), *request.form.values()]
     if request.is_json:
         body = request.get_data(as_text=True)

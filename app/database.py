@@ -17,6 +17,9 @@ from sqlalchemy import Engine, event
 from app.extensions import db
 
 BUSY_TIMEOUT_MS = 10_000
+# An execution option for connections that run a single read statement (the
+# calendar feed's check): SQLite needs no explicit transaction around it.
+SINGLE_STATEMENT = "qualiplan_single_statement"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -39,6 +42,8 @@ def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(SINGLE_STATEMENT):
+        return  # one statement is atomic on its own
     # Pages that only read start a deferred transaction; everything else
     # (form posts, the command line) takes the write lock up front.
     reading = has_request_context() and request.method in _READ_METHODS

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, Select, and_, bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.database import SINGLE_STATEMENT
 from app.exports import Rendered
 from app.exports.descriptions import session_description
 from app.exports.ical import CalendarEvent, render_calendar
@@ -150,6 +151,7 @@ def feed_state(
     bind = db.session.get_bind()
     if isinstance(bind, Engine):
         with bind.connect() as connection:
+            connection.execution_options(**{SINGLE_STATEMENT: True})
             row = connection.execute(_FEED_STATE, params).first()
     else:
         row = bind.execute(_FEED_STATE, params).first()

@@ -30,6 +30,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import throttle
 from app.exports.certificate_pdf import (
     MIMETYPE,
     PrintedCertificate,
@@ -38,7 +39,7 @@ from app.exports.certificate_pdf import (
     render_certificate,
     write_pdf,
 )
-from app.extensions import db, limiter
+from app.extensions import db
 from app.filters import refusal, translator
 from app.forms.certificates import LetterheadForm, ReissueForm, RevokeForm, VerifyForm
 from app.i18n import Translator
@@ -52,8 +53,11 @@ from curricula.messages import MessageError
 bp = Blueprint("certificates", __name__)
 
 CERTIFIERS = frozenset({Role.HR, Role.ADMIN})
-# One budget for the form and the result page together, per client address.
-verify_limit = limiter.shared_limit(lambda: current_app.config["VERIFY_RATE_LIMIT"], "verify")
+
+
+def _throttled() -> None:
+    """One budget for the form and the result page together, per client address."""
+    throttle.check("verify", current_app.config["VERIFY_RATE_LIMIT"])
 
 
 def _can_issue() -> bool:
@@ -373,8 +377,8 @@ def preview(organisation_id: int) -> Response:
 
 
 @bp.get("/verify")
-@verify_limit
 def verify_form() -> ResponseReturnValue:
+    _throttled()
     form = VerifyForm(request.args)
     if request.args and form.validate():
         code = service.normalise_code(form.code.data)
@@ -389,8 +393,8 @@ def verify_form() -> ResponseReturnValue:
 
 
 @bp.get("/verify/<code>")
-@verify_limit
 def verify(code: str) -> ResponseReturnValue:
+    _throttled()
     certificate = service.find(code)
     status = 200
     if certificate is None:

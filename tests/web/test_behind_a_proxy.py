@@ -3,7 +3,8 @@ each client has its own budget on the certificate check."""
 
 from __future__ import annotations
 
-from app.extensions import db, limiter
+from app import throttle
+from app.extensions import db
 from tests.conftest import app_for
 
 
@@ -13,7 +14,6 @@ def test_clients_behind_a_trusted_proxy_are_throttled_one_by_one(tmp_path):
     )
     with app.app_context():
         db.create_all()
-    limiter.reset()
     client = app.test_client()
 
     def check(address: str) -> int:
@@ -24,7 +24,7 @@ def test_clients_behind_a_trusted_proxy_are_throttled_one_by_one(tmp_path):
         assert [check("203.0.113.7") for _ in range(4)] == [404, 404, 404, 429]
         assert check("198.51.100.23") == 404  # another client, its own budget
     finally:
-        limiter.reset()
+        throttle.reset(app)
         with app.app_context():
             db.engine.dispose()
 
@@ -33,7 +33,6 @@ def test_without_trusted_proxies_forwarded_addresses_are_ignored(tmp_path):
     app = app_for(f"sqlite:///{tmp_path / 'q.db'}", VERIFY_RATE_LIMIT="2/minute")
     with app.app_context():
         db.create_all()
-    limiter.reset()
     client = app.test_client()
     try:
         codes = [
@@ -44,6 +43,6 @@ def test_without_trusted_proxies_forwarded_addresses_are_ignored(tmp_path):
         ]
         assert codes == [404, 404, 429]  # a forged header does not buy a new budget
     finally:
-        limiter.reset()
+        throttle.reset(app)
         with app.app_context():
             db.engine.dispose()

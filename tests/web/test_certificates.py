@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import limiter
+from app import throttle
 from app.models import Certificate, CertificateState, Participant, Role
 from app.services import certificates as service
 from cohorts.eligibility import Mark
@@ -22,8 +22,8 @@ from tests.web.helpers import csrf_token, log_in, post_form
 
 
 @pytest.fixture(autouse=True)
-def fresh_throttle():
-    limiter.reset()
+def fresh_throttle(app):
+    throttle.reset(app)
 
 
 def setup(make, *names):
