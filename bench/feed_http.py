@@ -17,26 +17,19 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 from large_data import bench_app, build
+from servers import gunicorn
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Cohort, Enrolment, Purpose
 from app.services import tokens
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wrk(url: str, seconds: int, connections: int, header: str | None) -> tuple[float, str]:
@@ -87,56 +80,39 @@ def main() -> None:
         db.session.commit()
         url = str(db.engine.url)
         db.engine.dispose()
-    port = free_port()
     environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench"}
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "app:create_app()",
-        ],
-        env=environment,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        results = {}
-        cases = {
-            "floor (/health)": "/health",
-            "participant feed": f"/feeds/{person}.ics",
-            "cohort feed": f"/feeds/{whole}.ics",
-            "blended cohort feed": f"/feeds/{blended}.ics",
-        }
-        for name, path in cases.items():
-            results[name] = wrk(base + path, args.seconds, args.connections, None)
-            if path.endswith(".ics"):
-                with urllib.request.urlopen(base + path) as response:  # noqa: S310
-                    etag = response.headers["ETag"]
-                results[f"{name}, 304"] = wrk(
-                    base + path, args.seconds, args.connections, f"If-None-Match: {etag}"
-                )
-        floor = results["floor (/health)"][0]
-        print(
-            f"gunicorn, 2 workers; wrk, 2 threads, {args.connections} connections, "
-            f"{args.seconds} s each"
-        )
-        print(f"{'request':<28}{'req/s':>9}{'p99':>10}{'÷ floor':>9}")
-        for name, (rate, p99) in results.items():
-            print(f"{name:<28}{rate:>9.0f}{p99:>10}{rate / floor:>9.2f}")
+        with gunicorn(environment, "app:create_app()") as base:
+            measure(base, person, whole, blended, args)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(base: str, person: str, whole: str, blended: str, args) -> None:  # type: ignore[no-untyped-def]
+    """Each feed in full and conditionally, next to the floor, through wrk."""
+    results = {}
+    cases = {
+        "floor (/health)": "/health",
+        "participant feed": f"/feeds/{person}.ics",
+        "cohort feed": f"/feeds/{whole}.ics",
+        "blended cohort feed": f"/feeds/{blended}.ics",
+    }
+    for name, path in cases.items():
+        results[name] = wrk(base + path, args.seconds, args.connections, None)
+        if path.endswith(".ics"):
+            with urllib.request.urlopen(base + path) as response:  # noqa: S310
+                etag = response.headers["ETag"]
+            results[f"{name}, 304"] = wrk(
+                base + path, args.seconds, args.connections, f"If-None-Match: {etag}"
+            )
+    floor = results["floor (/health)"][0]
+    print(
+        f"gunicorn, 2 workers; wrk, 2 threads, {args.connections} connections, "
+        f"{args.seconds} s each"
+    )
+    print(f"{'request':<28}{'req/s':>9}{'p99':>10}{'÷ floor':>9}")
+    for name, (rate, p99) in results.items():
+        print(f"{name:<28}{rate:>9.0f}{p99:>10}{rate / floor:>9.2f}")
 
 
 if __name__ == "__main__":

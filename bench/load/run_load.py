@@ -27,7 +27,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE.parent.parent))
 
 from large_data import PASSWORD, build  # noqa: E402
+from servers import gunicorn  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -68,12 +68,6 @@ SCRATCH = "qualiplan_load"
 # Logins are bound to the browser that made them (Flask-Login's session
 # protection): the load generator presents itself as the one that logged in.
 AGENT = "qualiplan-load"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def scratch_database(admin_url: str) -> str:
@@ -240,31 +234,8 @@ def main() -> None:
         f"data: {plan['sizes']}, {len(plan['certificates'])} certificates, "
         f"in {time.perf_counter() - started:.0f} s"
     )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "load-secret"}
-    server = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--timeout",
-            "60",
-            "app.wsgi:app",
-        ],
-        env=environment,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1).close()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(environment, "app.wsgi:app") as base:
         cookie = log_in(base)
         folder = Path(tempfile.mkdtemp())
         lua_requests(plan, cookie, folder / "requests.lua")
@@ -301,9 +272,6 @@ def main() -> None:
             )
         ) as after:
             recovered = after.status
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     app = create_app(
         type("Count", (Config,), {"SQLALCHEMY_DATABASE_URI": database_url(url), "SECRET_KEY": "x"})
