@@ -8,11 +8,13 @@ the timeout.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 
@@ -24,11 +26,27 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask) -> None:
+    # Registered after Flask-SQLAlchemy's own, so it runs first.
+    app.teardown_appcontext(_close_session)
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
+
+
+def _close_session(error: BaseException | None) -> None:
+    """Ends the request's session even when the database went away after the
+    answer was ready (a restart): the answer stands, the dead connection is
+    dropped instead of turning the response into a server error."""
+    try:
+        db.session.remove()
+    except DBAPIError:
+        logging.getLogger(__name__).warning("database connection lost after the request")
+        try:
+            db.session.remove()  # the broken connection is invalidated by now
+        except DBAPIError:
+            db.session.registry.clear()
 
 
 def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:

@@ -51,3 +51,36 @@ def test_a_postgresql_server_that_refuses_connections_answers_503():
     response = client.get("/verify/7KQ2M9XD4TRAHC3P")
     assert response.status_code == 503
     assert "Qualiplan ist kurz nicht erreichbar" in response.get_data(as_text=True)
+
+
+def test_a_connection_lost_after_the_answer_does_not_spoil_it(tmp_path, monkeypatch):
+    """PostgreSQL restarting while a page is finished: closing the session
+    fails, but the page that was ready is delivered."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    app = app_for(f"sqlite:///{tmp_path / 'q.db'}")
+    with app.app_context():
+        db.create_all()
+        organisation = Organisation(name="Neustart GmbH")
+        db.session.add(organisation)
+        create_user("hr@neustart.example", "HR", Role.HR, PASSWORD, [organisation])
+        db.session.commit()
+    client = app.test_client()
+    log_in(client, "hr@neustart.example")
+    closing = Session.close
+    failures = []
+
+    def close_once_failing(self):
+        if not failures:
+            failures.append(True)
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection"))
+        return closing(self)
+
+    monkeypatch.setattr(Session, "close", close_once_failing)
+    response = client.get("/dashboard")
+    assert failures == [True]
+    assert response.status_code == 200
+    assert "Neustart GmbH" in response.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
