@@ -29,7 +29,7 @@ from app.models import (
     User,
 )
 from app.services import attendance
-from cohorts.eligibility import Decision, credited_hours
+from cohorts.eligibility import Attendance, Decision, credited_hours, decide
 from curricula.messages import Message, MessageError, msg
 
 # Crockford's base 32: no I, L, O or U, so nothing reads as something else.
@@ -71,26 +71,46 @@ class Entry:
     certificate: Certificate | None  # the one in force
 
 
-def cohort_list(cohort: Cohort) -> list[Entry]:
+@dataclass(frozen=True)
+class Standing:
+    """The cohort's attendance read once: what the list shows and what
+    issuing freezes come from the same reading."""
+
+    board: attendance.Grid
+    records: dict[int, dict[str, Attendance]]
+    entries: list[Entry]
+
+
+def standing(cohort: Cohort) -> Standing:
     board = attendance.grid(cohort)
-    decisions = attendance.decisions(cohort, board)
+    records = attendance.attendance_by_person(cohort, board)
+    curriculum = cohort.version.model
     current = {c.participant_id: c for c in in_force(cohort)}
-    return [Entry(p, decisions[p.id], current.get(p.id)) for p in board.people]
+    entries = [
+        Entry(p, decide(curriculum, records[p.id]), current.get(p.id)) for p in board.people
+    ]
+    return Standing(board, records, entries)
+
+
+def cohort_list(cohort: Cohort) -> list[Entry]:
+    return standing(cohort).entries
 
 
 def in_force(cohort: Cohort) -> list[Certificate]:
-    """The cohort's certificates in force of people still on record (the
-    certificates of erased people stay verifiable but are not printed)."""
-    return list(
-        db.session.scalars(
-            select(Certificate).where(
-                Certificate.cohort_id == cohort.id,
-                Certificate.participant_id.is_not(None),
-                Certificate.superseded_at.is_(None),
-                Certificate.revoked_at.is_(None),
-            )
+    """The cohort's certificates in force of people still on record, in
+    alphabetical order (the certificates of erased people stay verifiable but
+    are not printed; those of people who left the cohort since still print)."""
+    found = db.session.scalars(
+        select(Certificate)
+        .where(
+            Certificate.cohort_id == cohort.id,
+            Certificate.participant_id.is_not(None),
+            Certificate.superseded_at.is_(None),
+            Certificate.revoked_at.is_(None),
         )
+        .options(selectinload(Certificate.participant))
     )
+    return sorted(found, key=lambda c: c.participant.sort_key)
 
 
 def history(cohort: Cohort) -> list[Certificate]:
@@ -141,7 +161,8 @@ def find(code: str) -> Certificate | None:
 def issue(cohort: Cohort, participant: Participant, actor: User | None) -> Certificate:
     """A certificate for one eligible person of the cohort."""
     _refuse_without_attendance(cohort)
-    entry = next((e for e in cohort_list(cohort) if e.participant.id == participant.id), None)
+    now = standing(cohort)
+    entry = next((e for e in now.entries if e.participant.id == participant.id), None)
     name = participant.name
     if entry is None:
         raise CertificateRefused(msg("{name} is not enrolled in this cohort.", name=name))
@@ -151,14 +172,15 @@ def issue(cohort: Cohort, participant: Participant, actor: User | None) -> Certi
         )
     if not entry.decision.eligible:
         raise CertificateRefused(msg("{name} does not meet the certificate rule.", name=name))
-    return _issue_many(cohort, [entry], actor)[0]
+    return _issue_many(cohort, [entry], now, actor)[0]
 
 
 def issue_all(cohort: Cohort, actor: User | None) -> list[Certificate]:
     """Certificates for everyone eligible who has none yet, in the list's order."""
     _refuse_without_attendance(cohort)
-    waiting = [e for e in cohort_list(cohort) if e.decision.eligible and e.certificate is None]
-    return _issue_many(cohort, waiting, actor) if waiting else []
+    now = standing(cohort)
+    waiting = [e for e in now.entries if e.decision.eligible and e.certificate is None]
+    return _issue_many(cohort, waiting, now, actor) if waiting else []
 
 
 def reissue(old: Certificate, name: str, actor: User | None) -> Certificate:
@@ -235,8 +257,10 @@ def printed(certificate: Certificate, language: str, verify_url: str) -> Printed
     )
 
 
-def _issue_many(cohort: Cohort, entries: list[Entry], actor: User | None) -> list[Certificate]:
-    frozen = _freeze(cohort, entries)
+def _issue_many(
+    cohort: Cohort, entries: list[Entry], now: Standing, actor: User | None
+) -> list[Certificate]:
+    frozen = _freeze(cohort, entries, now)
     first = _take_serials(cohort.organisation_id, len(entries))
     today = _today(cohort)
     issued = []
@@ -294,12 +318,11 @@ def _today(cohort: Cohort | None) -> date:
     return datetime.now(zone).date()
 
 
-def _freeze(cohort: Cohort, entries: list[Entry]) -> dict[int, dict[str, Any]]:
+def _freeze(cohort: Cohort, entries: list[Entry], now: Standing) -> dict[int, dict[str, Any]]:
     """What each certificate will say, in both languages."""
     version = cohort.version
     curriculum = version.model
-    board = attendance.grid(cohort)
-    records = attendance.attendance_by_person(cohort, board)
+    board, records = now.board, now.records
     organisation = cohort.organisation
     topics = [
         {"de": t.de, "en": t.en}

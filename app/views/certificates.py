@@ -84,19 +84,22 @@ def _printed(certificate: Certificate, tr: Translator) -> PrintedCertificate:
 def cohort(cohort_id: int) -> str:
     record = owned_or_404(Cohort, cohort_id)
     entries = service.cohort_list(record)
+    history = service.history(record)
     return render_template(
         "certificates/cohort.html",
         cohort=record,
         entries=entries,
-        history=service.history(record),
+        history=history,
         waiting=0
         if record.attendance_deleted_at
         else sum(1 for e in entries if e.decision.eligible and e.certificate is None),
-        printable=sum(1 for e in entries if e.certificate is not None),
+        printable=sum(
+            1 for c in history if c.state is CertificateState.VALID and c.participant_id
+        ),
         unprintable={
-            e.participant.id: missing_glyphs(e.participant.name)
+            e.participant.id: lacking
             for e in entries
-            if missing_glyphs(e.participant.name)
+            if (lacking := missing_glyphs(e.participant.name))
         },
         can_issue=_can_issue(),
         form=FlaskForm(),
@@ -234,15 +237,12 @@ def certificate_download(certificate: Certificate) -> Response:
 
 @bp.get("/cohorts/<int:cohort_id>/certificates.pdf")
 def cohort_pdf(cohort_id: int) -> Response:
-    """Every certificate in force, one per page, in the order of the list."""
+    """Every certificate in force, one per page, in alphabetical order."""
     record = owned_or_404(Cohort, cohort_id)
     tr = _pdf_language()
-    current = {c.participant_id: c for c in service.in_force(record)}
-    people = [e.participant.id for e in service.cohort_list(record)]
-    ordered = [current[person] for person in people if person in current]
     spool = _spool()
     write_pdf(
-        (_printed(c, tr) for c in ordered),
+        (_printed(c, tr) for c in service.in_force(record)),
         spool,
         tr,
         logo_png=record.organisation.logo_png,
@@ -261,7 +261,7 @@ def cohort_zip(cohort_id: int) -> Response:
     logo = record.organisation.logo_png
     spool = _spool()
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-        for certificate in sorted(service.in_force(record), key=lambda c: c.serial):
+        for certificate in service.in_force(record):
             with archive.open(_filename(certificate, tr), "w") as member:
                 write_pdf([_printed(certificate, tr)], member, tr, logo_png=logo)
     spool.seek(0)

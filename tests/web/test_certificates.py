@@ -424,3 +424,21 @@ def test_a_certificates_record_page_shows_what_it_says_and_its_history(client, m
     trainer_view = client.get(f"/certificates/{new_id}").get_data(as_text=True)
     assert "Anna Albers-Kühn" in trainer_view
     assert "Zertifikat widerrufen" not in trainer_view
+
+
+def test_someone_who_left_the_cohort_after_the_certificate_still_prints(client, make, db):
+    from app.models import Enrolment, EnrolmentStatus
+
+    c = setup(make)
+    make.certificate(c.cohort, c.people["Ben"])
+    enrolment = db.session.scalar(
+        select(Enrolment).where(Enrolment.participant_id == c.ids["Ben"])
+    )
+    enrolment.status = EnrolmentStatus.WITHDRAWN
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    listing = client.get(f"/cohorts/{c.id}/certificates").get_data(as_text=True)
+    assert "Alle drucken (PDF, Deutsch)" in listing
+    pages = pdf_text(client.get(f"/cohorts/{c.id}/certificates.pdf").data)
+    assert len(pages) == 1
+    assert "Ben Bauer" in pages[0]
