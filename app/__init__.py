@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response, abort, g, render_template, request
-from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.api import errors
 from app.routing import RecordId
 from config import Config
 
@@ -47,7 +41,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from app import api, database, filters, i18n, logs, throttle
+    from app import api, database, error_pages, filters, i18n, logs, throttle
     from app.extensions import csrf, db, login, migrate
     from app.views import (
         access,
@@ -93,18 +87,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     api.init_app(app)
 
     app.after_request(_security_headers)
-    for status in (400, 401, 403, 404, 405, 409, 410, 413, 422, 429):
-        app.register_error_handler(status, _error_page(status))
-    app.after_request(_retry_after_throttling)
-    app.before_request(_refuse_nul_characters)
-    # A value the database cannot store (PostgreSQL: NUL bytes, numbers out of
-    # range) is bad input, not a server error; nothing was saved.
-    app.register_error_handler(DataError, _unstorable_value)
-    app.register_error_handler(500, _server_error)
-    # The database is down or restarting: say so and let the client retry.
-    # SQLAlchemy drops the broken connections, so the app recovers by itself.
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(InterfaceError, _database_unavailable)
+    error_pages.init_app(app)
     return app
 
 
@@ -130,67 +113,3 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
-
-
-def _error_page(status: int):  # type: ignore[no-untyped-def]
-    def handler(error: HTTPException) -> ResponseReturnValue:
-        if errors.wants_json():
-            return errors.from_http_exception(error)
-        # A missing or expired CSRF token is a 400 like any other bad request,
-        # but its cause is one the user can act on.
-        expired = isinstance(error, CSRFError)
-        return render_template("error.html", status=status, expired=expired), status
-
-    return handler
-
-
-def _retry_after_throttling(response: Response) -> Response:
-    if response.status_code == 429:
-        response.headers.setdefault("Retry-After", "60")
-    return response
-
-
-def _refuse_nul_characters() -> None:
-    """NUL is never part of a text people type, and PostgreSQL cannot store it."""
-    if request.method in ("GET", "HEAD") and b"%00" not in request.query_string:
-        return  # the common case, checked without parsing anything
-    values = [*request.args.values(), *request.form.values()]
-    if request.is_json:
-        body = request.get_data(as_text=True)
-        values.append(body.replace("\\u0000", "\0"))
-    if any("\0" in value for value in values):
-        abort(400, description="The request contains a NUL character (\\0), which no field takes.")
-
-
-def _unstorable_value(error: Exception) -> ResponseReturnValue:
-    from app.extensions import db
-
-    db.session.rollback()
-    if errors.wants_json():
-        return errors.error_response(400, "A value cannot be stored; nothing was saved.")
-    return render_template("error.html", status=400), 400
-
-
-def _server_error(error: Exception) -> ResponseReturnValue:
-    if errors.wants_json():
-        return errors.error_response(500, "The request could not be completed.")
-    return render_template("error.html", status=500), 500
-
-
-def _database_unavailable(error: Exception) -> ResponseReturnValue:
-    from app.extensions import db, login
-
-    logging.getLogger(__name__).warning("database unavailable: %s", type(error).__name__)
-    try:
-        db.session.rollback()
-    except DBAPIError:
-        db.session.remove()
-    if errors.wants_json():
-        response = errors.error_response(503, "The database cannot be reached; try again.")
-        response.headers["Retry-After"] = "30"
-        return response
-    # Nobody can be looked up now: every template would try (Flask-Login's
-    # current_user), so this request goes on as anonymous, on a page of its own.
-    g._login_user = login.anonymous_user()
-    page = render_template("unavailable.html")
-    return page, 503, {"Retry-After": "30"}
