@@ -13,15 +13,12 @@ import sqlite3
 from typing import Any
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 
 BUSY_TIMEOUT_MS = 10_000
-# An execution option for connections that run a single read statement (the
-# calendar feed's check): SQLite needs no explicit transaction around it.
-SINGLE_STATEMENT = "qualiplan_single_statement"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -60,12 +57,18 @@ def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    if connection.get_execution_options().get(SINGLE_STATEMENT):
-        return  # one statement is atomic on its own
     # Pages that only read start a deferred transaction; everything else
     # (form posts, the command line) takes the write lock up front.
     reading = has_request_context() and request.method in _READ_METHODS
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def read_bind() -> Engine | Connection:
+    """What a lone read statement runs on: the engine, or the connection the
+    request's sessions are bound to (a test's transaction). Found without
+    creating the request's ORM session, which such a read does not need."""
+    bound = db.session.session_factory.kw.get("bind")
+    return bound if bound is not None else db.engine
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, Select, and_, bindparam, func, literal, null, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.database import SINGLE_STATEMENT
+from app.database import read_bind
 from app.exports import Rendered
 from app.exports.descriptions import session_description
 from app.exports.ical import CalendarEvent, render_calendar
@@ -37,6 +37,7 @@ from app.models import (
 )
 from app.models.cohorts import session_trainers
 from app.models.tokens import AccessToken, Purpose, token_hash
+from app.prepared_read import PreparedRead
 from app.services import tandems
 from curricula.messages import msg
 from curricula.model import Mode
@@ -99,34 +100,40 @@ def _branch(purpose: Purpose, joins, subject_column, extra=()):  # type: ignore[
 
 _NO_ENROLMENTS = (literal(0), null(), null())
 # One statement for a feed request: which token, and the fingerprint of its feed.
-_FEED_STATE = union_all(
-    _branch(
-        Purpose.PARTICIPANT_FEED,
-        _K.outerjoin(_E, _E.c.participant_id == _K.c.subject_id)
-        .outerjoin(_C, _C.c.id == _E.c.cohort_id)
-        .outerjoin(
-            _S,
-            and_(_S.c.cohort_id == _C.c.id, _E.c.status == EnrolmentStatus.ENROLLED, _VISIBLE),
+_FEED_STATE = PreparedRead(
+    union_all(
+        _branch(
+            Purpose.PARTICIPANT_FEED,
+            _K.outerjoin(_E, _E.c.participant_id == _K.c.subject_id)
+            .outerjoin(_C, _C.c.id == _E.c.cohort_id)
+            .outerjoin(
+                _S,
+                and_(_S.c.cohort_id == _C.c.id, _E.c.status == EnrolmentStatus.ENROLLED, _VISIBLE),
+            ),
+            _E.c.participant_id,
+            (
+                func.count(_E.c.id.distinct()),
+                func.max(_E.c.enrolled_at),
+                func.max(_E.c.withdrawn_at),
+            ),
         ),
-        _E.c.participant_id,
-        (func.count(_E.c.id.distinct()), func.max(_E.c.enrolled_at), func.max(_E.c.withdrawn_at)),
-    ),
-    _branch(
-        Purpose.TRAINER_FEED,
-        _K.outerjoin(_T, _T.c.user_id == _K.c.subject_id)
-        .outerjoin(_S, and_(_S.c.id == _T.c.session_id, _VISIBLE))
-        .outerjoin(_C, _C.c.id == _S.c.cohort_id),
-        _T.c.user_id,
-        _NO_ENROLMENTS,
-    ),
-    _branch(
-        Purpose.COHORT_FEED,
-        _K.join(_C, _C.c.id == _K.c.subject_id).outerjoin(
-            _S, and_(_S.c.cohort_id == _C.c.id, _VISIBLE)
+        _branch(
+            Purpose.TRAINER_FEED,
+            _K.outerjoin(_T, _T.c.user_id == _K.c.subject_id)
+            .outerjoin(_S, and_(_S.c.id == _T.c.session_id, _VISIBLE))
+            .outerjoin(_C, _C.c.id == _S.c.cohort_id),
+            _T.c.user_id,
+            _NO_ENROLMENTS,
         ),
-        _C.c.id,
-        _NO_ENROLMENTS,
-    ),
+        _branch(
+            Purpose.COHORT_FEED,
+            _K.join(_C, _C.c.id == _K.c.subject_id).outerjoin(
+                _S, and_(_S.c.cohort_id == _C.c.id, _VISIBLE)
+            ),
+            _C.c.id,
+            _NO_ENROLMENTS,
+        ),
+    )
 )
 
 
@@ -144,21 +151,11 @@ def feed_state(
     token that is unknown, revoked or not a feed token."""
     if not token or len(token) > 100:
         return None
-    # A plain connection of the session's bind (the engine; in tests their
-    # transaction), not an ORM transaction: this is the request calendar
-    # clients repeat all day, and it needs nothing but this one row.
     params = {"hash": token_hash(token), "cutoff": now - keep_cancelled}
-    bind = db.session.get_bind()
-    if isinstance(bind, Engine):
-        with bind.connect() as connection:
-            connection.execution_options(**{SINGLE_STATEMENT: True})
-            row = connection.execute(_FEED_STATE, params).first()
-    else:
-        row = bind.execute(_FEED_STATE, params).first()
+    row = _FEED_STATE.first(read_bind(), params)
     if row is None:
         return None
     purpose, subject, *state = row
-    purpose = Purpose(purpose) if not isinstance(purpose, Purpose) else purpose
     names = {Purpose.PARTICIPANT_FEED: "participant", Purpose.TRAINER_FEED: "trainer"}
     kind = names.get(purpose, "cohort")
     return FeedState(purpose, subject, _version(tuple(state), (kind, subject, language, True)))

@@ -28,7 +28,7 @@ def test_an_unreachable_database_answers_503_and_the_app_recovers(tmp_path):
         folder.rename(tmp_path / "away")  # the database is gone
         with app.app_context():
             db.engine.dispose()
-        for url in ("/dashboard", "/verify/7KQ2M9XD4TRAHC3P"):
+        for url in ("/dashboard", "/verify/7KQ2M9XD4TRAHC3P", f"/feeds/{'f' * 43}.ics"):
             down = client.get(url)
             assert down.status_code == 503, url
             assert down.headers["Retry-After"] == "30"
@@ -48,9 +48,10 @@ def test_an_unreachable_database_answers_503_and_the_app_recovers(tmp_path):
 def test_a_postgresql_server_that_refuses_connections_answers_503():
     app = app_for("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
     client = app.test_client()
-    response = client.get("/verify/7KQ2M9XD4TRAHC3P")
-    assert response.status_code == 503
-    assert "Qualiplan ist kurz nicht erreichbar" in response.get_data(as_text=True)
+    for url in ("/verify/7KQ2M9XD4TRAHC3P", f"/feeds/{'f' * 43}.ics"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert "Qualiplan ist kurz nicht erreichbar" in response.get_data(as_text=True)
 
 
 def test_a_connection_lost_after_the_answer_does_not_spoil_it(tmp_path, monkeypatch):
