@@ -11,12 +11,23 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, bindparam, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.database import read_bind
@@ -234,6 +245,19 @@ def cohort_version(
     cohort_id: int, language: str, refresh: bool, now: datetime, keep_cancelled: timedelta
 ) -> Version:
     return _fingerprint(_COHORT, "cohort", cohort_id, language, refresh, now, keep_cancelled)
+
+
+def names_changed(cohort_ids: Iterable[int]) -> None:
+    """A name that feeds show besides their sessions changed (a tandem
+    partner renamed or erased): moving these cohorts' updated_at gives every
+    feed that shows them a new fingerprint, so no client and no process keeps
+    the old name. Not their lock version: no open cohort form is out of date."""
+    ids = sorted(set(cohort_ids))
+    if ids:
+        db.session.execute(
+            update(Cohort).where(Cohort.id.in_(ids)).values(updated_at=datetime.now(UTC)),
+            execution_options={"synchronize_session": False},
+        )
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from app.extensions import db
 from app.models import Organisation, Participant, User
-from app.services import history
+from app.services import calendars, history
 
 # The person's own fields, in the order forms and exports use.
 PERSON_FIELDS = (
@@ -49,6 +49,9 @@ def update_participant(
     after = state(person)
     if after == before:
         return False
+    if any(before[name] != after[name] for name in ("first_name", "last_name")):
+        # Tandem partners see this name in their calendars.
+        calendars.names_changed(e.cohort_id for e in person.enrolments)
     history.record(
         user=actor,
         organisation_id=person.organisation_id,

@@ -36,7 +36,7 @@ from app.models import (
     TandemMember,
     User,
 )
-from app.services import history
+from app.services import calendars, history
 
 PERSONAL_PURPOSES = (Purpose.PERSONAL_PAGE, Purpose.PARTICIPANT_FEED)
 ERASED = "[erased]"
@@ -134,6 +134,8 @@ def erase(person: Participant, actor: User | None) -> Erasure:
     db.session.execute(
         delete(AttendanceRecord).where(AttendanceRecord.participant_id == person.id)
     )
+    # Their tandem partners' calendars show the name: those feeds change now.
+    calendars.names_changed(e.cohort_id for e in person.enrolments)
     db.session.execute(delete(TandemMember).where(TandemMember.participant_id == person.id))
     db.session.execute(
         delete(NotTogether).where(

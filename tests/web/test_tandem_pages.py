@@ -326,3 +326,61 @@ def test_the_dashboard_says_when_a_tandem_lost_someone(client, make, db):
     expected = "Gruppe West: nicht mehr angemeldet, aber in einem bestätigten Tandem: Anna"
     assert expected in dashboard
     assert f'href="/cohorts/{cohort.id}/tandems"' in dashboard
+
+
+def test_a_partner_renamed_or_erased_leaves_the_calendars_at_once(client, cohort, db, make):
+    """The name is all a partner's calendar shows of them: a copy a client
+    holds (ETag) or a process rendered must not keep an old or erased name."""
+    enrolments = cohort_enrolments(db, cohort)
+    people = {
+        e.participant.first_name: (e.participant.id, e.participant.email) for e in enrolments
+    }
+    organisation = enrolments[0].participant.organisation
+    feed = tokens.issue(Purpose.PARTICIPANT_FEED, people["Anna"][0], organisation.id, None)
+    make.user(Role.ADMIN, [organisation], email="admin@example.org")
+    db.session.commit()
+    log_in(client, "trainerin@example.org")
+    act(client, cohort, "propose")
+    act(client, cohort, "confirm")
+    [partners] = [t for t in stored(db, cohort, TandemState.CONFIRMED) if "Anna" in t]
+    name = next(n for n in partners if n != "Anna")
+    partner_id, email = people[name]
+    held = client.get(f"/feeds/{feed}.ics")
+    assert f"{name} Muster" in _partner_lines(held)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+
+    log_in(client, "admin@example.org")
+    page = f"/participants/{partner_id}"
+    form = client.get(page).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', form).group(1)
+    values = {
+        "first_name": name,
+        "last_name": "Neumann",
+        "email": email,
+        "version": version,
+    }
+    saved = client.post(page, data={"csrf_token": csrf_token(client, page), **values})
+    assert saved.status_code == 302
+    renamed = client.get(f"/feeds/{feed}.ics", headers={"If-None-Match": held.headers["ETag"]})
+    assert renamed.status_code == 200
+    assert f"{name} Neumann" in _partner_lines(renamed)
+    assert f"{name} Muster" not in _partner_lines(renamed)
+
+    erased = client.post(
+        f"{page}/erase",
+        data={"csrf_token": csrf_token(client, page), "confirm": f"{name} Neumann"},
+    )
+    assert erased.status_code == 302
+    after = client.get(f"/feeds/{feed}.ics", headers={"If-None-Match": renamed.headers["ETag"]})
+    assert after.status_code == 200
+    assert "Neumann" not in after.get_data(as_text=True)
+    remaining = [f"{n} Muster" for n in partners if n not in ("Anna", name)]
+    if remaining:  # a tandem of three keeps its third member
+        assert f"Ihr Tandem: {', '.join(remaining)}" in _partner_lines(after)
+    else:
+        assert "Ihr Tandem" not in _partner_lines(after)
+
+
+def _partner_lines(response) -> str:
+    calendar = icalendar.Calendar.from_ical(response.data)
+    return " ".join(str(event["DESCRIPTION"]) for event in calendar.walk("VEVENT"))
