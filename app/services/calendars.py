@@ -20,6 +20,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     func,
     literal,
     null,
@@ -51,7 +52,7 @@ from app.models.tokens import AccessToken, Purpose, token_hash
 from app.prepared_read import PreparedRead
 from app.services import tandems
 from curricula.messages import msg
-from curricula.model import Mode
+from curricula.model import Curriculum, Element, Mode
 
 # Bump when the rendering changes, so that cached copies are refreshed.
 FORMAT_VERSION = "2"
@@ -109,7 +110,15 @@ def _branch(purpose: Purpose, joins, subject_column, extra=()):  # type: ignore[
     )
 
 
-_NO_ENROLMENTS = (literal(0), null(), null())
+# Which enrolments count, and when they last changed: withdrawing sets
+# withdrawn_at, enrolling again clears it and adds to the active ones.
+_ENROLMENTS = (
+    func.count(_E.c.id.distinct()),
+    func.count(case((_E.c.status == EnrolmentStatus.ENROLLED, _E.c.id)).distinct()),
+    func.max(_E.c.enrolled_at),
+    func.max(_E.c.withdrawn_at),
+)
+_NO_ENROLMENTS = (literal(0), literal(0), null(), null())
 # One statement for a feed request: which token, and the fingerprint of its feed.
 _FEED_STATE = PreparedRead(
     union_all(
@@ -122,11 +131,7 @@ _FEED_STATE = PreparedRead(
                 and_(_S.c.cohort_id == _C.c.id, _E.c.status == EnrolmentStatus.ENROLLED, _VISIBLE),
             ),
             _E.c.participant_id,
-            (
-                func.count(_E.c.id.distinct()),
-                func.max(_E.c.enrolled_at),
-                func.max(_E.c.withdrawn_at),
-            ),
+            _ENROLMENTS,
         ),
         _branch(
             Purpose.TRAINER_FEED,
@@ -195,12 +200,7 @@ def _fingerprint(
 
 
 _PARTICIPANT = (
-    select(
-        *_SUMMARY,
-        func.count(_E.c.id.distinct()),
-        func.max(_E.c.enrolled_at),
-        func.max(_E.c.withdrawn_at),
-    )
+    select(*_SUMMARY, *_ENROLMENTS)
     .select_from(
         _E.join(_C, _C.c.id == _E.c.cohort_id).outerjoin(
             _S,
@@ -388,9 +388,21 @@ def render(
     )
 
 
+def _described_by(session: Session) -> tuple[Curriculum, Element]:
+    """The curriculum and element that describe a session: the cohort's
+    version, or, for a session cancelled because a newer version dropped its
+    element, the version it was planned on."""
+    model = session.cohort.version.model
+    try:
+        return model, model.element(session.element.key)
+    except KeyError:
+        model = session.element.version.model
+        return model, model.element(session.element.key)
+
+
 def _event(session: Session, feed: Feed, tr: Translator) -> CalendarEvent:
     cohort = session.cohort
-    element = cohort.version.model.element(session.element.key)
+    model, element = _described_by(session)
     mode = Mode(session.mode)
     link = session.effective_link if mode in (Mode.ONLINE, Mode.EITHER) else None
     venue = session.effective_venue if mode in (Mode.IN_PERSON, Mode.EITHER) else None
@@ -413,7 +425,7 @@ def _event(session: Session, feed: Feed, tr: Translator) -> CalendarEvent:
         location=venue,
         url=link,
         cancelled=cancelled,
-        categories=(cohort.version.model.kind_title(element.kind).get(tr.language),),
+        categories=(model.kind_title(element.kind).get(tr.language),),
         stamp=session.updated_at,
     )
 

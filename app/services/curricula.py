@@ -343,6 +343,13 @@ def move_to_version(
         raise WorkbenchError(msg("only a planned cohort can move to another version"))
     model = version.model
     by_key = {s.element.key: s for s in cohort.sessions if s.status is SessionStatus.SCHEDULED}
+    # A session staff cancelled stays cancelled, with its UID: the new
+    # version does not bring it back as a second, new event.
+    cancelled = {
+        s.element.key: s
+        for s in cohort.sessions
+        if s.status is SessionStatus.CANCELLED and s.element.key not in by_key
+    }
     keys = {e.key for e in model.elements}
     fixed = {
         key: s.first_day
@@ -360,6 +367,10 @@ def move_to_version(
     result: list[Rescheduled] = []
     for planned in schedule.sessions:
         element = version.element_by_key(planned.element)
+        if planned.element in cancelled:
+            if save_changes:
+                cancelled[planned.element].element = element
+            continue
         existing = by_key.get(planned.element)
         before = (existing.first_day, existing.last_day) if existing else None
         result.append(

@@ -80,13 +80,14 @@ def _calendar(
 ) -> Response:
     """The feed as text/calendar, or 304 when the client's copy is current
     (decided from the fingerprint, without building the feed). Never
-    compressed: some Outlook versions fail on gzip-encoded feeds."""
-    if request.if_none_match:
-        unchanged = version.etag in request.if_none_match
-    else:
-        since = request.if_modified_since
-        unchanged = since is not None and version.last_modified <= since
-    if unchanged:
+    compressed: some Outlook versions fail on gzip-encoded feeds.
+
+    Only the ETag decides. Last-Modified is the newest time among what the
+    feed shows, and it does not move when a session leaves a trainer's feed
+    or someone enrols again: a 304 on If-Modified-Since alone could keep a
+    stale copy, so such a client gets the file. Weak comparison, as RFC 9110
+    asks for If-None-Match (a proxy may have weakened the tag)."""
+    if request.if_none_match.contains_weak(version.etag):
         response = Response(status=304)
     else:
         rendered = render_cached(version, build, tr, refresh=refresh)

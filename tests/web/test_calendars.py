@@ -9,9 +9,18 @@ import icalendar
 from ical.calendar_stream import IcsCalendarStream
 from sqlalchemy import select
 
-from app.models import AccessToken, Cohort, Enrolment, Participant, Purpose, Role, Session
+from app.models import (
+    AccessToken,
+    Cohort,
+    Enrolment,
+    Organisation,
+    Participant,
+    Purpose,
+    Role,
+    Session,
+)
 from app.services import tokens
-from app.services.enrolments import withdraw
+from app.services.enrolments import enrol, withdraw
 from app.services.sessions import cancel_session, move_session
 from tests.web.helpers import csrf_token, log_in
 
@@ -100,7 +109,12 @@ def test_subscribe_with_names_refresh_and_caching(client, make, db):
     assert calendar["METHOD"] == "PUBLISH"
     etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
     assert client.get(feed_url, headers={"If-None-Match": etag}).status_code == 304
-    assert client.get(feed_url, headers={"If-Modified-Since": modified}).status_code == 304
+    weak = client.get(feed_url, headers={"If-None-Match": f"W/{etag}"})
+    assert weak.status_code == 304  # a proxy may have weakened the tag
+    # A date alone cannot prove the copy current (see the next test): the file.
+    only_date = client.get(feed_url, headers={"If-Modified-Since": modified})
+    assert only_date.status_code == 200
+    assert only_date.data == response.data
     assert client.get(feed_url, headers={"If-None-Match": '"other"'}).status_code == 200
     # Outlook-style clients ask again later; the page offers a new address at any time.
     page = client.get(f"/p/{page_token}").get_data(as_text=True)
@@ -155,6 +169,42 @@ def test_a_withdrawn_participant_gets_an_empty_feed_with_a_note(client, make, db
     calendar = parse(client.get(feed_url))
     assert list(calendar.walk("VEVENT")) == []
     assert "nicht (mehr) in einer Gruppe angemeldet" in str(calendar["X-WR-CALDESC"])
+
+
+def test_enrolling_again_reaches_the_feed_even_when_no_date_moves(client, make, db):
+    """Withdrawn from two cohorts, enrolled again in the one whose sessions
+    are long gone: no session and no latest date changes, but the calendar's
+    name and note do, so its ETag must."""
+    org, cohort, person, page_token = participant_with_link(make, db)
+    org_id, cohort_id, person_id = org.id, cohort.id, person.id
+    feed_url = subscribe(client, page_token)
+    old = make.cohort(
+        db.session.get(Organisation, org_id), key="compact", start=start_soon(), name="Gruppe Alt"
+    )
+    for session in old.sessions:
+        cancel_session(session, actor=None, expected_version=session.lock_version)
+    db.session.flush()
+    for session in old.sessions:
+        session.updated_at = datetime.now(UTC) - timedelta(days=61)  # out of the feed
+    old_id = old.id
+    enrol(old, db.session.get(Participant, person_id), None)
+    db.session.commit()
+    for withdrawn in (old_id, cohort_id):  # the later withdrawal is the newest date
+        enrolment = db.session.scalar(
+            select(Enrolment).where(
+                Enrolment.participant_id == person_id, Enrolment.cohort_id == withdrawn
+            )
+        )
+        withdraw(enrolment, None)
+        db.session.commit()
+    empty = client.get(feed_url)
+    assert "X-WR-CALDESC" in empty.get_data(as_text=True)
+    enrol(db.session.get(Cohort, old_id), db.session.get(Participant, person_id), None)
+    db.session.commit()
+    again = client.get(feed_url, headers={"If-None-Match": empty.headers["ETag"]})
+    calendar = parse(again)
+    assert str(calendar["X-WR-CALNAME"]) == "Qualiplan – Gruppe Alt"
+    assert "X-WR-CALDESC" not in calendar
 
 
 def test_renewing_and_revoking_end_the_old_address_at_once(client, make, db):

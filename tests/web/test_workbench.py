@@ -257,3 +257,82 @@ def test_change_the_certificate_rule_of_a_draft(client, make, db):
     assert rule.required == ("seminar-1", "seminar-2")
     assert [(r.count, r.of) for r in rule.at_least] == [(1, ("reflection",))]
     assert rule.min_hours_share == 0.8
+
+
+def test_version_moves_keep_cancelled_sessions_and_their_calendars_intact(client, make, db):
+    """A session staff cancelled stays one cancelled event with its UID; a
+    session whose element a newer version drops is cancelled and still shown
+    as its own version described it."""
+    import icalendar
+
+    from app.models import Purpose, Session, SessionStatus
+    from app.services import tokens
+    from app.services.sessions import cancel_session
+
+    org = make.organisation()
+    fork = workbench.fork(
+        workbench.latest_published(db.session.get(CurriculumRecord, standard(db))), org, None
+    )
+    draft = workbench.draft_of(fork)
+    workbench.publish(draft, None, expected_version=draft.lock_version)
+    v1 = workbench.latest_published(fork)
+    first = make.cohort(org, version=v1, start=date(2027, 3, 1), name="Abgesagt")
+    second = make.cohort(org, version=v1, start=date(2027, 3, 8), name="Gestrichen")
+    reflection = next(s for s in first.sessions if s.element.key == "reflection")
+    cancel_session(reflection, actor=None, expected_version=reflection.lock_version)
+    cancelled_uid = reflection.uid
+    dropped_uid = next(s.uid for s in second.sessions if s.element.key == "reflection")
+    ids = {"fork": fork.id, "first": first.id, "second": second.id}
+    feeds = {
+        name: tokens.issue(Purpose.COHORT_FEED, ids[name], org.id, None)
+        for name in ("first", "second")
+    }
+    db.session.commit()
+
+    def events(name):  # type: ignore[no-untyped-def]
+        response = client.get(f"/feeds/{feeds[name]}.ics")
+        assert response.status_code == 200
+        calendar = icalendar.Calendar.from_ical(response.data)
+        return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+
+    def publish_and_move(name, change):  # type: ignore[no-untyped-def]
+        record = db.session.get(CurriculumRecord, ids["fork"])
+        draft = workbench.start_draft(record)
+        workbench.edit(draft, change, expected_version=draft.lock_version)
+        workbench.publish(draft, None, expected_version=draft.lock_version)
+        workbench.move_to_version(
+            db.session.get(Cohort, ids[name]),
+            workbench.latest_published(record),
+            None,
+            today=date(2026, 12, 1),
+            save_changes=True,
+            language="de",
+        )
+        db.session.commit()
+
+    def later_reflection(data):  # type: ignore[no-untyped-def]
+        element = next(e for e in data["elements"] if e["key"] == "reflection")
+        element["gap"] = {"preferred": "10w", "min": "6w", "max": "16w"}
+
+    before = events("first")
+    publish_and_move("first", later_reflection)
+    sessions = db.session.scalars(select(Session).where(Session.cohort_id == ids["first"])).all()
+    assert len(sessions) == 3  # no second reflection day
+    kept = [s for s in sessions if s.element.key == "reflection"]
+    assert [(s.uid, s.status) for s in kept] == [(cancelled_uid, SessionStatus.CANCELLED)]
+    after = events("first")
+    assert after.keys() == before.keys()
+    assert str(after[cancelled_uid]["STATUS"]) == "CANCELLED"
+
+    def without_reflection(data):  # type: ignore[no-untyped-def]
+        data["elements"] = [e for e in data["elements"] if e["key"] != "reflection"]
+        rule = data["certificate"]
+        rule["required"] = [k for k in rule["required"] if k != "reflection"]
+        for group in rule.get("at_least", []):
+            group["of"] = [k for k in group["of"] if k != "reflection"]
+
+    publish_and_move("second", without_reflection)
+    shown = events("second")[dropped_uid]
+    assert str(shown["STATUS"]) == "CANCELLED"
+    assert shown["SEQUENCE"] == 1
+    assert str(shown["SUMMARY"]).startswith("Reflexionstag")  # as version 1 describes it
