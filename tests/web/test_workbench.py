@@ -283,6 +283,7 @@ def test_version_moves_keep_cancelled_sessions_and_their_calendars_intact(client
     cancelled_uid = reflection.uid
     dropped_uid = next(s.uid for s in second.sessions if s.element.key == "reflection")
     ids = {"fork": fork.id, "first": first.id, "second": second.id}
+    org_id = org.id
     feeds = {
         name: tokens.issue(Purpose.COHORT_FEED, ids[name], org.id, None)
         for name in ("first", "second")
@@ -336,3 +337,7 @@ def test_version_moves_keep_cancelled_sessions_and_their_calendars_intact(client
     assert str(shown["STATUS"]) == "CANCELLED"
     assert shown["SEQUENCE"] == 1
     assert str(shown["SUMMARY"]).startswith("Reflexionstag")  # as version 1 describes it
+    make.user(Role.TRAINER, [db.session.get(Organisation, org_id)], email="t@example.org")
+    log_in(client, "t@example.org")
+    for page in (f"/cohorts/{ids['second']}", f"/cohorts/{ids['second']}/calendar.ics"):
+        assert client.get(page).status_code == 200, page
