@@ -7,13 +7,14 @@ what the database needs to answer. `PreparedRead` compiles a Core
 statement once per dialect and then only converts the parameters and the
 row with the same type processors SQLAlchemy would use, so the values are
 exactly those of `connection.execute(statement).first()`. Driver errors
-come out as SQLAlchemy's exceptions, and a lost connection is dropped from
-the pool, as with any other statement.
+come out as SQLAlchemy's exceptions, and a lost connection empties the pool,
+as SQLAlchemy does for any other statement.
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,7 +39,8 @@ class _Compiled:
 class PreparedRead:
     def __init__(self, statement: Select[Any] | CompoundSelect) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[type[Dialect], str], _Compiled] = {}
+        # Per dialect object (one per engine), forgotten with its engine.
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def first(
@@ -67,12 +69,11 @@ class PreparedRead:
         )
 
     def _for(self, dialect: Dialect) -> _Compiled:
-        key = (type(dialect), dialect.paramstyle)
-        compiled = self._compiled.get(key)
+        compiled = self._compiled.get(dialect)
         if compiled is None:
             with self._lock:
-                compiled = self._compiled.get(key) or self._compile(dialect)
-                self._compiled[key] = compiled
+                compiled = self._compiled.get(dialect) or self._compile(dialect)
+                self._compiled[dialect] = compiled
         return compiled
 
     def _compile(self, dialect: Dialect) -> _Compiled:
@@ -80,7 +81,8 @@ class PreparedRead:
         if compiled.post_compile_params or compiled.escaped_bind_names:
             # Parameters SQLAlchemy rewrites on every execution: not for this path.
             raise ValueError("PreparedRead takes only plain bound parameters")
-        binds = compiled.binds
+        # By the names in the SQL (`binds` also lists anonymous ones by key).
+        binds = {compiled.bind_names[bind]: bind for bind in compiled.binds.values()}
         return _Compiled(
             sql=compiled.string,
             positions=tuple(compiled.positiontup) if compiled.positiontup else None,
@@ -107,6 +109,12 @@ def _on_pooled_connection(engine: Engine, sql: str, arguments: Any) -> Sequence[
     autocommit = dialect.name == "postgresql"
     try:
         return _run(raw, dialect, sql, arguments, pooled=True, autocommit=autocommit)
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            # As SQLAlchemy does on a disconnect: the server most likely went
+            # away, so the other pooled connections are dropped too.
+            engine.dispose()
+        raise
     finally:
         if autocommit and raw.is_valid:
             try:

@@ -343,13 +343,12 @@ def move_to_version(
         raise WorkbenchError(msg("only a planned cohort can move to another version"))
     model = version.model
     by_key = {s.element.key: s for s in cohort.sessions if s.status is SessionStatus.SCHEDULED}
-    # A session staff cancelled stays cancelled, with its UID: the new
-    # version does not bring it back as a second, new event.
+    # A session staff cancelled stays exactly as it is (also its element, so
+    # that calendars do not show it anew): the new version does not bring it
+    # back as a second event with a UID of its own.
     cancelled = {
-        s.element.key: s
-        for s in cohort.sessions
-        if s.status is SessionStatus.CANCELLED and s.element.key not in by_key
-    }
+        s.element.key for s in cohort.sessions if s.status is SessionStatus.CANCELLED
+    } - by_key.keys()
     keys = {e.key for e in model.elements}
     fixed = {
         key: s.first_day
@@ -368,8 +367,6 @@ def move_to_version(
     for planned in schedule.sessions:
         element = version.element_by_key(planned.element)
         if planned.element in cancelled:
-            if save_changes:
-                cancelled[planned.element].element = element
             continue
         existing = by_key.get(planned.element)
         before = (existing.first_day, existing.last_day) if existing else None

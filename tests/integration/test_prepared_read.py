@@ -111,6 +111,11 @@ def test_the_pooled_connection_goes_back_ready_for_transactions(own_app):
     with app.app_context():
         engine = _db.engine
         assert engine.pool.checkedout() == 0
+        with engine.connect() as connection:
+            through_sqlalchemy = tuple(
+                connection.execute(_FEED_STATE.statement, _params(feed)).one()
+            )
+        assert _FEED_STATE.first(engine, _params(feed)) == through_sqlalchemy
         # The next user of that connection gets a real transaction: what it
         # rolls back is gone (a connection left in autocommit would keep it).
         before = _count_organisations(engine)
@@ -153,6 +158,33 @@ def test_a_lost_connection_is_dropped_and_the_next_request_is_served(own_app, ca
     again = client.get(f"/feeds/{feed}.ics")
     assert again.status_code == 200
     assert again.headers["Content-Type"] == "text/calendar; charset=utf-8"
+
+
+def test_a_lost_connection_drops_the_other_pooled_ones_too(own_app):
+    """As SQLAlchemy does on a disconnect: the server most likely restarted,
+    so the next request opens a new connection instead of failing on the
+    next dead one from the pool."""
+    app, feed = own_app
+    with app.app_context():
+        engine = _db.engine
+        idle = [engine.raw_connection() for _ in range(2)]
+        for connection in idle:
+            connection.close()  # two idle connections in the pool now
+        opened = []
+        event.listen(engine, "connect", lambda *_: opened.append(True))
+        closed = []
+
+        def close_first(driver_connection, record, proxy):  # type: ignore[no-untyped-def]
+            if not closed:
+                closed.append(record)
+                driver_connection.close()
+
+        event.listen(engine, "checkout", close_first)
+        with pytest.raises(DBAPIError):
+            _FEED_STATE.first(engine, _params(feed))
+        assert opened == []
+        assert _FEED_STATE.first(engine, _params(feed)) is not None
+        assert opened == [True]  # a new connection, not the other idle one
 
 
 def test_a_statement_the_database_refuses_raises_sqlalchemys_error(own_app):

@@ -281,6 +281,8 @@ def test_version_moves_keep_cancelled_sessions_and_their_calendars_intact(client
     reflection = next(s for s in first.sessions if s.element.key == "reflection")
     cancel_session(reflection, actor=None, expected_version=reflection.lock_version)
     cancelled_uid = reflection.uid
+    db.session.flush()
+    untouched = (reflection.lock_version, reflection.updated_at, reflection.element_id)
     dropped_uid = next(s.uid for s in second.sessions if s.element.key == "reflection")
     ids = {"fork": fork.id, "first": first.id, "second": second.id}
     org_id = org.id
@@ -321,6 +323,8 @@ def test_version_moves_keep_cancelled_sessions_and_their_calendars_intact(client
     assert len(sessions) == 3  # no second reflection day
     kept = [s for s in sessions if s.element.key == "reflection"]
     assert [(s.uid, s.status) for s in kept] == [(cancelled_uid, SessionStatus.CANCELLED)]
+    # Not even touched: a long-cancelled session must not come back into feeds.
+    assert (kept[0].lock_version, kept[0].updated_at, kept[0].element_id) == untouched
     after = events("first")
     assert after.keys() == before.keys()
     assert str(after[cancelled_uid]["STATUS"]) == "CANCELLED"
