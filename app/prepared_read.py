@@ -31,8 +31,8 @@ Processor = Callable[[Any], Any] | None
 class _Compiled:
     sql: str
     positions: Sequence[str] | None  # parameter order for positional paramstyles
-    constants: Mapping[str, Any]  # values fixed in the statement itself
-    to_driver: Mapping[str, Processor]
+    constants: Mapping[str, Any]  # values fixed in the statement, as the driver takes them
+    to_driver: Mapping[str, Processor]  # for the values given with each execution
     from_driver: Sequence[Processor]
 
 
@@ -50,10 +50,9 @@ class PreparedRead:
         connection is taken and given back at once; on a Connection (a
         transaction in progress) its own driver connection is used."""
         compiled = self._for(bind.dialect)
-        values = {**compiled.constants, **params}
+        values = dict(compiled.constants)
         for name, process in compiled.to_driver.items():
-            if process is not None:
-                values[name] = process(values[name])
+            values[name] = params[name] if process is None else process(params[name])
         arguments: Any = values
         if compiled.positions is not None:
             arguments = tuple(values[name] for name in compiled.positions)
@@ -83,14 +82,20 @@ class PreparedRead:
             raise ValueError("PreparedRead takes only plain bound parameters")
         # By the names in the SQL (`binds` also lists anonymous ones by key).
         binds = {compiled.bind_names[bind]: bind for bind in compiled.binds.values()}
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in binds.items()
+        }
+        constants = {}
+        for name, bind in binds.items():
+            if not bind.required:
+                process = processors[name]
+                constants[name] = bind.value if process is None else process(bind.value)
         return _Compiled(
             sql=compiled.string,
             positions=tuple(compiled.positiontup) if compiled.positiontup else None,
-            constants={name: bind.value for name, bind in binds.items() if not bind.required},
-            to_driver={
-                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                for name, bind in binds.items()
-            },
+            constants=constants,
+            to_driver={name: processors[name] for name in binds if name not in constants},
             from_driver=[
                 column.type.dialect_impl(dialect).result_processor(dialect, None)
                 for column in self.statement.selected_columns
