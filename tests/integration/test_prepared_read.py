@@ -4,6 +4,7 @@ it found it."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,25 +131,32 @@ def _count_organisations(engine) -> int:  # type: ignore[no-untyped-def]
         return connection.scalar(select(func.count(Organisation.id)))
 
 
+@contextmanager
+def _next_checkout_lost(engine):  # type: ignore[no-untyped-def]
+    """The next connection taken from the pool is closed behind its back, as
+    a database restart leaves it; yields the pool records it happened to."""
+    closed = []
+
+    def close(driver_connection, record, proxy):  # type: ignore[no-untyped-def]
+        if not closed:
+            closed.append(record)
+            driver_connection.close()
+
+    event.listen(engine, "checkout", close)
+    try:
+        yield closed
+    finally:
+        event.remove(engine, "checkout", close)
+
+
 def test_a_lost_connection_is_dropped_and_the_next_request_is_served(own_app, caplog):
     app, feed = own_app
     client = app.test_client()
     assert client.get(f"/feeds/{feed}.ics").status_code == 200
     with app.app_context():
         engine = _db.engine
-        closed = []
-
-        def close_behind_the_pools_back(driver_connection, record, proxy):  # type: ignore[no-untyped-def]
-            if not closed:
-                closed.append(record)
-                driver_connection.close()
-
-        event.listen(engine, "checkout", close_behind_the_pools_back)
-        try:
-            with pytest.raises(DBAPIError) as caught:
-                _FEED_STATE.first(engine, _params(feed))
-        finally:
-            event.remove(engine, "checkout", close_behind_the_pools_back)
+        with _next_checkout_lost(engine) as closed, pytest.raises(DBAPIError) as caught:
+            _FEED_STATE.first(engine, _params(feed))
         assert caught.value.connection_invalidated
         assert engine.pool.checkedout() == 0
         # Dropped on the spot: the pool did not have to find out itself by
@@ -172,15 +180,7 @@ def test_a_lost_connection_drops_the_other_pooled_ones_too(own_app):
             connection.close()  # two idle connections in the pool now
         opened = []
         event.listen(engine, "connect", lambda *_: opened.append(True))
-        closed = []
-
-        def close_first(driver_connection, record, proxy):  # type: ignore[no-untyped-def]
-            if not closed:
-                closed.append(record)
-                driver_connection.close()
-
-        event.listen(engine, "checkout", close_first)
-        with pytest.raises(DBAPIError):
+        with _next_checkout_lost(engine), pytest.raises(DBAPIError):
             _FEED_STATE.first(engine, _params(feed))
         assert opened == []
         assert _FEED_STATE.first(engine, _params(feed)) is not None
