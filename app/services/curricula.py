@@ -365,9 +365,9 @@ def move_to_version(
     )
     result: list[Rescheduled] = []
     for planned in schedule.sessions:
-        element = version.element_by_key(planned.element)
         if planned.element in cancelled:
             continue
+        element = version.element_by_key(planned.element)
         existing = by_key.get(planned.element)
         before = (existing.first_day, existing.last_day) if existing else None
         result.append(
