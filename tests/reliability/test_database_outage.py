@@ -9,26 +9,35 @@ from app.services.accounts import create_user
 from tests.conftest import PASSWORD, app_for
 from tests.web.helpers import log_in
 
+# Pages that need the database, reached without a login.
+PUBLIC_PAGES = ("/verify/7KQ2M9XD4TRAHC3P", f"/feeds/{'f' * 43}.ics")
+
+
+def _logged_in_hr(database_file, organisation_name: str):  # type: ignore[no-untyped-def]
+    """An app on its own SQLite file and a client logged in as its HR clerk."""
+    app = app_for(f"sqlite:///{database_file}")
+    with app.app_context():
+        db.create_all()
+        organisation = Organisation(name=organisation_name)
+        db.session.add(organisation)
+        create_user("hr@example.org", "HR", Role.HR, PASSWORD, [organisation])
+        db.session.commit()
+    client = app.test_client()
+    log_in(client, "hr@example.org")
+    return app, client
+
 
 def test_an_unreachable_database_answers_503_and_the_app_recovers(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
-    app = app_for(f"sqlite:///{folder / 'qualiplan.db'}")
-    with app.app_context():
-        db.create_all()
-        organisation = Organisation(name="Ausfall GmbH")
-        db.session.add(organisation)
-        create_user("hr@ausfall.example", "HR", Role.HR, PASSWORD, [organisation])
-        db.session.commit()
-    client = app.test_client()
+    app, client = _logged_in_hr(folder / "qualiplan.db", "Ausfall GmbH")
     try:
-        log_in(client, "hr@ausfall.example")
         assert client.get("/dashboard").status_code == 200
 
         folder.rename(tmp_path / "away")  # the database is gone
         with app.app_context():
             db.engine.dispose()
-        for url in ("/dashboard", "/verify/7KQ2M9XD4TRAHC3P", f"/feeds/{'f' * 43}.ics"):
+        for url in ("/dashboard", *PUBLIC_PAGES):
             down = client.get(url)
             assert down.status_code == 503, url
             assert down.headers["Retry-After"] == "30"
@@ -48,7 +57,7 @@ def test_an_unreachable_database_answers_503_and_the_app_recovers(tmp_path):
 def test_a_postgresql_server_that_refuses_connections_answers_503():
     app = app_for("postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2")
     client = app.test_client()
-    for url in ("/verify/7KQ2M9XD4TRAHC3P", f"/feeds/{'f' * 43}.ics"):
+    for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code == 503, url
         assert "Qualiplan ist kurz nicht erreichbar" in response.get_data(as_text=True)
@@ -60,15 +69,7 @@ def test_a_connection_lost_after_the_answer_does_not_spoil_it(tmp_path, monkeypa
     from sqlalchemy.exc import OperationalError
     from sqlalchemy.orm import Session
 
-    app = app_for(f"sqlite:///{tmp_path / 'q.db'}")
-    with app.app_context():
-        db.create_all()
-        organisation = Organisation(name="Neustart GmbH")
-        db.session.add(organisation)
-        create_user("hr@neustart.example", "HR", Role.HR, PASSWORD, [organisation])
-        db.session.commit()
-    client = app.test_client()
-    log_in(client, "hr@neustart.example")
+    app, client = _logged_in_hr(tmp_path / "q.db", "Neustart GmbH")
     closing = Session.close
     failures = []
 
