@@ -28,6 +28,7 @@ from app.commands.serve import serve
 from app.commands.tandems import tandems
 from app.exports.schedule import as_calendar, as_json, as_table
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from app.services.errors import DomainError, InvalidInput
 from cohorts.calendar import WorkingCalendar
 from cohorts.errors import CoreError
 from cohorts.scheduling import DEFAULT_TIMEZONE, plan
@@ -223,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except CoreError as exc:
         # Unknown regions and time zones are bad input; a plan that cannot be made is not.
         _fail([tr.localize(exc.message)], tr, 2 if isinstance(exc, ValueError) else 1)
+    except DomainError as exc:
+        # Bad input exits with 2 like a usage error; a refused action with 1.
+        _fail([tr.localize(exc.message)], tr, 2 if isinstance(exc, InvalidInput) else 1)
     except click.UsageError as exc:
         hint = f" ({exc.ctx.command_path} --help)" if exc.ctx else ""
         _fail([exc.format_message() + hint], tr, 2)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from app.i18n import Translator, current_language
+from app.i18n import current_language, translator
 from app.models import Change, CohortState, Session
 from curricula.messages import msg
 from curricula.model import MODE_TITLES, Curriculum, Element, Mode, Span, Text, TimedBlock
@@ -65,19 +65,6 @@ def init_app(app: Flask) -> None:
 
 def _zip(first: Iterable[Any], second: Iterable[Any]) -> list[tuple[Any, Any]]:
     return list(zip(first, second, strict=True))
-
-
-def translator() -> Translator:
-    return Translator(current_language())
-
-
-def refusal(text: str) -> str:
-    """A refusal as a flash message: the core's message as a sentence, then
-    the reassurance that nothing changed."""
-    sentence = text[:1].upper() + text[1:]
-    if not sentence.endswith((".", "!", "?")):
-        sentence += "."
-    return sentence + " " + translator().gettext("Nothing was saved.")
 
 
 def length_text(element: Element) -> str:

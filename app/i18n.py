@@ -43,6 +43,19 @@ def current_language() -> str:
     return locale.language if locale is not None else DEFAULT_LANGUAGE
 
 
+def translator() -> Translator:
+    return Translator(current_language())
+
+
+def refusal(text: str) -> str:
+    """A refusal as a flash message: the core's message as a sentence, then
+    the reassurance that nothing changed."""
+    sentence = text[:1].upper() + text[1:]
+    if not sentence.endswith((".", "!", "?")):
+        sentence += "."
+    return sentence + " " + translator().gettext("Nothing was saved.")
+
+
 def _select_language() -> str:
     chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:

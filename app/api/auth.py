@@ -14,6 +14,7 @@ from flask import abort, g, request
 from app.extensions import db
 from app.models import Purpose, Role, User
 from app.services import tokens
+from app.services.policy import Actor
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ class Caller:
     @property
     def role(self) -> Role:
         return self.user.role
+
+    @property
+    def actor(self) -> Actor:
+        """The token's user, as the services see them: in its one organisation."""
+        return Actor.of_user(self.user, self.organisation_id)
 
 
 def authenticate() -> None:

@@ -32,11 +32,14 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str, details: Any = None) -> Response:
+def error_response(
+    status: int, message: str, details: Any = None, code: str | None = None
+) -> Response:
+    """The error shape; `code` is a refusal's own stable code, else the status's."""
     response = jsonify(
         error={
             "status": status,
-            "code": CODES.get(status, "error"),
+            "code": code or CODES.get(status, "error"),
             "message": message,
             "details": details or {},
         }

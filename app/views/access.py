@@ -10,7 +10,9 @@ from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from app.extensions import db, login
+from app.extensions import login
+from app.services import policy
+from app.services.policy import Actor
 
 PUBLIC_ENDPOINTS = frozenset(
     {
@@ -51,6 +53,11 @@ def _require_login() -> ResponseReturnValue | None:
     return None
 
 
+def actor() -> Actor:
+    """The logged-in user as the services see them."""
+    return Actor.of_user(current_user)
+
+
 def organisation_ids() -> set[int]:
     return current_user.organisation_ids if current_user.is_authenticated else set()
 
@@ -59,7 +66,7 @@ def owned_or_404(
     model: type[T], record_id: int, organisation_attribute: str = "organisation_id"
 ) -> T:
     """The record if it belongs to one of the user's organisations, else 404."""
-    record = db.session.get(model, record_id)
-    if record is None or getattr(record, organisation_attribute) not in organisation_ids():
+    try:
+        return policy.get(actor(), model, record_id, organisation_attribute)
+    except policy.NotFound:
         abort(404)
-    return record

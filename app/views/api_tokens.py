@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.extensions import db
-from app.filters import translator
+from app.i18n import translator
 from app.services import api_tokens
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/me/api-tokens")

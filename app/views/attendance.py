@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.extensions import db
-from app.filters import refusal, translator
+from app.i18n import refusal, translator
 from app.models import Cohort, CohortState, Enrolment, EnrolmentStatus, Participant, Session
 from app.services import attendance as service
 from app.views.access import owned_or_404

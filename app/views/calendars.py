@@ -24,8 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.filters import refusal, translator
-from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, refusal, translator
 from app.models import (
     AttendanceRecord,
     Certificate,

@@ -40,9 +40,8 @@ from app.exports.certificate_pdf import (
     write_pdf,
 )
 from app.extensions import db
-from app.filters import refusal, translator
 from app.forms.certificates import LetterheadForm, ReissueForm, RevokeForm, VerifyForm
-from app.i18n import Translator
+from app.i18n import Translator, refusal, translator
 from app.models import Certificate, CertificateState, Cohort, Organisation, Participant, Role
 from app.services import certificates as service
 from app.services import letterhead

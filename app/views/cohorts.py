@@ -14,8 +14,9 @@ from wtforms.fields.choices import SelectChoice
 from app.closures import parse_closures
 from app.commands import CommandFailed
 from app.extensions import db
-from app.filters import state_title, translator
+from app.filters import state_title
 from app.forms.cohorts import CohortForm, StateForm
+from app.i18n import translator
 from app.models import (
     Change,
     Cohort,

@@ -13,7 +13,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.exports.timeline import Bar, Lane, Legend, timeline_svg
 from app.extensions import db
-from app.filters import refusal, translator
 from app.forms.curricula import (
     CertificateForm,
     DraftForm,
@@ -23,7 +22,7 @@ from app.forms.curricula import (
     NewElementForm,
     TakeForm,
 )
-from app.i18n import Translator
+from app.i18n import Translator, refusal, translator
 from app.models import Cohort, CurriculumRecord, CurriculumVersion, Organisation
 from app.services import curricula as workbench
 from app.services.cohorts import TrainerConflict

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.filters import translator
+from app.i18n import translator
 from app.models import (
     Cohort,
     CohortState,

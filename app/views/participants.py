@@ -27,7 +27,6 @@ from wtforms.fields.choices import SelectChoice
 
 from app.exports.participants import render_participants
 from app.extensions import db
-from app.filters import translator
 from app.forms.participants import (
     EnrolForm,
     MappingForm,
@@ -36,6 +35,7 @@ from app.forms.participants import (
     WithdrawForm,
 )
 from app.forms.privacy import EraseForm
+from app.i18n import translator
 from app.mail import MailNotSent
 from app.models import (
     Cohort,

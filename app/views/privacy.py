@@ -10,8 +10,8 @@ from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.filters import refusal, translator
 from app.forms.privacy import EraseForm, PrivacyForm
+from app.i18n import refusal, translator
 from app.models import Organisation, Participant, Role
 from app.services import privacy
 from app.views.access import owned_or_404

@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from app.extensions import db
-from app.filters import translator
 from app.forms.sessions import DetailsForm, MoveForm, StatusForm
+from app.i18n import translator
 from app.models import Cohort, Organisation, Role, Session, User
 from app.services.cohorts import TrainerConflict
 from app.services.sessions import (

@@ -13,8 +13,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.exports.tandems import render_tandems
 from app.extensions import db
-from app.filters import refusal, translator
 from app.forms.tandems import NotTogetherForm, SwapForm, TandemActionForm
+from app.i18n import refusal, translator
 from app.models import Cohort, NotTogether, Participant, Tandem, TandemState
 from app.services import tandems as service
 from app.services.tandems import TandemError, TandemsChanged

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from app.filters import translator
+from app.i18n import translator
 
 F = TypeVar("F")
 
