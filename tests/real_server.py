@@ -1,0 +1,59 @@
+"""A real HTTP server on a free port of 127.0.0.1, for answers whose bytes on
+the wire matter (headers with people's names, calendar files): Flask's test
+client neither encodes headers nor refuses what a WSGI server would.
+
+`served(tmp_path, name)` yields `(app, base_url)`: an app on an empty database
+of its own (the request threads cannot share a test's transaction), served
+until the block ends. Set up data inside `with app.app_context(): … commit()`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from tests.conftest import app_for, separate_database
+
+TIMEOUT_SECONDS = 10
+
+
+@contextmanager
+def served(folder: Path, name: str, **settings: object) -> Iterator[tuple[object, str]]:
+    with separate_database(folder, name) as url:
+        app = app_for(url, TESTING=False, WTF_CSRF_ENABLED=False, **settings)
+        with app.app_context():
+            db.create_all()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield app, f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join(timeout=TIMEOUT_SECONDS)
+            with app.app_context():
+                db.session.remove()
+                db.drop_all()
+                db.engine.dispose()
+
+
+def fetch(
+    url: str, method: str = "GET", body: bytes | None = None, headers: dict[str, str] | None = None
+) -> http.client.HTTPResponse:
+    """One request with a timeout (a server that cannot encode a header hangs
+    or drops the connection instead of answering). The body is read."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    response.body = response.read()  # type: ignore[attr-defined]
+    connection.close()
+    return response
