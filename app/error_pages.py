@@ -12,7 +12,9 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app import transactions
 from app.api import errors
+from curricula.messages import MessageError
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +26,8 @@ def init_app(app: Flask) -> None:
     # range) is bad input, not a server error; nothing was saved.
     app.register_error_handler(DataError, _unstorable_value)
     app.register_error_handler(500, _server_error)
+    # A use case refused by a business rule: rolled back by the commit point.
+    app.register_error_handler(MessageError, transactions.refused)
     # The database is down or restarting: say so and let the client retry.
     # SQLAlchemy drops the broken connections, so the app recovers by itself.
     app.register_error_handler(OperationalError, _database_unavailable)

@@ -47,13 +47,16 @@ def translator() -> Translator:
     return Translator(current_language())
 
 
+def sentence(text: str) -> str:
+    """A core message (lower-case, no full stop) as a sentence."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def refusal(text: str) -> str:
     """A refusal as a flash message: the core's message as a sentence, then
     the reassurance that nothing changed."""
-    sentence = text[:1].upper() + text[1:]
-    if not sentence.endswith((".", "!", "?")):
-        sentence += "."
-    return sentence + " " + translator().gettext("Nothing was saved.")
+    return sentence(text) + " " + translator().gettext("Nothing was saved.")
 
 
 def _select_language() -> str:

@@ -6,16 +6,18 @@ commits or rolls back. The decorator around it does, once:
 - the handler returned an answer below 400 to a request that may change
   something: commit (a concurrent edit the database finds at this moment is
   reported like any other stale edit);
-- the handler returned an error status, or raised anything: roll back;
-- a refusal (`DomainError`, or a message error of the planning core) becomes
-  the door's answer: for pages, its reason at the top of the page the form
-  was on (303, so a reload sends nothing again); for the API, the JSON error
-  shape with the refusal's status and code; for the command line, the
-  message and exit code 2 (bad input) or 1 (refused).
+- the handler returned an error status, or raised anything: roll back.
+
+A refusal (`DomainError`, or a message error of the planning core), raised by
+the handler or found at the commit, becomes the door's answer in `refused`,
+the app's error handler for them: on a page, its reason on top of the page
+the form was on (303, so a reload sends nothing again); in the API, the JSON
+error shape with the refusal's status and code. On the command line
+`app.cli.main` prints it and exits with 2 (bad input) or 1 (refused).
 
 Routes that change something carry `@transactions.web` or
-`@transactions.api`; a test built from the URL map holds every such route to
-it.
+`@transactions.api`, commands `@transactions.cli`; a test built from the URL
+map holds every such route to it.
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Response, abort, flash, make_response, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.api.errors import error_response
 from app.extensions import db
-from app.i18n import refusal, translator
-from app.services.errors import StaleEdit, code_of, status_of
+from app.i18n import refusal, sentence, translator
+from app.services.errors import DomainError, StaleEdit, code_of, status_of
 from curricula.messages import MessageError, msg
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,9 +44,11 @@ MARK = "__commit_point__"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class Clash(MessageError):
+class Clash(DomainError):
     """The database refused the change as a whole (a unique value someone
     saved at the same moment): reported as a conflict, nothing is saved."""
+
+    code = "conflict"
 
     def __init__(self) -> None:
         super().__init__(
@@ -93,32 +98,37 @@ def _status(result: Any) -> int:
 
 def web(view: F) -> F:
     """The commit point of a page's form post (see the module's text)."""
+    return _commit_point(view, "web")
 
+
+def api(view: F) -> F:
+    """The commit point of an API operation."""
+    return _commit_point(view, "api")
+
+
+def _commit_point(view: F, door: str) -> F:
     @wraps(view)
     def handle(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return _run(view, args, kwargs)
-        except MessageError as error:
-            return refused_page(error)
+        return _run(view, args, kwargs)
 
-    setattr(handle, MARK, "web")
+    setattr(handle, MARK, door)
     return handle  # type: ignore[return-value]
 
 
-def refused_page(error: MessageError) -> Response:
-    """A refusal on a page: its reason on top of the page the form was on.
-    A record the actor may not see, or a role's limit, answers as any page
-    would (404, 403)."""
+def refused(error: MessageError) -> ResponseReturnValue:
+    """The answer to a refusal, wherever it was raised (registered as the
+    error handler of MessageError): the API's error shape under /api/; on a
+    page its reason on top of the page the form was on. A record the actor
+    may not see, or a role's limit, answers as any page would (404, 403)."""
     status = status_of(error)
+    if request.path.startswith("/api/"):
+        return error_response(status, sentence(str(error.message)), code=code_of(error))
     if status in (403, 404):
         abort(status)
     tr = translator()
     if wants_json_answer():
-        response = make_response(
-            {"error": {"code": code_of(error), "message": tr.localize(error.message)}}
-        )
-        response.status_code = status
-        return response
+        body = {"error": {"code": code_of(error), "message": tr.localize(error.message)}}
+        return body, status
     flash(refusal(tr.localize(error.message)), f"error refused-{code_of(error)}")
     return redirect(back_url(), 303)
 
@@ -137,20 +147,6 @@ def back_url() -> str:
         if parts.netloc == request.host and parts.scheme in ("http", "https"):
             return parts.path + (f"?{parts.query}" if parts.query else "")
     return url_for("dashboard.index")
-
-
-def api(view: F) -> F:
-    """The commit point of an API operation; refusals in the API's error shape."""
-
-    @wraps(view)
-    def handle(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return _run(view, args, kwargs)
-        except MessageError as error:
-            return error_response(status_of(error), str(error.message), code=code_of(error))
-
-    setattr(handle, MARK, "api")
-    return handle  # type: ignore[return-value]
 
 
 def cli(command: F) -> F:

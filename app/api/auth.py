@@ -48,10 +48,3 @@ def authenticate() -> None:
 
 def caller() -> Caller:
     return g.api_caller  # type: ignore[no-any-return]
-
-
-def require(*roles: Role) -> Caller:
-    current = caller()
-    if current.role not in roles:
-        abort(403, description="The token's role does not allow this.")
-    return current

@@ -14,8 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
+from app import transactions
 from app.api import schemas as s
-from app.api.auth import authenticate, caller, require
+from app.api.auth import authenticate, caller
 from app.extensions import db
 from app.models import (
     AttendanceRecord,
@@ -26,15 +27,16 @@ from app.models import (
     Enrolment,
     Organisation,
     Participant,
-    Role,
     Session,
     Tandem,
     TandemState,
 )
-from app.services import attendance, certificates, participants
-from app.services.enrolments import EnrolmentError, enrol
+from app.services import attendance, certificates, participants, policy
+from app.services.enrolments import enrol
+from app.services.errors import DomainError
+from app.services.policy import Action
 from cohorts.eligibility import Mark
-from curricula.messages import MessageError
+from curricula.messages import msg
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,10 +50,6 @@ certs = Blueprint("api_certificates", __name__, description="Certificates")
 blueprints = (organisations, curricula, cohorts, people, tandems, marks, certs)
 for _blueprint in blueprints:
     _blueprint.before_request(authenticate)
-
-PLANNERS = (Role.ADMIN, Role.TRAINER, Role.CONSULTANT)
-PEOPLE_KEEPERS = (Role.ADMIN, Role.HR, Role.TRAINER, Role.CONSULTANT)
-CERTIFIERS = (Role.ADMIN, Role.HR)
 
 
 def errors(blueprint: Blueprint, *codes: int) -> Callable[[F], F]:
@@ -83,14 +81,7 @@ def _paged(query: Select[Any], args: dict[str, Any]) -> tuple[list[Any], int]:
 
 
 def _own(model: type[Any], record_id: int) -> Any:
-    record = db.session.get(model, record_id)
-    if record is None or record.organisation_id != caller().organisation_id:
-        abort(404, description="Not found.")
-    return record
-
-
-def _refused(error: MessageError) -> None:
-    abort(409, description=str(error.message))
+    return policy.get(caller().actor, model, record_id)
 
 
 # Organisations
@@ -230,18 +221,20 @@ def get_participant(participant_id: int) -> Participant:
 
 
 @people.post("/participants")
+@transactions.api
 @people.arguments(s.ParticipantIn)
 @people.response(201, s.ParticipantOut)
 @errors(people, 403, 409, 422)
 def create_participant(values: dict[str, str]) -> Participant:
-    current = require(*PEOPLE_KEEPERS)
+    current = caller()
+    policy.require(current.actor, Action.KEEP_PEOPLE)
     organisation = db.session.get(Organisation, current.organisation_id)
     try:
         person = participants.add_participant(organisation, values, current.user)
-        db.session.commit()
     except IntegrityError:
-        db.session.rollback()
-        abort(409, description="A participant with this e-mail address exists already.")
+        raise DomainError(
+            msg("a participant with this e-mail address exists already"), code="email_taken"
+        ) from None
     return person
 
 
@@ -258,20 +251,16 @@ def list_enrolments(cohort_id: int) -> list[Enrolment]:
 
 
 @people.post("/cohorts/<int:cohort_id>/enrolments")
+@transactions.api
 @people.arguments(s.EnrolmentIn)
 @people.response(201, s.EnrolmentOut)
 @errors(people, 403, 404, 409, 422)
 def create_enrolment(values: dict[str, int], cohort_id: int) -> Enrolment:
-    current = require(*PEOPLE_KEEPERS)
+    current = caller()
+    policy.require(current.actor, Action.KEEP_PEOPLE)
     cohort = _own(Cohort, cohort_id)
     person = _own(Participant, values["participant_id"])
-    try:
-        enrolment = enrol(cohort, person, current.user)
-        db.session.commit()
-    except EnrolmentError as error:
-        db.session.rollback()
-        _refused(error)
-    return enrolment
+    return enrol(cohort, person, current.user)
 
 
 # Tandems
@@ -311,6 +300,7 @@ def list_marks(cohort_id: int) -> list[AttendanceRecord]:
 
 
 @marks.put("/cohorts/<int:cohort_id>/attendance/<int:session_id>/<int:participant_id>")
+@transactions.api
 @marks.arguments(s.MarkIn)
 @marks.response(200, s.MarkOut)
 @errors(marks, 403, 404, 409, 422)
@@ -318,7 +308,8 @@ def set_mark(
     values: dict[str, Any], cohort_id: int, session_id: int, participant_id: int
 ) -> AttendanceRecord:
     """Sets one mark, as a tap in the grid does; the change is kept on record."""
-    current = require(*PLANNERS)
+    current = caller()
+    policy.require(current.actor, Action.TAKE_ATTENDANCE)
     cohort = _own(Cohort, cohort_id)
     session = db.session.get(Session, session_id)
     person = _own(Participant, participant_id)
@@ -333,11 +324,9 @@ def set_mark(
         abort(409, description=f"'{mark.value}' cannot be set for this session.")
     if not board.expected(session, person):
         abort(409, description="The person was enrolled after this session.")
-    record = attendance.set_mark(
+    return attendance.set_mark(
         session, person, mark, current.user, minutes=values["minutes_missed"]
     )
-    db.session.commit()
-    return record
 
 
 # Certificates
@@ -352,21 +341,17 @@ def list_certificates(cohort_id: int) -> list[Certificate]:
 
 
 @certs.post("/cohorts/<int:cohort_id>/certificates")
+@transactions.api
 @certs.arguments(s.CertificateIn)
 @certs.response(201, s.CertificateOut)
 @errors(certs, 403, 404, 409, 422)
 def issue_certificate(values: dict[str, int], cohort_id: int) -> Certificate:
     """Issues the certificate for an eligible person (refused with the reason otherwise)."""
-    current = require(*CERTIFIERS)
+    current = caller()
+    policy.require(current.actor, Action.ISSUE_CERTIFICATES)
     cohort = _own(Cohort, cohort_id)
     person = _own(Participant, values["participant_id"])
-    try:
-        issued = certificates.issue(cohort, person, current.user)
-        db.session.commit()
-    except MessageError as error:
-        db.session.rollback()
-        _refused(error)
-    return issued
+    return certificates.issue(cohort, person, current.user)
 
 
 @certs.get("/certificates/<int:certificate_id>")
@@ -377,16 +362,13 @@ def get_certificate(certificate_id: int) -> Certificate:
 
 
 @certs.post("/certificates/<int:certificate_id>/revoke")
+@transactions.api
 @certs.arguments(s.RevocationIn)
 @certs.response(200, s.CertificateOut)
 @errors(certs, 403, 404, 409, 422)
 def revoke_certificate(values: dict[str, str], certificate_id: int) -> Certificate:
-    current = require(*CERTIFIERS)
+    current = caller()
+    policy.require(current.actor, Action.ISSUE_CERTIFICATES)
     certificate = _own(Certificate, certificate_id)
-    try:
-        certificates.revoke(certificate, values["reason"], current.user)
-        db.session.commit()
-    except MessageError as error:
-        db.session.rollback()
-        _refused(error)
+    certificates.revoke(certificate, values["reason"], current.user)
     return certificate
