@@ -10,13 +10,17 @@ Rules, in the words a trainer would use:
 - a span starts on a working day and ends on the last working day inside its
   length;
 - timed sessions keep their local start time in the cohort's time zone, on
-  either side of a daylight-saving change.
+  either side of a daylight-saving change;
+- a day fixed by hand keeps every rule in both directions: "the next working
+  day" is neither earlier nor later, a gap neither shorter nor longer than
+  allowed. `tied_earlier` finds where earlier elements must go for a move to
+  keep them.
 When no working day fits, a PlanningError names the element and the rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -161,41 +165,155 @@ def _fixed_day(
     after = element.placement.after
     if after is None:
         return day
-    previous_last = spans[after][1]
+    problem = placement_problem(element, day, spans[after][1], calendar)
+    if problem is not None:
+        raise problem
+    return day
+
+
+def placement_problem(
+    element: Element, day: date, previous_last: date, calendar: WorkingCalendar
+) -> PlanningError | None:
+    """Why `element` cannot start on `day` when the element it is placed after
+    ends on `previous_last`, or None when its rule holds. Each rule holds in
+    both directions: "the next working day" is neither earlier nor later, a
+    gap neither shorter than its minimum nor longer than its maximum."""
+    after = element.placement.after
     gap = element.placement.gap
-    if gap is None and day <= previous_last:
-        raise PlanningError(
-            msg(
-                "{session} cannot be on {day}: it follows {after}, which ends on {end}",
-                session=element.title,
-                day=day,
-                after=after,
-                end=previous_last,
-            ),
-            element=element.key,
-            rule=f"after {after}",
-        )
-    if gap is not None:
-        low, high = gap.min.after(previous_last), gap.max.after(previous_last)
-        if not low <= day <= high:
-            raise PlanningError(
+    if gap is None:
+        if day <= previous_last:
+            return PlanningError(
                 msg(
-                    "{session} cannot be on {day}: it comes {min} to {max} after {after}, "
-                    "which ends on {end}, so between {low} and {high}",
+                    "{session} cannot be on {day}: it follows {after}, which ends on {end}",
                     session=element.title,
                     day=day,
-                    min=gap.min,
-                    max=gap.max,
                     after=after,
                     end=previous_last,
-                    low=low,
-                    high=high,
                 ),
                 element=element.key,
-                rule=f"gap {gap.min}..{gap.max} after {after}",
-                window=(low, high),
+                rule=f"after {after}",
             )
-    return day
+        expected = calendar.working_day_on_or_after(previous_last + timedelta(days=1))
+        if expected is not None and day != expected:
+            return PlanningError(
+                msg(
+                    "{session} cannot be on {day}: it comes on the next working day after "
+                    "{after}, which ends on {end}, so on {expected}",
+                    session=element.title,
+                    day=day,
+                    after=after,
+                    end=previous_last,
+                    expected=expected,
+                ),
+                element=element.key,
+                rule=f"after {after}",
+                window=(expected, expected),
+            )
+        return None
+    low, high = gap.min.after(previous_last), gap.max.after(previous_last)
+    if not low <= day <= high:
+        return PlanningError(
+            msg(
+                "{session} cannot be on {day}: it comes {min} to {max} after {after}, "
+                "which ends on {end}, so between {low} and {high}",
+                session=element.title,
+                day=day,
+                min=gap.min,
+                max=gap.max,
+                after=after,
+                end=previous_last,
+                low=low,
+                high=high,
+            ),
+            element=element.key,
+            rule=f"gap {gap.min}..{gap.max} after {after}",
+            window=(low, high),
+        )
+    return None
+
+
+# How far an earlier element may be searched for around the day that keeps
+# its distance to the element that moves: more than the longest gap's slack.
+TIED_SEARCH = timedelta(days=186)
+
+
+def tied_earlier(
+    curriculum: Curriculum,
+    calendar: WorkingCalendar,
+    spans: Mapping[str, tuple[date, date]],
+    key: str,
+    day: date,
+    movable: Collection[str],
+) -> dict[str, date]:
+    """The new first days of the earlier elements that must move along when
+    element `key` moves to `day`: walking back along the placements, each
+    element whose rule the move would break moves (as little as possible from
+    keeping its distance) until a rule holds again. `spans` are the current
+    first and last days; an element not in `movable` (pinned, or over) that
+    would have to move raises a PlanningError naming it."""
+    by_key = {e.key: e for e in curriculum.elements}
+    moved: dict[str, date] = {}
+    child, child_day = by_key[key], day
+    while child.placement.after is not None:
+        parent = by_key[child.placement.after]
+        first, last = spans[parent.key]
+        if placement_problem(child, child_day, last, calendar) is None:
+            break
+        if parent.key not in movable:
+            raise PlanningError(
+                msg(
+                    "{session} cannot be on {day}: {other} is tied to it by its rule and "
+                    "cannot move along (it is pinned or over)",
+                    session=child.title,
+                    day=child_day,
+                    other=parent.title,
+                ),
+                element=child.key,
+                rule=f"after {parent.key}",
+            )
+        target = first + (child_day - spans[child.key][0])
+        new_first = _tied_day(parent, child, child_day, target, calendar)
+        moved[parent.key] = new_first
+        child, child_day = parent, new_first
+    return moved
+
+
+def _tied_day(
+    parent: Element, child: Element, child_day: date, target: date, calendar: WorkingCalendar
+) -> date:
+    """The working day nearest `target` on which `parent` can start so that
+    `child` may start on `child_day`."""
+    high = min(target + TIED_SEARCH, child_day - timedelta(days=1))
+    for candidate in _nearest_first(target, target - TIED_SEARCH, high):
+        if not calendar.is_working_day(candidate):
+            continue
+        last = _last_day(parent, candidate, calendar)
+        if placement_problem(child, child_day, last, calendar) is None:
+            return candidate
+    raise PlanningError(
+        msg(
+            "{session} cannot be on {day}: no working day for {other} keeps its rule",
+            session=child.title,
+            day=child_day,
+            other=parent.title,
+        ),
+        element=child.key,
+        rule=f"after {parent.key}",
+    )
+
+
+def followers(curriculum: Curriculum, key: str) -> set[str]:
+    """Keys of the elements placed, directly or not, after element `key`."""
+    found: set[str] = set()
+    frontier = {key}
+    while frontier:
+        frontier = {
+            e.key
+            for e in curriculum.elements
+            if e.placement.after in frontier and e.key not in found
+        }
+        found |= frontier
+    return found
 
 
 def _first_day(

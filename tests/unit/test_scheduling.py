@@ -4,7 +4,7 @@ import pytest
 
 from cohorts.calendar import WorkingCalendar
 from cohorts.errors import InvalidDelivery, PlanningError, UnknownTimezone
-from cohorts.scheduling import plan
+from cohorts.scheduling import plan, tied_earlier
 from curricula.loader import load_text
 from curricula.model import Curriculum, Mode
 from curricula.shipped import shipped
@@ -174,8 +174,16 @@ def test_same_input_same_schedule():
 def test_fixed_days_stay_and_their_dependents_follow():
     calendar = WorkingCalendar("DE-BY")
     planned = days(plan(BLENDED, date(2027, 1, 11), calendar))
-    moved = days(plan(BLENDED, date(2027, 1, 11), calendar, fixed={"webinar": date(2027, 1, 28)}))
-    assert moved["kickoff"] == planned["kickoff"]
+    moved = days(
+        plan(
+            BLENDED,
+            date(2027, 1, 11),
+            calendar,
+            fixed={"kickoff": date(2027, 1, 13), "webinar": date(2027, 1, 28)},
+        )
+    )
+    assert moved["kickoff"][0] == date(2027, 1, 13)
+    assert moved["video-1"] == (date(2027, 1, 14), date(2027, 1, 27))
     assert moved["webinar"][0] == date(2027, 1, 28)
     # Video 2 follows the webinar on the next working day, the rest follows it.
     assert moved["video-2"][0] == date(2027, 1, 29)
@@ -206,3 +214,83 @@ def test_a_pinned_session_keeps_its_day_when_an_earlier_one_moves():
     assert moved["seminar-1"][0] == date(2027, 3, 3)
     assert moved["seminar-2"][0] == date(2027, 3, 4)
     assert moved["reflection"][0] == date(2027, 5, 3)
+
+
+def test_the_next_working_day_holds_in_both_directions():
+    calendar = WorkingCalendar("DE-BY")
+    # Seminar day 2 months after day 1 is as wrong as before it.
+    with pytest.raises(PlanningError) as caught:
+        plan(COMPACT, date(2027, 3, 1), calendar, fixed={"seminar-2": date(2027, 6, 1)})
+    assert caught.value.element == "seminar-2"
+    assert caught.value.window == (date(2027, 3, 2), date(2027, 3, 2))
+    assert str(caught.value) == (
+        "Seminar day 2: the companion process cannot be on 2027-06-01: it comes on the next "
+        "working day after seminar-1, which ends on 2027-03-01, so on 2027-03-02"
+    )
+    # The day after a holiday is the next working day, and only that one.
+    assert days(plan(COMPACT, date(2027, 5, 26), WorkingCalendar("DE-BW")))["seminar-2"] == (
+        date(2027, 5, 28),
+        date(2027, 5, 28),
+    )
+    with pytest.raises(PlanningError, match="so on 2027-05-28"):
+        plan(
+            COMPACT,
+            date(2027, 5, 26),
+            WorkingCalendar("DE-BW"),
+            fixed={"seminar-1": date(2027, 5, 26), "seminar-2": date(2027, 5, 31)},
+        )
+
+
+def test_a_gap_holds_in_both_directions():
+    calendar = WorkingCalendar("DE-BY")
+    fixed = {"seminar-1": date(2027, 3, 1), "seminar-2": date(2027, 3, 2)}
+    with pytest.raises(PlanningError, match="between 2027-03-23 and 2027-09-02"):
+        plan(COMPACT, date(2027, 3, 1), calendar, fixed={**fixed, "reflection": date(2027, 9, 6)})
+    with pytest.raises(PlanningError, match="between 2027-03-23 and 2027-09-02"):
+        plan(COMPACT, date(2027, 3, 1), calendar, fixed={**fixed, "reflection": date(2027, 3, 22)})
+
+
+def spans_of(schedule):
+    return {s.element: (s.first_day, s.last_day) for s in schedule.sessions}
+
+
+def test_earlier_sessions_tied_by_a_rule_can_move_along():
+    calendar = WorkingCalendar("DE-BY")
+    now = spans_of(plan(COMPACT, date(2027, 3, 1), calendar))
+    movable = set(now)
+    # Seminar day 2 three months later: day 1 comes along to the working day before.
+    assert tied_earlier(COMPACT, calendar, now, "seminar-2", date(2027, 6, 2), movable) == {
+        "seminar-1": date(2027, 6, 1)
+    }
+    # On a Monday, day 1 is the Friday before.
+    assert tied_earlier(COMPACT, calendar, now, "seminar-2", date(2027, 6, 7), movable) == {
+        "seminar-1": date(2027, 6, 4)
+    }
+    # A reflection day inside its gap ties nothing.
+    assert tied_earlier(COMPACT, calendar, now, "reflection", date(2027, 5, 3), movable) == {}
+    # Beyond the gap, the seminar days come along, as far as the reflection day
+    # moved (7 months and a few days), on working days that keep their rules.
+    pulled = tied_earlier(COMPACT, calendar, now, "reflection", date(2027, 12, 6), movable)
+    assert pulled == {"seminar-2": date(2027, 10, 11), "seminar-1": date(2027, 10, 8)}
+    moved = plan(
+        COMPACT, pulled["seminar-1"], calendar, fixed={**pulled, "reflection": date(2027, 12, 6)}
+    )
+    assert spans_of(moved)["reflection"][0] == date(2027, 12, 6)
+
+
+def test_a_session_that_cannot_move_along_is_named():
+    calendar = WorkingCalendar("DE-BY")
+    now = spans_of(plan(COMPACT, date(2027, 3, 1), calendar))
+    with pytest.raises(PlanningError) as caught:
+        tied_earlier(COMPACT, calendar, now, "seminar-2", date(2027, 6, 2), {"reflection"})
+    assert caught.value.element == "seminar-2"
+    assert "Seminar day 1: role, learning formats and learning theory is tied to it" in str(
+        caught.value
+    )
+
+
+def test_tied_sessions_move_back_along_a_chain_of_spans():
+    calendar = WorkingCalendar("DE-BY")
+    now = spans_of(plan(BLENDED, date(2027, 1, 11), calendar))
+    pulled = tied_earlier(BLENDED, calendar, now, "webinar", date(2027, 1, 28), set(now))
+    assert pulled == {"video-1": date(2027, 1, 14), "kickoff": date(2027, 1, 13)}
