@@ -8,10 +8,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app import transactions
 from app.commands import CommandFailed
 from app.extensions import db
 from app.models import Organisation, Role
 from app.services.accounts import AccountError, create_user
+from app.services.organisations import create_organisation as create
+from app.services.policy import Actor
 from curricula.messages import msg
 
 ROLES = [r.value for r in Role]
@@ -26,16 +29,11 @@ def organisations() -> None:
 @click.argument("name")
 @click.option("--region", default="DE-BW", show_default=True, help="Default region of cohorts.")
 @with_appcontext
+@transactions.cli
 def create_organisation(name: str, region: str) -> None:
     """Add an organisation called NAME."""
-    from cohorts.calendar import Region
-
-    Region.parse(region)  # an unknown region is reported like any other bad input
-    if db.session.scalar(select(Organisation.id).where(Organisation.name == name.strip())):
-        raise CommandFailed(msg("an organisation called '{name}' exists already", name=name))
-    db.session.add(Organisation(name=name.strip(), default_region=region.upper()))
-    db.session.commit()
-    click.echo(name.strip())
+    organisation = create(Actor.system(), name, region)
+    click.echo(organisation.name)
 
 
 @click.group()
@@ -50,6 +48,7 @@ def users() -> None:
 @click.option("--organisation", "organisation_names", multiple=True, help="May be repeated.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext
+@transactions.cli
 def create_account(
     email: str, role: str, name: str, organisation_names: tuple[str, ...], password_stdin: bool
 ) -> None:
@@ -76,5 +75,4 @@ def create_account(
         user = create_user(email, name, Role(role), password, chosen)
     except AccountError as error:
         raise CommandFailed(error.message) from None
-    db.session.commit()
     click.echo(f"{user.email} ({user.role.value})")

@@ -7,8 +7,8 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
+from app import transactions
 from app.commands import CommandFailed
-from app.extensions import db
 from app.services.demo import DEMO_PASSWORD, is_empty, load_demo
 from curricula.messages import msg
 
@@ -16,6 +16,7 @@ from curricula.messages import msg
 @click.command()
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database has data.")
 @with_appcontext
+@transactions.cli
 def demo(if_empty: bool) -> None:
     """Load demo data into an empty database and print the demo logins."""
     if not is_empty():
@@ -23,7 +24,6 @@ def demo(if_empty: bool) -> None:
             return
         raise CommandFailed(msg("the database has data already; demo data needs an empty one"))
     logins = load_demo(date.today())
-    db.session.commit()
     width = max(len(login.email) for login in logins)
     click.echo("Demo-Zugänge / demo logins (Passwort / password: " + DEMO_PASSWORD + ")")
     for login in logins:

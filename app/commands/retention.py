@@ -7,9 +7,9 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
+from app import transactions
 from app.closures import parse_day
 from app.commands import language_option, translator
-from app.extensions import db
 from app.services import privacy
 
 
@@ -22,6 +22,7 @@ def retention() -> None:
 @click.option("--today", metavar="YYYY-MM-DD", help="Act as if it were this day (default: today).")
 @language_option
 @with_appcontext
+@transactions.cli
 def run(today: str | None, lang: str | None) -> None:
     """Delete the attendance details of completed cohorts older than their
     organisation's retention period. Safe to run daily: what is deleted once
@@ -29,7 +30,6 @@ def run(today: str | None, lang: str | None) -> None:
     tr = translator(lang)
     day = parse_day("--today", today) if today else date.today()
     deleted = privacy.apply_retention(day)
-    db.session.commit()
     for item in deleted:
         click.echo(
             tr.gettext(
