@@ -69,7 +69,3 @@ def read_bind() -> Engine | Connection:
     creating the request's ORM session, which such a read does not need."""
     bound = db.session.session_factory.kw.get("bind")
     return bound if bound is not None else db.engine
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"

@@ -9,6 +9,9 @@ floor. Targets: a feed reaches at least half of the floor's throughput; a
 repeated conditional request costs less than a tenth of a full one.
 
 Run: `make bench` or `.venv/bin/python bench/feed_times.py [--requests N]`.
+`--through-core` runs the feed check through SQLAlchemy Core
+(`connection.execute(statement).first()`) instead of `app.prepared_read`, to
+weigh what the driver-level path buys.
 """
 
 from __future__ import annotations
@@ -88,11 +91,32 @@ def _busiest_trainer(organisation_id: int) -> str:
     return tokens.issue(Purpose.TRAINER_FEED, user_id, organisation_id, None)
 
 
+class CoreRead:
+    """The feed check as SQLAlchemy Core runs any statement."""
+
+    def __init__(self, statement) -> None:  # type: ignore[no-untyped-def]
+        self.statement = statement
+
+    def first(self, bind, params):  # type: ignore[no-untyped-def]
+        from sqlalchemy import Engine
+
+        if isinstance(bind, Engine):
+            with bind.connect() as connection:
+                row = connection.execute(self.statement, params).first()
+        else:
+            row = bind.execute(self.statement, params).first()
+        return tuple(row) if row is not None else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--through-core", action="store_true")
     args = parser.parse_args()
+    if args.through_core:
+        calendars._FEED_STATE = CoreRead(calendars._FEED_STATE.statement)  # type: ignore[assignment]
+        print("feed check through SQLAlchemy Core")
     with tempfile.TemporaryDirectory() as folder:
         app = bench_app(Path(folder))
         with app.app_context():
