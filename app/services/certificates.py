@@ -4,6 +4,24 @@ Issuing freezes what the certificate says (in German and English) into the
 record, so it prints the same years later whatever happens to the
 curriculum, the cohort or the person. Serial numbers count per organisation
 and are taken with one UPDATE … RETURNING, which the database serialises.
+
+Every door (the pages, the API, the personal page, seed data) issues,
+re-issues and revokes through the functions below that take an `Actor`
+first; they check the policy and the rules, raise a `DomainError` with a
+stable code when they refuse, and leave the commit to the caller's commit
+point. The codes:
+
+- `not_found` (404): the cohort, person or certificate is not the actor's to see
+- `forbidden` (403): the actor's role does not issue certificates
+- `attendance_deleted`: the cohort's attendance was deleted (retention period)
+- `not_enrolled`: the person is not on the cohort's list
+- `already_issued`: the person holds a certificate in force for the cohort
+- `not_eligible`: the person does not meet the certificate rule
+- `already_revoked`: the certificate is revoked (re-issue, revoke)
+- `superseded`: the certificate was replaced by a re-issued one (re-issue)
+- `erased_person`: the person was erased; the certificate stays as evidence only (re-issue)
+- `invalid_name` (422), `reason_required` (422): the form's value is not acceptable
+- `stale`: someone else issued or re-issued at the same moment
 """
 
 from __future__ import annotations
@@ -18,19 +36,22 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from app.exports.certificate_pdf import PrintedCertificate, PrintedElement
+from app.exports.certificate_pdf import PrintedCertificate, PrintedElement, missing_glyphs
 from app.extensions import db
 from app.i18n import Translator
 from app.models import (
     Certificate,
+    CertificateState,
     Cohort,
     Organisation,
     Participant,
     User,
 )
-from app.services import attendance
+from app.services import attendance, policy
+from app.services.errors import DomainError, InvalidInput, NotFound, StaleEdit
+from app.services.policy import Action, Actor
 from cohorts.eligibility import Attendance, Decision, credited_hours, decide
-from curricula.messages import Message, MessageError, msg
+from curricula.messages import Message, msg
 
 # Crockford's base 32: no I, L, O or U, so nothing reads as something else.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -38,7 +59,7 @@ CODE_LENGTH = 16  # 80 bits
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
-class CertificateRefused(MessageError):
+class CertificateRefused(DomainError):
     """The certificate cannot be issued, re-issued or revoked; says why."""
 
 
@@ -158,42 +179,131 @@ def find(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == normal))
 
 
-def issue(cohort: Cohort, participant: Participant, actor: User | None) -> Certificate:
+# Reading, for the pages and the API.
+
+
+@dataclass(frozen=True)
+class CohortCertificates:
+    """The cohort's certificate page: who is eligible, what was issued."""
+
+    cohort: Cohort
+    entries: list[Entry]
+    history: list[Certificate]
+    waiting: int  # eligible people without a certificate in force
+    printable: int  # certificates in force of people still on record
+    unprintable: dict[int, str]  # participant id -> letters the font lacks
+    can_issue: bool
+
+
+def cohort_certificates(actor: Actor, cohort_id: int) -> CohortCertificates:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PRINT_CERTIFICATES, cohort.organisation_id)
+    entries = cohort_list(cohort)
+    issued = history(cohort)
+    return CohortCertificates(
+        cohort=cohort,
+        entries=entries,
+        history=issued,
+        waiting=0
+        if cohort.attendance_deleted_at
+        else sum(1 for e in entries if e.decision.eligible and e.certificate is None),
+        printable=sum(1 for c in issued if c.state is CertificateState.VALID and c.participant_id),
+        unprintable={
+            e.participant.id: lacking
+            for e in entries
+            if (lacking := missing_glyphs(e.participant.name))
+        },
+        can_issue=policy.may(actor, Action.ISSUE_CERTIFICATES, cohort.organisation_id),
+    )
+
+
+def certificate_of(actor: Actor, certificate_id: int) -> Certificate:
+    """One certificate of the actor's organisations, in whatever state."""
+    certificate = policy.get(actor, Certificate, certificate_id)
+    policy.require(actor, Action.PRINT_CERTIFICATES, certificate.organisation_id)
+    return certificate
+
+
+def may_issue(actor: Actor, certificate: Certificate) -> bool:
+    return policy.may(actor, Action.ISSUE_CERTIFICATES, certificate.organisation_id)
+
+
+def printable_certificate(actor: Actor, certificate_id: int) -> Certificate:
+    """A certificate to print: only one in force of a person still on record
+    (a superseded, revoked or erased one is not found)."""
+    certificate = certificate_of(actor, certificate_id)
+    if certificate.state is not CertificateState.VALID or certificate.erased:
+        raise NotFound()
+    return certificate
+
+
+def printable_of_cohort(actor: Actor, cohort_id: int) -> tuple[Cohort, list[Certificate]]:
+    """The cohort and its certificates to print, in alphabetical order."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PRINT_CERTIFICATES, cohort.organisation_id)
+    return cohort, in_force(cohort)
+
+
+# The use cases: each checks the policy and the rules, and never commits.
+
+
+def issue_certificate(actor: Actor, cohort_id: int, participant_id: int) -> Certificate:
     """A certificate for one eligible person of the cohort."""
-    _refuse_without_attendance(cohort)
+    cohort = _cohort_to_certify(actor, cohort_id)
+    participant = policy.get(actor, Participant, participant_id)
+    if participant.organisation_id != cohort.organisation_id:
+        raise NotFound()
     now = standing(cohort)
     entry = next((e for e in now.entries if e.participant.id == participant.id), None)
     name = participant.name
     if entry is None:
-        raise CertificateRefused(msg("{name} is not enrolled in this cohort.", name=name))
+        raise CertificateRefused(
+            msg("{name} is not enrolled in this cohort.", name=name), code="not_enrolled"
+        )
     if entry.certificate is not None:
         raise CertificateRefused(
-            msg("{name} has a certificate already; re-issue it to correct it.", name=name)
+            msg("{name} has a certificate already; re-issue it to correct it.", name=name),
+            code="already_issued",
         )
     if not entry.decision.eligible:
-        raise CertificateRefused(msg("{name} does not meet the certificate rule.", name=name))
-    return _issue_many(cohort, [entry], now, actor)[0]
+        raise CertificateRefused(
+            msg("{name} does not meet the certificate rule.", name=name), code="not_eligible"
+        )
+    return _issue_many(cohort, [entry], now, actor.user)[0]
 
 
-def issue_all(cohort: Cohort, actor: User | None) -> list[Certificate]:
+def issue_eligible(actor: Actor, cohort_id: int) -> list[Certificate]:
     """Certificates for everyone eligible who has none yet, in the list's order."""
-    _refuse_without_attendance(cohort)
+    cohort = _cohort_to_certify(actor, cohort_id)
     now = standing(cohort)
     waiting = [e for e in now.entries if e.decision.eligible and e.certificate is None]
-    return _issue_many(cohort, waiting, now, actor) if waiting else []
+    return _issue_many(cohort, waiting, now, actor.user) if waiting else []
 
 
-def reissue(old: Certificate, name: str, actor: User | None) -> Certificate:
+def reissue_certificate(actor: Actor, certificate_id: int, name: str) -> Certificate:
     """A new certificate with a corrected name; the old one is superseded."""
+    old = _certificate_to_change(actor, certificate_id)
     name = " ".join(name.split())
-    if old.revoked_at is not None or old.superseded_at is not None or old.erased:
-        raise CertificateRefused(msg("Only a certificate in force can be re-issued."))
+    if old.revoked_at is not None:
+        raise CertificateRefused(
+            msg("Only a certificate in force can be re-issued."), code="already_revoked"
+        )
+    if old.superseded_at is not None:
+        raise CertificateRefused(
+            msg("Only a certificate in force can be re-issued."), code="superseded"
+        )
+    if old.erased:
+        raise CertificateRefused(
+            msg("Only a certificate in force can be re-issued."), code="erased_person"
+        )
     if not name or len(name) > 200:
-        raise CertificateRefused(msg("The name must have 1 to 200 characters."))
+        raise InvalidInput(
+            msg("The name must have 1 to 200 characters."), code="invalid_name", field="name"
+        )
     # Out of force before the new one exists: one certificate in force per person.
     old.superseded_at = datetime.now(UTC)
     db.session.flush()
-    new = _record(old.organisation, _take_serials(old.organisation_id, 1), actor)
+    new = _record(old.organisation, _take_serials(old.organisation_id, 1), actor.user)
     new.cohort_id, new.participant_id = old.cohort_id, old.participant_id
     new.name, new.content = name, dict(old.content)
     new.issued_on = _today(old.cohort)
@@ -204,16 +314,65 @@ def reissue(old: Certificate, name: str, actor: User | None) -> Certificate:
     return new
 
 
-def revoke(certificate: Certificate, reason: str, actor: User | None) -> None:
+def revoke_certificate(actor: Actor, certificate_id: int, reason: str) -> Certificate:
+    """Out of force, with the reason for HR; the verification page says revoked."""
+    certificate = _certificate_to_change(actor, certificate_id)
     reason = " ".join(reason.split())
     if certificate.revoked_at is not None:
-        raise CertificateRefused(msg("This certificate is revoked already."))
+        raise CertificateRefused(
+            msg("This certificate is revoked already."), code="already_revoked"
+        )
     if not reason or len(reason) > 500:
-        raise CertificateRefused(msg("Give a reason for the revocation (up to 500 characters)."))
+        raise InvalidInput(
+            msg("Give a reason for the revocation (up to 500 characters)."),
+            code="reason_required",
+            field="reason",
+        )
     certificate.revoked_at = datetime.now(UTC)
     certificate.revoked_reason = reason
-    certificate.revoked_by = actor
+    certificate.revoked_by = actor.user
     db.session.flush()
+    return certificate
+
+
+# For callers that hold a user rather than an actor (seed data, benchmarks,
+# test factories): the same use cases, as that user or as the system.
+
+
+def issue(cohort: Cohort, participant: Participant, user: User | None) -> Certificate:
+    return issue_certificate(_acting(user), cohort.id, participant.id)
+
+
+def issue_all(cohort: Cohort, user: User | None) -> list[Certificate]:
+    return issue_eligible(_acting(user), cohort.id)
+
+
+def revoke(certificate: Certificate, reason: str, user: User | None) -> None:
+    revoke_certificate(_acting(user), certificate.id, reason)
+
+
+def _acting(user: User | None) -> Actor:
+    return Actor.of_user(user) if user is not None else Actor.system()
+
+
+def _cohort_to_certify(actor: Actor, cohort_id: int) -> Cohort:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.ISSUE_CERTIFICATES, cohort.organisation_id)
+    if cohort.attendance_deleted_at is not None:
+        raise CertificateRefused(
+            msg("the attendance of this cohort was deleted after the retention period"),
+            code="attendance_deleted",
+        )
+    return cohort
+
+
+def _certificate_to_change(actor: Actor, certificate_id: int) -> Certificate:
+    certificate = policy.get(actor, Certificate, certificate_id)
+    policy.require(actor, Action.ISSUE_CERTIFICATES, certificate.organisation_id)
+    # Read again under a row lock: of two people revoking or re-issuing at the
+    # same moment, the second sees what the first did instead of overwriting it.
+    db.session.refresh(certificate, with_for_update=True)
+    return certificate
 
 
 def printed(certificate: Certificate, language: str, verify_url: str) -> PrintedCertificate:
@@ -279,20 +438,13 @@ def _issue_many(
     return issued
 
 
-def _refuse_without_attendance(cohort: Cohort) -> None:
-    if cohort.attendance_deleted_at is not None:
-        raise CertificateRefused(
-            msg("the attendance of this cohort was deleted after the retention period")
-        )
-
-
 def _flush_or_refuse(message: Message) -> None:
     try:
         db.session.flush()
     except IntegrityError as error:
-        # Someone else issued or re-issued in the same moment.
-        db.session.rollback()
-        raise CertificateRefused(message) from error
+        # Someone else issued or re-issued in the same moment; the commit
+        # point rolls the whole request back.
+        raise StaleEdit(message) from error
 
 
 def _take_serials(organisation_id: int, count: int) -> int:

@@ -26,41 +26,34 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 
-from app import throttle
+from app import throttle, transactions
+from app.downloads import content_disposition, file_response
 from app.exports.certificate_pdf import (
     MIMETYPE,
     PrintedCertificate,
     PrintedElement,
-    missing_glyphs,
     render_certificate,
     write_pdf,
 )
-from app.extensions import db
 from app.forms.certificates import LetterheadForm, ReissueForm, RevokeForm, VerifyForm
 from app.i18n import Translator, refusal, translator
-from app.models import Certificate, CertificateState, Cohort, Organisation, Participant, Role
+from app.models import Certificate, CertificateState, Organisation
 from app.services import certificates as service
 from app.services import letterhead
-from app.views.access import owned_or_404
-from app.views.versioned import changed_meanwhile, form_for, stale_settings
-from curricula.messages import MessageError
+from app.services.errors import NotFound
+from app.views.access import actor
 
 bp = Blueprint("certificates", __name__)
 
-CERTIFIERS = frozenset({Role.HR, Role.ADMIN})
+# The largest id a form may name; anything longer is no record of ours.
+_ID_DIGITS = 18
 
 
 def _throttled() -> None:
     """One budget for the form and the result page together, per client address."""
     throttle.check("verify", current_app.config["VERIFY_RATE_LIMIT"])
-
-
-def _can_issue() -> bool:
-    return current_user.role in CERTIFIERS
 
 
 def _pdf_language() -> Translator:
@@ -79,75 +72,56 @@ def _printed(certificate: Certificate, tr: Translator) -> PrintedCertificate:
     return service.printed(certificate, tr.language, verify_url(certificate))
 
 
+def _record_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= _ID_DIGITS):
+        raise NotFound()
+    return int(text)
+
+
 @bp.get("/cohorts/<int:cohort_id>/certificates")
 def cohort(cohort_id: int) -> str:
-    record = owned_or_404(Cohort, cohort_id)
-    entries = service.cohort_list(record)
-    history = service.history(record)
+    page = service.cohort_certificates(actor(), cohort_id)
     return render_template(
         "certificates/cohort.html",
-        cohort=record,
-        entries=entries,
-        history=history,
-        waiting=0
-        if record.attendance_deleted_at
-        else sum(1 for e in entries if e.decision.eligible and e.certificate is None),
-        printable=sum(
-            1 for c in history if c.state is CertificateState.VALID and c.participant_id
-        ),
-        unprintable={
-            e.participant.id: lacking
-            for e in entries
-            if (lacking := missing_glyphs(e.participant.name))
-        },
-        can_issue=_can_issue(),
+        cohort=page.cohort,
+        entries=page.entries,
+        history=page.history,
+        waiting=page.waiting,
+        printable=page.printable,
+        unprintable=page.unprintable,
+        can_issue=page.can_issue,
         form=FlaskForm(),
         serial=service.serial_label,
     )
 
 
 @bp.post("/cohorts/<int:cohort_id>/certificates")
+@transactions.web
 def issue(cohort_id: int) -> ResponseReturnValue:
-    record = owned_or_404(Cohort, cohort_id)
-    if not _can_issue():
-        abort(403)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    tr = translator()
     wanted = request.form.get("participant", "")
-    try:
-        if wanted == "all":
-            issued = service.issue_all(record, current_user)
-        else:
-            person = db.session.get(Participant, int(wanted)) if wanted.isdigit() else None
-            if person is None or person.organisation_id != record.organisation_id:
-                abort(404)
-            issued = [service.issue(record, person, current_user)]
-        db.session.commit()
-    except MessageError as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
+    if wanted == "all":
+        issued = service.issue_eligible(actor(), cohort_id)
     else:
-        count = len(issued)
-        flash(
-            tr.ngettext("%(num)d certificate issued.", "%(num)d certificates issued.", count),
-            "success",
-        )
-    return redirect(url_for("certificates.cohort", cohort_id=record.id))
-
-
-def _certificate(certificate_id: int) -> Certificate:
-    return owned_or_404(Certificate, certificate_id)
+        issued = [service.issue_certificate(actor(), cohort_id, _record_id(wanted))]
+    count = len(issued)
+    flash(
+        translator().ngettext(
+            "%(num)d certificate issued.", "%(num)d certificates issued.", count
+        ),
+        "success",
+    )
+    return redirect(url_for("certificates.cohort", cohort_id=cohort_id))
 
 
 @bp.get("/certificates/<int:certificate_id>")
 def record(certificate_id: int) -> str:
     """One certificate as issued: what it says, its history, and for HR the
     forms to correct the name or revoke it."""
+    certificate = service.certificate_of(actor(), certificate_id)
     return render_template(
         "certificates/record.html",
-        certificate=_certificate(certificate_id),
-        can_issue=_can_issue(),
+        certificate=certificate,
+        can_issue=service.may_issue(actor(), certificate),
         reissue_form=ReissueForm(),
         revoke_form=RevokeForm(),
         grouped=service.grouped,
@@ -156,74 +130,47 @@ def record(certificate_id: int) -> str:
 
 
 @bp.post("/certificates/<int:certificate_id>/reissue")
+@transactions.web
 def reissue(certificate_id: int) -> ResponseReturnValue:
-    old = _certificate(certificate_id)
-    if not _can_issue():
-        abort(403)
-    form = ReissueForm()
+    new = service.reissue_certificate(actor(), certificate_id, request.form.get("name", ""))
+    old = service.certificate_of(actor(), certificate_id)
     tr = translator()
-    back = redirect(url_for("certificates.record", certificate_id=old.id))
-    if not form.validate_on_submit():
-        flash(refusal(tr.gettext("Enter the name as it is to be printed.")), "error")
-        return back
-    try:
-        new = service.reissue(old, form.name.data, current_user)
-        db.session.commit()
-    except MessageError as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
-    else:
-        back = redirect(url_for("certificates.record", certificate_id=new.id))
-        flash(
-            tr.gettext(
-                "Certificate no. %(new)s issued to %(name)s; no. %(old)s is superseded.",
-                new=service.serial_label(new.serial),
-                name=new.name,
-                old=service.serial_label(old.serial),
-            ),
-            "success",
-        )
-    return back
+    flash(
+        tr.gettext(
+            "Certificate no. %(new)s issued to %(name)s; no. %(old)s is superseded.",
+            new=service.serial_label(new.serial),
+            name=new.name,
+            old=service.serial_label(old.serial),
+        ),
+        "success",
+    )
+    return redirect(url_for("certificates.record", certificate_id=new.id))
 
 
 @bp.post("/certificates/<int:certificate_id>/revoke")
+@transactions.web
 def revoke(certificate_id: int) -> ResponseReturnValue:
-    certificate = _certificate(certificate_id)
-    if not _can_issue():
-        abort(403)
-    form = RevokeForm()
-    tr = translator()
-    back = redirect(url_for("certificates.record", certificate_id=certificate.id))
-    if not form.validate_on_submit():
-        flash(refusal(tr.gettext("Give a reason for the revocation.")), "error")
-        return back
-    try:
-        service.revoke(certificate, form.reason.data, current_user)
-        db.session.commit()
-    except MessageError as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
-    else:
-        flash(
-            tr.gettext(
-                "Certificate no. %(serial)s is revoked; its verification page says so.",
-                serial=service.serial_label(certificate.serial),
-            ),
-            "success",
-        )
-    return back
+    certificate = service.revoke_certificate(
+        actor(), certificate_id, request.form.get("reason", "")
+    )
+    flash(
+        translator().gettext(
+            "Certificate no. %(serial)s is revoked; its verification page says so.",
+            serial=service.serial_label(certificate.serial),
+        ),
+        "success",
+    )
+    return redirect(url_for("certificates.record", certificate_id=certificate.id))
 
 
 @bp.get("/certificates/<int:certificate_id>.pdf")
 def download(certificate_id: int) -> Response:
-    certificate = _certificate(certificate_id)
-    if certificate.state is not CertificateState.VALID:
-        abort(404)
-    return certificate_download(certificate)
+    return certificate_download(service.printable_certificate(actor(), certificate_id))
 
 
 def certificate_download(certificate: Certificate) -> Response:
-    """The PDF of one certificate, in the language the link asks for."""
+    """The PDF of one certificate, in the language the link asks for (also
+    for the person's own page, which checks its link itself)."""
     tr = _pdf_language()
     rendered = render_certificate(
         _printed(certificate, tr),
@@ -231,47 +178,53 @@ def certificate_download(certificate: Certificate) -> Response:
         logo_png=certificate.organisation.logo_png,
         filename=_filename(certificate, tr),
     )
-    return _attachment(rendered.content, rendered.filename)
+    return file_response(rendered.content, rendered.mimetype, rendered.filename)
 
 
 @bp.get("/cohorts/<int:cohort_id>/certificates.pdf")
 def cohort_pdf(cohort_id: int) -> Response:
     """Every certificate in force, one per page, in alphabetical order."""
-    record = owned_or_404(Cohort, cohort_id)
+    record, certificates = service.printable_of_cohort(actor(), cohort_id)
     tr = _pdf_language()
     spool = _spool()
     write_pdf(
-        (_printed(c, tr) for c in service.in_force(record)),
+        (_printed(c, tr) for c in certificates),
         spool,
         tr,
         logo_png=record.organisation.logo_png,
         title=record.name,
     )
-    spool.seek(0)
     name = tr.gettext("Certificates") + f" {_safe(record.name)}.pdf"
-    return send_file(spool, mimetype=MIMETYPE, as_attachment=True, download_name=name)
+    return _spooled_attachment(spool, MIMETYPE, name)
 
 
 @bp.get("/cohorts/<int:cohort_id>/certificates.zip")
 def cohort_zip(cohort_id: int) -> Response:
     """One PDF per person, named by person, in one ZIP file."""
-    record = owned_or_404(Cohort, cohort_id)
+    record, certificates = service.printable_of_cohort(actor(), cohort_id)
     tr = _pdf_language()
     logo = record.organisation.logo_png
     spool = _spool()
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
-        for certificate in service.in_force(record):
+        for certificate in certificates:
             with archive.open(_filename(certificate, tr), "w") as member:
                 write_pdf([_printed(certificate, tr)], member, tr, logo_png=logo)
-    spool.seek(0)
     name = tr.gettext("Certificates") + f" {_safe(record.name)}.zip"
-    return send_file(spool, mimetype="application/zip", as_attachment=True, download_name=name)
+    return _spooled_attachment(spool, "application/zip", name)
 
 
 def _spool() -> IO[bytes]:
     """A file on disk for a large download: memory stays flat however many
     certificates it holds. send_file closes (and so deletes) it."""
     return tempfile.TemporaryFile()  # noqa: SIM115
+
+
+def _spooled_attachment(spool: IO[bytes], mimetype: str, filename: str) -> Response:
+    spool.seek(0)
+    response = send_file(spool, mimetype=mimetype)
+    # Named like every other download (RFC 6266), not by send_file's own rules.
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    return response
 
 
 def _filename(certificate: Certificate, tr: Translator) -> str:
@@ -286,53 +239,46 @@ def _safe(text: str) -> str:
     return " ".join(kept.split())[:80]
 
 
-def _attachment(content: bytes, filename: str) -> Response:
-    response = Response(content, mimetype=MIMETYPE)
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
-
-
 # The organisation's letterhead: signatory and logo.
 
 
 @bp.route("/organisations/<int:organisation_id>/certificates", methods=["GET", "POST"])
+@transactions.web
 def settings(organisation_id: int) -> ResponseReturnValue:
-    organisation = owned_or_404(Organisation, organisation_id, "id")
-    if not _can_issue():
-        abort(403)
-    form = form_for(LetterheadForm, organisation)
-    tr = translator()
-    if form.validate_on_submit():
-        stale = stale_settings()
-        if changed_meanwhile(form, organisation):
-            flash(stale, "error")
-            return redirect(url_for("certificates.settings", organisation_id=organisation.id))
-        upload = form.logo.data
-        try:
-            letterhead.update(
-                organisation,
-                signatory_name=form.signatory_name.data or "",
-                signatory_role=form.signatory_role.data or "",
-                logo=upload.read() if upload else None,
-                remove_logo=form.remove_logo.data,
-            )
-            db.session.commit()
-        except MessageError as error:
-            db.session.rollback()
-            form.logo.errors = [refusal(tr.localize(error.message))]
-        except StaleDataError:
-            db.session.rollback()
-            flash(stale, "error")
-            return redirect(url_for("certificates.settings", organisation_id=organisation_id))
-        else:
-            flash(tr.gettext("Saved."), "success")
-            return redirect(url_for("certificates.settings", organisation_id=organisation.id))
+    organisation = letterhead.letterhead_of(actor(), organisation_id)
+    showing = request.method == "GET"
+    form = LetterheadForm(obj=organisation if showing else None)
+    if showing:
+        form.version.data = str(organisation.lock_version)
+    if not form.validate_on_submit():
+        status = 200 if showing else 400
+        return _settings_page(organisation, form), status
+    upload = form.logo.data
+    try:
+        letterhead.update_letterhead(
+            actor(),
+            organisation.id,
+            version=form.version.data,
+            signatory_name=form.signatory_name.data or "",
+            signatory_role=form.signatory_role.data or "",
+            logo=upload.read() if upload else None,
+            remove_logo=form.remove_logo.data,
+        )
+    except letterhead.LetterheadRefused as error:
+        # Shown at the logo field; the error status rolls everything back.
+        form.logo.errors = [refusal(translator().localize(error.message))]
+        return _settings_page(organisation, form), 400
+    flash(translator().gettext("Saved."), "success")
+    return redirect(url_for("certificates.settings", organisation_id=organisation.id))
+
+
+def _settings_page(organisation: Organisation, form: LetterheadForm) -> str:
     return render_template("certificates/settings.html", organisation=organisation, form=form)
 
 
 @bp.get("/organisations/<int:organisation_id>/certificates/logo.png")
 def logo(organisation_id: int) -> Response:
-    organisation = owned_or_404(Organisation, organisation_id, "id")
+    organisation = letterhead.shown_organisation(actor(), organisation_id)
     if not organisation.logo_png:
         abort(404)
     return Response(organisation.logo_png, mimetype="image/png")
@@ -341,7 +287,7 @@ def logo(organisation_id: int) -> Response:
 @bp.get("/organisations/<int:organisation_id>/certificates/preview.pdf")
 def preview(organisation_id: int) -> Response:
     """A certificate with sample data, to see the letterhead before issuing."""
-    organisation = owned_or_404(Organisation, organisation_id, "id")
+    organisation = letterhead.shown_organisation(actor(), organisation_id)
     tr = _pdf_language()
     sample = PrintedCertificate(
         name="Zoë Łukasiewicz-Øvergaard",
@@ -367,9 +313,7 @@ def preview(organisation_id: int) -> Response:
     rendered = render_certificate(
         sample, tr, logo_png=organisation.logo_png, filename=tr.gettext("Sample") + ".pdf"
     )
-    response = Response(rendered.content, mimetype=MIMETYPE)
-    response.headers.set("Content-Disposition", "inline", filename=rendered.filename)
-    return response
+    return file_response(rendered.content, rendered.mimetype, rendered.filename, "inline")
 
 
 # Public: checking a certificate.

@@ -65,9 +65,11 @@ def test_a_file_that_is_no_picture_is_refused_and_nothing_changes(client, make, 
     org_id = setup(make)
     log_in(client, "hr@example.org")
     save(client, org_id, signatory_name="Alt", logo=(io.BytesIO(picture("PNG")), "logo.png"))
-    page = save(
+    response = save(
         client, org_id, signatory_name="Neu", logo=(io.BytesIO(b"<svg onload=alert(1)>"), "x.png")
-    ).get_data(as_text=True)
+    )
+    assert response.status_code == 400  # shown at the logo field, rolled back
+    page = response.get_data(as_text=True)
     assert "Das Logo muss ein PNG-, JPEG-, GIF- oder WebP-Bild sein." in page
     db.session.expire_all()
     org = db.session.get(Organisation, org_id)
@@ -91,8 +93,12 @@ def test_a_change_made_meanwhile_is_not_overwritten(client, make, db):
     url = f"/organisations/{org_id}/certificates"
     stale = {"signatory_name": "Mein Name", "signatory_role": "", "version": "1"}
     save(client, org_id, signatory_name="Erste Änderung")
-    page = post_form(client, url, stale, follow_redirects=True).get_data(as_text=True)
-    assert "Jemand anderes hat diese Einstellungen inzwischen geändert" in page
+    refused = post_form(client, url, stale, headers={"Referer": f"http://localhost{url}"})
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == url
+    page = client.get(url).get_data(as_text=True)
+    assert 'class="flash error refused-stale"' in page
+    assert 'value="Erste Änderung"' in page  # the page shows the current state
     db.session.expire_all()
     assert db.session.get(Organisation, org_id).signatory_name == "Erste Änderung"
 

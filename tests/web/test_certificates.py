@@ -44,8 +44,16 @@ def pdf_text(content: bytes) -> list[str]:
 
 
 def issue(client, c, who="all"):
+    """Issues from the cohort's certificate page, as the browser does (a
+    refusal answers back to that page)."""
     page = f"/cohorts/{c.id}/certificates"
-    return post_form(client, page, {"participant": who}, follow_redirects=True)
+    return post_form(
+        client,
+        page,
+        {"participant": who},
+        headers={"Referer": f"http://localhost{page}"},
+        follow_redirects=True,
+    )
 
 
 def test_hr_issues_a_certificate_that_prints_what_it_froze(client, make, db):
@@ -91,6 +99,7 @@ def test_someone_who_does_not_meet_the_rule_gets_none(client, make, db):
     make.attended(c.cohort, c.people["Ben"], mark=Mark.ABSENT)
     log_in(client, "hr@example.org")
     page = issue(client, c, str(c.ids["Ben"])).get_data(as_text=True)
+    assert 'class="flash error refused-not_eligible"' in page
     assert (
         "Ben Bauer erfüllt die Regel für das Zertifikat nicht. Es wurde nichts gespeichert."
         in page
@@ -218,9 +227,13 @@ def test_revocation_keeps_the_record_and_the_check_says_410(client, make, db):
         f"/certificates/{cid}/revoke",
         {"reason": "  "},
         form_url=form,
-        follow_redirects=True,
+        headers={"Referer": f"http://localhost/certificates/{cid}"},
     )
-    assert "Geben Sie einen Grund für den Widerruf an." in refused.get_data(as_text=True)
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == f"/certificates/{cid}"
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'class="flash error refused-reason_required"' in page
+    assert "Geben Sie einen Grund für den Widerruf an (bis zu 500 Zeichen)." in page
     db.session.expire_all()
     assert db.session.get(Certificate, cid).revoked_at is None
 
