@@ -3,13 +3,29 @@
 A mark is written at once for each tap; every write also lands in the
 change history with the value before, so when two trainers save the same
 cell at the same moment the later one wins and both stay on record.
+
+Which mark may be set, by whom and when is decided here once, for every
+door (the grid, the participant's personal page, the API):
+
+- staff whose role may take attendance (`Action.TAKE_ATTENDANCE`) in the
+  cohort's organisation mark anyone enrolled; a participant reached by their
+  personal link marks only their own self-paced phases, done or not done;
+- only in a cohort that is neither cancelled nor completed (a completed
+  cohort is read-only until an admin reopens it) and whose attendance was
+  not deleted at the end of the retention period;
+- only for a scheduled session that has begun: a timed one at its start, a
+  whole-day span on its first day in the cohort's time zone;
+- only for someone enrolled by the session's first day (who came later is
+  not expected there and makes the element up in another cohort);
+- only a mark that fits the session: present, absent, excused or partly for
+  a session; done or not done for a whole-day phase.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,6 +37,7 @@ from app.models import (
     AttendanceChange,
     AttendanceRecord,
     Cohort,
+    CohortState,
     CurriculumElement,
     Enrolment,
     EnrolmentStatus,
@@ -29,7 +46,12 @@ from app.models import (
     SessionStatus,
     User,
 )
+from app.services import policy
+from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.policy import Action, Actor
 from cohorts.eligibility import Attendance, Decision, Mark, decide
+from curricula.messages import Message, msg
+from curricula.model import Mode
 
 # What one tap sets next: sessions, and self-study phases.
 SESSION_CYCLE = (Mark.NOT_RECORDED, Mark.PRESENT, Mark.ABSENT, Mark.EXCUSED, Mark.PARTLY)
@@ -37,10 +59,31 @@ PHASE_CYCLE = (Mark.NOT_RECORDED, Mark.DONE, Mark.NOT_DONE)
 PARTLY_DEFAULT_MINUTES = 30
 
 
+MAX_MINUTES_MISSED = 600
+
+
 def next_mark(current: Mark, all_day: bool) -> Mark:
     cycle = PHASE_CYCLE if all_day else SESSION_CYCLE
     index = cycle.index(current) if current in cycle else 0
     return cycle[(index + 1) % len(cycle)]
+
+
+def marks_for(session: Session) -> tuple[Mark, ...]:
+    """The marks that fit a session: a whole-day phase is done or not."""
+    return PHASE_CYCLE if session.all_day else SESSION_CYCLE
+
+
+def enrolled_on(enrolment: Enrolment, cohort: Cohort) -> date:
+    """The day of the enrolment where the cohort meets."""
+    return enrolment.enrolled_at.astimezone(ZoneInfo(cohort.timezone)).date()
+
+
+def has_begun(session: Session, now: datetime) -> bool:
+    """A timed session has begun at its start; a whole-day span on its
+    first day where the cohort meets."""
+    if not session.all_day and session.starts_at is not None:
+        return session.starts_at <= now
+    return session.first_day <= now.astimezone(ZoneInfo(session.cohort.timezone)).date()
 
 
 @dataclass(frozen=True)
@@ -87,7 +130,6 @@ def grid(cohort: Cohort) -> Grid:
         .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
         .options(selectinload(Enrolment.participant))
     ).all()
-    zone = ZoneInfo(cohort.timezone)
     people = sorted((e.participant for e in enrolments), key=lambda p: p.sort_key)
     records = db.session.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id.in_([s.id for s in sessions]))
@@ -96,7 +138,7 @@ def grid(cohort: Cohort) -> Grid:
         sessions=sessions,
         people=people,
         marks={(r.session_id, r.participant_id): r for r in records},
-        enrolled_on={e.participant_id: e.enrolled_at.astimezone(zone).date() for e in enrolments},
+        enrolled_on={e.participant_id: enrolled_on(e, cohort) for e in enrolments},
     )
 
 
@@ -109,7 +151,9 @@ def set_mark(
     minutes: int = 0,
     for_cohort: Cohort | None = None,
 ) -> AttendanceRecord:
-    """Write one mark now, with its change on record."""
+    """Write one mark now, with its change on record. The write alone, without
+    the rules: the doors go through `record_mark` and its siblings below;
+    this is for data that is known to be right (the demo, test fixtures)."""
     if mark is not Mark.PARTLY:
         minutes = 0
     elif minutes <= 0:
@@ -152,7 +196,7 @@ def _record(session: Session, person: Participant) -> AttendanceRecord | None:
     )
 
 
-def all_present(session: Session, people: Sequence[Participant], actor: User | None) -> int:
+def _fill_open(session: Session, people: Sequence[Participant], actor: User | None) -> int:
     """Everyone expected and not yet recorded is present (or done); marks
     already taken stay. Returns how many were marked."""
     mark = Mark.DONE if session.all_day else Mark.PRESENT
@@ -262,3 +306,272 @@ def _made_up(cohort: Cohort) -> dict[tuple[int, str], date]:
         )
     }
     return {(person, keys[element]): day for person, day, element in rows}
+
+
+# The rules of taking attendance (see the module's text) and the use cases
+# every door calls. Each check answers the refusal it stands for, or None, so
+# the pages can show beforehand what a tap would be refused for.
+
+
+def closed(cohort: Cohort) -> DomainError | None:
+    """Why none of the cohort's marks can change, if so."""
+    if cohort.state is CohortState.CANCELLED:
+        return DomainError(
+            msg("the cohort is cancelled; its attendance cannot change"), code="cohort_cancelled"
+        )
+    if cohort.state is CohortState.COMPLETED:
+        return DomainError(
+            msg(
+                "the cohort is completed; its attendance can change only after an admin reopens it"
+            ),
+            code="cohort_completed",
+        )
+    if cohort.attendance_deleted_at is not None:
+        return DomainError(
+            msg(
+                "the attendance details of the cohort were deleted "
+                "at the end of the retention period"
+            ),
+            code="attendance_deleted",
+        )
+    return None
+
+
+def not_open(session: Session, now: datetime) -> DomainError | None:
+    """Why no mark can be taken in `session` at `now`, if so."""
+    refused = closed(session.cohort)
+    if refused is not None:
+        return refused
+    if session.status is not SessionStatus.SCHEDULED:
+        return DomainError(
+            msg("the session is cancelled; no attendance is taken"), code="session_cancelled"
+        )
+    if not has_begun(session, now):
+        zone = ZoneInfo(session.cohort.timezone)
+        start: date | datetime = (
+            session.starts_at.astimezone(zone)
+            if not session.all_day and session.starts_at is not None
+            else session.first_day
+        )
+        return DomainError(
+            msg("the session has not begun yet; attendance is taken from {start}", start=start),
+            code="session_not_begun",
+        )
+    return None
+
+
+def _unfit(session: Session, mark: Mark) -> DomainError | None:
+    if mark in marks_for(session):
+        return None
+    return DomainError(
+        msg("'{mark}' cannot be set for this session", mark=mark.value),
+        code="mark_not_for_session",
+        field="mark",
+    )
+
+
+def _not_expected(enrolment: Enrolment, session: Session) -> DomainError | None:
+    day = enrolled_on(enrolment, session.cohort)
+    if day <= session.first_day:
+        return None
+    return DomainError(
+        msg(
+            "enrolled on {enrolled}, after the session on {day}; "
+            "the element can be made up in another cohort",
+            enrolled=day,
+            day=session.first_day,
+        ),
+        code="enrolled_after_session",
+    )
+
+
+def _refuse(*refusals: DomainError | None) -> None:
+    for refusal in refusals:
+        if refusal is not None:
+            raise refusal
+
+
+def _marking(actor: Actor, cohort_id: int, session_id: int) -> tuple[Cohort, Session]:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.TAKE_ATTENDANCE, cohort.organisation_id)
+    session = db.session.get(Session, session_id)
+    if session is None or session.cohort_id != cohort.id:
+        raise NotFound()
+    return cohort, session
+
+
+def _active_enrolment(cohort_id: int, participant_id: int) -> Enrolment | None:
+    return db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.cohort_id == cohort_id,
+            Enrolment.participant_id == participant_id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+        )
+    )
+
+
+def record_mark(
+    actor: Actor,
+    cohort_id: int,
+    session_id: int,
+    participant_id: int,
+    mark: Mark,
+    *,
+    minutes: int = 0,
+    now: datetime | None = None,
+) -> AttendanceRecord:
+    """Set one person's mark in one session (a tap in the grid, a PUT of the
+    API), under the rules of the module's text."""
+    now = now or datetime.now(UTC)
+    cohort, session = _marking(actor, cohort_id, session_id)
+    person = policy.get(actor, Participant, participant_id)
+    enrolment = _active_enrolment(cohort.id, person.id)
+    if enrolment is None:
+        raise NotFound(msg("the person is not enrolled in this cohort"), code="not_enrolled")
+    if not 0 <= minutes <= MAX_MINUTES_MISSED:
+        raise InvalidInput(
+            msg("the minutes missed lie between 0 and {most}", most=MAX_MINUTES_MISSED),
+            code="invalid_minutes",
+            field="minutes",
+        )
+    _refuse(not_open(session, now), _unfit(session, mark), _not_expected(enrolment, session))
+    return set_mark(session, person, mark, actor.user, minutes=minutes)
+
+
+def mark_all_present(
+    actor: Actor, cohort_id: int, session_id: int, *, now: datetime | None = None
+) -> int:
+    """Everyone expected in the session and not yet recorded is present (or
+    done); marks already taken stay. Returns how many were set."""
+    now = now or datetime.now(UTC)
+    cohort, session = _marking(actor, cohort_id, session_id)
+    _refuse(not_open(session, now))
+    board = grid(cohort)
+    return _fill_open(session, [p for p in board.people if board.expected(session, p)], actor.user)
+
+
+def record_make_up(
+    actor: Actor,
+    cohort_id: int,
+    session_id: int,
+    participant_id: int,
+    for_cohort_id: int,
+    *,
+    now: datetime | None = None,
+) -> AttendanceRecord:
+    """Someone of another cohort attended this session to make its element
+    up; it counts for their own cohort, which must be open for marks too.
+    Who came later to their own cohort is exactly who makes an element up,
+    so the date of their enrolment does not matter here."""
+    now = now or datetime.now(UTC)
+    _, session = _marking(actor, cohort_id, session_id)
+    _refuse(not_open(session, now))
+    guest = next(
+        (
+            g
+            for g in guest_candidates(session)
+            if g.participant.id == participant_id and g.cohort.id == for_cohort_id
+        ),
+        None,
+    )
+    if guest is None:
+        raise InvalidInput(msg("choose someone from the list"), code="not_a_guest", field="guest")
+    _refuse(closed(guest.cohort))
+    mark = Mark.DONE if session.all_day else Mark.PRESENT
+    return set_mark(session, guest.participant, mark, actor.user, for_cohort=guest.cohort)
+
+
+def is_self_paced(session: Session) -> bool:
+    return session.all_day and session.mode == Mode.SELF_PACED
+
+
+def _own_refusal(
+    session: Session, enrolment: Enrolment | None, now: datetime
+) -> DomainError | None:
+    if enrolment is None:
+        return NotFound()
+    if not is_self_paced(session):
+        return DomainError(
+            msg("only self-paced phases are marked here; the trainers record the sessions"),
+            code="not_self_paced",
+        )
+    return not_open(session, now) or _not_expected(enrolment, session)
+
+
+def record_own_self_study(
+    participant: Participant, session_id: int, done: bool, *, now: datetime | None = None
+) -> AttendanceRecord:
+    """A participant, reached by their personal link (which is their only
+    key, so there is no role to check), marks one of their own self-paced
+    phases done or not done. A session of a cohort they are not enrolled in
+    is not found."""
+    now = now or datetime.now(UTC)
+    session = db.session.get(Session, session_id)
+    if session is None:
+        raise NotFound()
+    _refuse(_own_refusal(session, _active_enrolment(session.cohort_id, participant.id), now))
+    return set_mark(session, participant, Mark.DONE if done else Mark.NOT_DONE, None)
+
+
+def own_self_study_open(
+    participant: Participant, sessions: Sequence[Session], now: datetime
+) -> set[int]:
+    """The ids among `sessions` that the participant may mark now."""
+    enrolments = {
+        e.cohort_id: e
+        for e in db.session.scalars(
+            select(Enrolment).where(
+                Enrolment.participant_id == participant.id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+            )
+        )
+    }
+    return {s.id for s in sessions if _own_refusal(s, enrolments.get(s.cohort_id), now) is None}
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the attendance page of a cohort shows to one actor."""
+
+    cohort: Cohort
+    board: Grid
+    decisions: dict[int, Decision]
+    guests: dict[int, list[AttendanceRecord]]
+    # Only for an actor who may record, and only for sessions open for marks.
+    candidates: dict[int, list[Guest]]
+    # Whether the actor's role may take attendance and the cohort is open for it.
+    can_record: bool
+    # Why the cohort's attendance is read-only, if it is.
+    closed: Message | None
+    # Sessions not open for marks yet (or any more), with the reason.
+    waiting: dict[int, Message]
+
+    def takes_marks(self, session: Session) -> bool:
+        return self.can_record and session.id not in self.waiting
+
+
+def attendance_page(actor: Actor, cohort_id: int, *, now: datetime | None = None) -> Page:
+    now = now or datetime.now(UTC)
+    cohort = policy.get(actor, Cohort, cohort_id)
+    board = grid(cohort)
+    refusal = closed(cohort)
+    can_record = refusal is None and policy.may(
+        actor, Action.TAKE_ATTENDANCE, cohort.organisation_id
+    )
+    waiting = {}
+    for session in board.sessions:
+        why = not_open(session, now)
+        if why is not None:
+            waiting[session.id] = why.message
+    return Page(
+        cohort=cohort,
+        board=board,
+        decisions=decisions(cohort, board),
+        guests={s.id: guests(s) for s in board.sessions},
+        candidates={s.id: guest_candidates(s) for s in board.sessions if s.id not in waiting}
+        if can_record
+        else {},
+        can_record=can_record,
+        closed=refusal.message if refusal else None,
+        waiting=waiting,
+    )

@@ -21,6 +21,9 @@ document.addEventListener("click", function (event) {
 
 // Attendance marks: <form class="mark"> is saved in the background and its
 // cell updated, without reloading the grid. Without script it posts as usual.
+// A refusal (the cohort was completed meanwhile, the session has not begun…)
+// comes back as {"error": {"code", "message"}}: its reason is shown above
+// the grid and the cell keeps its mark.
 document.addEventListener("submit", function (event) {
   var form = event.target.closest("form.mark");
   if (!form || !window.fetch) return;
@@ -34,10 +37,24 @@ document.addEventListener("submit", function (event) {
     credentials: "same-origin",
   })
     .then(function (response) {
-      if (!response.ok) throw new Error(String(response.status));
-      return response.json();
+      return response
+        .json()
+        .catch(function () {
+          return null;
+        })
+        .then(function (data) {
+          if (response.ok && data) return data;
+          if (data && data.error && data.error.message) {
+            showRefusal(data.error.message);
+            button.disabled = false;
+            return null;
+          }
+          throw new Error(String(response.status));
+        });
     })
     .then(function (data) {
+      if (!data) return;
+      hideRefusal();
       if (data.mark === "partly") {
         window.location.reload(); // shows the field for the minutes missed
         return;
@@ -52,3 +69,22 @@ document.addEventListener("submit", function (event) {
       form.submit(); // the server answers with the page and its message
     });
 });
+
+function showRefusal(message) {
+  var box = document.getElementById("mark-refusal");
+  if (!box) {
+    window.alert(message);
+    return;
+  }
+  var text = message.charAt(0).toUpperCase() + message.slice(1);
+  if (!/[.!?]$/.test(text)) text += ".";
+  var reassurance = box.getAttribute("data-nothing-saved");
+  box.textContent = reassurance ? text + " " + reassurance : text;
+  box.hidden = false;
+  box.scrollIntoView({ block: "nearest" });
+}
+
+function hideRefusal() {
+  var box = document.getElementById("mark-refusal");
+  if (box) box.hidden = true;
+}

@@ -3,24 +3,40 @@ record; who is eligible for the certificate and why not."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from app.extensions import db
 from app.models import AttendanceChange, AttendanceRecord, Enrolment, Role
 from cohorts.eligibility import Mark
 from tests.web.helpers import csrf_token, log_in
 
+TODAY = date.today()
+# A Monday long enough ago that every session of the compact format has taken place.
+START = TODAY - timedelta(days=TODAY.weekday(), weeks=20)
 
-def setup(make):
+
+def enrolled_since(cohort_id, day):
+    """Enrolments of the cohort date from `day` (the factory enrols now)."""
+    db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.cohort_id == cohort_id)
+        .values(enrolled_at=datetime.combine(day, time(8), tzinfo=UTC))
+    )
+    db.session.commit()
+
+
+def setup(make, start=START):
     org = make.organisation()
     make.user(Role.TRAINER, [org], email="trainerin@example.org", name="Tina Trainerin")
     make.user(Role.TRAINER, [org], email="trainer@example.org", name="Tom Trainer")
     make.user(Role.HR, [org], email="hr@example.org")
-    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BW")
+    cohort = make.cohort(org, start=start, region="DE-BW")
     anna = make.participant(org, cohort=cohort, first_name="Anna", last_name="Albers")
     ben = make.participant(org, cohort=cohort, first_name="Ben", last_name="Bauer")
+    enrolled_since(cohort.id, start - timedelta(weeks=2))
     sessions = {s.element.key: s.id for s in cohort.sessions}
     return SimpleNamespace(id=cohort.id, anna=anna.id, ben=ben.id, sessions=sessions, org=org)
 
@@ -86,10 +102,17 @@ def test_partly_present_keeps_the_minutes_and_bad_marks_change_nothing(client, m
     db.session.expire_all()
     record = db.session.scalar(select(AttendanceRecord))
     assert (record.mark, record.minutes_missed) == (Mark.PARTLY, 45)
-    for mark, minutes in (("done", None), ("maybe", None), ("partly", "-5"), ("partly", "x")):
+    for mark, minutes, status, code in (
+        ("done", None, 409, "mark_not_for_session"),
+        ("maybe", None, 422, "invalid_mark"),
+        ("partly", "-5", 422, "invalid_minutes"),
+        ("partly", "x", 422, "invalid_minutes"),
+        ("partly", "601", 422, "invalid_minutes"),
+    ):
         refused = tap(client, c, "seminar-1", c.ben, mark, json=True, minutes=minutes)
-        assert refused.status_code == 400
-        assert refused.json == {"error": "Dieser Eintrag ist hier nicht möglich."}
+        assert refused.status_code == status
+        assert refused.json["error"]["code"] == code
+        assert refused.json["error"]["message"]
     db.session.expire_all()
     record = db.session.scalar(select(AttendanceRecord))
     assert (record.mark, record.minutes_missed) == (Mark.PARTLY, 45)
@@ -116,7 +139,9 @@ def test_someone_enrolled_later_is_not_expected_and_not_counted(client, make, db
     late = make.participant(c.org, first_name="Carla", last_name="Clausen")
     db.session.add(
         Enrolment(
-            cohort_id=c.id, participant=late, enrolled_at=datetime(2027, 3, 5, 8, tzinfo=UTC)
+            cohort_id=c.id,
+            participant=late,
+            enrolled_at=datetime.combine(START + timedelta(days=4), time(8), tzinfo=UTC),
         )
     )
     db.session.commit()
@@ -165,6 +190,7 @@ def test_participants_mark_their_own_self_study_done(client, make, db):
     later = make.cohort(org, key="blended", start=today + timedelta(weeks=10), name="Später")
     future = next(s.id for s in later.sessions if s.all_day)
     make.participant(org, cohort=later, first_name="Dora", email="dora2@example.org")
+    enrolled_since(cohort.id, start - timedelta(weeks=1))
     token = tokens.issue(Purpose.PERSONAL_PAGE, dora.id, org.id, None)
     db.session.commit()
     dora_id, page = dora.id, f"/p/{token}"
@@ -192,7 +218,7 @@ def test_participants_mark_their_own_self_study_done(client, make, db):
 
 def test_a_missed_element_made_up_in_another_cohort_counts_for_the_own(client, make, db):
     c = setup(make)
-    other = make.cohort(c.org, start=date(2027, 5, 3), region="DE-BW", name="Gruppe Mai")
+    other = make.cohort(c.org, start=START + timedelta(weeks=1), region="DE-BW", name="Gruppe 2")
     other_reflection = next(s.id for s in other.sessions if s.element.key == "reflection")
     other_id = other.id
     log_in(client, "trainerin@example.org")
@@ -215,9 +241,12 @@ def test_a_missed_element_made_up_in_another_cohort_counts_for_the_own(client, m
     own = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
     assert '<strong>Anna Albers</strong>: <span class="tag">berechtigt</span>' in own
     # Nobody can be slipped in who is not on the list.
+    before = db.session.scalar(select(func.count(AttendanceRecord.id)))
     refused = client.post(
         f"{page}/{other_reflection}/guests",
         data={"csrf_token": csrf_token(client, page), "guest": "999:999"},
+        headers={"Referer": f"http://localhost{page}"},
         follow_redirects=True,
     )
-    assert "Wählen Sie jemanden aus der Liste." in refused.get_data(as_text=True)
+    assert "flash error refused-not_a_guest" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(AttendanceRecord.id))) == before
