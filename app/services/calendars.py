@@ -38,6 +38,8 @@ from app.exports.ical import CalendarEvent, render_calendar
 from app.extensions import db
 from app.i18n import Translator
 from app.models import (
+    AttendanceRecord,
+    Certificate,
     Cohort,
     CohortState,
     Enrolment,
@@ -50,7 +52,11 @@ from app.models import (
 from app.models.cohorts import session_trainers
 from app.models.tokens import AccessToken, Purpose, token_hash
 from app.prepared_read import PreparedRead
-from app.services import tandems
+from app.services import attendance, policy, tandems, tokens
+from app.services import certificates as certificate_service
+from app.services.errors import NotPermitted
+from app.services.policy import Action, Actor
+from cohorts.eligibility import Mark
 from curricula.messages import msg
 from curricula.model import Curriculum, Element, Mode
 
@@ -315,7 +321,7 @@ def participant_feed(
         )
     return Feed(
         name="Qualiplan – " + (", ".join(cohort_names) or tr.gettext("no cohort")),
-        filename="qualiplan.ics",
+        filename=f"Qualiplan {participant.name}.ics",
         sessions=tuple(sessions),
         for_staff=False,
         note=note,
@@ -332,7 +338,7 @@ def trainer_feed(user: User, tr: Translator, now: datetime, keep_cancelled: time
     sessions = db.session.scalars(_with_details(query, now, keep_cancelled)).unique().all()
     return Feed(
         name=tr.gettext("Qualiplan – sessions of %(name)s", name=user.name),
-        filename="qualiplan-trainer.ics",
+        filename=f"Qualiplan {user.name}.ics",
         sessions=tuple(sessions),
         for_staff=True,
     )
@@ -343,7 +349,7 @@ def cohort_feed(cohort: Cohort, tr: Translator, now: datetime, keep_cancelled: t
     sessions = db.session.scalars(_with_details(query, now, keep_cancelled)).all()
     return Feed(
         name=f"Qualiplan – {cohort.name}",
-        filename=f"qualiplan-gruppe-{cohort.id}.ics",
+        filename=f"Qualiplan {cohort.name}.ics",
         sessions=tuple(sessions),
         for_staff=True,
     )
@@ -439,3 +445,124 @@ def _extra(session: Session, feed: Feed, tr: Translator) -> list[str]:
     if partners:
         return [tr.gettext("Your tandem: %(names)s", names=", ".join(partners))]
     return []
+
+
+def build_feed(
+    purpose: Purpose, subject_id: int, tr: Translator, now: datetime, keep_cancelled: timedelta
+) -> Feed | None:
+    """The feed a token of `purpose` shows; None when its subject is gone (or,
+    for a trainer, no longer active)."""
+    if purpose is Purpose.PARTICIPANT_FEED:
+        participant = db.session.get(Participant, subject_id)
+        return participant_feed(participant, tr, now, keep_cancelled) if participant else None
+    if purpose is Purpose.TRAINER_FEED:
+        user = db.session.get(User, subject_id)
+        if user is None or not user.active:
+            return None
+        return trainer_feed(user, tr, now, keep_cancelled)
+    cohort = db.session.get(Cohort, subject_id)
+    return cohort_feed(cohort, tr, now, keep_cancelled) if cohort else None
+
+
+# Subscriptions: a new address ends the earlier one of the same calendar.
+
+
+def subscribe_cohort(actor: Actor, cohort_id: int) -> tuple[Cohort, str]:
+    """A new feed address for the cohort's calendar, shown once."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.SHARE_LINKS, cohort.organisation_id)
+    token = tokens.issue(Purpose.COHORT_FEED, cohort.id, cohort.organisation_id, actor.user)
+    return cohort, token
+
+
+def end_cohort_feed(actor: Actor, cohort_id: int) -> Cohort:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.SHARE_LINKS, cohort.organisation_id)
+    tokens.revoke(Purpose.COHORT_FEED, cohort.id)
+    return cohort
+
+
+def subscribe_own(actor: Actor) -> str:
+    """A new feed address for the sessions the actor trains."""
+    organisation_id = min(actor.organisation_ids or (), default=None)
+    if actor.user is None or organisation_id is None:
+        raise NotPermitted()
+    return tokens.issue(Purpose.TRAINER_FEED, actor.user.id, organisation_id, actor.user)
+
+
+def end_own_feed(actor: Actor) -> None:
+    if actor.user is None:
+        raise NotPermitted()
+    tokens.revoke(Purpose.TRAINER_FEED, actor.user.id)
+
+
+# The participant's personal page: the secret link is the only key, so these
+# take the participant it opened, not an actor.
+
+PAGES = frozenset({Purpose.PERSONAL_PAGE})
+
+
+def participant_of(token: str) -> Participant | None:
+    """Whose personal page `token` opens; None for any other token."""
+    record = tokens.resolve(token, PAGES)
+    return db.session.get(Participant, record.subject_id) if record else None
+
+
+def subscribe_participant(participant: Participant) -> str:
+    return tokens.issue(
+        Purpose.PARTICIPANT_FEED, participant.id, participant.organisation_id, None
+    )
+
+
+def end_participant_feed(participant: Participant) -> None:
+    tokens.revoke(Purpose.PARTICIPANT_FEED, participant.id)
+
+
+@dataclass(frozen=True)
+class PersonalPage:
+    participant: Participant
+    cohorts: list[Cohort]
+    sessions: list[Session]
+    # Self-study phases marked done, and those the participant may mark now.
+    done: set[int]
+    markable: set[int]
+    partners: Mapping[int, Sequence[str]]
+    feed: AccessToken | None
+    certificates: list[Certificate]
+
+
+def personal_page(participant: Participant, now: datetime) -> PersonalPage:
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(
+            Enrolment.participant_id == participant.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+        )
+        .options(joinedload(Enrolment.cohort))
+    ).all()
+    sessions = list(
+        db.session.scalars(
+            select(Session)
+            .where(Session.cohort_id.in_([e.cohort_id for e in enrolments]))
+            .options(joinedload(Session.element), joinedload(Session.cohort))
+            .order_by(Session.first_day, Session.starts_at)
+        )
+    )
+    done = set(
+        db.session.scalars(
+            select(AttendanceRecord.session_id).where(
+                AttendanceRecord.participant_id == participant.id,
+                AttendanceRecord.mark == Mark.DONE,
+            )
+        )
+    )
+    return PersonalPage(
+        participant=participant,
+        cohorts=[e.cohort for e in enrolments],
+        sessions=sessions,
+        done=done,
+        markable=attendance.own_self_study_open(participant, sessions, now),
+        partners=tandems.partners(participant.id),
+        feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
+        certificates=certificate_service.of_participant(participant.id),
+    )

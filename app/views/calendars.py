@@ -20,25 +20,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
+from app import transactions
+from app.downloads import file_response
 from app.extensions import db
-from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, refusal, translator
-from app.models import (
-    AttendanceRecord,
-    Certificate,
-    CertificateState,
-    Cohort,
-    Enrolment,
-    EnrolmentStatus,
-    Participant,
-    Purpose,
-    Session,
-    User,
-)
-from app.services import attendance, tandems, tokens
-from app.services import certificates as certificate_service
+from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
+from app.models import Certificate, CertificateState, Cohort, Participant, Purpose
+from app.services import attendance, tokens
+from app.services import calendars as service
 from app.services.calendars import (
     Feed,
     Version,
@@ -51,18 +40,19 @@ from app.services.calendars import (
     trainer_feed,
     trainer_version,
 )
-from app.views.access import owned_or_404
+from app.views.access import actor, owned_or_404
 from app.views.certificates import certificate_download
-from cohorts.eligibility import Mark
 
 bp = Blueprint("calendars", __name__)
-
-FEEDS = frozenset({Purpose.PARTICIPANT_FEED, Purpose.TRAINER_FEED, Purpose.COHORT_FEED})
-PAGES = frozenset({Purpose.PERSONAL_PAGE})
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
     """A button that changes something: only the CSRF token."""
+
+
+def _checked_form() -> None:
+    if not ActionForm().validate_on_submit():
+        abort(400)
 
 
 def _keep_cancelled() -> timedelta:
@@ -90,9 +80,10 @@ def _calendar(
         response = Response(status=304)
     else:
         rendered = render_cached(version, build, tr, refresh=refresh)
-        response = Response(rendered.content, mimetype="text/calendar")
         disposition = "attachment" if download else "inline"
-        response.headers["Content-Disposition"] = f'{disposition}; filename="{rendered.filename}"'
+        # The type without its charset: the response adds that itself.
+        mimetype = rendered.mimetype.split(";")[0]
+        response = file_response(rendered.content, mimetype, rendered.filename, disposition)
     response.set_etag(version.etag)
     response.last_modified = version.last_modified
     response.headers["Cache-Control"] = "private, no-cache"
@@ -110,32 +101,14 @@ def feed(token: str) -> Response:
     state = feed_state(token, tr.language, now, keep)
     if state is None:
         abort(404)
-    purpose, subject, version = state.purpose, state.subject_id, state.version
-    if purpose is Purpose.PARTICIPANT_FEED:
 
-        def build() -> Feed:
-            participant = db.session.get(Participant, subject)
-            if participant is None:
-                abort(404)
-            return participant_feed(participant, tr, now, keep)
+    def build() -> Feed:
+        built = service.build_feed(state.purpose, state.subject_id, tr, now, keep)
+        if built is None:
+            abort(404)
+        return built
 
-    elif purpose is Purpose.TRAINER_FEED:
-
-        def build() -> Feed:
-            user = db.session.get(User, subject)
-            if user is None or not user.active:
-                abort(404)
-            return trainer_feed(user, tr, now, keep)
-
-    else:
-
-        def build() -> Feed:
-            cohort = db.session.get(Cohort, subject)
-            if cohort is None:
-                abort(404)
-            return cohort_feed(cohort, tr, now, keep)
-
-    return _calendar(version, build, tr, refresh=True, download=False)
+    return _calendar(state.version, build, tr, refresh=True, download=False)
 
 
 # Staff: downloads and their own and their cohorts' feeds.
@@ -152,12 +125,10 @@ def cohort_download(cohort_id: int) -> Response:
 
 
 @bp.post("/cohorts/<int:cohort_id>/feed")
+@transactions.web
 def cohort_subscribe(cohort_id: int) -> ResponseReturnValue:
-    cohort = owned_or_404(Cohort, cohort_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    token = tokens.issue(Purpose.COHORT_FEED, cohort.id, cohort.organisation_id, current_user)
-    db.session.commit()
+    _checked_form()
+    cohort, token = service.subscribe_cohort(actor(), cohort_id)
     return render_template(
         "calendars/new_address.html",
         title=cohort.name,
@@ -167,12 +138,10 @@ def cohort_subscribe(cohort_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cohorts/<int:cohort_id>/feed/revoke")
+@transactions.web
 def cohort_revoke(cohort_id: int) -> ResponseReturnValue:
-    cohort = owned_or_404(Cohort, cohort_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    tokens.revoke(Purpose.COHORT_FEED, cohort.id)
-    db.session.commit()
+    _checked_form()
+    cohort = service.end_cohort_feed(actor(), cohort_id)
     flash(translator().gettext("The calendar address no longer works."), "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort.id))
 
@@ -197,14 +166,10 @@ def my_download() -> Response:
 
 
 @bp.post("/me/feed")
+@transactions.web
 def my_subscribe() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    organisation_id = min(current_user.organisation_ids, default=None)
-    if organisation_id is None:
-        abort(403)
-    token = tokens.issue(Purpose.TRAINER_FEED, current_user.id, organisation_id, current_user)
-    db.session.commit()
+    _checked_form()
+    token = service.subscribe_own(actor())
     return render_template(
         "calendars/new_address.html",
         title=current_user.name,
@@ -214,11 +179,10 @@ def my_subscribe() -> ResponseReturnValue:
 
 
 @bp.post("/me/feed/revoke")
+@transactions.web
 def my_revoke() -> ResponseReturnValue:
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    tokens.revoke(Purpose.TRAINER_FEED, current_user.id)
-    db.session.commit()
+    _checked_form()
+    service.end_own_feed(actor())
     flash(translator().gettext("The calendar address no longer works."), "success")
     return redirect(url_for("calendars.me"))
 
@@ -227,8 +191,7 @@ def my_revoke() -> ResponseReturnValue:
 
 
 def _participant(token: str) -> Participant:
-    record = tokens.resolve(token, PAGES)
-    participant = db.session.get(Participant, record.subject_id) if record else None
+    participant = service.participant_of(token)
     if participant is None:
         abort(404)
     return participant
@@ -240,40 +203,13 @@ def personal(token: str) -> str:
 
 
 def _personal_page(token: str, participant: Participant, feed_url: str | None) -> str:
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(
-            Enrolment.participant_id == participant.id,
-            Enrolment.status == EnrolmentStatus.ENROLLED,
-        )
-        .options(joinedload(Enrolment.cohort))
-    ).all()
-    sessions = db.session.scalars(
-        select(Session)
-        .where(Session.cohort_id.in_([e.cohort_id for e in enrolments]))
-        .options(joinedload(Session.element), joinedload(Session.cohort))
-        .order_by(Session.first_day, Session.starts_at)
-    ).all()
-    done = set(
-        db.session.scalars(
-            select(AttendanceRecord.session_id).where(
-                AttendanceRecord.participant_id == participant.id,
-                AttendanceRecord.mark == Mark.DONE,
-            )
-        )
-    )
+    page = service.personal_page(participant, datetime.now(UTC))
     return render_template(
         "calendars/personal.html",
         token=token,
+        page=page,
         participant=participant,
-        sessions=sessions,
-        done=done,
-        today=datetime.now(UTC).date(),
-        cohorts=[e.cohort for e in enrolments],
-        partners=tandems.partners(participant.id),
-        feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
         feed_url=feed_url,
-        certificates=certificate_service.of_participant(participant.id),
         form=ActionForm(),
     )
 
@@ -293,44 +229,25 @@ def personal_download(token: str) -> Response:
 
 
 @bp.post("/p/<token>/feed")
+@transactions.web
 def personal_subscribe(token: str) -> ResponseReturnValue:
     participant = _participant(token)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    feed_token = tokens.issue(
-        Purpose.PARTICIPANT_FEED, participant.id, participant.organisation_id, None
-    )
-    db.session.commit()
+    _checked_form()
+    feed_token = service.subscribe_participant(participant)
     language = translator().language
     feed_url = url_for("calendars.feed", token=feed_token, lang=language, _external=True)
     return _personal_page(token, participant, feed_url=feed_url)
 
 
 @bp.post("/p/<token>/sessions/<int:session_id>/self-study")
+@transactions.web
 def personal_self_study(token: str, session_id: int) -> ResponseReturnValue:
     """The participant marks a self-study phase of their own as done (or not)."""
     participant = _participant(token)
-    session = db.session.get(Session, session_id)
-    enrolled = session is not None and db.session.scalar(
-        select(Enrolment.id).where(
-            Enrolment.participant_id == participant.id,
-            Enrolment.cohort_id == session.cohort_id,
-            Enrolment.status == EnrolmentStatus.ENROLLED,
-        )
-    )
-    if session is None or not enrolled or not session.all_day:
-        abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    tr = translator()
-    if session.first_day > datetime.now(UTC).date():
-        flash(refusal(tr.gettext("This phase has not started yet.")), "error")
-    else:
-        mark = Mark.NOT_DONE if request.form.get("done") == "0" else Mark.DONE
-        attendance.set_mark(session, participant, mark, None)
-        db.session.commit()
-        flash(tr.gettext("Noted, thank you."), "success")
-    return redirect(url_for("calendars.personal", token=token, _anchor=f"session-{session.id}"))
+    _checked_form()
+    attendance.record_own_self_study(participant, session_id, request.form.get("done") != "0")
+    flash(translator().gettext("Noted, thank you."), "success")
+    return redirect(url_for("calendars.personal", token=token, _anchor=f"session-{session_id}"))
 
 
 @bp.get("/p/<token>/certificates/<int:certificate_id>.pdf")
@@ -347,11 +264,10 @@ def personal_certificate(token: str, certificate_id: int) -> Response:
 
 
 @bp.post("/p/<token>/feed/revoke")
+@transactions.web
 def personal_revoke(token: str) -> ResponseReturnValue:
     participant = _participant(token)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    tokens.revoke(Purpose.PARTICIPANT_FEED, participant.id)
-    db.session.commit()
+    _checked_form()
+    service.end_participant_feed(participant)
     flash(translator().gettext("The calendar address no longer works."), "success")
     return redirect(url_for("calendars.personal", token=token))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import icalendar
 from ical.calendar_stream import IcsCalendarStream
@@ -131,10 +131,11 @@ def test_a_move_and_a_cancel_reach_the_feed(client, make, db):
         s for s in db.session.get(Cohort, cohort.id).sessions if s.element.key == "webinar"
     )
     uid, old_day = webinar.uid, webinar.first_day
+    # Later on its day: the webinar stays the working day after the first phase.
     move_session(
         webinar,
-        old_day + timedelta(days=2),
-        None,
+        old_day,
+        time(16, 30),
         pin=True,
         actor=None,
         today=TODAY,
@@ -145,7 +146,8 @@ def test_a_move_and_a_cancel_reach_the_feed(client, make, db):
     assert moved.status_code == 200
     event = next(e for e in parse(moved).walk("VEVENT") if str(e["UID"]) == uid)
     assert event["SEQUENCE"] == 1
-    assert event["DTSTART"].dt.date() == old_day + timedelta(days=2)
+    assert event["DTSTART"].dt.date() == old_day
+    assert (event["DTSTART"].dt.hour, event["DTSTART"].dt.minute) == (16, 30)
     webinar = db.session.scalar(select(Session).where(Session.uid == uid))
     cancel_session(webinar, actor=None, expected_version=webinar.lock_version)
     db.session.commit()
