@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 
@@ -28,6 +28,8 @@ class ParticipantForm(FlaskForm):  # type: ignore[misc]
 
 class EnrolForm(FlaskForm):  # type: ignore[misc]
     cohort = SelectField(_l("Cohort"), coerce=int, validators=[DataRequired()])
+    # Ticked on the page that shows what speaks against the enrolment.
+    acknowledge = BooleanField(_l("Enrol all the same"))
 
 
 class WithdrawForm(FlaskForm):  # type: ignore[misc]
@@ -45,3 +47,9 @@ class MappingForm(FlaskForm):  # type: ignore[misc]
     organisation = HiddenField(validators=[InputRequired()])
     filename = HiddenField(validators=[InputRequired()])
     content = HiddenField(validators=[InputRequired()])
+    acknowledge = BooleanField(
+        _l(
+            "Enrol all the same people who already hold a certificate for the curriculum "
+            "or are enrolled in another of its cohorts"
+        )
+    )

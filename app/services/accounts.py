@@ -11,21 +11,34 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import Organisation, Role, User
 from app.models.users import new_session_token
-from curricula.messages import MessageError, msg
+from app.services.errors import InvalidInput
+from curricula.messages import Message, msg
 
 MIN_PASSWORD_LENGTH = 12
 # Checked against when the e-mail is unknown, so both cases take as long.
 _DUMMY_HASH = generate_password_hash("qualiplan-timing-equaliser", method="scrypt")
 
 
-class AccountError(MessageError):
-    """An account cannot be created, or a login is refused."""
+class AccountError(InvalidInput):
+    """An account cannot be created."""
+
+    code = "account_refused"
 
 
 @dataclass(frozen=True)
 class LoginPolicy:
     attempts: int
     lock: timedelta
+
+
+@dataclass(frozen=True)
+class Login:
+    """How a login attempt went: the user, or why not. A refused login is an
+    outcome to keep, not an error to roll back: the failed attempt counts
+    towards locking the account."""
+
+    user: User | None
+    refusal: Message | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -41,13 +54,18 @@ def create_user(
 ) -> User:
     address = normalise_email(email)
     if "@" not in address or address.startswith("@") or address.endswith("@"):
-        raise AccountError(msg("'{email}' is not an e-mail address", email=email))
+        raise AccountError(
+            msg("'{email}' is not an e-mail address", email=email), code="invalid_email"
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            msg("the password needs at least {count} characters", count=MIN_PASSWORD_LENGTH)
+            msg("the password needs at least {count} characters", count=MIN_PASSWORD_LENGTH),
+            code="password_too_short",
         )
     if db.session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise AccountError(msg("an account for {email} exists already", email=address))
+        raise AccountError(
+            msg("an account for {email} exists already", email=address), code="email_taken"
+        )
     user = User(email=address, name=name.strip() or address, role=role)
     user.set_password(password)
     user.organisations = list(organisations)
@@ -55,30 +73,27 @@ def create_user(
     return user
 
 
-def authenticate(email: str, password: str, now: datetime, policy: LoginPolicy) -> User:
-    """The user with these credentials, or AccountError. Repeated failures lock
-    the account for a while; the caller commits either way."""
+def log_in(email: str, password: str, now: datetime, policy: LoginPolicy) -> Login:
+    """Check a login. Repeated failures lock the account for a while; the
+    failed attempt is counted on the user row, for the commit point to keep."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        raise AccountError(msg("e-mail address or password is wrong"))
+        return Login(None, msg("e-mail address or password is wrong"))
     if user.locked_until is not None and user.locked_until > now:
         minutes = max(1, round((user.locked_until - now).total_seconds() / 60))
-        raise AccountError(
-            msg(
-                "too many failed attempts; try again in {minutes} minutes",
-                minutes=minutes,
-            )
+        return Login(
+            None, msg("too many failed attempts; try again in {minutes} minutes", minutes=minutes)
         )
     if not user.check_password(password) or not user.active:
         user.failed_logins += 1
         if user.failed_logins >= policy.attempts:
             user.locked_until = now + policy.lock
             user.failed_logins = 0
-        raise AccountError(msg("e-mail address or password is wrong"))
+        return Login(None, msg("e-mail address or password is wrong"))
     user.failed_logins = 0
     user.locked_until = None
-    return user
+    return Login(user)
 
 
 def end_all_sessions(user: User) -> None:

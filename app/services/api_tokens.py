@@ -13,12 +13,14 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AccessToken, Purpose, User
 from app.models.tokens import new_token, token_hash
+from app.services.errors import NotFound
 
 
 def issue(user: User, organisation_id: int) -> str:
-    """A new token for `user` in one of their organisations, returned once."""
+    """A new token for `user` in one of their organisations, returned once
+    (another organisation is not found, as everywhere)."""
     if organisation_id not in user.organisation_ids:
-        raise ValueError("the user does not belong to this organisation")
+        raise NotFound()
     token = new_token()
     db.session.add(
         AccessToken(
@@ -47,8 +49,8 @@ def of_user(user: User) -> list[AccessToken]:
     )
 
 
-def revoke(user: User, token_id: int) -> bool:
-    """Ends one of the user's tokens; False when it is not theirs or already ended."""
+def revoke(user: User, token_id: int) -> AccessToken:
+    """Ends one of the user's tokens; NotFound when it is not theirs or ended already."""
     record = db.session.get(AccessToken, token_id)
     if (
         record is None
@@ -56,6 +58,6 @@ def revoke(user: User, token_id: int) -> bool:
         or record.subject_id != user.id
         or record.revoked_at is not None
     ):
-        return False
+        raise NotFound()
     record.revoked_at = datetime.now(UTC)
-    return True
+    return record

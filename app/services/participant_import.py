@@ -28,9 +28,12 @@ from app.models import (
     Participant,
     User,
 )
-from app.services.enrolments import enrol
+from app.services import policy
+from app.services.enrolments import enrol, warnings
+from app.services.errors import InvalidInput
 from app.services.participants import PERSON_FIELDS, add_participant, update_participant
-from curricula.messages import Message, MessageError, msg
+from app.services.policy import Action, Actor
+from curricula.messages import Message, msg
 
 # The fields of a participant, in export order, with the headers HR exports use.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -64,8 +67,10 @@ FIELD_NAMES: dict[str, Message] = {
 MAX_ROWS = 5000
 
 
-class ImportRejected(MessageError):
+class ImportRejected(InvalidInput):
     """The file cannot be read at all (not CSV/XLSX, empty, too large)."""
+
+    code = "unreadable_file"
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class Problem:
     row: int  # as the user sees it in the file (the header is row 1)
     column: str  # the column's header in the file
     message: Message
+    # A warning that "enrol all the same" passes (see enrolments.WARNINGS).
+    warning: str | None = None
 
 
 @dataclass
@@ -173,9 +180,16 @@ def propose_mapping(headers: Sequence[str]) -> dict[str, int | None]:
 
 
 def check(
-    table: Table, mapping: Mapping[str, int | None], organisation: Organisation
+    table: Table,
+    mapping: Mapping[str, int | None],
+    organisation: Organisation,
+    *,
+    acknowledge: bool = False,
 ) -> tuple[list[Row], list[Problem]]:
-    """Every row as field values, and every problem of the file."""
+    """Every row as field values, and every problem of the file. A person who
+    holds a certificate for a row's cohort's curriculum, or is enrolled in
+    another open cohort of it, is a problem too unless `acknowledge` (the
+    same warnings as enrolling one person on their page)."""
     problems: list[Problem] = []
     for required in REQUIRED:
         if mapping.get(required) is None:
@@ -288,7 +302,40 @@ def check(
                 )
         rows.append(Row(number, values))
     problems.extend(_capacity_problems(rows, cohorts, organisation, header("cohort")))
+    if not acknowledge:
+        problems.extend(_warnings(rows, cohorts, organisation, header("cohort")))
     return rows, problems
+
+
+def _warnings(
+    rows: list[Row], cohorts: Mapping[str, Cohort], organisation: Organisation, column: str
+) -> list[Problem]:
+    wanted = [
+        (row, cohorts[row.values.get("cohort", "").lower()])
+        for row in rows
+        if row.values.get("cohort", "").lower() in cohorts
+    ]
+    if not wanted:
+        return []
+    people = {
+        p.email.lower(): p
+        for p in db.session.scalars(
+            select(Participant).where(
+                Participant.organisation_id == organisation.id,
+                func.lower(Participant.email).in_([row.values["email"] for row, _ in wanted]),
+            )
+        )
+    }
+    problems = []
+    for row, cohort in wanted:
+        person = people.get(row.values["email"])
+        # Enrolled there before (also withdrawn): the import leaves it alone.
+        if person is None or any(e.cohort_id == cohort.id for e in person.enrolments):
+            continue
+        problems.extend(
+            Problem(row.number, column, w.message, w.code) for w in warnings(cohort, person)
+        )
+    return problems
 
 
 def _email(text: str) -> str | None:
@@ -340,8 +387,17 @@ def _capacity_problems(
     return problems
 
 
+def import_participants(actor: Actor, organisation_id: int, rows: list[Row]) -> Summary:
+    """Import checked rows (see `check`) into the organisation, all or none:
+    a cohort that filled up since the check refuses the whole file."""
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.KEEP_PEOPLE, organisation.id)
+    return import_rows(rows, organisation, actor.user)
+
+
 def import_rows(rows: list[Row], organisation: Organisation, actor: User | None) -> Summary:
-    """Create or update each person and enrol them; the caller commits."""
+    """Create or update each person and enrol them (the step of
+    `import_participants`, without its permission check)."""
     summary = Summary()
     existing = {
         p.email.lower(): p

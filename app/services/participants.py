@@ -1,12 +1,25 @@
-"""Adding and changing participants, for the forms and the file import alike."""
+"""Adding, changing and finding participants, for the forms, the API and the
+file import alike.
+
+`add` and `edit` are the use cases of the doors; `add_participant` and
+`update_participant` their steps on loaded records (also the import's),
+which check no permission.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Organisation, Participant, User
-from app.services import calendars, history
+from app.models import Cohort, Enrolment, EnrolmentStatus, Organisation, Participant, User
+from app.services import calendars, history, policy
+from app.services.errors import DomainError, expect_version
+from app.services.policy import Action, Actor
+from curricula.messages import msg
 
 # The person's own fields, in the order forms and exports use.
 PERSON_FIELDS = (
@@ -18,6 +31,119 @@ PERSON_FIELDS = (
     "manager_name",
     "manager_email",
 )
+# Searched by `search`, each word of the query in any of them.
+SEARCHED = ("first_name", "last_name", "email", "department", "site")
+
+
+class EmailTaken(DomainError):
+    """Someone in the organisation has this e-mail address already."""
+
+    code = "email_taken"
+
+    def __init__(self, email: str) -> None:
+        super().__init__(
+            msg(
+                "someone in this organisation has the e-mail address {email} already", email=email
+            ),
+            field="email",
+        )
+
+
+def add(actor: Actor, organisation_id: int, values: Mapping[str, str]) -> Participant:
+    """A new participant of the organisation (EmailTaken when the address is
+    in use there)."""
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.KEEP_PEOPLE, organisation.id)
+    email = _clean(values).get("email", "")
+    if _holder(organisation.id, email) is not None:
+        raise EmailTaken(email)
+    return add_participant(organisation, values, actor.user)
+
+
+def edit(
+    actor: Actor, participant_id: int, values: Mapping[str, str], *, version: object
+) -> Participant:
+    """Change the person's fields (all of them: an empty value empties the
+    field); StaleEdit when `version` is not the person's current one."""
+    person = policy.get(actor, Participant, participant_id)
+    policy.require(actor, Action.KEEP_PEOPLE, person.organisation_id)
+    expect_version(person, version)
+    email = _clean(values).get("email", person.email)
+    holder = _holder(person.organisation_id, email)
+    if holder is not None and holder != person.id:
+        raise EmailTaken(email)
+    update_participant(person, values, actor.user, keep_blank=False)
+    return person
+
+
+def search(
+    actor: Actor,
+    query: str,
+    page: int = 1,
+    per_page: int = 50,
+    organisation_id: int | None = None,
+) -> tuple[list[Participant], int]:
+    """The participants the actor may see whose names, e-mail address,
+    department or site contain every word of `query` (any case), ordered by
+    last name, first name and id: one page of them, and how many match."""
+    statement = select(Participant)
+    if actor.organisation_ids is not None:
+        statement = statement.where(Participant.organisation_id.in_(actor.organisation_ids))
+    if organisation_id is not None:
+        statement = statement.where(Participant.organisation_id == organisation_id)
+    for word in query.lower().split():
+        like = f"%{_escaped(word)}%"
+        statement = statement.where(
+            or_(
+                *(
+                    func.lower(getattr(Participant, name)).like(like, escape="\\")
+                    for name in SEARCHED
+                )
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    items = db.session.scalars(
+        statement.options(selectinload(Participant.organisation))
+        .order_by(Participant.last_name, Participant.first_name, Participant.id)
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    return list(items), total
+
+
+def export_rows(actor: Actor, organisation_id: int | None = None) -> list[tuple[Any, ...]]:
+    """Every person the actor may see (of one organisation, when given) with
+    the cohorts they are enrolled in: a row per person and cohort. Plain
+    columns in one query, so an export of thousands of rows builds no objects."""
+    if organisation_id is not None:
+        policy.require(actor, Action.KEEP_PEOPLE, organisation_id)
+    active = and_(
+        Enrolment.participant_id == Participant.id,
+        Enrolment.status == EnrolmentStatus.ENROLLED,
+    )
+    statement = (
+        select(*(getattr(Participant, name) for name in PERSON_FIELDS), Cohort.name)
+        .outerjoin(Enrolment, active)
+        .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
+        .order_by(Participant.last_name, Participant.first_name, Participant.id, Cohort.start_date)
+    )
+    if actor.organisation_ids is not None:
+        statement = statement.where(Participant.organisation_id.in_(actor.organisation_ids))
+    if organisation_id is not None:
+        statement = statement.where(Participant.organisation_id == organisation_id)
+    return [tuple(value or "" for value in row) for row in db.session.execute(statement)]
+
+
+def of_cohort(actor: Actor, cohort_id: int) -> tuple[Cohort, list[Participant]]:
+    """The cohort and the people enrolled in it, alphabetically."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    people = db.session.scalars(
+        select(Participant)
+        .join(Enrolment, Enrolment.participant_id == Participant.id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
+        .order_by(Participant.last_name, Participant.first_name, Participant.id)
+    ).all()
+    return cohort, list(people)
 
 
 def add_participant(
@@ -66,6 +192,21 @@ def update_participant(
 
 def state(person: Participant) -> dict[str, str]:
     return {name: getattr(person, name) for name in PERSON_FIELDS}
+
+
+def _holder(organisation_id: int, email: str) -> int | None:
+    if not email:
+        return None
+    return db.session.scalar(
+        select(Participant.id).where(
+            Participant.organisation_id == organisation_id,
+            func.lower(Participant.email) == email,
+        )
+    )
+
+
+def _escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _clean(values: Mapping[str, str]) -> dict[str, str]:

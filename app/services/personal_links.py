@@ -1,37 +1,153 @@
 """A participant's personal link: create it, send it by e-mail with the
-schedule attached, or switch it off."""
+schedule attached, or end the person's access altogether."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
+from sqlalchemy import select
+
 from app import mail
 from app.extensions import db
 from app.i18n import Translator
-from app.models import Participant, Purpose, User
-from app.services import tokens
+from app.models import (
+    AccessToken,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Participant,
+    Purpose,
+)
+from app.models.tokens import new_token
+from app.services import history, policy, tokens
 from app.services.calendars import participant_feed, render
+from app.services.errors import DomainError
+from app.services.policy import Action, Actor
+from curricula.messages import Message
 
 
-def create_link(participant: Participant, actor: User | None) -> str:
-    """A new personal-page token; the earlier link stops working."""
-    return tokens.issue(Purpose.PERSONAL_PAGE, participant.id, participant.organisation_id, actor)
+class LinkNotSent(DomainError):
+    """The mail server did not take the message: the link was not sent, and
+    the earlier link keeps working."""
+
+    code = "mail_not_sent"
+
+
+@dataclass(frozen=True)
+class Access:
+    """The secret links a participant holds today."""
+
+    page: AccessToken | None
+    feed: AccessToken | None
+
+
+@dataclass(frozen=True)
+class Sending:
+    """How sending a cohort's links went: `failure` says why it stopped early."""
+
+    sent: int
+    total: int
+    failure: Message | None
+
+
+def access_of(participant: Participant) -> Access:
+    return Access(
+        page=tokens.current(Purpose.PERSONAL_PAGE, participant.id),
+        feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
+    )
+
+
+def create_link(actor: Actor, participant_id: int) -> tuple[Participant, str]:
+    """A new personal-page token, returned once; the earlier link stops
+    working, a calendar subscription keeps working."""
+    person = _person(actor, participant_id)
+    token = tokens.issue(Purpose.PERSONAL_PAGE, person.id, person.organisation_id, actor.user)
+    return person, token
 
 
 def send_link(
+    actor: Actor,
+    participant_id: int,
+    tr: Translator,
+    link_for: Callable[[str], str],
+    keep_cancelled: timedelta,
+) -> Participant:
+    """E-mail the participant a new personal link and their schedule as .ics.
+    When the mail server does not take the message, LinkNotSent: nothing
+    changes and the old link keeps working."""
+    person = _person(actor, participant_id)
+    try:
+        _send(person, actor, tr, link_for, keep_cancelled)
+    except mail.MailNotSent as error:
+        raise LinkNotSent(error.message) from None
+    return person
+
+
+def send_links(
+    actor: Actor,
+    cohort_id: int,
+    tr: Translator,
+    link_for: Callable[[str], str],
+    keep_cancelled: timedelta,
+) -> Sending:
+    """Everyone enrolled in the cohort gets a new link, in alphabetical order.
+    A mail that cannot be sent stops the round: the links already sent are
+    kept (those people have them in their inbox), nobody after gets one."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.SHARE_LINKS, cohort.organisation_id)
+    people = db.session.scalars(
+        select(Participant)
+        .join(Enrolment, Enrolment.participant_id == Participant.id)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
+        .order_by(Participant.last_name, Participant.first_name, Participant.id)
+    ).all()
+    sent = 0
+    for person in people:
+        try:
+            _send(person, actor, tr, link_for, keep_cancelled)
+        except mail.MailNotSent as error:
+            return Sending(sent, len(people), error.message)
+        sent += 1
+    return Sending(sent, len(people), None)
+
+
+def end_access(actor: Actor, participant_id: int) -> list[Purpose]:
+    """Every secret link the person holds stops working: their personal page
+    and their calendar subscription. The kinds that were active."""
+    person = _person(actor, participant_id)
+    ended = tokens.revoke_all("participant", person.id)
+    if ended:
+        history.record(
+            user=actor.user,
+            organisation_id=person.organisation_id,
+            subject="participant",
+            subject_id=person.id,
+            action="access_ended",
+            after={"ended": [p.value for p in ended]},
+        )
+    return ended
+
+
+def _person(actor: Actor, participant_id: int) -> Participant:
+    person = policy.get(actor, Participant, participant_id)
+    policy.require(actor, Action.SHARE_LINKS, person.organisation_id)
+    return person
+
+
+def _send(
     participant: Participant,
-    actor: User | None,
+    actor: Actor,
     tr: Translator,
     link_for: Callable[[str], str],
     keep_cancelled: timedelta,
 ) -> None:
-    """E-mail `participant` a new personal link and their schedule as .ics.
-    Commits when the mail server took the message; otherwise nothing changes
-    and the old link keeps working."""
-    token = create_link(participant, actor)
+    """Sends first and stores the new link only once the mail server took
+    the message, so a failed mail leaves the person's links as they were."""
+    token = new_token()
     link = link_for(token)
     feed = participant_feed(participant, tr, datetime.now(UTC), keep_cancelled)
     calendar = render(feed, tr, refresh=False, stamp=datetime.now(UTC))
@@ -58,9 +174,12 @@ def send_link(
         filename=calendar.filename,
         params={"method": "PUBLISH"},
     )
-    try:
-        mail.send(message)
-    except mail.MailNotSent:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    mail.send(message)
+    tokens.issue(
+        Purpose.PERSONAL_PAGE,
+        participant.id,
+        participant.organisation_id,
+        actor.user,
+        token=token,
+    )
+    db.session.flush()

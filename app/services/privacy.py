@@ -30,20 +30,32 @@ from app.models import (
     NotTogether,
     Organisation,
     Participant,
-    Purpose,
     Session,
     Tandem,
     TandemMember,
     User,
 )
-from app.services import calendars, history
+from app.services import calendars, history, policy, tokens
+from app.services.errors import DomainError, expect_version
+from app.services.policy import Action, Actor
+from curricula.messages import msg
 
-PERSONAL_PURPOSES = (Purpose.PERSONAL_PAGE, Purpose.PARTICIPANT_FEED)
+PERSONAL_PURPOSES = tokens.HELD_BY["participant"]
 ERASED = "[erased]"
 
 
-def export(person: Participant) -> dict[str, Any]:
-    """Everything Qualiplan stores about the person, as plain JSON values."""
+class ErasureRefused(DomainError):
+    code = "name_mismatch"
+
+
+def export(actor: Actor, participant_id: int) -> tuple[Participant, dict[str, Any]]:
+    """The person and everything Qualiplan stores about them, as plain JSON values."""
+    person = policy.get(actor, Participant, participant_id)
+    policy.require(actor, Action.EXPORT_PERSON, person.organisation_id)
+    return person, _export(person)
+
+
+def _export(person: Participant) -> dict[str, Any]:
     return {
         "exported_at": datetime.now(UTC).isoformat(),
         "person": {
@@ -115,8 +127,40 @@ class Erasure:
     certificates_deleted: int
 
 
-def erase(person: Participant, actor: User | None) -> Erasure:
-    """Removes the person and everything about them (the caller commits)."""
+def erase(actor: Actor, participant_id: int, typed_name: str) -> Erasure:
+    """Removes the person and everything about them; `typed_name` must be
+    their full name (spaces aside), as a check against erasing the wrong person."""
+    person = policy.get(actor, Participant, participant_id)
+    policy.require(actor, Action.ERASE_PERSON, person.organisation_id)
+    if " ".join(typed_name.split()) != person.name:
+        raise ErasureRefused(msg("the name typed does not match; nobody was erased"))
+    return _erase(person, actor.user)
+
+
+def require_settings(actor: Actor, organisation_id: int) -> None:
+    """Refuse who may not see or change the organisation's settings."""
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.PRIVACY_SETTINGS, organisation.id)
+
+
+def change_settings(
+    actor: Actor,
+    organisation_id: int,
+    *,
+    retention_years: int | None,
+    keep_certificates: bool,
+    version: object,
+) -> Organisation:
+    """The organisation's retention period and what erasure does to certificates."""
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.PRIVACY_SETTINGS, organisation.id)
+    expect_version(organisation, version)
+    organisation.attendance_retention_years = retention_years
+    organisation.keep_certificates_after_erasure = keep_certificates
+    return organisation
+
+
+def _erase(person: Participant, actor: User | None) -> Erasure:
     organisation = person.organisation
     names = {person.name, person.email}
     certificates = list(
@@ -174,7 +218,8 @@ class Deleted:
 
 def apply_retention(today: date) -> list[Deleted]:
     """Deletes attendance details of completed cohorts past their organisation's
-    retention period (the caller commits). Running it again deletes nothing more."""
+    retention period (the command's commit point keeps it). Running it again
+    deletes nothing more."""
     done = []
     rows = db.session.execute(
         select(Cohort, Organisation.attendance_retention_years, func.max(Session.last_day))

@@ -6,6 +6,10 @@ The pairing itself is `cohorts.pairing`; this module turns stored people,
 history and locks into its input and its output into rows. Every change
 touches the cohort row, so two trainers working on the same proposal cannot
 overwrite each other unnoticed (the cohort's lock version is checked).
+
+The use cases of the tandem page take the actor first and check
+`Action.FORM_TANDEMS`; `propose` and `confirm` are also steps on a loaded
+cohort without a permission check, for the demo data and tests.
 """
 
 from __future__ import annotations
@@ -31,25 +35,23 @@ from app.models import (
     TandemState,
     User,
 )
-from app.services import history
+from app.services import history, policy
+from app.services.errors import DomainError, StaleEdit
+from app.services.policy import Action, Actor
 from cohorts.pairing import Pairing, Person, pair, problems, replace_withdrawn
-from curricula.messages import Message, MessageError, msg
+from curricula.messages import Message, msg
 
 
-class TandemError(MessageError):
-    """A tandem change that cannot be made (stale proposal, unknown person, …)."""
+class TandemError(DomainError):
+    """A tandem change that cannot be made (unknown person, locked tandem, …)."""
+
+    code = "tandems_refused"
 
 
-class TandemsChanged(TandemError):
-    """Someone else changed the cohort's tandems since the page was loaded."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            msg(
-                "someone else changed the tandems of this cohort in the meantime; "
-                "the page now shows the current state, please check and try again"
-            )
-        )
+TANDEMS_CHANGED = msg(
+    "someone else changed the tandems of this cohort in the meantime; "
+    "the page now shows the current state, please check and try again"
+)
 
 
 # Reading
@@ -187,11 +189,142 @@ def _not_together_pairs(cohort: Cohort) -> list[tuple[str, str]]:
     return [(str(n.first_id), str(n.second_id)) for n in not_together(cohort)]
 
 
-# Changing
+# Changing: the use cases of the tandem page
+
+
+def propose_tandems(
+    actor: Actor, cohort_id: int, *, version: object, shuffle: bool = False
+) -> Pairing:
+    """A new proposal (`shuffle`: a different one than the last)."""
+    return propose(
+        _planned(actor, cohort_id), actor.user, expected_version=version, shuffle=shuffle
+    )
+
+
+def replace_withdrawn_partners(actor: Actor, cohort_id: int, *, version: object) -> Pairing:
+    """A proposal that keeps every confirmed tandem that lost nobody and
+    places the partners of people who withdrew."""
+    cohort = _planned(actor, cohort_id)
+    _check(cohort, version)
+    participants = enrolled(cohort)
+    present = {str(p.id) for p in participants}
+    current = tandems(cohort, TandemState.CONFIRMED)
+    gone = {i for t in current for i in _ids(t)} - present
+    if not gone:
+        raise TandemError(
+            msg("nobody in a confirmed tandem has withdrawn"), code="nobody_withdrew"
+        )
+    result = replace_withdrawn(
+        people(cohort, participants),
+        [_ids(t) for t in current],
+        gone,
+        history=earlier_pairs(cohort),
+        not_together=_not_together_pairs(cohort),
+        locked=[_ids(t) for t in current if t.locked and set(_ids(t)) <= present],
+    )
+    _store_proposal(cohort, result)
+    return result
+
+
+def swap_places(
+    actor: Actor, cohort_id: int, first_id: int, second_id: int, *, version: object
+) -> Pairing:
+    """Exchange two people between tandems of the proposal; the tandems are
+    scored again. Locked tandems stay as they are."""
+    cohort = _planned(actor, cohort_id)
+    _check(cohort, version)
+    proposal = tandems(cohort, TandemState.PROPOSED)
+    where = {p.id: t for t in proposal for p in t.people}
+    if first_id not in where or second_id not in where:
+        raise TandemError(msg("both people must be in the proposal"), code="not_in_proposal")
+    first, second = where[first_id], where[second_id]
+    if first is second:
+        raise TandemError(msg("the two people are already in the same tandem"), code="same_tandem")
+    if first.locked or second.locked:
+        raise TandemError(msg("a locked tandem cannot change; unlock it first"), code="locked")
+    arrangement = [list(_ids(t)) for t in proposal]
+    a, b = proposal.index(first), proposal.index(second)
+    arrangement[a][arrangement[a].index(str(first_id))] = str(second_id)
+    arrangement[b][arrangement[b].index(str(second_id))] = str(first_id)
+    participants = [p for t in proposal for p in t.people]
+    result = _evaluate(cohort, participants, arrangement, [t.locked for t in proposal])
+    _store_proposal(cohort, result)
+    return result
+
+
+def lock_tandem(
+    actor: Actor, cohort_id: int, tandem_id: int, locked: bool, *, version: object
+) -> None:
+    """Lock a tandem (forming the rest again keeps it) or unlock it."""
+    cohort = _planned(actor, cohort_id)
+    tandem = db.session.get(Tandem, tandem_id)
+    if tandem is None or tandem.cohort_id != cohort.id:
+        raise policy.NotFound()
+    _check(cohort, version)
+    if tandem.state is TandemState.ENDED:
+        raise TandemError(
+            msg("this tandem is not part of the cohort's current tandems"), code="tandem_ended"
+        )
+    tandem.locked = locked
+
+
+def discard_proposal(actor: Actor, cohort_id: int, *, version: object) -> None:
+    cohort = _planned(actor, cohort_id)
+    _check(cohort, version)
+    for tandem in tandems(cohort, TandemState.PROPOSED):
+        db.session.delete(tandem)
+
+
+def confirm_tandems(actor: Actor, cohort_id: int, *, version: object) -> list[Tandem]:
+    """The proposal becomes the cohort's tandems."""
+    return confirm(_planned(actor, cohort_id), actor.user, expected_version=version)
+
+
+def keep_apart(
+    actor: Actor, cohort_id: int, first_id: int, second_id: int
+) -> tuple[Participant, Participant]:
+    """The two people are never proposed as a tandem (in every cohort of
+    their organisation)."""
+    cohort = _planned(actor, cohort_id)
+    first = policy.get(actor, Participant, first_id)
+    second = policy.get(actor, Participant, second_id)
+    if first.id == second.id:
+        raise TandemError(msg("choose two different people"), code="same_person")
+    for person in (first, second):
+        if person.organisation_id != cohort.organisation_id:
+            raise TandemError(
+                msg("the person belongs to another organisation"), code="other_organisation"
+            )
+    low, high = sorted((first.id, second.id))
+    exists = db.session.scalar(
+        select(NotTogether.id).where(NotTogether.first_id == low, NotTogether.second_id == high)
+    )
+    if exists is None:
+        db.session.add(
+            NotTogether(
+                organisation_id=cohort.organisation_id,
+                first_id=low,
+                second_id=high,
+                created_by=actor.user,
+            )
+        )
+    return first, second
+
+
+def allow_together(actor: Actor, cohort_id: int, entry_id: int) -> None:
+    """Take a pair off the never-together list."""
+    cohort = _planned(actor, cohort_id)
+    entry = db.session.get(NotTogether, entry_id)
+    if entry is None or entry.organisation_id != cohort.organisation_id:
+        raise policy.NotFound()
+    db.session.delete(entry)
+
+
+# Steps on a loaded cohort, without a permission check
 
 
 def propose(
-    cohort: Cohort, actor: User | None, *, expected_version: int, shuffle: bool = False
+    cohort: Cohort, actor: User | None, *, expected_version: object, shuffle: bool = False
 ) -> Pairing:
     """A new proposal for everyone enrolled; locked tandems of the current
     proposal (or of the confirmed tandems) are kept as they are."""
@@ -213,74 +346,13 @@ def propose(
     return result
 
 
-def replace_after_withdrawal(
-    cohort: Cohort, actor: User | None, *, expected_version: int
-) -> Pairing:
-    """A proposal that keeps every confirmed tandem that lost nobody and
-    places the partners of people who withdrew."""
-    _check(cohort, expected_version)
-    participants = enrolled(cohort)
-    present = {str(p.id) for p in participants}
-    current = tandems(cohort, TandemState.CONFIRMED)
-    gone = {i for t in current for i in _ids(t)} - present
-    if not gone:
-        raise TandemError(msg("nobody in a confirmed tandem has withdrawn"))
-    result = replace_withdrawn(
-        people(cohort, participants),
-        [_ids(t) for t in current],
-        gone,
-        history=earlier_pairs(cohort),
-        not_together=_not_together_pairs(cohort),
-        locked=[_ids(t) for t in current if t.locked and set(_ids(t)) <= present],
-    )
-    _store_proposal(cohort, result)
-    return result
-
-
-def swap(cohort: Cohort, first_id: int, second_id: int, *, expected_version: int) -> Pairing:
-    """Exchange two people between tandems of the proposal; the tandems are
-    scored again. Locked tandems stay as they are."""
-    _check(cohort, expected_version)
-    proposal = tandems(cohort, TandemState.PROPOSED)
-    where = {p.id: t for t in proposal for p in t.people}
-    if first_id not in where or second_id not in where:
-        raise TandemError(msg("both people must be in the proposal"))
-    first, second = where[first_id], where[second_id]
-    if first is second:
-        raise TandemError(msg("the two people are already in the same tandem"))
-    if first.locked or second.locked:
-        raise TandemError(msg("a locked tandem cannot change; unlock it first"))
-    arrangement = [list(_ids(t)) for t in proposal]
-    a, b = proposal.index(first), proposal.index(second)
-    arrangement[a][arrangement[a].index(str(first_id))] = str(second_id)
-    arrangement[b][arrangement[b].index(str(second_id))] = str(first_id)
-    participants = [p for t in proposal for p in t.people]
-    result = _evaluate(cohort, participants, arrangement, [t.locked for t in proposal])
-    _store_proposal(cohort, result)
-    return result
-
-
-def set_locked(cohort: Cohort, tandem_id: int, locked: bool, *, expected_version: int) -> None:
-    _check(cohort, expected_version)
-    tandem = db.session.get(Tandem, tandem_id)
-    if tandem is None or tandem.cohort_id != cohort.id or tandem.state is TandemState.ENDED:
-        raise TandemError(msg("this tandem is not part of the cohort's current tandems"))
-    tandem.locked = locked
-
-
-def discard(cohort: Cohort, *, expected_version: int) -> None:
-    _check(cohort, expected_version)
-    for tandem in tandems(cohort, TandemState.PROPOSED):
-        db.session.delete(tandem)
-
-
-def confirm(cohort: Cohort, actor: User | None, *, expected_version: int) -> list[Tandem]:
+def confirm(cohort: Cohort, actor: User | None, *, expected_version: object) -> list[Tandem]:
     """The proposal becomes the cohort's tandems; the tandems it replaces end
     and stay in the history."""
     _check(cohort, expected_version)
     proposal = tandems(cohort, TandemState.PROPOSED)
     if not proposal:
-        raise TandemError(msg("there is no proposal to confirm"))
+        raise TandemError(msg("there is no proposal to confirm"), code="no_proposal")
     present = {p.id: p for p in enrolled(cohort)}
     placed = [p.id for t in proposal for p in t.people]
     missing = [present[i].name for i in present if i not in placed]
@@ -295,7 +367,8 @@ def confirm(cohort: Cohort, actor: User | None, *, expected_version: int) -> lis
             msg(
                 "the proposal no longer matches the cohort ({problems}); form the tandems again",
                 problems=problems,
-            )
+            ),
+            code="proposal_outdated",
         )
     now = datetime.now(UTC)
     for tandem in tandems(cohort, TandemState.CONFIRMED):
@@ -314,44 +387,20 @@ def confirm(cohort: Cohort, actor: User | None, *, expected_version: int) -> lis
     return proposal
 
 
-def add_not_together(
-    cohort: Cohort, first: Participant, second: Participant, actor: User | None
-) -> None:
-    if first.id == second.id:
-        raise TandemError(msg("choose two different people"))
-    for person in (first, second):
-        if person.organisation_id != cohort.organisation_id:
-            raise TandemError(msg("the person belongs to another organisation"))
-    low, high = sorted((first.id, second.id))
-    exists = db.session.scalar(
-        select(NotTogether.id).where(NotTogether.first_id == low, NotTogether.second_id == high)
-    )
-    if exists is None:
-        db.session.add(
-            NotTogether(
-                organisation_id=cohort.organisation_id,
-                first_id=low,
-                second_id=high,
-                created_by=actor,
-            )
-        )
-
-
-def remove_not_together(cohort: Cohort, entry_id: int) -> None:
-    entry = db.session.get(NotTogether, entry_id)
-    if entry is None or entry.organisation_id != cohort.organisation_id:
-        raise TandemError(msg("this pair is not on the list"))
-    db.session.delete(entry)
-
-
 # Helpers
 
 
-def _check(cohort: Cohort, expected_version: int) -> None:
+def _planned(actor: Actor, cohort_id: int) -> Cohort:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.FORM_TANDEMS, cohort.organisation_id)
+    return cohort
+
+
+def _check(cohort: Cohort, expected_version: object) -> None:
     """Refuse work based on a page that someone else has changed since; the
     write then moves the cohort's version on (checked again by the UPDATE)."""
-    if cohort.lock_version != expected_version:
-        raise TandemsChanged()
+    if str(cohort.lock_version) != str(expected_version):
+        raise StaleEdit(TANDEMS_CHANGED)
     cohort.updated_at = datetime.now(UTC)
 
 
@@ -371,7 +420,7 @@ def _evaluate(
     apart = _not_together_pairs(cohort)
     broken = problems(persons, arrangement, history=history, not_together=apart)
     if broken:
-        raise TandemError(broken[0])
+        raise TandemError(broken[0], code="rule_broken")
     result = pair(persons, history=history, not_together=apart, locked=arrangement)
     locked_sets = {frozenset(ids) for ids, lock in zip(arrangement, locks, strict=True) if lock}
     return Pairing(

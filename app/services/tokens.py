@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AccessToken, Purpose, User
 from app.models.tokens import new_token, token_hash
 
+# Every kind of secret link a person or record can hold. Ending someone's
+# access ends all of these at once, so a link kind added later must be
+# listed here to be ended with the others.
+HELD_BY: dict[str, tuple[Purpose, ...]] = {
+    "participant": (Purpose.PERSONAL_PAGE, Purpose.PARTICIPANT_FEED),
+    "user": (Purpose.TRAINER_FEED, Purpose.API),
+    "cohort": (Purpose.COHORT_FEED,),
+}
 
-def issue(purpose: Purpose, subject_id: int, organisation_id: int, actor: User | None) -> str:
+
+def issue(
+    purpose: Purpose,
+    subject_id: int,
+    organisation_id: int,
+    actor: User | None,
+    *,
+    token: str | None = None,
+) -> str:
     """A new token for `subject_id`; earlier ones of the same purpose stop working.
-    The plain token is returned once and never stored."""
+    The plain token is returned once and never stored. `token` is one made
+    beforehand with `new_token` (a link that was e-mailed before it is kept)."""
     revoke(purpose, subject_id)
-    token = new_token()
+    token = token or new_token()
     db.session.add(
         AccessToken(
             purpose=purpose,
@@ -30,33 +47,29 @@ def issue(purpose: Purpose, subject_id: int, organisation_id: int, actor: User |
 
 def revoke(purpose: Purpose, subject_id: int) -> bool:
     """End every active token of `purpose` for `subject_id`; True when one was active."""
+    return bool(_end((purpose,), subject_id))
+
+
+def revoke_all(subject: str, subject_id: int) -> list[Purpose]:
+    """End every active token `subject_id` holds as a `subject` (a key of
+    HELD_BY): for a participant their personal page and their calendar feed.
+    The purposes that had an active token, in HELD_BY's order."""
+    ended = _end(HELD_BY[subject], subject_id)
+    return [p for p in HELD_BY[subject] if p in ended]
+
+
+def _end(purposes: tuple[Purpose, ...], subject_id: int) -> set[Purpose]:
     found = db.session.scalars(
         select(AccessToken).where(
-            AccessToken.purpose == purpose,
+            AccessToken.purpose.in_(purposes),
             AccessToken.subject_id == subject_id,
             AccessToken.revoked_at.is_(None),
         )
     ).all()
-    for token in found:
-        token.revoked_at = datetime.now(UTC)
-    return bool(found)
-
-
-_TOKENS = AccessToken.__table__
-_SUBJECT = select(_TOKENS.c.purpose, _TOKENS.c.subject_id).where(
-    _TOKENS.c.token_hash == bindparam("hash"), _TOKENS.c.revoked_at.is_(None)
-)
-
-
-def resolve_subject(token: str, purposes: frozenset[Purpose]) -> tuple[Purpose, int] | None:
-    """Purpose and subject of an active `token` serving one of `purposes`: the
-    light lookup for feeds, which calendar clients fetch again and again."""
-    if not token or len(token) > 100:
-        return None
-    row = db.session.connection().execute(_SUBJECT, {"hash": token_hash(token)}).first()
-    if row is None or row.purpose not in purposes:
-        return None
-    return row.purpose, row.subject_id
+    now = datetime.now(UTC)
+    for record in found:
+        record.revoked_at = now
+    return {record.purpose for record in found}
 
 
 def resolve(token: str, purposes: frozenset[Purpose]) -> AccessToken | None:

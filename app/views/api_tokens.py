@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.extensions import db
+from app import transactions
 from app.i18n import translator
 from app.services import api_tokens
 
@@ -20,25 +20,23 @@ def index() -> str:
 
 
 @bp.post("")
+@transactions.web
 def create() -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         abort(400)
     wanted = request.form.get("organisation", "")
-    organisation_id = int(wanted) if wanted.isdigit() else None
-    if organisation_id not in current_user.organisation_ids:
+    if not wanted.isdigit():
         abort(404)
-    token = api_tokens.issue(current_user, organisation_id)
-    db.session.commit()
+    token = api_tokens.issue(current_user, int(wanted))
     return _page(new_token=token)
 
 
 @bp.post("/<int:token_id>/revoke")
+@transactions.web
 def revoke(token_id: int) -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         abort(400)
-    if not api_tokens.revoke(current_user, token_id):
-        abort(404)
-    db.session.commit()
+    api_tokens.revoke(current_user, token_id)
     flash(translator().gettext("The token no longer works."), "success")
     return redirect(url_for("api_tokens.index"))
 

@@ -21,11 +21,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
+from app import transactions
 from app.extensions import db
 from app.forms.auth import LoginForm
-from app.i18n import Translator, current_language
+from app.i18n import translator
 from app.models import User
-from app.services.accounts import AccountError, LoginPolicy, authenticate, end_all_sessions
+from app.services.accounts import LoginPolicy, end_all_sessions, log_in
 
 bp = Blueprint("auth", __name__)
 
@@ -50,7 +51,13 @@ def _load_user(identifier: str) -> User | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@transactions.web
 def login() -> ResponseReturnValue:
+    """A refused login answers 200 with the form again, not 4xx: the failed
+    attempt that counts towards locking the account must be kept, and the
+    commit point keeps what a handler answering below 400 did. It is the one
+    refusal that changes something, so the service reports it as an outcome
+    (`Login.refusal`), not as an error that undoes the work."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
@@ -59,25 +66,23 @@ def login() -> ResponseReturnValue:
             attempts=current_app.config["LOGIN_ATTEMPTS"],
             lock=timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"]),
         )
-        try:
-            user = authenticate(form.email.data, form.password.data, datetime.now(UTC), policy)
-        except AccountError as error:
-            db.session.commit()  # keep the count of failed attempts
-            flash(Translator(current_language()).localize(error.message), "error")
-            return render_template("auth/login.html", form=form), 401
-        db.session.commit()
+        attempt = log_in(form.email.data, form.password.data, datetime.now(UTC), policy)
+        if attempt.user is None:
+            if attempt.refusal is not None:
+                flash(translator().localize(attempt.refusal), "error")
+            return render_template("auth/login.html", form=form)
         # A new session on login: nothing from before survives.
         session.clear()
-        login_user(user)
+        login_user(attempt.user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 @login_required
+@transactions.web
 def logout() -> ResponseReturnValue:
     end_all_sessions(current_user)
-    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

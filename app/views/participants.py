@@ -19,14 +19,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
+from app import transactions
+from app.downloads import content_disposition
 from app.exports.participants import render_participants
-from app.extensions import db
 from app.forms.participants import (
     EnrolForm,
     MappingForm,
@@ -35,30 +32,20 @@ from app.forms.participants import (
     WithdrawForm,
 )
 from app.forms.privacy import EraseForm
-from app.i18n import translator
-from app.mail import MailNotSent
-from app.models import (
-    Cohort,
-    CohortState,
-    Enrolment,
-    EnrolmentStatus,
-    Organisation,
-    Participant,
-    Purpose,
-)
-from app.services import certificates, tandems, tokens
-from app.services.enrolments import EnrolmentError, enrol, withdraw
+from app.i18n import refusal, translator
+from app.models import Cohort, Organisation, Participant, Purpose
+from app.services import certificates, enrolments, participants, personal_links, policy, tandems
+from app.services.enrolments import EnrolmentError
 from app.services.participant_import import (
     FIELDS,
     ImportRejected,
     check,
-    import_rows,
+    import_participants,
     propose_mapping,
     read_table,
 )
-from app.services.participants import PERSON_FIELDS, add_participant, update_participant
-from app.services.personal_links import create_link, send_link
-from app.views.access import organisation_ids, owned_or_404
+from app.services.participants import PERSON_FIELDS, EmailTaken
+from app.views.access import actor, owned_or_404
 
 bp = Blueprint("participants", __name__)
 
@@ -75,44 +62,22 @@ def _organisation_choices(form_field) -> None:  # type: ignore[no-untyped-def]
 @bp.get("/participants")
 def index() -> str:
     query = request.args.get("q", "").strip()
-    statement = (
-        select(Participant)
-        .where(Participant.organisation_id.in_(organisation_ids()))
-        .options(selectinload(Participant.organisation))
-        .order_by(Participant.last_name, Participant.first_name)
-    )
-    if query:
-        like = f"%{query.lower()}%"
-        statement = statement.where(
-            or_(
-                func.lower(Participant.first_name).like(like),
-                func.lower(Participant.last_name).like(like),
-                func.lower(Participant.email).like(like),
-                func.lower(Participant.department).like(like),
-                func.lower(Participant.site).like(like),
-            )
-        )
-    people = db.session.scalars(statement.limit(PAGE_SIZE + 1)).all()
+    people, total = participants.search(actor(), query, page=1, per_page=PAGE_SIZE)
     return render_template(
-        "participants/index.html",
-        people=people[:PAGE_SIZE],
-        more=len(people) > PAGE_SIZE,
-        query=query,
+        "participants/index.html", people=people, more=total > len(people), query=query
     )
 
 
 @bp.route("/participants/new", methods=["GET", "POST"])
+@transactions.web
 def new() -> ResponseReturnValue:
     form = ParticipantForm()
     _organisation_choices(form.organisation)
     if form.validate_on_submit():
-        organisation = owned_or_404(Organisation, form.organisation.data, "id")
         try:
-            person = add_participant(organisation, _values(form), current_user)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.email.errors = [translator().gettext("This e-mail address is taken already.")]
+            person = participants.add(actor(), form.organisation.data, _values(form))
+        except EmailTaken as error:
+            form.email.errors = [translator().localize(error.message)]
         else:
             flash(translator().gettext("The person was added."), "success")
             return redirect(url_for("participants.edit", participant_id=person.id))
@@ -122,43 +87,27 @@ def new() -> ResponseReturnValue:
 
 
 @bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])
+@transactions.web
 def edit(participant_id: int) -> ResponseReturnValue:
     person = owned_or_404(Participant, participant_id)
     form = ParticipantForm(obj=person if request.method == "GET" else None)
     del form.organisation  # a person stays in their organisation
     if request.method == "GET":
         form.version.data = str(person.lock_version)
-    tr = translator()
     if form.validate_on_submit():
-        if form.version.data != str(person.lock_version):
-            flash(
-                tr.gettext(
-                    "Someone else changed this person in the meantime; nothing was "
-                    "saved. The page shows the current state."
-                ),
-                "error",
-            )
-            return redirect(url_for("participants.edit", participant_id=person.id))
         try:
-            update_participant(person, _values(form), current_user, keep_blank=False)
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.email.errors = [tr.gettext("This e-mail address is taken already.")]
-        except StaleDataError:
-            db.session.rollback()
-            flash(
-                tr.gettext(
-                    "Someone else changed this person in the meantime; nothing was "
-                    "saved. The page shows the current state."
-                ),
-                "error",
-            )
-            return redirect(url_for("participants.edit", participant_id=participant_id))
+            participants.edit(actor(), person.id, _values(form), version=form.version.data)
+        except EmailTaken as error:
+            form.email.errors = [translator().localize(error.message)]
         else:
-            flash(tr.gettext("Saved."), "success")
+            flash(translator().gettext("Saved."), "success")
             return redirect(url_for("participants.edit", participant_id=person.id))
-    enrol_form = EnrolForm()
+    return _person_page(person, form, EnrolForm())
+
+
+def _person_page(
+    person: Participant, form: ParticipantForm, enrol_form: EnrolForm
+) -> ResponseReturnValue:
     enrol_form.cohort.choices = _open_cohorts(person)
     return render_template(
         "participants/form.html",
@@ -167,10 +116,12 @@ def edit(participant_id: int) -> ResponseReturnValue:
         enrol_form=enrol_form,
         withdraw_form=WithdrawForm(),
         partners=tandems.partners(person.id),
-        link=tokens.current(Purpose.PERSONAL_PAGE, person.id),
+        access=personal_links.access_of(person),
         certificates=certificates.all_of_participant(person.id),
         erase_form=EraseForm(),
         serial=certificates.serial_label,
+        may_export=policy.may(actor(), policy.Action.EXPORT_PERSON, person.organisation_id),
+        may_erase=policy.may(actor(), policy.Action.ERASE_PERSON, person.organisation_id),
     ), (400 if form.is_submitted() else 200)
 
 
@@ -179,67 +130,66 @@ def _values(form: ParticipantForm) -> dict[str, str]:
 
 
 def _open_cohorts(person: Participant) -> list[SelectChoice]:
-    cohorts = db.session.scalars(
-        select(Cohort)
-        .where(
-            Cohort.organisation_id == person.organisation_id,
-            Cohort.state.in_([CohortState.PLANNED, CohortState.RUNNING]),
-        )
-        .order_by(Cohort.start_date)
-    ).all()
-    enrolled = {e.cohort_id for e in person.enrolments if e.status is EnrolmentStatus.ENROLLED}
-    return [SelectChoice(c.id, c.name) for c in cohorts if c.id not in enrolled]
+    return [SelectChoice(c.id, c.name) for c in enrolments.open_cohorts(person)]
 
 
 @bp.post("/participants/<int:participant_id>/enrol")
+@transactions.web
 def enrol_in_cohort(participant_id: int) -> ResponseReturnValue:
+    """Enrol; a warning (already certified, enrolled in another cohort of the
+    curriculum) shows a page to confirm instead, and nothing is saved until
+    the box there is ticked."""
     person = owned_or_404(Participant, participant_id)
     form = EnrolForm()
     form.cohort.choices = _open_cohorts(person)
     tr = translator()
-    if form.validate_on_submit():
-        cohort = owned_or_404(Cohort, form.cohort.data)
-        try:
-            enrol(cohort, person, current_user)
-            db.session.commit()
-        except EnrolmentError as error:
-            db.session.rollback()
-            flash(tr.localize(error.message), "error")
-        else:
-            flash(tr.gettext("Enrolled in %(cohort)s.", cohort=cohort.name), "success")
-    else:
+    if not form.validate_on_submit():
         flash(tr.gettext("Please choose a cohort."), "error")
+        return redirect(url_for("participants.edit", participant_id=participant_id))
+    try:
+        enrolment = enrolments.enrol_participant(
+            actor(), form.cohort.data, person.id, acknowledge=form.acknowledge.data
+        )
+    except EnrolmentError as error:
+        if error.code not in enrolments.WARNINGS:
+            raise
+        return render_template(
+            "participants/confirm_enrol.html",
+            person=person,
+            cohort=owned_or_404(Cohort, form.cohort.data),
+            form=form,
+            warning=refusal(tr.localize(error.message)),
+            code=error.code,
+        ), 409
+    flash(tr.gettext("Enrolled in %(cohort)s.", cohort=enrolment.cohort.name), "success")
     return redirect(url_for("participants.edit", participant_id=participant_id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw")
+@transactions.web
 def withdraw_enrolment(cohort_id: int, enrolment_id: int) -> ResponseReturnValue:
-    cohort = owned_or_404(Cohort, cohort_id)
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.cohort_id != cohort.id:
-        abort(404)
-    if WithdrawForm().validate_on_submit():
-        withdraw(enrolment, current_user)
-        db.session.commit()
-        flash(
-            translator().gettext(
-                "%(name)s was withdrawn from the cohort.", name=enrolment.participant.name
-            ),
-            "success",
-        )
-    return redirect(
-        request.referrer
-        if _same_site(request.referrer)
-        else url_for("cohorts.show", cohort_id=cohort.id)
+    if not WithdrawForm().validate_on_submit():
+        abort(400)
+    enrolment = enrolments.withdraw_participant(actor(), cohort_id, enrolment_id)
+    flash(
+        translator().gettext(
+            "%(name)s was withdrawn from the cohort.", name=enrolment.participant.name
+        ),
+        "success",
     )
+    referrer = request.referrer
+    same_site = bool(referrer) and referrer.startswith(request.host_url)  # type: ignore[union-attr]
+    return redirect(referrer if same_site else _cohort_page(cohort_id))  # type: ignore[arg-type]
 
 
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)  # type: ignore[union-attr]
+def _cohort_page(cohort_id: int) -> str:
+    return url_for("cohorts.show", cohort_id=cohort_id)
 
 
 @bp.route("/participants/import", methods=["GET", "POST"])
+@transactions.web
 def import_file() -> ResponseReturnValue:
+    """The upload: nothing is saved yet, the file comes back with the mapping."""
     tr = translator()
     upload = UploadForm()
     _organisation_choices(upload.organisation)
@@ -271,6 +221,7 @@ def import_file() -> ResponseReturnValue:
 
 
 @bp.post("/participants/import/check")
+@transactions.web
 def import_confirm() -> ResponseReturnValue:
     tr = translator()
     form = MappingForm()
@@ -289,7 +240,8 @@ def import_confirm() -> ResponseReturnValue:
         mapping[name] = (
             int(chosen) if chosen.isdigit() and int(chosen) < len(table.headers) else None
         )
-    rows, problems = check(table, mapping, organisation)
+    acknowledge = form.acknowledge.data
+    rows, problems = check(table, mapping, organisation, acknowledge=acknowledge)
     if problems:
         return render_template(
             "participants/mapping.html",
@@ -300,14 +252,9 @@ def import_confirm() -> ResponseReturnValue:
             fields=list(FIELDS),
             problems=problems,
         ), 400
-    try:
-        summary = import_rows(rows, organisation, current_user)
-        db.session.commit()
-    except EnrolmentError as error:
-        # Someone filled the cohort since the check: nothing of the file is kept.
-        db.session.rollback()
-        flash(tr.localize(error.message) + " " + tr.gettext("Nothing was saved."), "error")
-        return redirect(url_for("participants.import_file"))
+    # A cohort filled since the check refuses the whole file (the commit point
+    # says why, on the upload page).
+    summary = import_participants(actor(), organisation.id, rows)
     flash(
         tr.gettext(
             "Import done: %(created)s added, %(updated)s updated, %(unchanged)s unchanged, "
@@ -325,44 +272,21 @@ def import_confirm() -> ResponseReturnValue:
 @bp.get("/participants/export")
 def export() -> Response:
     organisation_id = request.args.get("organisation", type=int)
-    wanted = organisation_ids() if organisation_id is None else {organisation_id}
-    if not wanted <= organisation_ids():
-        abort(404)
-    # Plain columns, one query: an export of thousands of rows builds no objects.
-    active = and_(
-        Enrolment.participant_id == Participant.id,
-        Enrolment.status == EnrolmentStatus.ENROLLED,
-    )
-    rows = db.session.execute(
-        select(*(getattr(Participant, name) for name in PERSON_FIELDS), Cohort.name)
-        .outerjoin(Enrolment, active)
-        .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Participant.organisation_id.in_(wanted))
-        .order_by(Participant.last_name, Participant.first_name, Participant.id, Cohort.start_date)
-    ).all()
-    return _csv([tuple(value or "" for value in row) for row in rows], "teilnehmende.csv")
+    return _csv(participants.export_rows(actor(), organisation_id), "teilnehmende.csv")
 
 
 @bp.get("/cohorts/<int:cohort_id>/participants.csv")
 def export_cohort(cohort_id: int) -> Response:
-    cohort = owned_or_404(Cohort, cohort_id)
-    people = db.session.scalars(
-        select(Participant)
-        .join(Enrolment, Enrolment.participant_id == Participant.id)
-        .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
-        .order_by(Participant.last_name, Participant.first_name)
-    ).all()
+    cohort, people = participants.of_cohort(actor(), cohort_id)
     rows = [tuple(getattr(p, name) for name in PERSON_FIELDS) + (cohort.name,) for p in people]
     return _csv(rows, f"teilnehmende-gruppe-{cohort.id}.csv")
 
 
 def _csv(rows, filename: str) -> Response:  # type: ignore[no-untyped-def]
     rendered = render_participants(rows, language=translator().language, filename=filename)
-    return Response(
-        rendered.content,
-        mimetype=rendered.mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{rendered.filename}"'},
-    )
+    response = Response(rendered.content, content_type=rendered.mimetype)
+    response.headers["Content-Disposition"] = content_disposition(rendered.filename, "attachment")
+    return response
 
 
 # Personal links: the participant's own page, sent by e-mail or shown once.
@@ -377,71 +301,66 @@ def _keep_cancelled() -> timedelta:
 
 
 @bp.post("/participants/<int:participant_id>/link")
+@transactions.web
 def show_new_link(participant_id: int) -> ResponseReturnValue:
-    person = owned_or_404(Participant, participant_id)
     if not WithdrawForm().validate_on_submit():
         abort(400)
-    token = create_link(person, current_user)
-    db.session.commit()
+    person, token = personal_links.create_link(actor(), participant_id)
     return render_template("participants/link.html", person=person, link=_link_for(token))
 
 
 @bp.post("/participants/<int:participant_id>/link/send")
+@transactions.web
 def send_one_link(participant_id: int) -> ResponseReturnValue:
-    person = owned_or_404(Participant, participant_id)
     if not WithdrawForm().validate_on_submit():
         abort(400)
     tr = translator()
-    try:
-        send_link(person, current_user, tr, _link_for, _keep_cancelled())
-    except MailNotSent as error:
-        flash(tr.localize(error.message) + " " + tr.gettext("Nothing was saved."), "error")
-    else:
-        flash(
-            tr.gettext("The personal link was sent to %(email)s.", email=person.email), "success"
-        )
+    person = personal_links.send_link(actor(), participant_id, tr, _link_for, _keep_cancelled())
+    flash(tr.gettext("The personal link was sent to %(email)s.", email=person.email), "success")
     return redirect(url_for("participants.edit", participant_id=participant_id))
 
 
-@bp.post("/participants/<int:participant_id>/link/revoke")
-def revoke_link(participant_id: int) -> ResponseReturnValue:
-    person = owned_or_404(Participant, participant_id)
+@bp.post("/participants/<int:participant_id>/access/end")
+@transactions.web
+def end_access(participant_id: int) -> ResponseReturnValue:
+    """Ends every secret link the person holds: personal page and calendar feed."""
     if not WithdrawForm().validate_on_submit():
         abort(400)
-    tokens.revoke(Purpose.PERSONAL_PAGE, person.id)
-    db.session.commit()
-    flash(translator().gettext("The personal link no longer works."), "success")
+    ended = personal_links.end_access(actor(), participant_id)
+    tr = translator()
+    if not ended:
+        flash(tr.gettext("The person had no working link."), "info")
+    elif ended == [Purpose.PERSONAL_PAGE]:
+        flash(tr.gettext("The personal link no longer works."), "success")
+    elif ended == [Purpose.PARTICIPANT_FEED]:
+        flash(tr.gettext("The calendar subscription no longer works."), "success")
+    else:
+        flash(
+            tr.gettext("The personal link and the calendar subscription no longer work."),
+            "success",
+        )
     return redirect(url_for("participants.edit", participant_id=participant_id))
 
 
 @bp.post("/cohorts/<int:cohort_id>/links/send")
+@transactions.web
 def send_cohort_links(cohort_id: int) -> ResponseReturnValue:
-    cohort = owned_or_404(Cohort, cohort_id)
+    """Links already sent are kept when a later mail fails (the answer is a
+    redirect, so the commit point keeps them): those people have them."""
     if not WithdrawForm().validate_on_submit():
         abort(400)
     tr = translator()
-    people = db.session.scalars(
-        select(Participant)
-        .join(Enrolment, Enrolment.participant_id == Participant.id)
-        .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
-        .order_by(Participant.last_name)
-    ).all()
-    sent, failed = 0, None
-    for person in people:
-        try:
-            send_link(person, current_user, tr, _link_for, _keep_cancelled())
-        except MailNotSent as error:
-            failed = error
-            break
-        sent += 1
-    if failed is not None:
+    result = personal_links.send_links(actor(), cohort_id, tr, _link_for, _keep_cancelled())
+    if result.failure is not None:
         flash(
             tr.gettext(
-                "%(sent)s of %(total)s links were sent; then: ", sent=sent, total=len(people)
+                "%(sent)s of %(total)s links were sent; then: ",
+                sent=result.sent,
+                total=result.total,
             )
-            + tr.localize(failed.message),
+            + tr.localize(result.failure),
             "error",
         )
     else:
-        flash(tr.gettext("%(sent)s personal links were sent.", sent=sent), "success")
-    return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+        flash(tr.gettext("%(sent)s personal links were sent.", sent=result.sent), "success")
+    return redirect(_cohort_page(cohort_id))

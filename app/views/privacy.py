@@ -4,52 +4,38 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.extensions import db
+from app import transactions
+from app.downloads import file_response
 from app.forms.privacy import EraseForm, PrivacyForm
-from app.i18n import refusal, translator
-from app.models import Organisation, Participant, Role
+from app.i18n import translator
+from app.models import Organisation
 from app.services import privacy
-from app.views.access import owned_or_404
-from app.views.versioned import changed_meanwhile, form_for, stale_settings
+from app.views.access import actor, owned_or_404
 
 bp = Blueprint("privacy", __name__)
-
-EXPORTERS = frozenset({Role.HR, Role.ADMIN})
 
 
 @bp.get("/participants/<int:participant_id>/export.json")
 def export(participant_id: int) -> Response:
-    person = owned_or_404(Participant, participant_id)
-    if current_user.role not in EXPORTERS:
-        abort(403)
-    content = json.dumps(privacy.export(person), ensure_ascii=False, indent=2)
-    response = Response(content, mimetype="application/json")
-    name = f"qualiplan-{person.id}.json"
-    response.headers.set("Content-Disposition", "attachment", filename=name)
+    person, data = privacy.export(actor(), participant_id)
+    content = json.dumps(data, ensure_ascii=False, indent=2)
+    response = file_response(
+        content.encode("utf-8"), "application/json", f"qualiplan-{person.id}.json"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.post("/participants/<int:participant_id>/erase")
+@transactions.web
 def erase(participant_id: int) -> ResponseReturnValue:
-    person = owned_or_404(Participant, participant_id)
-    if current_user.role is not Role.ADMIN:
-        abort(403)
-    form = EraseForm()
-    tr = translator()
-    typed = " ".join((form.confirm.data or "").split())
-    if not form.validate_on_submit() or typed != person.name:
-        flash(refusal(tr.gettext("The name typed does not match; nobody was erased.")), "error")
-        return redirect(url_for("participants.edit", participant_id=person.id))
-    result = privacy.erase(person, current_user)
-    db.session.commit()
+    # An empty or wrong name is refused by the service, after the role.
+    result = privacy.erase(actor(), participant_id, EraseForm().confirm.data or "")
     flash(
-        tr.gettext(
+        translator().gettext(
             "The person and their data are erased. Certificates: %(kept)d kept without "
             "the name, %(deleted)d deleted.",
             kept=result.certificates_kept,
@@ -61,25 +47,24 @@ def erase(participant_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/organisations/<int:organisation_id>/privacy", methods=["GET", "POST"])
+@transactions.web
 def settings(organisation_id: int) -> ResponseReturnValue:
     organisation = owned_or_404(Organisation, organisation_id, "id")
-    if current_user.role is not Role.ADMIN:
-        abort(403)
-    form = form_for(PrivacyForm, organisation)
-    tr = translator()
+    # Only who may change the settings sees them.
+    privacy.require_settings(actor(), organisation.id)
+    form = PrivacyForm(obj=organisation if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(organisation.lock_version)
     if form.validate_on_submit():
-        stale = stale_settings()
-        if changed_meanwhile(form, organisation):
-            flash(stale, "error")
-            return redirect(url_for("privacy.settings", organisation_id=organisation.id))
-        organisation.attendance_retention_years = form.attendance_retention_years.data
-        organisation.keep_certificates_after_erasure = form.keep_certificates_after_erasure.data
-        try:
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            flash(stale, "error")
-        else:
-            flash(tr.gettext("Saved."), "success")
-        return redirect(url_for("privacy.settings", organisation_id=organisation_id))
-    return render_template("privacy/settings.html", organisation=organisation, form=form)
+        privacy.change_settings(
+            actor(),
+            organisation.id,
+            retention_years=form.attendance_retention_years.data,
+            keep_certificates=form.keep_certificates_after_erasure.data,
+            version=form.version.data,
+        )
+        flash(translator().gettext("Saved."), "success")
+        return redirect(url_for("privacy.settings", organisation_id=organisation.id))
+    return render_template("privacy/settings.html", organisation=organisation, form=form), (
+        400 if form.is_submitted() else 200
+    )

@@ -3,24 +3,20 @@ CSV and as a page to print for the practice day."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm.exc import StaleDataError
 
+from app import transactions
+from app.downloads import content_disposition
 from app.exports.tandems import render_tandems
-from app.extensions import db
 from app.forms.tandems import NotTogetherForm, SwapForm, TandemActionForm
-from app.i18n import refusal, translator
-from app.models import Cohort, NotTogether, Participant, Tandem, TandemState
+from app.i18n import translator
+from app.models import Cohort, TandemState
+from app.services import policy
 from app.services import tandems as service
-from app.services.tandems import TandemError, TandemsChanged
-from app.views.access import owned_or_404
-from app.views.cohorts import PLANNERS
-from cohorts.pairing import Pairing, PairingError
+from app.views.access import actor, owned_or_404
+from cohorts.pairing import Pairing
 
 bp = Blueprint("tandems", __name__, url_prefix="/cohorts")
 
@@ -48,7 +44,7 @@ def show(cohort_id: int) -> str:
         withdrawn=service.withdrawn_members(confirmed, enrolled),
         unpaired=service.unpaired(confirmed, enrolled),
         not_together=service.not_together(cohort),
-        can_plan=current_user.role in PLANNERS,
+        can_plan=policy.may(actor(), policy.Action.FORM_TANDEMS, cohort.organisation_id),
         action_form=TandemActionForm(version=cohort.lock_version),
         swap_form=swap_form,
         exclusion_form=exclusion_form,
@@ -56,184 +52,167 @@ def show(cohort_id: int) -> str:
     )
 
 
-def _change(
-    cohort_id: int, form: TandemActionForm, work: Callable[[Cohort, int], str]
-) -> ResponseReturnValue:
-    """Run one change of the tandems in a transaction; any refusal leaves
-    everything as it was and says why."""
+def _version(cohort_id: int, form: FlaskForm) -> str | None:
+    """The cohort's version the page was loaded with, or None (with a
+    message) when the form is incomplete or has expired. A role that may not
+    form tandems is refused first, whatever it sent."""
+    _may_form(cohort_id)
+    if form.validate_on_submit() and form.version.data.isdigit():
+        return str(form.version.data)
+    flash(
+        translator().gettext("The form was incomplete or has expired; please try again."), "error"
+    )
+    return None
+
+
+def _may_form(cohort_id: int) -> None:
     cohort = owned_or_404(Cohort, cohort_id)
-    if current_user.role not in PLANNERS:
-        abort(403)
-    tr = translator()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
-        flash(tr.gettext("The form was incomplete or has expired; please try again."), "error")
-        return redirect(url_for("tandems.show", cohort_id=cohort.id))
-    try:
-        done = work(cohort, int(form.version.data))
-        db.session.commit()
-    except (TandemError, PairingError) as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
-    except StaleDataError:
-        db.session.rollback()
-        flash(refusal(tr.localize(TandemsChanged().message)), "error")
-    else:
-        if done:
-            flash(done, "success")
-    return redirect(url_for("tandems.show", cohort_id=cohort_id))
+    policy.require(actor(), policy.Action.FORM_TANDEMS, cohort.organisation_id)
 
 
-def _proposed(result: Pairing) -> str:
+def _page(cohort_id: int, anchor: str | None = None) -> ResponseReturnValue:
+    return redirect(url_for("tandems.show", cohort_id=cohort_id, _anchor=anchor))
+
+
+def _proposed(cohort_id: int, result: Pairing) -> ResponseReturnValue:
     tr = translator()
     for warning in result.warnings:
         flash(tr.localize(warning), "info")
-    return tr.ngettext(
-        "A proposal with %(num)d tandem is ready; check it and confirm.",
-        "A proposal with %(num)d tandems is ready; check it and confirm.",
-        len(result.tandems),
+    flash(
+        tr.ngettext(
+            "A proposal with %(num)d tandem is ready; check it and confirm.",
+            "A proposal with %(num)d tandems is ready; check it and confirm.",
+            len(result.tandems),
+        ),
+        "success",
     )
+    return _page(cohort_id)
 
 
 @bp.post("/<int:cohort_id>/tandems/propose")
+@transactions.web
 def propose(cohort_id: int) -> ResponseReturnValue:
-    return _change(
-        cohort_id,
-        TandemActionForm(),
-        lambda cohort, version: _proposed(
-            service.propose(cohort, current_user, expected_version=version)
-        ),
-    )
+    return _propose(cohort_id, shuffle=False)
 
 
 @bp.post("/<int:cohort_id>/tandems/shuffle")
+@transactions.web
 def shuffle(cohort_id: int) -> ResponseReturnValue:
-    return _change(
-        cohort_id,
-        TandemActionForm(),
-        lambda cohort, version: _proposed(
-            service.propose(cohort, current_user, expected_version=version, shuffle=True)
-        ),
-    )
+    return _propose(cohort_id, shuffle=True)
+
+
+def _propose(cohort_id: int, *, shuffle: bool) -> ResponseReturnValue:
+    version = _version(cohort_id, TandemActionForm())
+    if version is None:
+        return _page(cohort_id)
+    result = service.propose_tandems(actor(), cohort_id, version=version, shuffle=shuffle)
+    return _proposed(cohort_id, result)
 
 
 @bp.post("/<int:cohort_id>/tandems/replace")
+@transactions.web
 def replace(cohort_id: int) -> ResponseReturnValue:
-    return _change(
-        cohort_id,
-        TandemActionForm(),
-        lambda cohort, version: _proposed(
-            service.replace_after_withdrawal(cohort, current_user, expected_version=version)
-        ),
+    version = _version(cohort_id, TandemActionForm())
+    if version is None:
+        return _page(cohort_id)
+    return _proposed(
+        cohort_id, service.replace_withdrawn_partners(actor(), cohort_id, version=version)
     )
 
 
 @bp.post("/<int:cohort_id>/tandems/swap")
+@transactions.web
 def swap(cohort_id: int) -> ResponseReturnValue:
     form = SwapForm()
     # The choices are the proposal's people; the service checks them again.
     form.first.choices = form.second.choices = None
     form.first.validate_choice = form.second.validate_choice = False
-
-    def work(cohort: Cohort, version: int) -> str:
-        service.swap(cohort, form.first.data, form.second.data, expected_version=version)
-        return translator().gettext("The two people swapped places.")
-
-    return _change(cohort_id, form, work)
+    version = _version(cohort_id, form)
+    if version is None:
+        return _page(cohort_id)
+    service.swap_places(actor(), cohort_id, form.first.data, form.second.data, version=version)
+    flash(translator().gettext("The two people swapped places."), "success")
+    return _page(cohort_id)
 
 
 @bp.post("/<int:cohort_id>/tandems/<int:tandem_id>/lock")
+@transactions.web
 def lock(cohort_id: int, tandem_id: int) -> ResponseReturnValue:
     return _lock(cohort_id, tandem_id, True)
 
 
 @bp.post("/<int:cohort_id>/tandems/<int:tandem_id>/unlock")
+@transactions.web
 def unlock(cohort_id: int, tandem_id: int) -> ResponseReturnValue:
     return _lock(cohort_id, tandem_id, False)
 
 
 def _lock(cohort_id: int, tandem_id: int, locked: bool) -> ResponseReturnValue:
-    tandem = db.session.get(Tandem, tandem_id)
-    if tandem is None or tandem.cohort_id != owned_or_404(Cohort, cohort_id).id:
-        abort(404)
-
-    def work(cohort: Cohort, version: int) -> str:
-        service.set_locked(cohort, tandem_id, locked, expected_version=version)
-        return ""
-
-    return _change(cohort_id, TandemActionForm(), work)
+    version = _version(cohort_id, TandemActionForm())
+    if version is not None:
+        service.lock_tandem(actor(), cohort_id, tandem_id, locked, version=version)
+    return _page(cohort_id)
 
 
 @bp.post("/<int:cohort_id>/tandems/confirm")
+@transactions.web
 def confirm(cohort_id: int) -> ResponseReturnValue:
-    def work(cohort: Cohort, version: int) -> str:
-        confirmed = service.confirm(cohort, current_user, expected_version=version)
-        return translator().ngettext(
+    version = _version(cohort_id, TandemActionForm())
+    if version is None:
+        return _page(cohort_id)
+    confirmed = service.confirm_tandems(actor(), cohort_id, version=version)
+    flash(
+        translator().ngettext(
             "%(num)d tandem confirmed; participants see their partners now.",
             "%(num)d tandems confirmed; participants see their partners now.",
             len(confirmed),
-        )
-
-    return _change(cohort_id, TandemActionForm(), work)
+        ),
+        "success",
+    )
+    return _page(cohort_id)
 
 
 @bp.post("/<int:cohort_id>/tandems/discard")
+@transactions.web
 def discard(cohort_id: int) -> ResponseReturnValue:
-    def work(cohort: Cohort, version: int) -> str:
-        service.discard(cohort, expected_version=version)
-        return translator().gettext("The proposal was discarded.")
-
-    return _change(cohort_id, TandemActionForm(), work)
+    version = _version(cohort_id, TandemActionForm())
+    if version is None:
+        return _page(cohort_id)
+    service.discard_proposal(actor(), cohort_id, version=version)
+    flash(translator().gettext("The proposal was discarded."), "success")
+    return _page(cohort_id)
 
 
 @bp.post("/<int:cohort_id>/not-together")
+@transactions.web
 def add_not_together(cohort_id: int) -> ResponseReturnValue:
-    cohort = owned_or_404(Cohort, cohort_id)
-    if current_user.role not in PLANNERS:
-        abort(403)
     tr = translator()
     form = NotTogetherForm()
     form.first.choices = form.second.choices = None
     form.first.validate_choice = form.second.validate_choice = False
-    if form.validate_on_submit():
-        first = owned_or_404(Participant, form.first.data)
-        second = owned_or_404(Participant, form.second.data)
-        try:
-            service.add_not_together(cohort, first, second, current_user)
-            db.session.commit()
-        except TandemError as error:
-            db.session.rollback()
-            flash(refusal(tr.localize(error.message)), "error")
-        else:
-            flash(
-                tr.gettext(
-                    "%(first)s and %(second)s will never be proposed as a tandem.",
-                    first=first.name,
-                    second=second.name,
-                ),
-                "success",
-            )
-    else:
+    _may_form(cohort_id)
+    if not form.validate_on_submit():
         flash(tr.gettext("Choose two people."), "error")
-    return redirect(url_for("tandems.show", cohort_id=cohort.id, _anchor="not-together"))
+        return _page(cohort_id, "not-together")
+    first, second = service.keep_apart(actor(), cohort_id, form.first.data, form.second.data)
+    flash(
+        tr.gettext(
+            "%(first)s and %(second)s will never be proposed as a tandem.",
+            first=first.name,
+            second=second.name,
+        ),
+        "success",
+    )
+    return _page(cohort_id, "not-together")
 
 
 @bp.post("/<int:cohort_id>/not-together/<int:entry_id>/remove")
+@transactions.web
 def remove_not_together(cohort_id: int, entry_id: int) -> ResponseReturnValue:
-    cohort = owned_or_404(Cohort, cohort_id)
-    entry = db.session.get(NotTogether, entry_id)
-    if entry is None or entry.organisation_id != cohort.organisation_id:
-        abort(404)
-    if current_user.role not in PLANNERS:
-        abort(403)
-    tr = translator()
+    _may_form(cohort_id)
     if FlaskForm().validate_on_submit():
-        try:
-            service.remove_not_together(cohort, entry_id)
-            db.session.commit()
-        except TandemError as error:
-            db.session.rollback()
-            flash(tr.localize(error.message), "error")
-    return redirect(url_for("tandems.show", cohort_id=cohort.id, _anchor="not-together"))
+        service.allow_together(actor(), cohort_id, entry_id)
+    return _page(cohort_id, "not-together")
 
 
 @bp.get("/<int:cohort_id>/tandems.csv")
@@ -246,7 +225,7 @@ def export(cohort_id: int) -> Response:
         filename=f"tandems-gruppe-{cohort.id}.csv",
     )
     response = Response(rendered.content, content_type=rendered.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{rendered.filename}"'
+    response.headers["Content-Disposition"] = content_disposition(rendered.filename, "attachment")
     return response
 
 

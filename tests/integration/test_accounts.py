@@ -6,9 +6,9 @@ from app.models import Role
 from app.services.accounts import (
     AccountError,
     LoginPolicy,
-    authenticate,
     create_user,
     end_all_sessions,
+    log_in,
 )
 from tests.conftest import PASSWORD
 
@@ -20,7 +20,7 @@ def test_passwords_are_stored_with_a_slow_kdf(db, make):
     user = make.user(Role.HR, email="hr@example.org")
     assert user.password_hash.startswith("scrypt:")
     assert PASSWORD not in user.password_hash
-    assert authenticate(" HR@example.org ", PASSWORD, NOW, POLICY) is user
+    assert log_in(" HR@example.org ", PASSWORD, NOW, POLICY).user is user
 
 
 @pytest.mark.parametrize(
@@ -44,19 +44,22 @@ def test_one_account_per_address(db, make):
 def test_repeated_failures_lock_the_account_for_a_while(db, make):
     user = make.user(Role.TRAINER, email="t@example.org")
     for _ in range(3):
-        with pytest.raises(AccountError, match="e-mail address or password is wrong"):
-            authenticate("t@example.org", "wrong password!", NOW, POLICY)
+        refused = log_in("t@example.org", "wrong password!", NOW, POLICY)
+        assert refused.user is None
+        assert str(refused.refusal) == "e-mail address or password is wrong"
     assert user.locked_until == NOW + timedelta(minutes=15)
-    with pytest.raises(AccountError, match="try again in 15 minutes"):
-        authenticate("t@example.org", PASSWORD, NOW, POLICY)
+    locked = log_in("t@example.org", PASSWORD, NOW, POLICY)
+    assert locked.user is None
+    assert str(locked.refusal) == "too many failed attempts; try again in 15 minutes"
     later = NOW + timedelta(minutes=16)
-    assert authenticate("t@example.org", PASSWORD, later, POLICY) is user
+    assert log_in("t@example.org", PASSWORD, later, POLICY).user is user
     assert user.failed_logins == 0
 
 
 def test_unknown_addresses_get_the_same_answer(db):
-    with pytest.raises(AccountError, match="e-mail address or password is wrong"):
-        authenticate("nobody@example.org", PASSWORD, NOW, POLICY)
+    refused = log_in("nobody@example.org", PASSWORD, NOW, POLICY)
+    assert refused.user is None
+    assert str(refused.refusal) == "e-mail address or password is wrong"
 
 
 def test_ending_all_sessions_changes_the_login_id(db, make):

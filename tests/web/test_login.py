@@ -19,7 +19,9 @@ def test_logging_in_leads_to_the_dashboard(client, make):
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client, make):
     make.user(Role.TRAINER, email="t@example.org")
     response = post_form(client, "/login", {"email": "t@example.org", "password": "wrong"})
-    assert response.status_code == 401
+    # The form again, answered 200 so that the failed attempt is kept.
+    assert response.status_code == 200
+    assert 'name="password"' in response.get_data(as_text=True)
     assert "E-Mail-Adresse oder Passwort ist falsch" in response.get_data(as_text=True)
     response = post_form(client, "/login", {"email": "x@example.org", "password": "wrong"})
     assert "E-Mail-Adresse oder Passwort ist falsch" in response.get_data(as_text=True)
@@ -34,7 +36,22 @@ def test_repeated_failures_lock_the_account(client, make):
     from tests.conftest import PASSWORD
 
     response = post_form(client, "/login", {"email": "t@example.org", "password": PASSWORD})
-    assert response.status_code == 401  # still locked, even with the right password
+    # Still locked, even with the right password: no session, the form again.
+    assert response.status_code == 200
+    assert "zu viele Fehlversuche" in response.get_data(as_text=True)
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_a_failed_login_is_counted_in_the_database(client, make, db):
+    """The commit point keeps the count of a refused login (it rolls back
+    what an answer of 400 or more did)."""
+    user = make.user(Role.TRAINER, email="t@example.org")
+    user_id = user.id
+    db.session.commit()
+    post_form(client, "/login", {"email": "t@example.org", "password": "wrong"})
+    post_form(client, "/login", {"email": "t@example.org", "password": "wrong"})
+    db.session.expire_all()
+    assert db.session.get(type(user), user_id).failed_logins == 2
 
 
 def test_forms_need_a_csrf_token(client, make):

@@ -123,5 +123,5 @@ def test_show_a_new_link_once_and_switch_the_old_one_off(client, make, db):
     ).group(1)
     assert client.get(f"/p/{old}").status_code == 404
     assert client.get(f"/p/{new}").status_code == 200
-    client.post(f"{page}/link/revoke", data={"csrf_token": csrf_token(client, page)})
+    client.post(f"{page}/access/end", data={"csrf_token": csrf_token(client, page)})
     assert client.get(f"/p/{new}").status_code == 404

@@ -85,9 +85,14 @@ def test_erasure_needs_the_name_typed_and_removes_everything(client, make, db):
     log_in(client, "admin@example.org")
     page = f"/participants/{ids['anna']}"
     wrong = post_form(
-        client, f"{page}/erase", {"confirm": "Anna"}, form_url=page, follow_redirects=True
+        client,
+        f"{page}/erase",
+        {"confirm": "Anna"},
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
     )
-    assert "Der eingegebene Name stimmt nicht überein" in wrong.get_data(as_text=True)
+    assert wrong.status_code == 303
+    assert "refused-name_mismatch" in client.get(page).get_data(as_text=True)
     assert db.session.get(Participant, ids["anna"]) is not None
 
     done = post_form(
@@ -138,7 +143,7 @@ def test_admins_set_the_retention_period(client, make, db):
     url = f"/organisations/{ids['org']}/privacy"
     version = str(db.session.get(Organisation, ids["org"]).lock_version)
     bad = post_form(client, url, {"attendance_retention_years": "0", "version": version})
-    assert bad.status_code == 200
+    assert bad.status_code == 400
     assert "1 und 30" in bad.get_data(as_text=True)
     post_form(client, url, {"attendance_retention_years": "3", "version": version})
     db.session.expire_all()
