@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from app.commands import CommandFailed
+from app.services.errors import InvalidInput
 from curricula.messages import msg
 
 # The holiday data and calendar arithmetic are reliable in this range.
@@ -17,19 +17,19 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def parse_day(label: str, text: str) -> date:
-    """A date written YYYY-MM-DD, or CommandFailed naming `label`."""
+    """A date written YYYY-MM-DD, or InvalidInput naming `label`."""
     try:
         if not _ISO_DATE.match(text):
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
-        raise CommandFailed(
+        raise InvalidInput(
             msg(
                 "{option}: '{value}' is not a calendar date (YYYY-MM-DD)", option=label, value=text
             )
         ) from None
     if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
-        raise CommandFailed(
+        raise InvalidInput(
             msg(
                 "{option}: {value} lies outside the years {first} to {last}",
                 option=label,
@@ -54,13 +54,13 @@ def parse_closures(label: str, entries: Iterable[str]) -> dict[date, str]:
         first = parse_day(label, first_text.strip())
         last = parse_day(label, last_text.strip()) if separator else first
         if last < first:
-            raise CommandFailed(
+            raise InvalidInput(
                 msg(
                     "{option}: the range '{value}' ends before it starts", option=label, value=span
                 )
             )
         if (last - first).days >= LONGEST_CLOSURE_DAYS:
-            raise CommandFailed(
+            raise InvalidInput(
                 msg(
                     "{option}: the range '{value}' is longer than a year", option=label, value=span
                 )

@@ -256,6 +256,8 @@ def tied_earlier(
     child, child_day = by_key[key], day
     while child.placement.after is not None:
         parent = by_key[child.placement.after]
+        if parent.key not in spans:
+            break  # not dated (yet): planned around the move like any other
         first, last = spans[parent.key]
         if placement_problem(child, child_day, last, calendar) is None:
             break

@@ -56,3 +56,14 @@ class CohortForm(FlaskForm):  # type: ignore[misc]
 
 class StateForm(FlaskForm):  # type: ignore[misc]
     state = HiddenField(validators=[InputRequired()])
+
+
+class ReopenForm(FlaskForm):  # type: ignore[misc]
+    # Checked by the service (required, its length) so that every door says the same.
+    reason = TextAreaField(_l("Why is the cohort reopened?"), validators=[Optional()])
+
+
+class ReplanForm(FlaskForm):  # type: ignore[misc]
+    # The cohort's version when the page was loaded.
+    version = HiddenField(validators=[InputRequired()])
+    start = DateField(_l("New start"), validators=[InputRequired()])

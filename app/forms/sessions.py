@@ -25,6 +25,9 @@ class MoveForm(VersionedForm):
     day = DateField(_l("New date"), validators=[InputRequired()])
     start_time = TimeField(_l("New start time (optional)"), validators=[Optional()])
     pin = BooleanField(_l("Pin the session to this date"), default=True)
+    earlier = BooleanField(_l("Also move the earlier sessions a rule ties to this one"))
+    pinned_too = BooleanField(_l("Also move pinned sessions that have to move"))
+    held = BooleanField(_l("The session took place on this day (record a past date)"))
 
 
 class DetailsForm(VersionedForm):

@@ -22,7 +22,13 @@ class CohortState(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
 
+    def may_become(self, wanted: CohortState) -> bool:
+        """Whether a planner may move a cohort from this state to `wanted`."""
+        return wanted in ALLOWED_MOVES[self]
 
+
+# The moves of planning: forward only. Reopening a completed cohort is not
+# one of them (it is an administrator's correction, `Cohort.reopen`).
 ALLOWED_MOVES: dict[CohortState, frozenset[CohortState]] = {
     CohortState.PLANNED: frozenset({CohortState.RUNNING, CohortState.CANCELLED}),
     CohortState.RUNNING: frozenset({CohortState.COMPLETED, CohortState.CANCELLED}),
@@ -100,9 +106,24 @@ class Cohort(db.Model):  # type: ignore[name-defined,misc]
     )
 
     def change_state(self, wanted: CohortState) -> None:
-        if wanted not in ALLOWED_MOVES[self.state]:
+        if not self.state.may_become(wanted):
             raise InvalidStateChange(self.state, wanted)
         self.state = wanted
+
+    def start(self) -> None:
+        self.change_state(CohortState.RUNNING)
+
+    def complete(self) -> None:
+        self.change_state(CohortState.COMPLETED)
+
+    def cancel(self) -> None:
+        self.change_state(CohortState.CANCELLED)
+
+    def reopen(self) -> None:
+        """A completed cohort runs again (to correct its attendance)."""
+        if self.state is not CohortState.COMPLETED:
+            raise InvalidStateChange(self.state, CohortState.RUNNING)
+        self.state = CohortState.RUNNING
 
 
 class CohortClosure(db.Model):  # type: ignore[name-defined,misc]

@@ -1,38 +1,65 @@
 """Cohorts: plan them with the core, store their sessions, keep trainers in
-one place at a time."""
+one place at a time, move them through their states.
+
+The use cases (`plan_cohort`, `change_cohort_state`, `reopen_cohort`) take
+the actor first, check the policy and the rules, and leave the commit to the
+door; the read functions give the pages what they show.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
+    AccessToken,
+    Change,
     Cohort,
     CohortClosure,
     CohortState,
     CurriculumElement,
+    CurriculumRecord,
     CurriculumVersion,
+    Enrolment,
     Organisation,
+    Role,
     Session,
     SessionStatus,
+    TandemState,
     User,
 )
-from app.models.cohorts import session_trainers
-from app.services import history
+from app.models.cohorts import ALLOWED_MOVES, session_trainers
+from app.models.tokens import Purpose
+from app.services import history, policy, tandems, tokens
+from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.policy import Action, Actor
 from cohorts.calendar import WorkingCalendar
+from cohorts.errors import PlanningError, UnknownRegion, UnknownTimezone
 from cohorts.scheduling import Note, plan
 from cohorts.scheduling import Session as PlannedSession
-from curricula.messages import Message, MessageError, msg
+from curricula.messages import Message, msg
 from curricula.model import Mode
 
+# Longer reasons belong in a document; the history keeps a sentence or two.
+LONGEST_REASON = 500
 
-class TrainerConflict(MessageError):
+
+class TrainerConflict(DomainError):
     """A trainer would be in two overlapping sessions."""
+
+    code = "trainer_conflict"
+
+
+class StateChangeRefused(DomainError):
+    """The cohort cannot move to the state asked for (now)."""
+
+    code = "state_change_refused"
 
 
 @dataclass
@@ -48,6 +75,24 @@ class NewCohort:
     online_link: str | None = None
     capacity: int | None = None
     trainers: list[User] = field(default_factory=list)
+    closures: Mapping[date, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CohortWish:
+    """A new cohort as the form gives it: ids, not records."""
+
+    organisation_id: int
+    version_id: int
+    name: str
+    start: date
+    region: str
+    timezone: str = "Europe/Berlin"
+    delivery: Mode | None = None
+    venue: str | None = None
+    online_link: str | None = None
+    capacity: int | None = None
+    trainer_ids: Sequence[int] = ()
     closures: Mapping[date, str] = field(default_factory=dict)
 
 
@@ -148,12 +193,16 @@ def _clashes(session: Session, limit: int) -> list[Message]:
         return []
     if session.status is SessionStatus.CANCELLED or not session.trainers:
         return []
+    if session.cohort is not None and session.cohort.state is CohortState.CANCELLED:
+        return []
     query = (
         select(Session, session_trainers.c.user_id)
         .join(session_trainers, session_trainers.c.session_id == Session.id)
+        .join(Cohort, Cohort.id == Session.cohort_id)
         .where(
             session_trainers.c.user_id.in_([t.id for t in session.trainers]),
             Session.status == SessionStatus.SCHEDULED,
+            Cohort.state != CohortState.CANCELLED,
             Session.starts_at < session.ends_at,
             Session.ends_at > session.starts_at,
         )
@@ -180,23 +229,281 @@ def _clashes(session: Session, limit: int) -> list[Message]:
     ]
 
 
-def change_cohort_state(cohort: Cohort, wanted: CohortState, actor: User | None) -> None:
-    """Move the cohort to `wanted` (allowed moves only); cancelling a cohort
-    cancels its sessions, so that calendars show them cancelled."""
+# --- Reads for the pages ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewCohortChoices:
+    organisations: list[Organisation]
+    versions: list[CurriculumVersion]
+    trainers: list[User]
+    default_region: str | None
+
+
+def new_cohort_choices(actor: Actor) -> NewCohortChoices:
+    """What a planner may choose from when planning a cohort."""
+    policy.require(actor, Action.PLAN)
+    user = actor.user
+    organisations = sorted(user.organisations, key=lambda o: o.name) if user else []
+    ids = [o.id for o in organisations]
+    versions = db.session.scalars(
+        select(CurriculumVersion)
+        .join(CurriculumVersion.curriculum)
+        .where(
+            CurriculumVersion.published_at.is_not(None),
+            or_(
+                CurriculumRecord.organisation_id.is_(None),
+                CurriculumRecord.organisation_id.in_(ids),
+            ),
+        )
+        .options(selectinload(CurriculumVersion.curriculum))
+        .order_by(CurriculumRecord.organisation_id.is_not(None), CurriculumRecord.key)
+    ).all()
+    trainers = db.session.scalars(
+        select(User)
+        .where(User.role == Role.TRAINER, User.active.is_(True))
+        .where(User.organisations.any(Organisation.id.in_(ids)))
+        .order_by(User.name)
+    ).all()
+    default_region = user.organisations[0].default_region if user and user.organisations else None
+    return NewCohortChoices(organisations, list(versions), list(trainers), default_region)
+
+
+@dataclass(frozen=True)
+class CohortPage:
+    cohort: Cohort
+    sessions: list[Session]
+    enrolments: list[Enrolment]
+    changes: list[Change]
+    conflicts: dict[int, list[Message]]
+    can_plan: bool
+    can_reopen: bool
+    next_states: list[CohortState]
+    cohort_feed: AccessToken | None
+    tandem_count: int
+
+
+def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    sessions = db.session.scalars(
+        select(Session)
+        .where(Session.cohort_id == cohort.id)
+        .options(selectinload(Session.trainers), selectinload(Session.element))
+        .order_by(Session.first_day, Session.starts_at, Session.id)
+    ).all()
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.cohort_id == cohort.id)
+        .options(selectinload(Enrolment.participant))
+    ).all()
+    changes = db.session.scalars(
+        select(Change)
+        .where(Change.cohort_id == cohort.id)
+        .options(selectinload(Change.user))
+        .order_by(Change.at.desc())
+        .limit(50)
+    ).all()
+    return CohortPage(
+        cohort=cohort,
+        sessions=list(sessions),
+        enrolments=sorted(enrolments, key=lambda e: e.participant.sort_key),
+        changes=list(changes),
+        conflicts=trainer_conflicts(sessions),
+        can_plan=policy.may(actor, Action.PLAN, cohort.organisation_id),
+        can_reopen=cohort.state is CohortState.COMPLETED
+        and policy.may(actor, Action.REOPEN_COHORT, cohort.organisation_id),
+        # Onward moves first, cancelling last.
+        next_states=sorted(ALLOWED_MOVES[cohort.state], key=lambda s: s is CohortState.CANCELLED),
+        cohort_feed=tokens.current(Purpose.COHORT_FEED, cohort.id),
+        tandem_count=len(tandems.tandems(cohort, TandemState.CONFIRMED)),
+    )
+
+
+# --- Use cases ---------------------------------------------------------------
+
+
+def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...]]:
+    """Plan a cohort in one of the actor's organisations. A refusal names the
+    form field it belongs to."""
+    organisation = policy.get(actor, Organisation, wish.organisation_id, "id")
+    policy.require(actor, Action.PLAN, organisation.id)
+    version = db.session.get(CurriculumVersion, wish.version_id)
+    owner = version.curriculum.organisation_id if version is not None else None
+    if version is None or version.published_at is None or owner not in (None, organisation.id):
+        raise InvalidInput(
+            msg("this curriculum does not belong to the organisation"),
+            code="foreign_curriculum",
+            field="version",
+        )
+    trainers = [
+        t
+        for t in db.session.scalars(select(User).where(User.id.in_(list(wish.trainer_ids))))
+        if t.role is Role.TRAINER and organisation in t.organisations
+    ]
+    data = NewCohort(
+        organisation=organisation,
+        version=version,
+        name=wish.name,
+        start=wish.start,
+        region=wish.region,
+        timezone=wish.timezone.strip(),
+        delivery=wish.delivery,
+        venue=wish.venue,
+        online_link=wish.online_link,
+        capacity=wish.capacity,
+        trainers=trainers,
+        closures=wish.closures,
+    )
+    try:
+        return create_cohort(data, actor.user)
+    except UnknownRegion as error:
+        raise InvalidInput(error.message, code="unknown_region", field="region") from None
+    except UnknownTimezone as error:
+        raise InvalidInput(error.message, code="unknown_timezone", field="timezone") from None
+    except TrainerConflict as error:
+        error.field = "trainers"
+        raise
+    except PlanningError as error:
+        raise DomainError(error.message, code="planning_error", field="start") from None
+
+
+def local_today(cohort: Cohort, now: datetime) -> date:
+    """Today where the cohort takes place (its sessions' days are local)."""
+    return now.astimezone(ZoneInfo(cohort.timezone)).date()
+
+
+def change_cohort_state(
+    actor: Actor, cohort_id: int, wanted: CohortState, *, now: datetime
+) -> Cohort:
+    """Move a cohort on: start it, complete it or cancel it."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    if not cohort.state.may_become(wanted):
+        raise StateChangeRefused(
+            msg(
+                "a {current} cohort cannot become {wanted}",
+                current=cohort.state.value,
+                wanted=wanted.value,
+            ),
+            code="invalid_state_change",
+        )
     before = cohort.state
-    cohort.change_state(wanted)
-    if wanted is CohortState.CANCELLED:
-        for session in cohort.sessions:
-            if session.status is SessionStatus.SCHEDULED:
-                session.status = SessionStatus.CANCELLED
-                session.revision += 1
+    today = local_today(cohort, now)
+    scheduled = [s for s in cohort.sessions if s.status is SessionStatus.SCHEDULED]
+    details: dict[str, object] = {}
+    if wanted is CohortState.RUNNING:
+        _check_start(cohort, scheduled, today)
+        cohort.start()
+    elif wanted is CohortState.COMPLETED:
+        _check_completion(cohort, scheduled, now, today)
+        cohort.complete()
+    else:
+        cohort.cancel()
+        details["sessions_cancelled"] = _cancel_coming_sessions(scheduled, today)
+    _record_state(actor, cohort, before, details)
+    return cohort
+
+
+def _check_start(cohort: Cohort, scheduled: list[Session], today: date) -> None:
+    if not scheduled:
+        raise StateChangeRefused(
+            msg("{cohort} has no scheduled session and cannot start", cohort=cohort.name),
+            code="no_sessions",
+        )
+    first = min(s.first_day for s in scheduled)
+    if today < first:
+        raise StateChangeRefused(
+            msg(
+                "{cohort} cannot start before its first session on {day}",
+                cohort=cohort.name,
+                day=first,
+            ),
+            code="starts_later",
+        )
+
+
+def _check_completion(
+    cohort: Cohort, scheduled: list[Session], now: datetime, today: date
+) -> None:
+    still_to_end = [s for s in scheduled if not _has_ended(s, now, today)]
+    if still_to_end:
+        last = max(still_to_end, key=lambda s: (s.last_day, s.ends_at or now))
+        raise StateChangeRefused(
+            msg(
+                "{cohort} cannot be completed before its last session has ended: "
+                "{session} on {day}",
+                cohort=cohort.name,
+                session=last.element.text,
+                day=last.last_day,
+            ),
+            code="not_over_yet",
+        )
+
+
+def _has_ended(session: Session, now: datetime, today: date) -> bool:
+    if session.ends_at is not None:
+        return session.ends_at <= now
+    return session.last_day < today
+
+
+def _cancel_coming_sessions(scheduled: list[Session], today: date) -> int:
+    """Cancel what has not taken place yet, so that calendars show it
+    cancelled and trainers are free again; sessions already over stay as
+    they were (they took place, and their attendance stays evidence)."""
+    count = 0
+    for session in scheduled:
+        if session.last_day >= today:
+            session.status = SessionStatus.CANCELLED
+            session.revision += 1
+            count += 1
+    return count
+
+
+def reopen_cohort(actor: Actor, cohort_id: int, reason: str) -> Cohort:
+    """A completed cohort runs again so that its attendance can be corrected:
+    an administrator's decision, with the reason kept in its history."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.REOPEN_COHORT, cohort.organisation_id)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput(
+            msg("say why the cohort is reopened"), code="reason_missing", field="reason"
+        )
+    if len(reason) > LONGEST_REASON:
+        raise InvalidInput(
+            msg("the reason is longer than {limit} characters", limit=LONGEST_REASON),
+            code="reason_too_long",
+            field="reason",
+        )
+    if cohort.state is not CohortState.COMPLETED:
+        raise StateChangeRefused(
+            msg("only a completed cohort can be reopened"), code="not_completed"
+        )
+    before = cohort.state
+    cohort.reopen()
+    _record_state(actor, cohort, before, {"reason": reason})
+    return cohort
+
+
+def _record_state(
+    actor: Actor, cohort: Cohort, before: CohortState, details: Mapping[str, object]
+) -> None:
     history.record(
-        user=actor,
+        user=actor.user,
         organisation_id=cohort.organisation_id,
         cohort_id=cohort.id,
         subject="cohort",
         subject_id=cohort.id,
         action="state",
         before={"state": before.value},
-        after={"state": wanted.value},
+        after={"state": cohort.state.value, **details},
     )
+
+
+def cohort_session(actor: Actor, cohort_id: int, session_id: int) -> Session:
+    """A session of a cohort the actor may see, else NotFound."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    session = db.session.get(Session, session_id)
+    if session is None or session.cohort_id != cohort.id:
+        raise NotFound()
+    return session

@@ -1,13 +1,14 @@
-"""What needs attention across the user's organisations; each finding is one
-query, whatever the amount of data."""
+"""The overview: what is coming up in the user's organisations, how far each
+cohort is, and what needs attention; each finding is one query, whatever the
+amount of data."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from app.extensions import db
 from app.models import (
@@ -16,6 +17,7 @@ from app.models import (
     CurriculumElement,
     Enrolment,
     EnrolmentStatus,
+    Organisation,
     Participant,
     Session,
     SessionStatus,
@@ -25,11 +27,106 @@ from app.models import (
     User,
 )
 from app.models.cohorts import session_trainers
+from app.services.policy import Actor
 from curricula.messages import Message, msg
 from curricula.model import Text
 
 OPEN = (CohortState.PLANNED, CohortState.RUNNING)
 SOON = timedelta(weeks=4)
+# Sessions of the coming weeks; cohorts that are open or started recently.
+UPCOMING = timedelta(weeks=6)
+RECENT = timedelta(days=120)
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    next_title: Text | None
+    next_day: date | None
+    # The cohort's start as it stands: the day of its first scheduled session.
+    first_day: date
+
+
+@dataclass(frozen=True)
+class Overview:
+    sessions: list[Session]
+    cohorts: list[Cohort]
+    progress: dict[int, Progress]
+    attention: list[Attention]
+    organisations: list[Organisation]
+
+
+def overview(actor: Actor, today: date) -> Overview:
+    user = actor.user
+    organisations = sorted(user.organisations, key=lambda o: o.name) if user else []
+    ids = {o.id for o in organisations}
+    sessions = db.session.scalars(
+        select(Session)
+        .join(Session.cohort)
+        .where(
+            Cohort.organisation_id.in_(ids),
+            Session.last_day >= today,
+            Session.first_day <= today + UPCOMING,
+            Session.status == SessionStatus.SCHEDULED,
+            Cohort.state.in_(OPEN),
+        )
+        .options(joinedload(Session.cohort), joinedload(Session.element))
+        .order_by(Session.first_day, Session.starts_at)
+        .limit(50)
+    ).all()
+    cohorts = db.session.scalars(
+        select(Cohort)
+        .where(
+            Cohort.organisation_id.in_(ids),
+            or_(Cohort.state.in_(OPEN), Cohort.start_date >= today - RECENT),
+        )
+        .options(joinedload(Cohort.organisation))
+        .order_by(Cohort.start_date)
+        .limit(100)
+    ).all()
+    return Overview(
+        sessions=list(sessions),
+        cohorts=list(cohorts),
+        progress=progress(cohorts, today),
+        attention=needs_attention(ids, today),
+        organisations=organisations,
+    )
+
+
+def progress(cohorts: list[Cohort], today: date) -> dict[int, Progress]:
+    """Per cohort: sessions over, sessions in all, the next one (none for a
+    cancelled cohort: nothing comes next) and the first; one query of plain
+    columns (the overview lists up to 100 cohorts)."""
+    cancelled = {c.id for c in cohorts if c.state is CohortState.CANCELLED}
+    rows = db.session.execute(
+        select(
+            Session.cohort_id,
+            Session.first_day,
+            Session.last_day,
+            CurriculumElement.title_de,
+            CurriculumElement.title_en,
+        )
+        .join(CurriculumElement, CurriculumElement.id == Session.element_id)
+        .where(
+            Session.cohort_id.in_([c.id for c in cohorts]),
+            Session.status == SessionStatus.SCHEDULED,
+        )
+        .order_by(Session.cohort_id, Session.first_day, Session.starts_at)
+    ).all()
+    found: dict[int, Progress] = {}
+    for cohort_id, first_day, last_day, title_de, title_en in rows:
+        seen = found.get(cohort_id, Progress(0, 0, None, None, first_day))
+        over = last_day < today
+        upcoming = not over and seen.next_day is None and cohort_id not in cancelled
+        found[cohort_id] = Progress(
+            done=seen.done + over,
+            total=seen.total + 1,
+            next_title=Text(title_de, title_en) if upcoming else seen.next_title,
+            next_day=first_day if upcoming else seen.next_day,
+            first_day=seen.first_day,
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -75,6 +172,10 @@ def _double_bookings(organisation_ids: set[int], today: date) -> list[Attention]
             mine.first_day >= today,
             mine.status == SessionStatus.SCHEDULED,
             other.status == SessionStatus.SCHEDULED,
+            # A cancelled cohort frees its trainers, also one cancelled
+            # before its sessions were cancelled with it.
+            mine_cohort.state != CohortState.CANCELLED,
+            other_cohort.state != CohortState.CANCELLED,
             mine.starts_at < other.ends_at,
             other.starts_at < mine.ends_at,
             mine.id < other.id,

@@ -1,36 +1,59 @@
-"""Changing one session: move it (what depends on it follows; pinned and past
-sessions stay), change its venue, link or trainers, or cancel it.
+"""Changing sessions: move one (what depends on it follows; pinned and past
+sessions stay unless asked), re-plan a cohort from a new start, change a
+session's venue, link or trainers, or cancel it.
 
 Every change raises the session's revision when its time or status changes
 (calendars use it as SEQUENCE) and is recorded with before and after. A
 change that would break a rule raises and leaves everything as it was; the
-caller commits only on success.
+door commits only on success.
+
+The use cases (`move`, `preview_move`, `replan`, `cancel`, `restore`,
+`set_details`) take the actor first and check the policy; the steps they
+share (`move_session`, `cancel_session`, ...) hold the rules and work on a
+session already loaded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.models import Session, SessionStatus, User
-from app.services import history
-from app.services.cohorts import check_trainers, working_calendar
-from cohorts.scheduling import plan
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    AttendanceRecord,
+    Cohort,
+    CohortState,
+    Organisation,
+    Role,
+    Session,
+    SessionStatus,
+    User,
+)
+from app.services import history, policy
+from app.services.cohorts import (
+    check_trainers,
+    cohort_session,
+    local_today,
+    working_calendar,
+)
+from app.services.errors import DomainError, InvalidInput, expect_version
+from app.services.policy import Action, Actor
+from cohorts.errors import PlanningError
+from cohorts.scheduling import Note, followers, plan, tied_earlier
+from cohorts.scheduling import Session as PlannedSession
 from curricula.messages import Message, msg
-from curricula.model import Curriculum, Mode
+from curricula.model import Mode
 
 
-class ConcurrentEdit(Exception):
-    """Someone else changed the session since the form was loaded."""
+class MoveRefused(DomainError):
+    """A move that would put a session on a day it cannot have."""
 
-    def __init__(self) -> None:
-        self.message: Message = msg(
-            "someone else changed this session in the meantime; "
-            "the page now shows the current state, please check and try again"
-        )
-        super().__init__(str(self.message))
+    code = "move_refused"
 
 
 @dataclass(frozen=True)
@@ -39,19 +62,251 @@ class Moved:
     before: dict[str, Any]
     after: dict[str, Any]
 
+    @property
+    def day_before(self) -> date:
+        return date.fromisoformat(self.before["first_day"])
 
-def followers(curriculum: Curriculum, key: str) -> set[str]:
-    """Keys of the elements placed, directly or not, after element `key`."""
-    found: set[str] = set()
-    frontier = {key}
-    while frontier:
-        frontier = {
-            e.key
-            for e in curriculum.elements
-            if e.placement.after in frontier and e.key not in found
-        }
-        found |= frontier
-    return found
+    @property
+    def day_after(self) -> date:
+        return date.fromisoformat(self.after["first_day"])
+
+
+@dataclass(frozen=True)
+class MoveWish:
+    """What the planner asks for: the new day (and start time), and what may
+    move along with the session."""
+
+    day: date
+    start_time: time | None = None
+    pin: bool = True
+    # Also the earlier sessions a rule ties to this one (seminar day 1 when
+    # day 2 moves, the practice day when a checkpoint leaves its gap).
+    earlier: bool = False
+    # Also pinned sessions that would have to move.
+    pinned_too: bool = False
+    # The session took place on that (past) day: recorded, not planned.
+    held: bool = False
+
+
+# --- Use cases ---------------------------------------------------------------
+
+
+def planned_session(actor: Actor, cohort_id: int, session_id: int) -> Session:
+    """A session the actor may change."""
+    session = cohort_session(actor, cohort_id, session_id)
+    policy.require(actor, Action.PLAN, session.cohort.organisation_id)
+    return session
+
+
+def trainer_choices(session: Session) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.TRAINER, User.active.is_(True))
+            .where(User.organisations.any(Organisation.id == session.cohort.organisation_id))
+            .order_by(User.name)
+        )
+    )
+
+
+def move(
+    actor: Actor,
+    cohort_id: int,
+    session_id: int,
+    wish: MoveWish,
+    *,
+    version: object,
+    now: datetime,
+) -> list[Moved]:
+    session = planned_session(actor, cohort_id, session_id)
+    if wish.held:
+        # Recording when a session really took place is recording attendance.
+        policy.require(actor, Action.TAKE_ATTENDANCE, session.cohort.organisation_id)
+    expect_version(session, version)
+    return move_session(
+        session,
+        wish.day,
+        wish.start_time,
+        pin=wish.pin,
+        actor=actor.user,
+        today=local_today(session.cohort, now),
+        expected_version=session.lock_version,
+        earlier=wish.earlier,
+        pinned_too=wish.pinned_too,
+        held=wish.held,
+    )
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """A way out of a refused move: the same move with more moving along."""
+
+    wish: MoveWish
+    moved: list[Moved]
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    wish: MoveWish
+    moved: list[Moved]
+    problem: Message | None
+    code: str | None
+    remedies: list[Remedy]
+
+
+def preview_move(
+    actor: Actor, cohort_id: int, session_id: int, wish: MoveWish, *, now: datetime
+) -> MovePreview:
+    """What a move would change, without changing anything; when it would be
+    refused, the reason and the wider moves that would work."""
+    session = planned_session(actor, cohort_id, session_id)
+    today = local_today(session.cohort, now)
+    moved, problem = _try(session, wish, today)
+    if problem is None:
+        return MovePreview(wish, moved, None, None, [])
+    remedies = []
+    if isinstance(problem, PlanningError):
+        for wider in _wider(wish):
+            tried, refused = _try(session, wider, today)
+            if refused is None:
+                remedies.append(Remedy(wider, tried))
+                break
+    return MovePreview(wish, [], problem.message, _code(problem), remedies)
+
+
+def _wider(wish: MoveWish) -> list[MoveWish]:
+    return [
+        replace(wish, earlier=e, pinned_too=p)
+        for e, p in ((True, wish.pinned_too), (wish.earlier, True), (True, True))
+        if (e, p) != (wish.earlier, wish.pinned_too)
+    ]
+
+
+def _code(error: Exception) -> str:
+    return error.code if isinstance(error, DomainError) else "planning_error"
+
+
+def _try(
+    session: Session, wish: MoveWish, today: date
+) -> tuple[list[Moved], DomainError | PlanningError | None]:
+    """The move inside a savepoint that is always rolled back."""
+    nested = db.session.begin_nested()
+    try:
+        moved = move_session(
+            session,
+            wish.day,
+            wish.start_time,
+            pin=wish.pin,
+            actor=None,
+            today=today,
+            expected_version=session.lock_version,
+            earlier=wish.earlier,
+            pinned_too=wish.pinned_too,
+            held=wish.held,
+        )
+        # Plain copies: the rollback expires the sessions themselves.
+        result = [Moved(m.session, dict(m.before), dict(m.after)) for m in moved]
+        return result, None
+    except (DomainError, PlanningError) as error:
+        return [], error
+    finally:
+        nested.rollback()
+
+
+def replan(
+    actor: Actor, cohort_id: int, start: date, *, version: object, now: datetime
+) -> tuple[list[Moved], tuple[Note, ...]]:
+    """Plan a planned cohort again from a new start, as if new: every session
+    moves, pins are dropped. The way out when single moves cannot get the
+    schedule right."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    expect_version(cohort, version)
+    if cohort.state is not CohortState.PLANNED:
+        raise MoveRefused(
+            msg(
+                "only a planned cohort can be planned again from a new start; "
+                "move the sessions still to come instead"
+            ),
+            code="replan_not_planned",
+        )
+    today = local_today(cohort, now)
+    if start < today:
+        raise MoveRefused(
+            msg("the new start {day} is over; choose a day still to come", day=start),
+            code="start_over",
+        )
+    ids = [s.id for s in cohort.sessions]
+    if ids and db.session.scalar(
+        select(func.count(AttendanceRecord.id)).where(AttendanceRecord.session_id.in_(ids))
+    ):
+        raise MoveRefused(
+            msg(
+                "attendance is recorded for sessions of {cohort}, so they took place; "
+                "move the sessions still to come instead",
+                cohort=cohort.name,
+            ),
+            code="attendance_recorded",
+        )
+    schedule = plan(
+        cohort.version.model,
+        start,
+        working_calendar(cohort),
+        tz=cohort.timezone,
+        delivery=Mode(cohort.delivery) if cohort.delivery else None,
+    )
+    by_key = {s.element.key: s for s in cohort.sessions}
+    moved = []
+    for planned in schedule.sessions:
+        target = by_key.get(planned.element)
+        if target is None:
+            continue
+        target.pinned = False
+        change = _apply(target, planned, target.starts_at, target.ends_at, use_plan=True)
+        if change is not None:
+            moved.append(change)
+    cohort.start_date = schedule.first_day
+    check_trainers([m.session for m in moved])
+    _record_moves(cohort, actor.user, moved)
+    return moved, schedule.notes
+
+
+def cancel(actor: Actor, cohort_id: int, session_id: int, *, version: object) -> None:
+    session = planned_session(actor, cohort_id, session_id)
+    expect_version(session, version)
+    cancel_session(session, actor=actor.user, expected_version=session.lock_version)
+
+
+def restore(actor: Actor, cohort_id: int, session_id: int, *, version: object) -> None:
+    session = planned_session(actor, cohort_id, session_id)
+    expect_version(session, version)
+    restore_session(session, actor=actor.user, expected_version=session.lock_version)
+
+
+def set_details(
+    actor: Actor,
+    cohort_id: int,
+    session_id: int,
+    *,
+    venue: str | None,
+    online_link: str | None,
+    trainer_ids: Sequence[int],
+    version: object,
+) -> bool:
+    session = planned_session(actor, cohort_id, session_id)
+    expect_version(session, version)
+    allowed = {t.id: t for t in trainer_choices(session)}
+    return change_details(
+        session,
+        venue=venue,
+        online_link=online_link,
+        trainers=[allowed[i] for i in trainer_ids if i in allowed],
+        actor=actor.user,
+        expected_version=session.lock_version,
+    )
+
+
+# --- Steps on a loaded session -------------------------------------------------
 
 
 def move_session(
@@ -62,27 +317,51 @@ def move_session(
     pin: bool,
     actor: User | None,
     today: date,
-    expected_version: int,
+    expected_version: object,
+    earlier: bool = False,
+    pinned_too: bool = False,
+    held: bool = False,
 ) -> list[Moved]:
     """Move `session` to `day` (and `start_time`), re-plan what follows it and
-    return every session whose dates changed."""
-    _check_version(session, expected_version)
+    return every session whose dates changed.
+
+    Every rule of the curriculum holds in both directions, also towards the
+    sessions before this one; with `earlier` those a rule ties to it move
+    along, with `pinned_too` also pinned ones. Sessions that are over stay
+    (they took place). No session is planned onto a day that is over, except
+    this one when it is recorded as `held` there.
+    """
+    expect_version(session, expected_version)
     cohort = session.cohort
     curriculum = cohort.version.model
     key = session.element.key
+    _check_day(session, day, today, held)
     by_key = {s.element.key: s for s in cohort.sessions}
-    following = followers(curriculum, key)
+    others = {k: s for k, s in by_key.items() if k != key}
+    stuck = {k for k, s in others.items() if s.last_day < today}
+    if not pinned_too:
+        stuck |= {k for k, s in others.items() if s.pinned}
+    calendar = working_calendar(cohort)
+    pulled: dict[str, date] = {}
+    if earlier:
+        spans = {k: (s.first_day, s.last_day) for k, s in by_key.items()}
+        pulled = tied_earlier(curriculum, calendar, spans, key, day, set(others) - stuck)
+    moving = {key, *pulled}
+    following: set[str] = set()
+    for moving_key in moving:
+        following |= followers(curriculum, moving_key)
+    following -= moving
     fixed = {
         other_key: other.first_day
-        for other_key, other in by_key.items()
-        if other_key != key
-        and (other.pinned or other.last_day < today or other_key not in following)
+        for other_key, other in others.items()
+        if other_key not in moving and (other_key in stuck or other_key not in following)
     }
+    fixed.update(pulled)
     fixed[key] = day
     schedule = plan(
         curriculum,
         cohort.start_date,
-        working_calendar(cohort),
+        calendar,
         tz=cohort.timezone,
         delivery=Mode(cohort.delivery) if cohort.delivery else None,
         fixed=fixed,
@@ -90,36 +369,94 @@ def move_session(
     zone = ZoneInfo(cohort.timezone)
     moved: list[Moved] = []
     for planned in schedule.sessions:
-        target = by_key[planned.element]
-        if planned.element in fixed and target is not session:
+        target = by_key.get(planned.element)
+        if target is None or (planned.element in fixed and planned.element not in moving):
             continue  # stays exactly as it is, also a time set by hand
+        if target is not session and planned.first_day < today:
+            raise MoveRefused(
+                msg(
+                    "{other} would have to move to {day}, which is over; "
+                    "a move may only plan days still to come",
+                    other=target.element.text,
+                    day=planned.first_day,
+                ),
+                code="day_over",
+            )
         starts_at, ends_at = target.starts_at, target.ends_at
-        if isinstance(planned.start, datetime) and isinstance(planned.end, datetime):
-            starts_at, ends_at = planned.start, planned.end
-            if (
-                target is session
-                and start_time is not None
-                and target.starts_at
-                and target.ends_at
-            ):
-                duration = target.ends_at - target.starts_at
-                starts_at = datetime.combine(day, start_time, tzinfo=zone)
-                ends_at = starts_at + duration
-        before = snapshot(target)
-        if (target.first_day, target.last_day, target.starts_at, target.ends_at) == (
-            planned.first_day,
-            planned.last_day,
-            starts_at,
-            ends_at,
+        if (
+            target is session
+            and start_time is not None
+            and isinstance(planned.start, datetime)
+            and target.starts_at
+            and target.ends_at
         ):
-            continue
-        target.first_day, target.last_day = planned.first_day, planned.last_day
-        target.starts_at, target.ends_at = starts_at, ends_at
-        target.revision += 1
-        moved.append(Moved(target, before, snapshot(target)))
+            duration = target.ends_at - target.starts_at
+            starts_at = datetime.combine(day, start_time, tzinfo=zone)
+            ends_at = starts_at + duration
+            change = _apply(target, planned, starts_at, ends_at, use_plan=False)
+        else:
+            change = _apply(target, planned, starts_at, ends_at, use_plan=True)
+        if change is not None:
+            moved.append(change)
     if session.pinned != pin:
         session.pinned = pin
+    # The cohort starts when its first session does.
+    cohort.start_date = schedule.first_day
     check_trainers([m.session for m in moved])
+    _record_moves(cohort, actor, moved)
+    return moved
+
+
+def _check_day(session: Session, day: date, today: date, held: bool) -> None:
+    if held and day > today:
+        raise InvalidInput(
+            msg(
+                "{session} cannot have taken place on {day}, which is still to come",
+                session=session.element.text,
+                day=day,
+            ),
+            code="held_in_future",
+            field="day",
+        )
+    if day < today and not held:
+        raise MoveRefused(
+            msg(
+                "{session} cannot move to {day}: that day is over; only the day a session "
+                "really took place may be recorded in the past",
+                session=session.element.text,
+                day=day,
+            ),
+            code="day_over",
+            field="day",
+        )
+
+
+def _apply(
+    target: Session,
+    planned: PlannedSession,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    *,
+    use_plan: bool,
+) -> Moved | None:
+    """Give `target` the planned days (and times); the change, or None."""
+    if use_plan and isinstance(planned.start, datetime) and isinstance(planned.end, datetime):
+        starts_at, ends_at = planned.start, planned.end
+    if (target.first_day, target.last_day, target.starts_at, target.ends_at) == (
+        planned.first_day,
+        planned.last_day,
+        starts_at,
+        ends_at,
+    ):
+        return None
+    before = snapshot(target)
+    target.first_day, target.last_day = planned.first_day, planned.last_day
+    target.starts_at, target.ends_at = starts_at, ends_at
+    target.revision += 1
+    return Moved(target, before, snapshot(target))
+
+
+def _record_moves(cohort: Cohort, actor: User | None, moved: list[Moved]) -> None:
     for change in moved:
         history.record(
             user=actor,
@@ -131,11 +468,10 @@ def move_session(
             before=change.before,
             after=change.after,
         )
-    return moved
 
 
-def cancel_session(session: Session, *, actor: User | None, expected_version: int) -> None:
-    _check_version(session, expected_version)
+def cancel_session(session: Session, *, actor: User | None, expected_version: object) -> None:
+    expect_version(session, expected_version)
     if session.status is SessionStatus.CANCELLED:
         return
     before = snapshot(session)
@@ -144,8 +480,8 @@ def cancel_session(session: Session, *, actor: User | None, expected_version: in
     _record(session, actor, "cancelled", before)
 
 
-def restore_session(session: Session, *, actor: User | None, expected_version: int) -> None:
-    _check_version(session, expected_version)
+def restore_session(session: Session, *, actor: User | None, expected_version: object) -> None:
+    expect_version(session, expected_version)
     if session.status is SessionStatus.SCHEDULED:
         return
     before = snapshot(session)
@@ -162,10 +498,10 @@ def change_details(
     online_link: str | None,
     trainers: list[User],
     actor: User | None,
-    expected_version: int,
+    expected_version: object,
 ) -> bool:
     """Set venue, link and trainers; True when anything changed."""
-    _check_version(session, expected_version)
+    expect_version(session, expected_version)
     before = snapshot(session)
     session.venue = venue or None
     session.online_link = online_link or None
@@ -193,11 +529,6 @@ def snapshot(session: Session) -> dict[str, Any]:
         "online_link": session.online_link,
         "trainers": sorted(t.name for t in session.trainers),
     }
-
-
-def _check_version(session: Session, expected_version: int) -> None:
-    if session.lock_version != expected_version:
-        raise ConcurrentEdit()
 
 
 def _record(session: Session, actor: User | None, action: str, before: dict[str, Any]) -> None:

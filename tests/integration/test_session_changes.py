@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from app.models import Change, Role, SessionStatus
 from app.services.cohorts import TrainerConflict
+from app.services.errors import InvalidInput, StaleEdit
 from app.services.sessions import (
-    ConcurrentEdit,
+    MoveRefused,
     cancel_session,
     change_details,
     move_session,
@@ -41,32 +42,89 @@ def test_moving_a_session_moves_what_follows_it(db, make):
         make.organisation(), key="blended", start=date(2027, 1, 11), region="DE-BY"
     )
     sessions = by_key(cohort)
-    kickoff_before = sessions["kickoff"].first_day
     practice_before = sessions["practice-day"].first_day
-    moved = move(sessions["webinar"], date(2027, 1, 28))
+    moved = move(sessions["kickoff"], date(2027, 1, 13))
     db.session.commit()
     # The practice day moves from 16 to 18 February; 3 months later is 18 May either
     # way (16 May is a Sunday, 17 May Pfingstmontag), so the checkpoints stay.
-    assert [m.session.element.key for m in moved] == ["webinar", "video-2", "practice-day"]
+    assert [m.session.element.key for m in moved] == [
+        "kickoff",
+        "video-1",
+        "webinar",
+        "video-2",
+        "practice-day",
+    ]
     assert sessions["checkpoint-1"].first_day == date(2027, 5, 18)
     assert sessions["checkpoint-1"].revision == 0
-    assert sessions["kickoff"].first_day == kickoff_before
+    assert sessions["webinar"].first_day == date(2027, 1, 28)
     assert sessions["webinar"].starts_at.astimezone(BERLIN).hour == 10
     assert sessions["video-2"].first_day == date(2027, 1, 29)
     assert sessions["practice-day"].first_day > practice_before
     assert {m.session.revision for m in moved} == {1}
-    assert sessions["kickoff"].revision == 0
+    # The cohort starts when its first session does.
+    assert cohort.start_date == date(2027, 1, 13)
     changes = db.session.scalars(select(Change).where(Change.action == "moved")).all()
-    assert len(changes) == 3
+    assert len(changes) == 5
     webinar = next(c for c in changes if c.subject_id == sessions["webinar"].id)
     assert webinar.before["first_day"] == "2027-01-26"
     assert webinar.after["first_day"] == "2027-01-28"
 
 
+def test_a_session_tied_to_an_earlier_one_moves_alone_only_where_its_rule_allows(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    sessions = by_key(cohort)
+    db.session.commit()
+    # Seminar day 2 comes on the next working day after day 1: not three months later.
+    with pytest.raises(PlanningError) as caught:
+        move(sessions["seminar-2"], date(2027, 6, 2))
+    assert caught.value.element == "seminar-2"
+    assert "so on 2027-03-02" in str(caught.value)
+    db.session.rollback()
+    assert sessions["seminar-2"].first_day == date(2027, 3, 2)
+    # Asked to, day 1 comes along to the day before, and the reflection day follows.
+    moved = move(sessions["seminar-2"], date(2027, 6, 2), earlier=True)
+    assert {m.session.element.key for m in moved} == {"seminar-1", "seminar-2", "reflection"}
+    assert sessions["seminar-1"].first_day == date(2027, 6, 1)
+    assert sessions["reflection"].first_day > date(2027, 6, 2)
+    assert cohort.start_date == date(2027, 6, 1)
+
+
+def test_moving_day_one_after_day_two_needs_day_two_to_follow(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    sessions = by_key(cohort)
+    sessions["seminar-2"].pinned = True
+    db.session.commit()
+    with pytest.raises(PlanningError, match="it follows seminar-1"):
+        move(sessions["seminar-1"], date(2027, 3, 8))
+    db.session.rollback()
+    # A pinned session that has to move can be asked to come along.
+    moved = move(sessions["seminar-1"], date(2027, 3, 8), pinned_too=True)
+    assert sessions["seminar-2"].first_day == date(2027, 3, 9)
+    assert "seminar-2" in {m.session.element.key for m in moved}
+
+
+def test_a_move_into_the_past_is_refused_unless_it_took_place_then(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2026, 12, 7), region="DE-BY")
+    sessions = by_key(cohort)
+    db.session.commit()
+    with pytest.raises(MoveRefused) as caught:
+        move(sessions["seminar-1"], date(2026, 11, 16))
+    assert caught.value.code == "day_over"
+    db.session.rollback()
+    assert [s.first_day for s in cohort.sessions][:2] == [date(2026, 12, 7), date(2026, 12, 8)]
+    # Recorded as held there, its day 2 would have to follow in the past: refused too.
+    with pytest.raises(MoveRefused, match="which is over"):
+        move(sessions["seminar-1"], date(2026, 11, 16), held=True)
+    db.session.rollback()
+    # A session cannot have been held on a day still to come.
+    with pytest.raises(InvalidInput):
+        move(sessions["seminar-1"], date(2026, 12, 9), held=True)
+
+
 def test_a_new_start_time_keeps_the_length(db, make):
     cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
     seminar = by_key(cohort)["seminar-2"]
-    move(seminar, date(2027, 3, 3), start_time=time(8, 30))
+    move(seminar, date(2027, 3, 2), start_time=time(8, 30))
     assert seminar.starts_at.astimezone(BERLIN).time() == time(8, 30)
     assert seminar.ends_at.astimezone(BERLIN).time() == time(16, 30)
 
@@ -83,7 +141,7 @@ def test_pinned_and_past_sessions_stay(db, make):
     later = make.cohort(make.organisation("Zweite AG"), start=date(2026, 11, 2), region="DE-BY")
     past = by_key(later)
     before = past["seminar-2"].first_day
-    move(past["seminar-1"], date(2026, 11, 2), today=date(2026, 11, 10))
+    move(past["seminar-1"], date(2026, 11, 2), today=date(2026, 11, 10), held=True)
     assert past["seminar-2"].first_day == before
 
 
@@ -107,12 +165,12 @@ def test_a_stale_form_is_refused(db, make):
     cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
     seminar = by_key(cohort)["seminar-2"]
     stale = seminar.lock_version
-    move(seminar, date(2027, 3, 3))
+    move(seminar, date(2027, 3, 2), start_time=time(8, 30))
     db.session.commit()
-    with pytest.raises(ConcurrentEdit):
+    with pytest.raises(StaleEdit):
         move_session(
             seminar,
-            date(2027, 3, 4),
+            date(2027, 3, 2),
             None,
             pin=False,
             actor=None,

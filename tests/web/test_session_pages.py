@@ -1,8 +1,9 @@
-from datetime import date
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.models import Change, Role, Session, SessionStatus
+from app.models import Change, Cohort, Role, Session, SessionStatus
 from tests.web.helpers import csrf_token, log_in
 
 
@@ -15,32 +16,38 @@ def setup(make, role=Role.TRAINER):
 
 
 def post(client, url, data, page):
-    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+    return client.post(
+        url,
+        data={"csrf_token": csrf_token(client, page), **data},
+        headers={"Referer": f"http://localhost{page}"},
+    )
 
 
 def test_move_a_session_and_what_follows_moves_with_it(client, make, db):
     cohort_id, sessions, email = setup(make)
     log_in(client, email)
-    webinar_id, version = sessions["webinar"]
-    page = f"/cohorts/{cohort_id}/sessions/{webinar_id}"
+    video_id, version = sessions["video-2"]
+    page = f"/cohorts/{cohort_id}/sessions/{video_id}"
     assert "Termine, die auf diesen folgen, verschieben sich mit" in client.get(page).get_data(
         as_text=True
     )
+    # The webinar and video 2 come along with "earlier sessions tied to it".
     response = post(
         client,
         f"{page}/move",
-        {"move-version": version, "move-day": "2027-01-28", "move-pin": "y"},
+        {"move-version": version, "move-day": "2027-01-29", "move-pin": "y", "move-earlier": "y"},
         page,
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/cohorts/{cohort_id}#session-{webinar_id}"
+    assert response.headers["Location"] == f"/cohorts/{cohort_id}#session-{video_id}"
     shown = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-    assert "3 Termine verschoben" in shown
+    assert "5 Termine verschoben" in shown
     assert "Do. 28.01.2027" in shown
     assert "hat Zwischen-Webinar: Lerninhalte und Lernhürden reflektieren" in shown
-    video_2 = db.session.get(Session, sessions["video-2"][0])
+    video_2 = db.session.get(Session, video_id)
     assert video_2.first_day == date(2027, 1, 29)
-    assert db.session.get(Session, webinar_id).pinned
+    assert video_2.pinned
+    assert db.session.get(Session, sessions["webinar"][0]).first_day == date(2027, 1, 28)
 
 
 def test_a_broken_rule_is_explained_and_nothing_is_saved(client, make, db):
@@ -51,12 +58,90 @@ def test_a_broken_rule_is_explained_and_nothing_is_saved(client, make, db):
     response = post(
         client, f"{page}/move", {"move-version": version, "move-day": "2027-01-20"}, page
     )
-    assert response.status_code == 400
-    text = response.get_data(as_text=True)
+    assert response.status_code == 303
+    assert response.headers["Location"] == page
+    text = client.get(page).get_data(as_text=True)
+    assert "refused-planning_error" in text
     assert "kann nicht am Mi. 20.01.2027 stattfinden" in text
     assert "Es wurde nichts gespeichert." in text
     assert db.session.get(Session, webinar_id).first_day == date(2027, 1, 26)
     assert db.session.scalar(select(Change).where(Change.action == "moved")) is None
+
+
+def test_a_session_alone_cannot_leave_the_day_its_rule_gives_it(client, make, db):
+    """The webinar comes on the next working day after video 1: not two days
+    later, just as not before it."""
+    cohort_id, sessions, email = setup(make)
+    log_in(client, email)
+    webinar_id, version = sessions["webinar"]
+    page = f"/cohorts/{cohort_id}/sessions/{webinar_id}"
+    response = post(
+        client, f"{page}/move", {"move-version": version, "move-day": "2027-01-28"}, page
+    )
+    assert response.status_code == 303
+    text = client.get(page + "?lang=en").get_data(as_text=True)
+    assert "refused-planning_error" in text
+    assert "it comes on the next working day after video-1" in text
+    assert db.session.get(Session, webinar_id).first_day == date(2027, 1, 26)
+
+
+def test_the_preview_offers_moving_the_tied_sessions_along(client, make, db):
+    cohort_id, sessions, email = setup(make)
+    log_in(client, email)
+    webinar_id, version = sessions["webinar"]
+    kickoff_id, _ = sessions["kickoff"]
+    page = f"/cohorts/{cohort_id}/sessions/{webinar_id}"
+    preview = post(
+        client,
+        f"{page}/move/preview?lang=en",
+        {"move-version": version, "move-day": "2027-01-28", "move-pin": "y"},
+        page,
+    )
+    assert preview.status_code == 200
+    text = preview.get_data(as_text=True)
+    assert "refused-planning_error" in text
+    assert "It works if the earlier sessions tied to it move along" in text
+    assert "Mon 11 Jan 2027 → Wed 13 Jan 2027" in text  # the kickoff
+    assert 'name="move-earlier" value="y"' in text
+    # Nothing was saved by the preview.
+    assert db.session.get(Session, kickoff_id).first_day == date(2027, 1, 11)
+    assert db.session.scalar(select(Change).where(Change.action == "moved")) is None
+    # The offered move goes through.
+    response = post(
+        client,
+        f"{page}/move",
+        {
+            "move-version": version,
+            "move-day": "2027-01-28",
+            "move-pin": "y",
+            "move-earlier": "y",
+        },
+        page,
+    )
+    assert response.status_code == 302
+    assert db.session.get(Session, kickoff_id).first_day == date(2027, 1, 13)
+    assert db.session.get(Session, webinar_id).first_day == date(2027, 1, 28)
+
+
+def test_moving_the_first_day_into_the_past_is_refused(client, make, db):
+    org = make.organisation()
+    make.user(Role.TRAINER, [org], email="planner@example.org")
+    today = date.today()
+    start = today + timedelta(days=14 - today.weekday())  # a Monday in two weeks
+    cohort = make.cohort(org, start=start, region="DE-BY")
+    cohort_id = cohort.id
+    first = cohort.sessions[0]
+    first_id, version = first.id, first.lock_version
+    days_before = [s.first_day for s in cohort.sessions]
+    log_in(client, "planner@example.org")
+    page = f"/cohorts/{cohort_id}/sessions/{first_id}"
+    past = today - timedelta(days=30)
+    response = post(
+        client, f"{page}/move", {"move-version": version, "move-day": past.isoformat()}, page
+    )
+    assert response.status_code == 303
+    assert "refused-day_over" in client.get(page).get_data(as_text=True)
+    assert [s.first_day for s in db.session.get(Cohort, cohort_id).sessions] == days_before
 
 
 def test_a_stale_form_does_not_overwrite_a_newer_change(client, make, db):
@@ -64,14 +149,25 @@ def test_a_stale_form_does_not_overwrite_a_newer_change(client, make, db):
     log_in(client, email)
     webinar_id, version = sessions["webinar"]
     page = f"/cohorts/{cohort_id}/sessions/{webinar_id}"
-    first = post(client, f"{page}/move", {"move-version": version, "move-day": "2027-01-27"}, page)
+    first = post(
+        client,
+        f"{page}/move",
+        {"move-version": version, "move-day": "2027-01-26", "move-start_time": "11:00"},
+        page,
+    )
     assert first.status_code == 302
     second = post(
-        client, f"{page}/move", {"move-version": version, "move-day": "2027-01-28"}, page
+        client,
+        f"{page}/move",
+        {"move-version": version, "move-day": "2027-01-26", "move-start_time": "12:00"},
+        page,
     )
-    assert second.status_code == 409
-    assert "jemand anderes hat diesen Termin" in second.get_data(as_text=True)
-    assert db.session.get(Session, webinar_id).first_day == date(2027, 1, 27)
+    assert second.status_code == 303
+    text = client.get(page).get_data(as_text=True)
+    assert "refused-stale" in text
+    assert "Someone else changed this in the meantime" in text  # not translated yet
+    webinar = db.session.get(Session, webinar_id)
+    assert webinar.starts_at.astimezone(ZoneInfo("Europe/Berlin")).hour == 11
 
 
 def test_cancel_a_session(client, make, db):

@@ -41,8 +41,9 @@ def test_the_cohort_page_draws_one_bar_per_session_at_its_dates(client, make, db
         (s.element.key, s.first_day, s.last_day, s.status is SessionStatus.CANCELLED)
         for s in cohort.sessions
     )
+    cohort_id = cohort.id  # each request has a database session of its own
     log_in(client, "trainerin@example.org")
-    svg = picture(client.get(f"/cohorts/{cohort.id}").get_data(as_text=True))
+    svg = picture(client.get(f"/cohorts/{cohort_id}").get_data(as_text=True))
 
     bars = rects(svg, "bar")
     drawn = sorted(
