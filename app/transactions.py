@@ -27,10 +27,11 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Forbidden, NotFound
 
 from app.api.errors import error_response
 from app.extensions import db
@@ -124,7 +125,9 @@ def refused(error: MessageError) -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         return error_response(status, sentence(str(error.message)), code=code_of(error))
     if status in (403, 404):
-        abort(status)
+        # Raising from an error handler would end in a 500: answer as the page's own 403/404.
+        page_error = Forbidden() if status == 403 else NotFound()
+        return current_app.handle_http_exception(page_error)
     tr = translator()
     if wants_json_answer():
         body = {"error": {"code": code_of(error), "message": tr.localize(error.message)}}
