@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
-from curricula.messages import Message, msg
+from curricula.messages import MessageError, msg
 from curricula.model import Curriculum, Element
 
 # The fields of an element a version can change, in the order people read them.
@@ -97,10 +97,8 @@ class UpstreamChange:
         return f"{self.difference.kind.value}:{self.difference.element or ''}"
 
 
-class MergeConflict(Exception):
-    def __init__(self, message: Message) -> None:
-        self.message = message
-        super().__init__(str(message))
+class MergeConflict(MessageError):
+    """The upstream and the fork changed the same field differently."""
 
 
 def upstream_changes(

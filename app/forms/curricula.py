@@ -52,7 +52,14 @@ class NewElementForm(DraftForm):
 
 
 class ForkForm(FlaskForm):  # type: ignore[misc]
-    organisation = SelectField(_l("For the organisation"), coerce=int, validators=[DataRequired()])
+    # Which organisations the user may fork into is the workbench's rule, not
+    # the choice list's: a value outside it is refused (as not found) there.
+    organisation = SelectField(
+        _l("For the organisation"),
+        coerce=int,
+        validators=[DataRequired()],
+        validate_choice=False,
+    )
 
 
 class ImportForm(FlaskForm):  # type: ignore[misc]

@@ -3,13 +3,20 @@ publish it, keep it in step with its upstream, and move planned cohorts to
 a newer version.
 
 A draft is the only version that can change; publishing freezes it. Every
-edit goes through the file format's loader, so a form and a file obey the
-same rules and report the same problems.
+edit goes through the rules of editing (`curricula.editing`) and the file
+format's loader, so a form and a file obey the same rules and report the
+same problems.
+
+The use cases take the actor first, check the policy and raise the domain
+errors; they never commit. Below them, the record-level steps (`fork`,
+`start_draft`, `edit`, `publish`, `move_to_version`) do the work for callers
+that checked already (the use cases, the demo data, tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -28,47 +35,103 @@ from app.models import (
     SessionStatus,
     User,
 )
-from app.services import history
+from app.services import history, policy
 from app.services.cohorts import check_trainers, new_session, working_calendar
+from app.services.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    StaleEdit,
+    expect_version,
+)
+from app.services.policy import Action, Actor
 from app.services.standards import add_version
 from cohorts.scheduling import Session as PlannedSession
 from cohorts.scheduling import plan
-from curricula.loader import from_mapping, load_text
-from curricula.messages import MessageError, msg
-from curricula.model import Curriculum, Mode
+from curricula import editing
+from curricula.editing import Direction, EditRefused, UnknownElement
+from curricula.loader import CurriculumError, Problem, load_text
+from curricula.messages import Message, msg
+from curricula.model import AtLeast, Curriculum, Element, Mode, Text
 from curricula.versions import UpstreamChange, differences, take, upstream_changes
-from curricula.writer import element_mapping, to_mapping, to_toml
+from curricula.writer import to_mapping, to_toml
 
 
-class WorkbenchError(MessageError):
+class WorkbenchError(DomainError):
     """A workbench action that cannot be done (not a draft, no upstream, …)."""
 
+    code = "workbench"
 
-class DraftChanged(WorkbenchError):
-    def __init__(self) -> None:
+
+class InvalidCurriculum(InvalidInput):
+    """The edit would make a curriculum the file format does not allow;
+    `problems` names each, with its element and field where it has them."""
+
+    code = "invalid_curriculum"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
         super().__init__(
             msg(
-                "someone else changed this draft in the meantime; "
-                "the page now shows the current state, please check and try again"
+                "the curriculum would not be valid: {problems}",
+                problems=[p.describe() for p in self.problems],
             )
         )
+
+
+DRAFT_CHANGED = msg(
+    "someone else changed this draft in the meantime; "
+    "the page now shows the current state, please check and try again"
+)
+COHORT_CHANGED = msg("the cohort changed since the preview; check the new preview")
 
 
 # Reading
 
 
-def visible(organisation_ids: set[int]) -> list[CurriculumRecord]:
-    """The standards and the curricula of the user's organisations."""
-    return list(
-        db.session.scalars(
-            select(CurriculumRecord)
-            .where(
-                (CurriculumRecord.organisation_id.is_(None))
-                | (CurriculumRecord.organisation_id.in_(organisation_ids))
-            )
-            .order_by(CurriculumRecord.organisation_id.is_not(None), CurriculumRecord.title_de)
-        )
+def may_read(actor: Actor, record: CurriculumRecord) -> bool:
+    """Standards are everyone's; any other curriculum its organisation's."""
+    return record.organisation_id is None or actor.belongs_to(record.organisation_id)
+
+
+def readable(actor: Actor) -> list[CurriculumRecord]:
+    """The standards and the curricula of the actor's organisations."""
+    query = select(CurriculumRecord).order_by(
+        CurriculumRecord.organisation_id.is_not(None), CurriculumRecord.title_de
     )
+    if actor.organisation_ids is not None:
+        query = query.where(
+            CurriculumRecord.organisation_id.is_(None)
+            | CurriculumRecord.organisation_id.in_(actor.organisation_ids)
+        )
+    return list(db.session.scalars(query))
+
+
+def get_curriculum(actor: Actor, curriculum_id: int) -> CurriculumRecord:
+    """The curriculum if the actor may read it, else NotFound."""
+    record = db.session.get(CurriculumRecord, curriculum_id)
+    if record is None or not may_read(actor, record):
+        raise NotFound()
+    return record
+
+
+def get_editable(actor: Actor, curriculum_id: int) -> CurriculumRecord:
+    """The curriculum if the actor may change it: never a standard."""
+    record = get_curriculum(actor, curriculum_id)
+    if record.is_standard:
+        raise NotPermitted(
+            msg("a standard cannot be edited; fork it for an organisation"),
+            code="standard_read_only",
+        )
+    policy.require(actor, Action.EDIT_CURRICULA, record.organisation_id)
+    return record
+
+
+def shown_upstream(actor: Actor, record: CurriculumRecord) -> CurriculumRecord | None:
+    """The curriculum `record` was forked from, where the actor may read it."""
+    upstream = record.upstream
+    return upstream if upstream is not None and may_read(actor, upstream) else None
 
 
 def draft_of(record: CurriculumRecord) -> CurriculumVersion | None:
@@ -80,7 +143,327 @@ def latest_published(record: CurriculumRecord) -> CurriculumVersion | None:
     return published[-1] if published else None
 
 
-# Forking and drafts
+@dataclass(frozen=True)
+class Listed:
+    record: CurriculumRecord
+    upstream: CurriculumRecord | None  # where the actor may read it
+
+
+def overview(actor: Actor) -> list[Listed]:
+    return [Listed(r, shown_upstream(actor, r)) for r in readable(actor)]
+
+
+@dataclass(frozen=True)
+class Workbench:
+    """What the page of one curriculum shows to one actor."""
+
+    record: CurriculumRecord
+    upstream_record: CurriculumRecord | None
+    draft: CurriculumVersion | None
+    newest: CurriculumVersion | None
+    can_edit: bool
+    can_fork: bool
+    fork_organisations: list[Organisation]
+    upstream: UpstreamState | None
+    own_changes: tuple[UpstreamChange, ...]
+    movable: list[Cohort]
+    forks: list[CurriculumRecord]
+
+    @property
+    def shown(self) -> CurriculumVersion | None:
+        return self.draft or self.newest
+
+
+def curriculum_page(actor: Actor, curriculum_id: int) -> Workbench:
+    record = get_curriculum(actor, curriculum_id)
+    draft, newest = draft_of(record), latest_published(record)
+    shown = draft or newest
+    can_edit = not record.is_standard and policy.may(
+        actor, Action.EDIT_CURRICULA, record.organisation_id
+    )
+    organisations = fork_organisations(actor)
+    return Workbench(
+        record=record,
+        upstream_record=shown_upstream(actor, record),
+        draft=draft,
+        newest=newest,
+        can_edit=can_edit,
+        can_fork=record.is_standard and bool(organisations),
+        fork_organisations=organisations,
+        upstream=upstream_state(record),
+        own_changes=own_changes(shown) if shown else (),
+        movable=movable_cohorts(actor, record, newest) if newest and can_edit else [],
+        forks=[r for r in readable(actor) if r.upstream_id == record.id],
+    )
+
+
+def fork_organisations(actor: Actor) -> list[Organisation]:
+    """The organisations the actor may fork a curriculum into."""
+    query = select(Organisation).order_by(Organisation.name)
+    if actor.organisation_ids is not None:
+        query = query.where(Organisation.id.in_(actor.organisation_ids))
+    return [o for o in db.session.scalars(query) if policy.may(actor, Action.EDIT_CURRICULA, o.id)]
+
+
+def editable_draft(actor: Actor, curriculum_id: int) -> tuple[CurriculumRecord, CurriculumVersion]:
+    """The curriculum and its draft, for the pages that edit the draft."""
+    record = get_editable(actor, curriculum_id)
+    draft = draft_of(record)
+    if draft is None:
+        raise NotFound()
+    return record, draft
+
+
+@dataclass(frozen=True)
+class DraftElement:
+    """One element of a draft, as its form shows it."""
+
+    record: CurriculumRecord
+    draft: CurriculumVersion
+    element: Element
+    given: editing.ElementInput
+    on_start: bool  # the element may sit on the cohort start (it is the first)
+
+
+def draft_element(actor: Actor, curriculum_id: int, key: str) -> DraftElement:
+    record, draft = editable_draft(actor, curriculum_id)
+    model = draft.model
+    with _judging():
+        on_start, _ = editing.placement_choices(model, key)
+        given = editing.input_of(model, key)
+    return DraftElement(record, draft, model.element(key), given, on_start)
+
+
+def exported_version(
+    actor: Actor, curriculum_id: int, version_id: int
+) -> tuple[CurriculumRecord, CurriculumVersion]:
+    record = get_curriculum(actor, curriculum_id)
+    version = db.session.get(CurriculumVersion, version_id)
+    if version is None or version.curriculum_id != record.id:
+        raise NotFound()
+    return record, version
+
+
+# Forking and drafts: the use cases
+
+
+def fork_curriculum(
+    actor: Actor, curriculum_id: int, organisation_id: int | None
+) -> CurriculumRecord:
+    """A copy of the newest version of a curriculum the actor may read, for
+    one of the actor's organisations, as a draft to adapt."""
+    source = get_curriculum(actor, curriculum_id)
+    policy.require(actor, Action.EDIT_CURRICULA)
+    if organisation_id is None:
+        raise InvalidInput(
+            msg("choose the organisation the copy is for"),
+            code="organisation_missing",
+            field="organisation",
+        )
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.EDIT_CURRICULA, organisation.id)
+    newest = latest_published(source)
+    if newest is None:
+        raise WorkbenchError(msg("only a published version can be forked"), code="not_published")
+    return fork(newest, organisation, actor.user)
+
+
+def begin_draft(actor: Actor, curriculum_id: int) -> CurriculumVersion:
+    """The draft of the next version (the one there is, if there is one)."""
+    return start_draft(get_editable(actor, curriculum_id))
+
+
+def publish_draft(
+    actor: Actor, curriculum_id: int, *, expected_version: object
+) -> CurriculumVersion:
+    draft = _the_draft(get_editable(actor, curriculum_id))
+    return publish(draft, actor.user, expected_version=expected_version)
+
+
+def discard_draft(actor: Actor, curriculum_id: int, *, expected_version: object) -> None:
+    draft = _the_draft(get_editable(actor, curriculum_id))
+    _check_draft(draft, expected_version)
+    draft.curriculum.versions.remove(draft)
+    db.session.delete(draft)
+
+
+def add_element(
+    actor: Actor, curriculum_id: int, key: str, title: Text, *, expected_version: object
+) -> str:
+    """A new element at the end of the draft (see `editing.new_element`);
+    its key as stored."""
+    draft = _draft_to_change(actor, curriculum_id, expected_version)
+    key = key.strip()
+    _store(draft, lambda c, source: editing.add_element(c, key, title, source=source))
+    return key
+
+
+def remove_element(
+    actor: Actor, curriculum_id: int, key: str, *, expected_version: object
+) -> None:
+    draft = _draft_to_change(actor, curriculum_id, expected_version, key=key)
+    _store(draft, lambda c, source: editing.remove_element(c, key, source=source))
+
+
+def move_element(
+    actor: Actor,
+    curriculum_id: int,
+    key: str,
+    direction: Direction,
+    *,
+    expected_version: object,
+) -> None:
+    draft = _draft_to_change(actor, curriculum_id, expected_version, key=key)
+    _store(draft, lambda c, source: editing.move_element(c, key, direction, source=source))
+
+
+def change_element(
+    actor: Actor,
+    curriculum_id: int,
+    key: str,
+    given: editing.ElementInput,
+    *,
+    expected_version: object,
+) -> None:
+    """The element as a form describes it; problems name their fields."""
+    draft = _draft_to_change(actor, curriculum_id, expected_version, key=key)
+    values = editing.values_of(given, editing.element_data(draft.model, key))
+    _store(draft, lambda c, source: editing.change_element(c, key, values, source=source))
+
+
+def change_certificate_rule(
+    actor: Actor,
+    curriculum_id: int,
+    *,
+    required: Iterable[str],
+    at_least: Iterable[AtLeast],
+    min_hours_share: float | None,
+    expected_version: object,
+) -> None:
+    draft = _draft_to_change(actor, curriculum_id, expected_version)
+    _store(
+        draft,
+        lambda c, source: editing.change_certificate_rule(
+            c,
+            required=required,
+            at_least=at_least,
+            min_hours_share=min_hours_share,
+            source=source,
+        ),
+    )
+
+
+def import_file(actor: Actor, curriculum_id: int, content: bytes | None) -> CurriculumVersion:
+    """A curriculum file becomes the draft (its key must be the record's)."""
+    record = get_editable(actor, curriculum_id)
+    if content is None:
+        raise InvalidInput(msg("choose a curriculum file"), code="file_missing", field="file")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(msg("the file is not UTF-8 text"), code="not_utf8") from None
+    with _judging():
+        curriculum = load_text(text, source="upload")
+    if curriculum.key != record.key:
+        raise WorkbenchError(
+            msg(
+                "the file is for '{found}', not for '{key}'", found=curriculum.key, key=record.key
+            ),
+            code="other_curriculum",
+        )
+    draft = start_draft(record)
+    _store(draft, lambda _, source: editing.judged(to_mapping(curriculum), source=source))
+    return draft
+
+
+def take_upstream_change(
+    actor: Actor,
+    curriculum_id: int,
+    change_id: str | None,
+    *,
+    overwrite: bool,
+    expected_version: object,
+) -> None:
+    """Apply one upstream change to the draft (started if needed); once
+    nothing is left to decide, the draft is in step with that upstream."""
+    record = get_editable(actor, curriculum_id)
+    state = _pending_upstream(record)
+    change = next((c for c in state.changes if c.id == change_id), None)
+    if change is None:
+        raise WorkbenchError(
+            msg("this change is no longer pending; reload the page"), code="change_gone"
+        )
+    draft = _draft_for_change(record, expected_version)
+    merged = take(draft.model, state.upstream.model, change, overwrite_conflicts=overwrite)
+    _store(draft, lambda _, source: editing.judged(to_mapping(merged), source=source))
+    after = upstream_changes(state.base.model, draft.model, state.upstream.model)
+    if all(c.already_in_fork for c in after):
+        draft.based_on = state.upstream
+
+
+def keep_fork_as_is(actor: Actor, curriculum_id: int, *, expected_version: object) -> None:
+    """Decide the remaining upstream changes by keeping the fork as it is."""
+    record = get_editable(actor, curriculum_id)
+    state = _pending_upstream(record)
+    _draft_for_change(record, expected_version).based_on = state.upstream
+
+
+def _the_draft(record: CurriculumRecord) -> CurriculumVersion:
+    draft = draft_of(record)
+    if draft is None:
+        raise WorkbenchError(msg("there is no draft; start one first"), code="no_draft")
+    return draft
+
+
+def _draft_to_change(
+    actor: Actor, curriculum_id: int, expected_version: object, *, key: str | None = None
+) -> CurriculumVersion:
+    draft = _the_draft(get_editable(actor, curriculum_id))
+    if key is not None and key not in {e.key for e in draft.model.elements}:
+        raise NotFound()
+    _check_draft(draft, expected_version)
+    return draft
+
+
+def _store(draft: CurriculumVersion, change: Callable[[Curriculum, str], Curriculum]) -> None:
+    """The draft changed by `change` (given the draft and the name its
+    problems are reported under), judged before anything is stored."""
+    with _judging():
+        checked = change(draft.model, f"draft {draft.number}")
+    draft.source = to_toml(replace(checked, version=draft.number))
+
+
+@contextmanager
+def _judging() -> Iterator[None]:
+    """The core's verdicts on an edit as the workbench's refusals."""
+    try:
+        yield
+    except CurriculumError as error:
+        raise InvalidCurriculum(error.problems) from None
+    except UnknownElement:
+        raise NotFound() from None
+    except EditRefused as error:
+        raise WorkbenchError(error.message, code=error.code, field=error.field) from None
+
+
+def _check_draft(draft: CurriculumVersion, expected_version: object) -> None:
+    if not draft.is_draft:
+        raise WorkbenchError(
+            msg("a published version never changes; start a new draft"), code="not_a_draft"
+        )
+    _expect(draft, expected_version, DRAFT_CHANGED)
+
+
+def _expect(record: Any, expected_version: object, message: Message) -> None:
+    """The edit was begun on the record as it is now, else StaleEdit saying
+    what changed."""
+    try:
+        expect_version(record, expected_version)
+    except StaleEdit:
+        raise StaleEdit(message) from None
+
+
+# Forking and drafts: the steps on records
 
 
 def fork(
@@ -88,7 +471,7 @@ def fork(
 ) -> CurriculumRecord:
     """A copy of `version` for `organisation`, as a draft to adapt."""
     if version.is_draft:
-        raise WorkbenchError(msg("only a published version can be forked"))
+        raise WorkbenchError(msg("only a published version can be forked"), code="not_published")
     source = version.curriculum
     exists = db.session.scalar(
         select(CurriculumRecord.id).where(
@@ -102,7 +485,8 @@ def fork(
                 "{organisation} has its own version of '{key}' already",
                 organisation=organisation.name,
                 key=source.key,
-            )
+            ),
+            code="fork_exists",
         )
     record = CurriculumRecord(
         key=source.key,
@@ -123,13 +507,18 @@ def fork(
 def start_draft(record: CurriculumRecord) -> CurriculumVersion:
     """The draft of the next version, from the newest published one."""
     if record.is_standard:
-        raise WorkbenchError(msg("a standard cannot be edited; fork it for an organisation"))
+        raise NotPermitted(
+            msg("a standard cannot be edited; fork it for an organisation"),
+            code="standard_read_only",
+        )
     draft = draft_of(record)
     if draft is not None:
         return draft
     newest = latest_published(record)
     if newest is None:
-        raise WorkbenchError(msg("this curriculum has no version to start from"))
+        raise WorkbenchError(
+            msg("this curriculum has no version to start from"), code="no_version"
+        )
     number = max(v.number for v in record.versions) + 1
     draft = CurriculumVersion(
         curriculum=record,
@@ -142,51 +531,22 @@ def start_draft(record: CurriculumRecord) -> CurriculumVersion:
     return draft
 
 
-def save(draft: CurriculumVersion, curriculum: Curriculum, *, expected_version: int) -> None:
-    """Store a changed draft; the loader checks it first (CurriculumError)."""
-    _check_draft(draft, expected_version)
-    checked = from_mapping(to_mapping(curriculum), source=f"draft {draft.number}")
-    draft.source = to_toml(replace(checked, version=draft.number))
-
-
 def edit(
     draft: CurriculumVersion,
     change: Callable[[dict[str, Any]], None],
     *,
-    expected_version: int,
+    expected_version: object,
 ) -> Curriculum:
-    """Apply `change` to the draft in the file format's terms, check the
-    result with the loader and store it. Raises CurriculumError with every
-    problem; nothing is stored then."""
+    """Apply `change` to the draft in the file format's terms, judge the
+    result and store it; a refusal stores nothing."""
     _check_draft(draft, expected_version)
-    data = to_mapping(draft.model)
-    change(data)
-    checked = from_mapping(data, source=f"draft {draft.number}")
-    draft.source = to_toml(replace(checked, version=draft.number))
-    return checked
+    _store(draft, lambda c, source: editing.changed(c, change, source=source))
+    return draft.model
 
 
-def element_data(curriculum: Curriculum, key: str) -> dict[str, Any]:
-    keys = [e.key for e in curriculum.elements]
-    return element_mapping(curriculum.element(key), first=keys.index(key) == 0)
-
-
-def import_source(record: CurriculumRecord, text: str, *, expected_version: int | None) -> None:
-    """A curriculum file becomes the draft (its key must be the record's)."""
-    curriculum = load_text(text, source="upload")
-    if curriculum.key != record.key:
-        raise WorkbenchError(
-            msg(
-                "the file is for '{found}', not for '{key}'",
-                found=curriculum.key,
-                key=record.key,
-            )
-        )
-    draft = start_draft(record)
-    save(draft, curriculum, expected_version=expected_version or draft.lock_version)
-
-
-def publish(draft: CurriculumVersion, actor: User | None, *, expected_version: int) -> None:
+def publish(
+    draft: CurriculumVersion, actor: User | None, *, expected_version: object
+) -> CurriculumVersion:
     """The draft becomes a version that never changes again."""
     _check_draft(draft, expected_version)
     record, curriculum, source = draft.curriculum, draft.model, draft.source
@@ -207,19 +567,7 @@ def publish(draft: CurriculumVersion, actor: User | None, *, expected_version: i
             action="published",
             after={"version": version.number},
         )
-
-
-def discard(draft: CurriculumVersion, *, expected_version: int) -> None:
-    _check_draft(draft, expected_version)
-    draft.curriculum.versions.remove(draft)
-    db.session.delete(draft)
-
-
-def _check_draft(draft: CurriculumVersion, expected_version: int) -> None:
-    if not draft.is_draft:
-        raise WorkbenchError(msg("a published version never changes; start a new draft"))
-    if draft.lock_version != expected_version:
-        raise DraftChanged()
+    return version
 
 
 # Keeping in step with the upstream
@@ -243,13 +591,25 @@ def own_changes(version: CurriculumVersion) -> tuple[UpstreamChange, ...]:
     return tuple(UpstreamChange(d) for d in differences(version.based_on.model, version.model))
 
 
+def upstream_of(record: CurriculumRecord) -> CurriculumRecord | None:
+    """The upstream whose new versions the fork is offered: only one its
+    organisation may read (a standard, or its own curriculum). Whoever
+    forked another organisation's curriculum took that version, not a
+    subscription to what that organisation publishes later."""
+    upstream = record.upstream
+    if upstream is None or upstream.organisation_id not in (None, record.organisation_id):
+        return None
+    return upstream
+
+
 def upstream_state(record: CurriculumRecord) -> UpstreamState | None:
     """What the upstream changed since the fork's newest version was in step,
     checked against that version (the draft if there is one)."""
-    if record.upstream is None:
+    upstream = upstream_of(record)
+    if upstream is None:
         return None
     mine = draft_of(record) or latest_published(record)
-    newest = latest_published(record.upstream)
+    newest = latest_published(upstream)
     if mine is None or mine.based_on is None or newest is None or newest.id == mine.based_on_id:
         return None
     return UpstreamState(
@@ -259,37 +619,14 @@ def upstream_state(record: CurriculumRecord) -> UpstreamState | None:
     )
 
 
-def take_upstream(
-    record: CurriculumRecord, change_id: str, *, overwrite: bool, expected_version: int
-) -> None:
-    """Apply one upstream change to the draft (started if needed); once
-    nothing is left to decide, the draft is in step with that upstream."""
+def _pending_upstream(record: CurriculumRecord) -> UpstreamState:
     state = upstream_state(record)
     if state is None:
-        raise WorkbenchError(msg("the upstream has no changes to take"))
-    change = next((c for c in state.changes if c.id == change_id), None)
-    if change is None:
-        raise WorkbenchError(msg("this change is no longer pending; reload the page"))
-    draft = _draft_for_change(record, expected_version)
-    merged = take(draft.model, state.upstream.model, change, overwrite_conflicts=overwrite)
-    draft.source = to_toml(
-        replace(from_mapping(to_mapping(merged), source="merge"), version=draft.number)
-    )
-    after = upstream_changes(state.base.model, draft.model, state.upstream.model)
-    if all(c.already_in_fork for c in after):
-        draft.based_on = state.upstream
+        raise WorkbenchError(msg("the upstream has no changes to take"), code="nothing_upstream")
+    return state
 
 
-def keep_mine(record: CurriculumRecord, *, expected_version: int) -> None:
-    """Decide the remaining upstream changes by keeping the fork as it is."""
-    state = upstream_state(record)
-    if state is None:
-        raise WorkbenchError(msg("the upstream has no changes to take"))
-    draft = _draft_for_change(record, expected_version)
-    draft.based_on = state.upstream
-
-
-def _draft_for_change(record: CurriculumRecord, expected_version: int) -> CurriculumVersion:
+def _draft_for_change(record: CurriculumRecord, expected_version: object) -> CurriculumVersion:
     """The draft as the page showed it, or a new one when the page had none."""
     existing = draft_of(record)
     if existing is not None:
@@ -309,18 +646,71 @@ class Rescheduled:
     kept: bool  # pinned or past: stays where it is
 
 
-def movable_cohorts(record: CurriculumRecord, version: CurriculumVersion) -> list[Cohort]:
-    """Planned cohorts on an older version of this curriculum."""
+@dataclass(frozen=True)
+class VersionMove:
+    record: CurriculumRecord
+    cohort: Cohort
+    version: CurriculumVersion
+    rows: list[Rescheduled]
+
+
+def movable_cohorts(
+    actor: Actor, record: CurriculumRecord, version: CurriculumVersion
+) -> list[Cohort]:
+    """The actor's planned cohorts on an older version of this curriculum."""
     older = [v.id for v in record.versions if not v.is_draft and v.number < version.number]
     if not older:
         return []
-    return list(
-        db.session.scalars(
-            select(Cohort)
-            .where(Cohort.version_id.in_(older), Cohort.state == CohortState.PLANNED)
-            .order_by(Cohort.start_date)
-        )
+    query = (
+        select(Cohort)
+        .where(Cohort.version_id.in_(older), Cohort.state == CohortState.PLANNED)
+        .order_by(Cohort.start_date)
     )
+    if actor.organisation_ids is not None:
+        query = query.where(Cohort.organisation_id.in_(actor.organisation_ids))
+    return list(db.session.scalars(query))
+
+
+def preview_version_move(
+    actor: Actor, curriculum_id: int, cohort_id: int, *, today: date, language: str
+) -> VersionMove:
+    """How a planned cohort's dates would look on the newest version; nothing changes."""
+    record, cohort, newest = _move_target(actor, curriculum_id, cohort_id)
+    rows = move_to_version(
+        cohort, newest, actor.user, today=today, save_changes=False, language=language
+    )
+    return VersionMove(record, cohort, newest, rows)
+
+
+def move_cohort_to_version(
+    actor: Actor,
+    curriculum_id: int,
+    cohort_id: int,
+    *,
+    expected_version: object,
+    today: date,
+    language: str,
+) -> VersionMove:
+    """Move the cohort to the newest version as previewed; a cohort changed
+    since the preview is refused (the preview shows it anew)."""
+    record, cohort, newest = _move_target(actor, curriculum_id, cohort_id)
+    _expect(cohort, expected_version, COHORT_CHANGED)
+    rows = move_to_version(
+        cohort, newest, actor.user, today=today, save_changes=True, language=language
+    )
+    return VersionMove(record, cohort, newest, rows)
+
+
+def _move_target(
+    actor: Actor, curriculum_id: int, cohort_id: int
+) -> tuple[CurriculumRecord, Cohort, CurriculumVersion]:
+    record = get_editable(actor, curriculum_id)
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.EDIT_CURRICULA, cohort.organisation_id)
+    newest = latest_published(record)
+    if newest is None or cohort.version.curriculum_id != record.id:
+        raise NotFound()
+    return record, cohort, newest
 
 
 def move_to_version(
@@ -337,10 +727,13 @@ def move_to_version(
     returned and nothing changes."""
     if version.is_draft or version.curriculum_id != cohort.version.curriculum_id:
         raise WorkbenchError(
-            msg("the cohort can only move to a published version of its curriculum")
+            msg("the cohort can only move to a published version of its curriculum"),
+            code="not_its_version",
         )
     if cohort.state is not CohortState.PLANNED:
-        raise WorkbenchError(msg("only a planned cohort can move to another version"))
+        raise WorkbenchError(
+            msg("only a planned cohort can move to another version"), code="cohort_not_planned"
+        )
     model = version.model
     by_key = {s.element.key: s for s in cohort.sessions if s.status is SessionStatus.SCHEDULED}
     # A session staff cancelled stays exactly as it is (also its element, so

@@ -1,18 +1,22 @@
 """The workbench: curricula, their versions on a relative time axis, forks,
-drafts edited element by element, upstream changes, moving cohorts."""
+drafts edited element by element, upstream changes, moving cohorts.
+
+Each handler parses its form, calls one use case of `app.services.curricula`
+and maps the result; refusals and the commit are the commit point's
+(`app.transactions`)."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
+from app import transactions
+from app.downloads import file_response
 from app.exports.timeline import Bar, Lane, Legend, timeline_svg
-from app.extensions import db
 from app.forms.curricula import (
     CertificateForm,
     DraftForm,
@@ -23,18 +27,13 @@ from app.forms.curricula import (
     TakeForm,
 )
 from app.i18n import Translator, refusal, translator
-from app.models import Cohort, CurriculumRecord, CurriculumVersion, Organisation
 from app.services import curricula as workbench
-from app.services.cohorts import TrainerConflict
-from app.services.curricula import DraftChanged, WorkbenchError
-from app.views.access import organisation_ids, owned_or_404
-from app.views.cohorts import PLANNERS
-from cohorts.errors import CoreError
-from curricula.loader import CurriculumError
-from curricula.messages import msg
-from curricula.model import MODE_TITLES, STANDARD_KINDS, Curriculum, Mode, Span
+from app.services.curricula import InvalidCurriculum, WorkbenchError
+from app.views.access import actor
+from curricula import editing
+from curricula.editing import Direction, ElementInput
+from curricula.model import MODE_TITLES, STANDARD_KINDS, Curriculum, Mode, Span, Text
 from curricula.timeline import nominal_layout
-from curricula.versions import MergeConflict
 
 bp = Blueprint("curricula", __name__, url_prefix="/curricula")
 
@@ -50,71 +49,39 @@ _FIELDS = {
 }
 
 
-def _record(curriculum_id: int) -> CurriculumRecord:
-    """A standard (everyone sees those) or a curriculum of the user's organisations."""
-    record = db.session.get(CurriculumRecord, curriculum_id)
-    if record is None or (
-        record.organisation_id is not None and record.organisation_id not in organisation_ids()
-    ):
-        abort(404)
-    return record
-
-
-def _editable(curriculum_id: int) -> CurriculumRecord:
-    record = _record(curriculum_id)
-    if record.is_standard or current_user.role not in PLANNERS:
-        abort(403)
-    return record
-
-
-def _version(record: CurriculumRecord, version_id: int) -> CurriculumVersion:
-    version = db.session.get(CurriculumVersion, version_id)
-    if version is None or version.curriculum_id != record.id:
-        abort(404)
-    return version
-
-
 @bp.get("")
 def index() -> str:
-    return render_template("curricula/index.html", records=workbench.visible(organisation_ids()))
+    return render_template("curricula/index.html", rows=workbench.overview(actor()))
 
 
 @bp.get("/<int:curriculum_id>")
 def show(curriculum_id: int) -> str:
-    record = _record(curriculum_id)
+    page = workbench.curriculum_page(actor(), curriculum_id)
     tr = translator()
-    draft = workbench.draft_of(record)
-    newest = workbench.latest_published(record)
-    shown = draft or newest
+    shown, draft = page.shown, page.draft
     fork_form = ForkForm()
-    fork_form.organisation.choices = [
-        (o.id, o.name) for o in sorted(current_user.organisations, key=lambda o: o.name)
-    ]
+    fork_form.organisation.choices = [(o.id, o.name) for o in page.fork_organisations]
+    version = draft.lock_version if draft else 0
     return render_template(
         "curricula/show.html",
-        record=record,
+        record=page.record,
+        upstream_record=page.upstream_record,
         draft=draft,
-        newest=newest,
+        newest=page.newest,
         shown=shown,
         model=shown.model if shown else None,
         picture=_shape(shown.model, tr) if shown else None,
-        can_edit=not record.is_standard and current_user.role in PLANNERS,
-        can_fork=record.is_standard
-        and current_user.role in PLANNERS
-        and bool(fork_form.organisation.choices),
+        can_edit=page.can_edit,
+        can_fork=page.can_fork,
         fork_form=fork_form,
-        draft_form=DraftForm(version=draft.lock_version if draft else 0),
-        new_element=NewElementForm(version=draft.lock_version if draft else 0),
+        draft_form=DraftForm(version=version),
+        new_element=NewElementForm(version=version),
         import_form=ImportForm(),
-        upstream=workbench.upstream_state(record),
-        own_changes=workbench.own_changes(shown) if shown else (),
-        movable=workbench.movable_cohorts(record, newest) if newest else [],
-        forks=[f for f in _forks(record)],
+        upstream=page.upstream,
+        own_changes=page.own_changes,
+        movable=page.movable,
+        forks=page.forks,
     )
-
-
-def _forks(record: CurriculumRecord) -> list[CurriculumRecord]:
-    return [r for r in workbench.visible(organisation_ids()) if r.upstream_id == record.id]
 
 
 def _shape(curriculum: Curriculum, tr: Translator) -> Any:
@@ -163,501 +130,300 @@ def _shape(curriculum: Curriculum, tr: Translator) -> Any:
 
 @bp.get("/<int:curriculum_id>/versions/<int:version_id>.toml")
 def export(curriculum_id: int, version_id: int) -> Response:
-    record = _record(curriculum_id)
-    version = _version(record, version_id)
-    name = f"{record.key}-v{version.number}.toml"
-    return Response(
-        version.source,
-        content_type="application/toml; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    record, version = workbench.exported_version(actor(), curriculum_id, version_id)
+    response = file_response(
+        version.source.encode("utf-8"), "application/toml", f"{record.key}-v{version.number}.toml"
     )
+    response.content_type = "application/toml; charset=utf-8"
+    return response
 
 
 @bp.post("/<int:curriculum_id>/fork")
+@transactions.web
 def fork(curriculum_id: int) -> ResponseReturnValue:
-    record = _record(curriculum_id)
-    if current_user.role not in PLANNERS:
-        abort(403)
-    form = ForkForm()
-    form.organisation.choices = [(o.id, o.name) for o in current_user.organisations]
-    tr = translator()
-    newest = workbench.latest_published(record)
-    if not form.validate_on_submit() or newest is None:
-        flash(tr.gettext("Choose the organisation the copy is for."), "error")
-        return redirect(url_for("curricula.show", curriculum_id=record.id))
-    organisation = owned_or_404(Organisation, form.organisation.data, "id")
-    try:
-        copy = workbench.fork(newest, organisation, current_user)
-        db.session.commit()
-    except WorkbenchError as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
-        return redirect(url_for("curricula.show", curriculum_id=record.id))
+    chosen = ForkForm().organisation.data
+    copy = workbench.fork_curriculum(
+        actor(), curriculum_id, chosen if isinstance(chosen, int) else None
+    )
+    organisation = copy.organisation.name if copy.organisation else ""
     flash(
-        tr.gettext(
-            "A draft for %(organisation)s is ready to adapt.", organisation=organisation.name
+        translator().gettext(
+            "A draft for %(organisation)s is ready to adapt.", organisation=organisation
         ),
         "success",
     )
-    return redirect(url_for("curricula.show", curriculum_id=copy.id))
+    return redirect(url_for("curricula.show", curriculum_id=copy.id), 303)
 
 
-def _draft_action(curriculum_id: int, work: Any, form: Any = None) -> ResponseReturnValue:
-    """One change of the draft in a transaction; a refusal changes nothing."""
-    record = _editable(curriculum_id)
-    form = form or DraftForm()
-    tr = translator()
-    if not form.validate_on_submit() or not str(form.version.data).isdigit():
-        flash(tr.gettext("The form was incomplete or has expired; please try again."), "error")
-        return redirect(url_for("curricula.show", curriculum_id=record.id))
-    try:
-        done = work(record, int(form.version.data))
-        db.session.commit()
-    except CurriculumError as error:
-        db.session.rollback()
-        for problem in error.problems:
-            flash(refusal(tr.localize(problem.describe())), "error")
-    except (WorkbenchError, MergeConflict, CoreError) as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
-    except StaleDataError:
-        db.session.rollback()
-        flash(refusal(tr.localize(DraftChanged().message)), "error")
-    else:
-        if done:
-            flash(done, "success")
-    return redirect(url_for("curricula.show", curriculum_id=record.id))
+def _back(curriculum_id: int, done: str = "", anchor: str | None = None) -> ResponseReturnValue:
+    if done:
+        flash(done, "success")
+    return redirect(url_for("curricula.show", curriculum_id=curriculum_id, _anchor=anchor), 303)
+
+
+def _expected() -> str | None:
+    """The lock version of what the page showed, as its form sent it."""
+    value = DraftForm().version.data
+    return str(value) if value is not None else None
 
 
 @bp.post("/<int:curriculum_id>/draft")
+@transactions.web
 def start_draft(curriculum_id: int) -> ResponseReturnValue:
-    def work(record: CurriculumRecord, _: int) -> str:
-        draft = workbench.start_draft(record)
-        return translator().gettext("Draft of version %(number)d started.", number=draft.number)
-
-    return _draft_action(curriculum_id, work)
-
-
-def _the_draft(record: CurriculumRecord) -> CurriculumVersion:
-    draft = workbench.draft_of(record)
-    if draft is None:
-        raise WorkbenchError(msg("there is no draft; start one first"))
-    return draft
+    draft = workbench.begin_draft(actor(), curriculum_id)
+    tr = translator()
+    return _back(
+        curriculum_id, tr.gettext("Draft of version %(number)d started.", number=draft.number)
+    )
 
 
 @bp.post("/<int:curriculum_id>/draft/publish")
+@transactions.web
 def publish(curriculum_id: int) -> ResponseReturnValue:
-    def work(record: CurriculumRecord, expected: int) -> str:
-        draft = _the_draft(record)
-        number = draft.number
-        workbench.publish(draft, current_user, expected_version=expected)
-        return translator().gettext(
-            "Version %(number)d is published; it never changes again.", number=number
-        )
-
-    return _draft_action(curriculum_id, work)
+    version = workbench.publish_draft(actor(), curriculum_id, expected_version=_expected())
+    done = translator().gettext(
+        "Version %(number)d is published; it never changes again.", number=version.number
+    )
+    return _back(curriculum_id, done)
 
 
 @bp.post("/<int:curriculum_id>/draft/discard")
+@transactions.web
 def discard(curriculum_id: int) -> ResponseReturnValue:
-    def work(record: CurriculumRecord, expected: int) -> str:
-        workbench.discard(_the_draft(record), expected_version=expected)
-        return translator().gettext("The draft was discarded.")
-
-    return _draft_action(curriculum_id, work)
+    workbench.discard_draft(actor(), curriculum_id, expected_version=_expected())
+    return _back(curriculum_id, translator().gettext("The draft was discarded."))
 
 
 @bp.post("/<int:curriculum_id>/draft/elements")
+@transactions.web
 def add_element(curriculum_id: int) -> ResponseReturnValue:
     form = NewElementForm()
-
-    def work(record: CurriculumRecord, expected: int) -> str:
-        draft = _the_draft(record)
-        key = form.key.data.strip()
-
-        def change(data: dict[str, Any]) -> None:
-            last = data["elements"][-1]
-            data["elements"].append(
-                {
-                    "key": key,
-                    "kind": last["kind"],
-                    "title": {"de": form.title_de.data.strip(), "en": form.title_en.data.strip()},
-                    "mode": last["mode"],
-                    "start": "09:00",
-                    "duration": "4h",
-                    "after": last["key"],
-                    "gap": {"min": "1w", "preferred": "2w", "max": "4w"},
-                    "teaching_hours": 4,
-                }
-            )
-
-        workbench.edit(draft, change, expected_version=expected)
-        return translator().gettext("The element %(key)s was added.", key=key)
-
-    return _draft_action(curriculum_id, work, form)
+    tr = translator()
+    if not form.validate():
+        # Another organisation's curriculum is not found, whatever the form says.
+        workbench.get_editable(actor(), curriculum_id)
+        flash(tr.gettext("The form was incomplete or has expired; please try again."), "error")
+        return _back(curriculum_id)
+    key = workbench.add_element(
+        actor(),
+        curriculum_id,
+        form.key.data,
+        Text(form.title_de.data, form.title_en.data),
+        expected_version=form.version.data,
+    )
+    return _back(curriculum_id, tr.gettext("The element %(key)s was added.", key=key))
 
 
 @bp.post("/<int:curriculum_id>/draft/elements/<key>/remove")
+@transactions.web
 def remove_element(curriculum_id: int, key: str) -> ResponseReturnValue:
-    def work(record: CurriculumRecord, expected: int) -> str:
-        draft = _the_draft(record)
-        _known(draft, key)
-
-        def change(data: dict[str, Any]) -> None:
-            data["elements"] = [e for e in data["elements"] if e["key"] != key]
-            rule = data["certificate"]
-            rule["required"] = [k for k in rule["required"] if k != key]
-            for at_least in rule.get("at_least", []):
-                at_least["of"] = [k for k in at_least["of"] if k != key]
-
-        workbench.edit(draft, change, expected_version=expected)
-        return translator().gettext("The element %(key)s was removed.", key=key)
-
-    return _draft_action(curriculum_id, work)
+    workbench.remove_element(actor(), curriculum_id, key, expected_version=_expected())
+    return _back(curriculum_id, translator().gettext("The element %(key)s was removed.", key=key))
 
 
 @bp.post("/<int:curriculum_id>/draft/elements/<key>/up")
+@transactions.web
 def move_up(curriculum_id: int, key: str) -> ResponseReturnValue:
     return _move_element(curriculum_id, key, "up")
 
 
 @bp.post("/<int:curriculum_id>/draft/elements/<key>/down")
+@transactions.web
 def move_down(curriculum_id: int, key: str) -> ResponseReturnValue:
     return _move_element(curriculum_id, key, "down")
 
 
-def _move_element(curriculum_id: int, key: str, direction: str) -> ResponseReturnValue:
-    def work(record: CurriculumRecord, expected: int) -> str:
-        draft = _the_draft(record)
-        _known(draft, key)
-
-        def change(data: dict[str, Any]) -> None:
-            elements = data["elements"]
-            index = next(i for i, e in enumerate(elements) if e["key"] == key)
-            other = index - 1 if direction == "up" else index + 1
-            if 0 <= other < len(elements):
-                elements[index], elements[other] = elements[other], elements[index]
-            if elements and "after" in elements[0] and elements[0]["after"] is not None:
-                raise WorkbenchError(msg("the first element must sit on the cohort start"))
-
-        workbench.edit(draft, change, expected_version=expected)
-        return ""
-
-    return _draft_action(curriculum_id, work)
-
-
-def _known(draft: CurriculumVersion, key: str) -> None:
-    if key not in {e.key for e in draft.model.elements}:
-        abort(404)
+def _move_element(curriculum_id: int, key: str, direction: Direction) -> ResponseReturnValue:
+    workbench.move_element(actor(), curriculum_id, key, direction, expected_version=_expected())
+    return _back(curriculum_id, anchor=f"element-{key}")
 
 
 @bp.route("/<int:curriculum_id>/draft/elements/<key>", methods=["GET", "POST"])
+@transactions.web
 def edit_element(curriculum_id: int, key: str) -> ResponseReturnValue:
-    record = _editable(curriculum_id)
-    draft = workbench.draft_of(record)
-    if draft is None:
-        abort(404)
-    model = draft.model
-    _known(draft, key)
+    page = workbench.draft_element(actor(), curriculum_id, key)
     tr = translator()
     form = ElementForm()
-    _choices(form, model, key, tr)
-    data = workbench.element_data(model, key)
+    _choices(form, page.draft.model, key, page.on_start, tr)
     if not form.is_submitted():
-        _fill(form, data, draft)
-    elif form.validate_on_submit() and str(form.version.data).isdigit():
-        values = _values(form, data)
-
-        def change(mapping: dict[str, Any]) -> None:
-            mapping["elements"] = [values if e["key"] == key else e for e in mapping["elements"]]
-
-        if _save_draft(
-            draft, change, form.version.data, lambda error: _show_problems(form, error, key, tr)
-        ):
-            return redirect(
-                url_for("curricula.show", curriculum_id=record.id, _anchor=f"element-{key}")
+        _fill(form, page.given, page.draft.lock_version)
+    elif form.validate():
+        try:
+            workbench.change_element(
+                actor(), curriculum_id, key, _given(form), expected_version=form.version.data
             )
+        except (InvalidCurriculum, WorkbenchError) as error:
+            _show_problems(form, error, key, tr)
+        else:
+            flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
+            return _back(curriculum_id, anchor=f"element-{key}")
     status = 400 if form.is_submitted() else 200
-    element = model.element(key)
     return render_template(
-        "curricula/element.html", record=record, draft=draft, element=element, form=form
+        "curricula/element.html",
+        record=page.record,
+        draft=page.draft,
+        element=page.element,
+        form=form,
     ), status
 
 
-def _save_draft(
-    draft: CurriculumVersion,
-    change: Any,
-    version: str,
-    on_problems: Any,
-) -> bool:
-    """Store one change of the draft from a form page; True when it was saved.
-    The loader's problems go to `on_problems`, to be shown at their fields."""
-    tr = translator()
-    try:
-        workbench.edit(draft, change, expected_version=int(version))
-        db.session.commit()
-    except CurriculumError as error:
-        db.session.rollback()
-        on_problems(error)
-        return False
-    except (WorkbenchError, StaleDataError) as error:
-        db.session.rollback()
-        message = error.message if isinstance(error, WorkbenchError) else DraftChanged().message
-        flash(refusal(tr.localize(message)), "error")
-        return False
-    flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
-    return True
-
-
-def _choices(form: ElementForm, model: Curriculum, key: str, tr: Translator) -> None:
+def _choices(
+    form: ElementForm, model: Curriculum, key: str, on_start: bool, tr: Translator
+) -> None:
     kinds = [(k, t.get(tr.language)) for k, t in STANDARD_KINDS.items()]
     kinds += [(k, t.get(tr.language)) for k, t in model.custom_kinds]
     form.kind.choices = kinds
     form.mode.choices = [(m.value, MODE_TITLES[m].get(tr.language)) for m in Mode]
     others = [(e.key, e.title.get(tr.language)) for e in model.elements if e.key != key]
-    first = model.elements[0].key == key
-    form.after.choices = ([("", tr.gettext("– the cohort's start –"))] if first else []) + others
+    start = [("", tr.gettext("– the cohort's start –"))] if on_start else []
+    form.after.choices = start + others
 
 
-def _fill(form: ElementForm, data: dict[str, Any], draft: CurriculumVersion) -> None:
-    form.version.data = str(draft.lock_version)
-    form.kind.data, form.mode.data = data["kind"], data["mode"]
-    form.title_de.data, form.title_en.data = data["title"]["de"], data["title"]["en"]
-    form.start.data = data.get("start", "")
-    form.duration.data = data.get("duration", "")
-    form.span.data = data.get("span", "")
-    form.after.data = data.get("after") or ""
-    gap = data.get("gap", {})
-    form.gap_min.data = gap.get("min", "")
-    form.gap_preferred.data = gap.get("preferred", "")
-    form.gap_max.data = gap.get("max", "")
-    form.teaching_hours.data = str(data.get("teaching_hours", 0)).replace(".", ",")
-    form.counts_for_certificate.data = data.get("counts_for_certificate", True)
-    form.topics.data = "\n".join(f"{t['de']} | {t['en']}" for t in data.get("topics", []))
+_TEXTS = tuple(f.name for f in fields(ElementInput) if f.name != "counts_for_certificate")
 
 
-def _values(form: ElementForm, current: dict[str, Any]) -> dict[str, Any]:
-    """The form in the file format's terms; the loader judges them."""
-    values: dict[str, Any] = {
-        "key": current["key"],
-        "kind": form.kind.data,
-        "title": {"de": form.title_de.data.strip(), "en": form.title_en.data.strip()},
-        "mode": form.mode.data,
-    }
-    if (form.span.data or "").strip():
-        values["span"] = form.span.data.strip()
-    else:
-        for name in ("start", "duration"):
-            text = (getattr(form, name).data or "").strip()
-            if text:
-                values[name] = text
-    if form.after.data:
-        values["after"] = form.after.data
-        gap = {
-            bound: text.strip()
-            for bound, text in (
-                ("min", form.gap_min.data),
-                ("preferred", form.gap_preferred.data),
-                ("max", form.gap_max.data),
-            )
-            if text and text.strip()
-        }
-        if gap:
-            values["gap"] = gap
-    hours = (form.teaching_hours.data or "0").strip().replace(",", ".")
-    try:
-        values["teaching_hours"] = float(hours)
-    except ValueError:
-        values["teaching_hours"] = hours  # the loader names the problem
-    if not form.counts_for_certificate.data:
-        values["counts_for_certificate"] = False
-    topics = []
-    for line in (form.topics.data or "").splitlines():
-        if line.strip():
-            german, _, english = line.partition("|")
-            topics.append({"de": german.strip(), "en": (english or german).strip()})
-    if topics:
-        values["topics"] = topics
-    for name in ("description", "preparation"):
-        if name in current:
-            values[name] = current[name]
-    return values
+def _fill(form: ElementForm, given: ElementInput, version: int) -> None:
+    form.version.data = str(version)
+    for name in _TEXTS:
+        getattr(form, name).data = getattr(given, name)
+    form.counts_for_certificate.data = given.counts_for_certificate
 
 
-def _show_problems(form: ElementForm, error: CurriculumError, key: str, tr: Translator) -> None:
-    for problem in error.problems:
-        name = _FIELDS.get(problem.field or "", problem.field or "")
-        field = getattr(form, name, None) if problem.element == key else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, tr.localize(problem.message)]
-        else:
-            flash(refusal(tr.localize(problem.describe())), "error")
+def _given(form: ElementForm) -> ElementInput:
+    texts = {name: getattr(form, name).data or "" for name in _TEXTS}
+    return ElementInput(**texts, counts_for_certificate=bool(form.counts_for_certificate.data))
+
+
+def _show_problems(
+    form: ElementForm, error: InvalidCurriculum | WorkbenchError, key: str, tr: Translator
+) -> None:
+    """Each problem at its field where the form has one, else on top of the page."""
+    if isinstance(error, InvalidCurriculum):
+        for problem in error.problems:
+            text = tr.localize(problem.message)
+            if not _at_field(form, key, problem.element, problem.field, text):
+                flash(refusal(tr.localize(problem.describe())), "error")
+    elif not _at_field(form, key, key, error.field, tr.localize(error.message)):
+        raise error
+
+
+def _at_field(
+    form: ElementForm, key: str, element: str | None, name: str | None, text: str
+) -> bool:
+    field = getattr(form, _FIELDS.get(name, name), None) if name and element == key else None
+    if field is None or not hasattr(field, "errors"):
+        return False
+    field.errors = [*field.errors, text]
+    return True
 
 
 @bp.route("/<int:curriculum_id>/draft/certificate", methods=["GET", "POST"])
+@transactions.web
 def certificate(curriculum_id: int) -> ResponseReturnValue:
     """The certificate rule of the draft: required elements and "at least n of"."""
-    record = _editable(curriculum_id)
-    draft = workbench.draft_of(record)
-    if draft is None:
-        abort(404)
+    record, draft = workbench.editable_draft(actor(), curriculum_id)
     model = draft.model
     tr = translator()
     form = CertificateForm()
     form.required.choices = [
-        (e.key, e.title.get(tr.language)) for e in model.elements if e.counts_for_certificate
+        (k, model.element(k).title.get(tr.language)) for k in editing.certificate_choices(model)
     ]
     if not form.is_submitted():
         form.version.data = str(draft.lock_version)
         form.required.data = list(model.certificate.required)
-        form.at_least.data = "\n".join(
-            f"{r.count}: {', '.join(r.of)}" for r in model.certificate.at_least
-        )
+        form.at_least.data = editing.at_least_text(model.certificate.at_least)
         share = model.certificate.min_hours_share
         form.min_hours_percent.data = round(share * 100) if share is not None else None
-    elif form.validate_on_submit() and str(form.version.data).isdigit():
-        rules = _at_least(form.at_least.data or "")
+    elif form.validate():
+        rules = editing.read_at_least(form.at_least.data or "")
         if rules is None:
             form.at_least.errors = [
                 tr.gettext("Write each rule as a number, a colon and element keys, e.g. 1: a, b")
             ]
         else:
-
-            def change(data: dict[str, Any]) -> None:
-                data["certificate"] = {"required": list(form.required.data or [])}
-                if rules:
-                    data["certificate"]["at_least"] = rules
-                if form.min_hours_percent.data:
-                    data["certificate"]["min_hours_share"] = form.min_hours_percent.data / 100
-
-            def problems(error: CurriculumError) -> None:
+            percent = form.min_hours_percent.data
+            try:
+                workbench.change_certificate_rule(
+                    actor(),
+                    curriculum_id,
+                    required=form.required.data or [],
+                    at_least=rules,
+                    min_hours_share=percent / 100 if percent else None,
+                    expected_version=form.version.data,
+                )
+            except InvalidCurriculum as error:
                 form.at_least.errors = [tr.localize(p.describe()) for p in error.problems]
-
-            if _save_draft(draft, change, form.version.data, problems):
-                return redirect(url_for("curricula.show", curriculum_id=record.id))
+            else:
+                flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
+                return _back(curriculum_id)
     status = 400 if form.is_submitted() else 200
     return render_template(
         "curricula/certificate.html", record=record, draft=draft, form=form
     ), status
 
 
-def _at_least(text: str) -> list[dict[str, Any]] | None:
-    """Lines "n: key, key" as the file format's at_least tables; None if unreadable."""
-    rules: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        count, colon, keys = line.partition(":")
-        if not colon or not count.strip().isdigit():
-            return None
-        rules.append(
-            {"count": int(count), "of": [k.strip() for k in keys.split(",") if k.strip()]}
-        )
-    return rules
-
-
 @bp.post("/<int:curriculum_id>/import")
+@transactions.web
 def import_file(curriculum_id: int) -> ResponseReturnValue:
-    record = _editable(curriculum_id)
-    form = ImportForm()
-    tr = translator()
-    if form.validate_on_submit():
-        try:
-            text = form.file.data.read().decode("utf-8-sig")
-            workbench.import_source(record, text, expected_version=None)
-            db.session.commit()
-        except UnicodeDecodeError:
-            db.session.rollback()
-            flash(refusal(tr.gettext("The file is not UTF-8 text.")), "error")
-        except CurriculumError as error:
-            db.session.rollback()
-            for problem in error.problems:
-                flash(refusal(tr.localize(problem.describe())), "error")
-        except WorkbenchError as error:
-            db.session.rollback()
-            flash(refusal(tr.localize(error.message)), "error")
-        else:
-            flash(tr.gettext("The file is now the draft; check it and publish."), "success")
-    else:
-        flash(tr.gettext("Choose a curriculum file."), "error")
-    return redirect(url_for("curricula.show", curriculum_id=record.id))
+    upload = ImportForm().file.data
+    workbench.import_file(actor(), curriculum_id, upload.read() if upload else None)
+    done = translator().gettext("The file is now the draft; check it and publish.")
+    return _back(curriculum_id, done)
 
 
 @bp.post("/<int:curriculum_id>/upstream/take")
+@transactions.web
 def take_upstream(curriculum_id: int) -> ResponseReturnValue:
     form = TakeForm()
-
-    def work(record: CurriculumRecord, expected: int) -> str:
-        workbench.take_upstream(
-            record,
-            form.change.data,
-            overwrite=form.overwrite.data == "1",
-            expected_version=expected,
-        )
-        return translator().gettext("The change is in the draft now.")
-
-    return _draft_action(curriculum_id, work, form)
+    workbench.take_upstream_change(
+        actor(),
+        curriculum_id,
+        form.change.data,
+        overwrite=form.overwrite.data == "1",
+        expected_version=form.version.data,
+    )
+    return _back(curriculum_id, translator().gettext("The change is in the draft now."))
 
 
 @bp.post("/<int:curriculum_id>/upstream/keep")
+@transactions.web
 def keep_mine(curriculum_id: int) -> ResponseReturnValue:
-    def work(record: CurriculumRecord, expected: int) -> str:
-        workbench.keep_mine(record, expected_version=expected)
-        return translator().gettext("The remaining changes were left out; the draft is in step.")
-
-    return _draft_action(curriculum_id, work)
+    workbench.keep_fork_as_is(actor(), curriculum_id, expected_version=_expected())
+    done = translator().gettext("The remaining changes were left out; the draft is in step.")
+    return _back(curriculum_id, done)
 
 
 @bp.route("/<int:curriculum_id>/cohorts/<int:cohort_id>", methods=["GET", "POST"])
+@transactions.web
 def move_cohort(curriculum_id: int, cohort_id: int) -> ResponseReturnValue:
     """Preview a planned cohort's dates on the newest version, then move it."""
-    record = _editable(curriculum_id)
-    cohort = owned_or_404(Cohort, cohort_id)
-    newest = workbench.latest_published(record)
-    if newest is None or cohort.version.curriculum_id != record.id:
-        abort(404)
     tr = translator()
-    form = DraftForm(version=cohort.lock_version)
-    saving = request.method == "POST"
-    try:
-        if saving and not (
-            form.validate_on_submit() and form.version.data == str(cohort.lock_version)
-        ):
-            raise WorkbenchError(
-                msg("the cohort changed since the preview; check the new preview")
-            )
-        rows = workbench.move_to_version(
-            cohort,
-            newest,
-            current_user,
+    if request.method == "POST":
+        moved = workbench.move_cohort_to_version(
+            actor(),
+            curriculum_id,
+            cohort_id,
+            expected_version=_expected(),
             today=date.today(),
-            save_changes=saving,
             language=tr.language,
         )
-        if saving:
-            db.session.commit()
-            flash(
-                tr.gettext(
-                    "%(name)s now follows version %(number)d.",
-                    name=cohort.name,
-                    number=newest.number,
-                ),
-                "success",
-            )
-            return redirect(url_for("cohorts.show", cohort_id=cohort.id))
-    except (WorkbenchError, CoreError, TrainerConflict) as error:
-        db.session.rollback()
-        flash(refusal(tr.localize(error.message)), "error")
-        if saving:
-            return redirect(
-                url_for("curricula.move_cohort", curriculum_id=record.id, cohort_id=cohort.id)
-            )
-        return redirect(url_for("curricula.show", curriculum_id=record.id))
+        flash(
+            tr.gettext(
+                "%(name)s now follows version %(number)d.",
+                name=moved.cohort.name,
+                number=moved.version.number,
+            ),
+            "success",
+        )
+        return redirect(url_for("cohorts.show", cohort_id=cohort_id), 303)
+    preview = workbench.preview_version_move(
+        actor(), curriculum_id, cohort_id, today=date.today(), language=tr.language
+    )
     return render_template(
         "curricula/move.html",
-        record=record,
-        cohort=cohort,
-        version=newest,
-        rows=rows,
-        form=DraftForm(version=cohort.lock_version),
+        record=preview.record,
+        cohort=preview.cohort,
+        version=preview.version,
+        rows=preview.rows,
+        form=DraftForm(version=preview.cohort.lock_version),
     )

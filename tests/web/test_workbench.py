@@ -104,6 +104,7 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
     db.session.expire_all()
     record = db.session.get(CurriculumRecord, fork)
     v2 = workbench.latest_published(record)
+    v1_id, v2_id = v1.id, v2.id  # requests end the objects' session
     assert v2.number == 2
     assert v2.model.element("reflection").placement.gap.preferred == Offset.parse("12w")
     assert v1.model.element("reflection").placement.gap.preferred == Offset.parse("8w")
@@ -112,16 +113,16 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
     preview = client.get(move).get_data(as_text=True)
     assert "Noch ist nichts gespeichert" in preview
     db.session.expire_all()
-    assert db.session.get(Cohort, cohort_id).version_id == v1.id
+    assert db.session.get(Cohort, cohort_id).version_id == v1_id
     response = post(client, move, {"version": version_field(preview)}, move)
     assert "folgt jetzt Version 2" in response.get_data(as_text=True)
     db.session.expire_all()
     moved = db.session.get(Cohort, cohort_id)
-    assert moved.version_id == v2.id
+    assert moved.version_id == v2_id
     after = {s.element.key: s.first_day for s in moved.sessions}
     assert after["seminar-1"] == before["seminar-1"]
     assert after["reflection"] - before["reflection"] >= timedelta(weeks=3)
-    assert all(s.element.version_id == v2.id for s in moved.sessions)
+    assert all(s.element.version_id == v2_id for s in moved.sessions)
 
 
 def test_a_standard_cannot_be_edited_and_a_published_version_never_changes(client, make, db):

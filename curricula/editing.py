@@ -1,0 +1,362 @@
+"""The rules of editing a curriculum element by element, as the workbench's
+forms do: what a new element looks like, what removing one does to the
+certificate rule, that the first element sits on the cohort start, and how
+a form's texts become an element in the file format's terms.
+
+Every edit is judged like a file with the same content would be: each
+function returns the checked curriculum, or raises `CurriculumError` (the
+loader's problems, every one of them) or `EditRefused` (a rule of editing).
+Nothing here knows where the curriculum is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from curricula.loader import from_mapping
+from curricula.messages import Message, MessageError, msg
+from curricula.model import AtLeast, Curriculum, Mode, Text
+from curricula.writer import element_mapping, to_mapping
+
+# A new element: half a day from 09:00 (or, where the last element is
+# self-paced, a two-week phase), two weeks (one to four) after the last one.
+NEW_SESSION = {"start": "09:00", "duration": "4h", "teaching_hours": 4}
+NEW_PHASE = {"span": "2w", "teaching_hours": 0}
+NEW_GAP = {"min": "1w", "preferred": "2w", "max": "4w"}
+
+Direction = Literal["up", "down"]
+
+
+class EditRefused(MessageError):
+    """An edit that breaks a rule of editing; `code` names the rule for
+    programs, `element` and `field` say where it belongs, where they can."""
+
+    def __init__(
+        self,
+        message: Message,
+        *,
+        code: str,
+        element: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.element = element
+        self.field = field
+
+
+class UnknownElement(EditRefused):
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            msg("no element has the key '{key}'", key=key), code="unknown_element", element=key
+        )
+
+
+# Judging
+
+
+def changed(
+    curriculum: Curriculum,
+    change: Callable[[dict[str, Any]], None],
+    *,
+    source: str = "<curriculum>",
+) -> Curriculum:
+    """`curriculum` with `change` applied to it in the file format's terms,
+    judged as a file would be."""
+    data = to_mapping(curriculum)
+    change(data)
+    return judged(data, source=source)
+
+
+def judged(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Curriculum:
+    """The curriculum the mapping describes, after the rules of editing and
+    the loader's rules."""
+    elements = data.get("elements")
+    if isinstance(elements, list) and elements and isinstance(elements[0], dict):
+        first = elements[0]
+        if first.get("after") is not None:
+            # Everything else is placed relative to the first element; it
+            # alone has nothing to follow but the cohort's start.
+            raise EditRefused(
+                msg("the first element must sit on the cohort start"),
+                code="first_on_start",
+                element=str(first.get("key")),
+                field="after",
+            )
+    return from_mapping(data, source=source)
+
+
+# Elements
+
+
+def new_element(curriculum: Curriculum, key: str, title: Text) -> dict[str, Any]:
+    """A new element at the end, in the file format's terms: the last
+    element's kind and mode, placed a gap after it."""
+    last = curriculum.elements[-1]
+    length = NEW_PHASE if last.mode is Mode.SELF_PACED else NEW_SESSION
+    return {
+        "key": key,
+        "kind": last.kind,
+        "title": {"de": title.de, "en": title.en},
+        "mode": last.mode.value,
+        **{name: value for name, value in length.items() if name != "teaching_hours"},
+        "after": last.key,
+        "gap": dict(NEW_GAP),
+        "teaching_hours": length["teaching_hours"],
+    }
+
+
+def add_element(
+    curriculum: Curriculum, key: str, title: Text, *, source: str = "<curriculum>"
+) -> Curriculum:
+    element = new_element(curriculum, key.strip(), Text(title.de.strip(), title.en.strip()))
+    return changed(curriculum, lambda data: data["elements"].append(element), source=source)
+
+
+def remove_element(
+    curriculum: Curriculum, key: str, *, source: str = "<curriculum>"
+) -> Curriculum:
+    """`curriculum` without the element `key`. Elements placed after it keep
+    it (they must be placed elsewhere first); the certificate rule forgets it:
+    it is no longer required, a group of "at least n of" without it shrinks,
+    and a group left with nothing goes. A group that would then ask for more
+    elements than it has left is refused: the rule needs a decision."""
+    _known(curriculum, key)
+    followers = [e.key for e in curriculum.elements if e.placement.after == key]
+    if followers:
+        raise EditRefused(
+            msg(
+                "{followers} are placed after '{key}'; place them after another element first",
+                followers=followers,
+                key=key,
+            ),
+            code="element_has_followers",
+            element=key,
+        )
+
+    def change(data: dict[str, Any]) -> None:
+        data["elements"] = [e for e in data["elements"] if e["key"] != key]
+        rule = data["certificate"]
+        rule["required"] = [k for k in rule["required"] if k != key]
+        groups = []
+        for group in rule.pop("at_least", []):
+            of = [k for k in group["of"] if k != key]
+            if not of:
+                continue
+            if group["count"] > len(of):
+                raise EditRefused(
+                    msg(
+                        "the certificate asks for at least {count} of {keys}; change that "
+                        "rule before removing '{key}'",
+                        count=group["count"],
+                        keys=group["of"],
+                        key=key,
+                    ),
+                    code="needed_by_certificate",
+                    element=key,
+                )
+            groups.append({**group, "of": of})
+        if groups:
+            rule["at_least"] = groups
+
+    return changed(curriculum, change, source=source)
+
+
+def move_element(
+    curriculum: Curriculum, key: str, direction: Direction, *, source: str = "<curriculum>"
+) -> Curriculum:
+    """The element one place up or down in the list (at either end it stays);
+    what it is placed after does not change, and the first element must
+    still sit on the cohort start."""
+    _known(curriculum, key)
+
+    def change(data: dict[str, Any]) -> None:
+        elements = data["elements"]
+        index = next(i for i, e in enumerate(elements) if e["key"] == key)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(elements):
+            elements[index], elements[other] = elements[other], elements[index]
+
+    return changed(curriculum, change, source=source)
+
+
+def change_element(
+    curriculum: Curriculum,
+    key: str,
+    values: Mapping[str, Any],
+    *,
+    source: str = "<curriculum>",
+) -> Curriculum:
+    """The element `key` described by `values` (file format terms) instead;
+    its key stays."""
+    _known(curriculum, key)
+    replacement = {**values, "key": key}
+
+    def change(data: dict[str, Any]) -> None:
+        data["elements"] = [replacement if e["key"] == key else e for e in data["elements"]]
+
+    return changed(curriculum, change, source=source)
+
+
+def element_data(curriculum: Curriculum, key: str) -> dict[str, Any]:
+    """The element `key` in the file format's terms."""
+    _known(curriculum, key)
+    keys = [e.key for e in curriculum.elements]
+    return element_mapping(curriculum.element(key), first=keys.index(key) == 0)
+
+
+def placement_choices(curriculum: Curriculum, key: str) -> tuple[bool, tuple[str, ...]]:
+    """What the element `key` can be placed after: whether the cohort's start
+    (the first element only), and which other elements."""
+    _known(curriculum, key)
+    others = tuple(e.key for e in curriculum.elements if e.key != key)
+    return curriculum.elements[0].key == key, others
+
+
+def _known(curriculum: Curriculum, key: str) -> None:
+    if key not in {e.key for e in curriculum.elements}:
+        raise UnknownElement(key)
+
+
+# An element as a form shows it: texts as people type them
+
+
+@dataclass(frozen=True)
+class ElementInput:
+    """An element's values as texts, the way a form shows and sends them."""
+
+    kind: str = ""
+    title_de: str = ""
+    title_en: str = ""
+    mode: str = ""
+    start: str = ""
+    duration: str = ""
+    span: str = ""
+    after: str = ""  # empty: the cohort's start (first element) or the element before
+    gap_min: str = ""
+    gap_preferred: str = ""
+    gap_max: str = ""
+    teaching_hours: str = ""
+    counts_for_certificate: bool = True
+    topics: str = ""  # one per line: German | English
+
+
+def input_of(curriculum: Curriculum, key: str) -> ElementInput:
+    data = element_data(curriculum, key)
+    gap = data.get("gap", {})
+    return ElementInput(
+        kind=data["kind"],
+        title_de=data["title"]["de"],
+        title_en=data["title"]["en"],
+        mode=data["mode"],
+        start=data.get("start", ""),
+        duration=data.get("duration", ""),
+        span=data.get("span", ""),
+        after=data.get("after") or "",
+        gap_min=gap.get("min", ""),
+        gap_preferred=gap.get("preferred", ""),
+        gap_max=gap.get("max", ""),
+        teaching_hours=str(data.get("teaching_hours", 0)).replace(".", ","),
+        counts_for_certificate=data.get("counts_for_certificate", True),
+        topics="\n".join(f"{t['de']} | {t['en']}" for t in data.get("topics", [])),
+    )
+
+
+def values_of(given: ElementInput, current: Mapping[str, Any]) -> dict[str, Any]:
+    """What follows from the texts of a form, in the file format's terms
+    (the loader judges them): a span makes the element all-day, so start and
+    duration go; a gap belongs to an element placed after another; an
+    element placed after none follows the element before it (or, the first,
+    sits on the start); what the form does not show is kept from `current`."""
+    values: dict[str, Any] = {
+        "key": current["key"],
+        "kind": given.kind,
+        "title": {"de": given.title_de.strip(), "en": given.title_en.strip()},
+        "mode": given.mode,
+    }
+    if given.span.strip():
+        values["span"] = given.span.strip()
+    else:
+        for name, text in (("start", given.start), ("duration", given.duration)):
+            if text.strip():
+                values[name] = text.strip()
+    if given.after:
+        values["after"] = given.after
+        gap = {
+            bound: text.strip()
+            for bound, text in (
+                ("min", given.gap_min),
+                ("preferred", given.gap_preferred),
+                ("max", given.gap_max),
+            )
+            if text.strip()
+        }
+        if gap:
+            values["gap"] = gap
+    hours = (given.teaching_hours or "0").strip().replace(",", ".")
+    try:
+        values["teaching_hours"] = float(hours)
+    except ValueError:
+        values["teaching_hours"] = hours  # the loader names the problem
+    if not given.counts_for_certificate:
+        values["counts_for_certificate"] = False
+    topics = []
+    for line in given.topics.splitlines():
+        if line.strip():
+            german, _, english = line.partition("|")
+            topics.append({"de": german.strip(), "en": (english or german).strip()})
+    if topics:
+        values["topics"] = topics
+    for name in ("description", "preparation"):
+        if name in current:
+            values[name] = current[name]
+    return values
+
+
+# The certificate rule
+
+
+def certificate_choices(curriculum: Curriculum) -> tuple[str, ...]:
+    """The elements a certificate rule can name: those that count for it."""
+    return tuple(e.key for e in curriculum.elements if e.counts_for_certificate)
+
+
+def change_certificate_rule(
+    curriculum: Curriculum,
+    *,
+    required: Iterable[str],
+    at_least: Iterable[AtLeast] = (),
+    min_hours_share: float | None = None,
+    source: str = "<curriculum>",
+) -> Curriculum:
+    rule: dict[str, Any] = {"required": list(required)}
+    groups = [{"count": g.count, "of": list(g.of)} for g in at_least]
+    if groups:
+        rule["at_least"] = groups
+    if min_hours_share is not None:
+        rule["min_hours_share"] = min_hours_share
+
+    def change(data: dict[str, Any]) -> None:
+        data["certificate"] = rule
+
+    return changed(curriculum, change, source=source)
+
+
+def read_at_least(text: str) -> tuple[AtLeast, ...] | None:
+    """Lines "n: key, key" as rules of "at least n of"; None if a line is
+    not of that shape (the keys are judged with the whole rule)."""
+    rules: list[AtLeast] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        count, colon, keys = line.partition(":")
+        if not colon or not count.strip().isdigit():
+            return None
+        rules.append(AtLeast(int(count), tuple(k.strip() for k in keys.split(",") if k.strip())))
+    return tuple(rules)
+
+
+def at_least_text(rules: Iterable[AtLeast]) -> str:
+    return "\n".join(f"{r.count}: {', '.join(r.of)}" for r in rules)
