@@ -237,6 +237,20 @@ def printable_certificate(actor: Actor, certificate_id: int) -> Certificate:
     return certificate
 
 
+def personal_certificate(participant_id: int, certificate_id: int) -> Certificate:
+    """The person's own certificate in force, for their personal page (whose
+    link the caller has checked); anyone else's, or one out of force, is not
+    found."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if (
+        certificate is None
+        or certificate.participant_id != participant_id
+        or certificate.state is not CertificateState.VALID
+    ):
+        raise NotFound()
+    return certificate
+
+
 def printable_of_cohort(actor: Actor, cohort_id: int) -> tuple[Cohort, list[Certificate]]:
     """The cohort and its certificates to print, in alphabetical order."""
     cohort = policy.get(actor, Cohort, cohort_id)

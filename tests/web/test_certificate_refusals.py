@@ -268,3 +268,17 @@ def test_a_certificate_issued_by_someone_else_at_the_same_moment_is_a_stale_edit
     assert code_of(caught.value) == "stale"
     assert "issued certificates for this cohort just now" in str(caught.value.message)
     db.session.rollback()
+
+
+def test_the_personal_page_finds_only_the_persons_own_certificate_in_force(make, db):
+    c = setup(make)
+    mine = make.certificate(c.cohort, c.anna)
+    others = make.certificate(c.cohort, c.ben)
+    assert service.personal_certificate(c.anna.id, mine.id) is mine
+    with pytest.raises(NotFound):
+        service.personal_certificate(c.anna.id, others.id)
+    with pytest.raises(NotFound):
+        service.personal_certificate(c.anna.id, 10**9)
+    service.revoke(mine, "Irrtum", None)
+    with pytest.raises(NotFound):
+        service.personal_certificate(c.anna.id, mine.id)
