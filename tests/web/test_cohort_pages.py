@@ -1,8 +1,9 @@
-from datetime import date
+import re
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.models import Cohort, Organisation, Role, Session
+from app.models import Change, Cohort, CohortState, Organisation, Role, Session, SessionStatus
 from tests.web.helpers import log_in, post_form
 
 
@@ -112,29 +113,244 @@ def test_the_cohort_page_shows_schedule_and_marks_conflicts(client, make, db):
     assert "Maria Berg wäre an zwei Orten zugleich" in page
 
 
+def a_monday(weeks_from_now: int) -> date:
+    today = date.today()
+    return today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_from_now)
+
+
+def post_state(client, cohort_id, state, **kwargs):
+    page = f"/cohorts/{cohort_id}"
+    return post_form(
+        client,
+        f"{page}/state",
+        {"state": state},
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
+        **kwargs,
+    )
+
+
 def test_cohort_states_move_forward_only(client, make, db):
     org_id, email = planner(make)
     org = db.session.get(Organisation, org_id)
-    cohort_id = make.cohort(org).id
+    cohort_id = make.cohort(org, start=a_monday(-1), region="DE-BE").id
     log_in(client, email)
     page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
     assert "Gruppe starten" in page
     assert "Gruppe abschließen" not in page
-    response = post_form(
-        client,
-        f"/cohorts/{cohort_id}/state",
-        {"state": "running"},
-        form_url=f"/cohorts/{cohort_id}",
-        follow_redirects=True,
-    )
+    response = post_state(client, cohort_id, "running", follow_redirects=True)
     assert "Die Gruppe ist jetzt laufend." in response.get_data(as_text=True)
+    response = post_state(client, cohort_id, "planned")
+    assert response.status_code == 303
+    page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert "refused-invalid_state_change" in page
+    assert "Es wurde nichts gespeichert." in page
+    assert db.session.get(Cohort, cohort_id).state.value == "running"
+    assert "hat den Status von geplant auf laufend geändert" in page
+
+
+def test_a_cohort_does_not_start_before_its_first_session(client, make, db):
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    cohort_id = make.cohort(org, start=a_monday(12), region="DE-BE").id
+    log_in(client, email)
+    response = post_state(client, cohort_id, "running")
+    assert response.status_code == 303
+    page = client.get(f"/cohorts/{cohort_id}?lang=en").get_data(as_text=True)
+    assert "refused-starts_later" in page
+    assert "cannot start before its first session on" in page
+    cohort = db.session.get(Cohort, cohort_id)
+    assert cohort.state is CohortState.PLANNED
+    assert db.session.scalar(select(func.count(Change.id)).where(Change.action == "state")) == 0
+
+
+def test_a_cohort_is_not_completed_before_its_last_session_has_ended(client, make, db):
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    cohort = make.cohort(org, start=a_monday(-1), region="DE-BE")
+    cohort.state = CohortState.RUNNING
+    db.session.commit()
+    cohort_id = cohort.id
+    log_in(client, email)
+    response = post_state(client, cohort_id, "completed")
+    assert response.status_code == 303
+    assert "refused-not_over_yet" in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert db.session.get(Cohort, cohort_id).state is CohortState.RUNNING
+
+
+def test_cancelling_a_cohort_cancels_its_sessions_still_to_come(client, make, db):
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    trainer = make.user(Role.TRAINER, [org], name="Maria Berg")
+    start = a_monday(2)
+    first = make.cohort(org, start=start, region="DE-BY", trainers=[trainer], name="Erste")
+    second = make.cohort(org, start=start + timedelta(weeks=1), region="DE-BY", name="Zweite")
+    # A double booking that reached the database another way (an old import, say).
+    second.sessions[0].starts_at = first.sessions[0].starts_at
+    second.sessions[0].ends_at = first.sessions[0].ends_at
+    second.sessions[0].trainers = [trainer]
+    db.session.commit()
+    first_id, second_id = first.id, second.id
+    log_in(client, email)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Maria Berg ist am" in dashboard
+    response = post_state(client, second_id, "cancelled", follow_redirects=True)
+    assert "Die Gruppe ist jetzt abgesagt." in response.get_data(as_text=True)
+    cancelled = db.session.get(Cohort, second_id)
+    assert cancelled.state is CohortState.CANCELLED
+    assert {s.status for s in cancelled.sessions} == {SessionStatus.CANCELLED}
+    assert {s.revision for s in cancelled.sessions} == {1}  # calendars see it
+    # No longer a double booking, neither on the overview nor on the cohort page.
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Maria Berg ist am" not in dashboard
+    assert "Maria Berg wäre an zwei Orten zugleich" not in client.get(
+        f"/cohorts/{first_id}"
+    ).get_data(as_text=True)
+    # The overview shows no session coming for it.
+    row = re.search(rf"<tr>\s*<td[^>]*><a href=\"/cohorts/{second_id}\">.*?</tr>", dashboard, re.S)
+    assert row is not None
+    assert "als Nächstes" not in row.group(0)
+
+
+def test_the_overview_shows_no_next_session_for_a_cancelled_cohort(client, make, db):
+    """Also for a cohort cancelled before its sessions were cancelled with it."""
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    cohort = make.cohort(org, start=a_monday(2), region="DE-BY", name="Abgesagt")
+    cohort.state = CohortState.CANCELLED
+    db.session.commit()
+    log_in(client, email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Abgesagt" in page
+    assert "als Nächstes" not in page
+
+
+def test_the_overview_shows_the_first_scheduled_session_as_the_start(client, make, db):
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    start = a_monday(2)
+    cohort = make.cohort(org, start=start, region="DE-BY", name="Ohne Tag 1")
+    cohort.sessions[0].status = SessionStatus.CANCELLED
+    db.session.commit()
+    second_day = cohort.sessions[1].first_day
+    log_in(client, email)
+    page = client.get("/dashboard").get_data(as_text=True)
+    # In the list of cohorts: name, organisation, start.
+    shown = re.search(
+        r"Ohne Tag 1</a></td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>([^<]*)</td>", page
+    ).group(1)
+    assert f"{second_day:%d.%m.%Y}" in shown
+    assert f"{start:%d.%m.%Y}" not in shown
+
+
+def test_hr_cannot_change_a_cohort_state(client, make, db):
+    org_id, _ = planner(make)
+    org = db.session.get(Organisation, org_id)
+    make.user(Role.HR, [org], email="hr@example.org")
+    cohort_id = make.cohort(org, start=a_monday(-1), region="DE-BE").id
+    log_in(client, "hr@example.org")
+    assert "Gruppe starten" not in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    response = post_form(
+        client, f"/cohorts/{cohort_id}/state", {"state": "running"}, form_url="/dashboard"
+    )
+    assert response.status_code == 403
+    assert db.session.get(Cohort, cohort_id).state is CohortState.PLANNED
+
+
+def completed_cohort(make, db, org):
+    cohort = make.cohort(org, start=a_monday(-8), region="DE-BE")
+    cohort.state = CohortState.COMPLETED
+    db.session.commit()
+    return cohort.id
+
+
+def post_reopen(client, cohort_id, reason):
+    page = f"/cohorts/{cohort_id}"
+    return post_form(
+        client,
+        f"{page}/reopen",
+        {"reopen-reason": reason},
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
+    )
+
+
+def test_an_admin_reopens_a_completed_cohort_with_a_reason(client, make, db):
+    org_id, email = planner(make, Role.ADMIN)
+    cohort_id = completed_cohort(make, db, db.session.get(Organisation, org_id))
+    log_in(client, email)
+    assert "reopen-reason" in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    # Without a reason: refused, nothing changes.
+    response = post_reopen(client, cohort_id, "   ")
+    assert response.status_code == 303
+    assert "refused-reason_missing" in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert db.session.get(Cohort, cohort_id).state is CohortState.COMPLETED
+    response = post_reopen(client, cohort_id, "Anwesenheit von Tag 2 nachtragen")
+    assert response.status_code == 302
+    assert db.session.get(Cohort, cohort_id).state is CohortState.RUNNING
+    change = db.session.scalar(
+        select(Change).where(Change.cohort_id == cohort_id, Change.action == "state")
+    )
+    assert change.before == {"state": "completed"}
+    assert change.after == {"state": "running", "reason": "Anwesenheit von Tag 2 nachtragen"}
+    page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert "Anwesenheit von Tag 2 nachtragen" in page
+    # A running cohort is not reopened.
+    response = post_reopen(client, cohort_id, "noch einmal")
+    assert "refused-not_completed" in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+
+
+def test_only_an_admin_may_reopen_a_cohort(client, make, db):
+    org_id, email = planner(make, Role.TRAINER)
+    cohort_id = completed_cohort(make, db, db.session.get(Organisation, org_id))
+    log_in(client, email)
+    assert "reopen-reason" not in client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
     response = post_form(
         client,
-        f"/cohorts/{cohort_id}/state",
-        {"state": "planned"},
+        f"/cohorts/{cohort_id}/reopen",
+        {"reopen-reason": "bitte"},
         form_url=f"/cohorts/{cohort_id}",
+    )
+    assert response.status_code == 403
+    assert db.session.get(Cohort, cohort_id).state is CohortState.COMPLETED
+
+
+def test_a_planned_cohort_can_be_planned_again_from_a_new_start(client, make, db):
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    cohort = make.cohort(org, start=a_monday(4), region="DE-BE")
+    cohort.sessions[2].pinned = True
+    db.session.commit()
+    cohort_id, version = cohort.id, cohort.lock_version
+    new_start = a_monday(10)
+    log_in(client, email)
+    page = f"/cohorts/{cohort_id}"
+    response = post_form(
+        client,
+        f"{page}/replan",
+        {"replan-version": str(version), "replan-start": new_start.isoformat()},
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
         follow_redirects=True,
     )
-    assert "Dieser Statuswechsel ist nicht möglich." in response.get_data(as_text=True)
-    assert db.session.get(Cohort, cohort_id).state.value == "running"
-    assert "hat den Status von geplant auf laufend geändert" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    cohort = db.session.get(Cohort, cohort_id)
+    days = [s.first_day for s in cohort.sessions]
+    assert days[0] == new_start
+    assert days[1] == new_start + timedelta(days=1)
+    assert cohort.start_date == new_start
+    assert not any(s.pinned for s in cohort.sessions)
+    # A day that is over is no new start.
+    response = post_form(
+        client,
+        f"{page}/replan",
+        {
+            "replan-version": str(cohort.lock_version),
+            "replan-start": a_monday(-2).isoformat(),
+        },
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert response.status_code == 303
+    assert "refused-start_over" in client.get(page).get_data(as_text=True)
+    assert db.session.get(Cohort, cohort_id).sessions[0].first_day == new_start
