@@ -415,19 +415,26 @@ def record_mark(
     cohort_id: int,
     session_id: int,
     participant_id: int,
-    mark: Mark,
+    mark: Mark | str,
     *,
     minutes: int = 0,
     now: datetime | None = None,
 ) -> AttendanceRecord:
     """Set one person's mark in one session (a tap in the grid, a PUT of the
-    API), under the rules of the module's text."""
+    API), under the rules of the module's text. `mark` may be the value as
+    sent: records the actor may not see are not found before it is read."""
     now = now or datetime.now(UTC)
     cohort, session = _marking(actor, cohort_id, session_id)
     person = policy.get(actor, Participant, participant_id)
     enrolment = _active_enrolment(cohort.id, person.id)
     if enrolment is None:
         raise NotFound(msg("the person is not enrolled in this cohort"), code="not_enrolled")
+    try:
+        mark = Mark(mark)
+    except ValueError:
+        raise InvalidInput(
+            msg("this mark cannot be set here"), code="invalid_mark", field="mark"
+        ) from None
     if not 0 <= minutes <= MAX_MINUTES_MISSED:
         raise InvalidInput(
             msg("the minutes missed lie between 0 and {most}", most=MAX_MINUTES_MISSED),

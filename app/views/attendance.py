@@ -10,10 +10,8 @@ from flask_wtf import FlaskForm
 from app import transactions
 from app.i18n import sentence, translator
 from app.services import attendance as service
-from app.services.errors import InvalidInput
 from app.views.access import actor
 from cohorts.eligibility import Mark
-from curricula.messages import msg
 
 bp = Blueprint("attendance", __name__, url_prefix="/cohorts")
 
@@ -75,16 +73,10 @@ def record(cohort_id: int, session_id: int, participant_id: int) -> ResponseRetu
     second tap on a page someone else changed in between sets what was meant."""
     _checked_form()
     try:
-        mark = Mark(request.form.get("mark", ""))
-    except ValueError:
-        raise InvalidInput(msg("this mark cannot be set here"), code="invalid_mark") from None
-    try:
         minutes = int(request.form.get("minutes") or 0)
     except ValueError:
-        raise InvalidInput(
-            msg("the minutes missed lie between 0 and {most}", most=service.MAX_MINUTES_MISSED),
-            code="invalid_minutes",
-        ) from None
+        minutes = -1  # refused by the service, once it found the cell
+    mark = request.form.get("mark", "")
     saved = service.record_mark(
         actor(), cohort_id, session_id, participant_id, mark, minutes=minutes
     )

@@ -1,0 +1,93 @@
+"""The attendance grid's script when the server refuses a tap: the reason is
+shown above the grid, the cell keeps its mark, and the page stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import (
+    Cohort,
+    CohortState,
+    CurriculumRecord,
+    Enrolment,
+    Organisation,
+    Participant,
+    Role,
+)
+from app.services.accounts import create_user
+from app.services.cohorts import NewCohort, create_cohort
+from app.services.standards import import_standards
+from tests.conftest import PASSWORD
+from tests.real_server import served
+
+TODAY = date.today()
+START = TODAY - timedelta(days=TODAY.weekday(), weeks=20)
+
+
+def world(app) -> int:
+    with app.app_context():
+        import_standards()
+        org = Organisation(name="Muster AG", default_region="DE-BW")
+        db.session.add(org)
+        create_user("trainer@example.org", "Tina Trainerin", Role.TRAINER, PASSWORD, [org])
+        version = db.session.scalar(
+            select(CurriculumRecord).where(
+                CurriculumRecord.key == "compact", CurriculumRecord.organisation_id.is_(None)
+            )
+        ).versions[-1]
+        cohort, _ = create_cohort(
+            NewCohort(
+                organisation=org, version=version, name="Gruppe 1", start=START, region="DE-BW"
+            ),
+            actor=None,
+        )
+        person = Participant(
+            organisation=org, first_name="Anna", last_name="Albers", email="anna@example.org"
+        )
+        db.session.add_all([person, Enrolment(cohort=cohort, participant=person)])
+        db.session.flush()
+        db.session.execute(
+            update(Enrolment).values(
+                enrolled_at=datetime.combine(START - timedelta(weeks=2), time(8), tzinfo=UTC)
+            )
+        )
+        db.session.commit()
+        return cohort.id
+
+
+def test_a_refused_tap_shows_its_reason_and_keeps_the_mark(browser, tmp_path):
+    with served(tmp_path, "grid_refusal") as (app, base):
+        cohort_id = world(app)
+        context = browser.new_context(locale="en-GB", base_url=base)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto("/login?lang=en")
+        page.locator("input[name=email]").fill("trainer@example.org")
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_url("**/dashboard")
+        page.goto(f"/cohorts/{cohort_id}/attendance")
+        page.evaluate("window.stillThisPage = true")
+        cell = page.locator("form.mark button").first
+        expect(cell).to_have_text("· open")
+        cell.click()
+        expect(cell).to_have_text("✓ present")
+        # Meanwhile someone completes the cohort; the grid still shows buttons.
+        with app.app_context():
+            db.session.get(Cohort, cohort_id).state = CohortState.COMPLETED
+            db.session.commit()
+        cell.click()
+        refusal = page.locator("#mark-refusal")
+        expect(refusal).to_be_visible()
+        expect(refusal).to_have_text(
+            "The cohort is completed; its attendance can change only after an admin "
+            "reopens it. Nothing was saved."
+        )
+        expect(cell).to_have_text("✓ present")
+        expect(cell).to_be_enabled()
+        assert page.evaluate("window.stillThisPage") is True  # no reload, no other page
+        context.close()
