@@ -23,7 +23,7 @@ from curricula.writer import element_mapping, to_mapping
 # A new element: half a day from 09:00 (or, where the last element is
 # self-paced, a two-week phase), two weeks (one to four) after the last one.
 NEW_SESSION = {"start": "09:00", "duration": "4h", "teaching_hours": 4}
-NEW_PHASE = {"span": "2w", "teaching_hours": 0}
+NEW_PHASE = {"span": "2w", "teaching_hours": 4}
 NEW_GAP = {"min": "1w", "preferred": "2w", "max": "4w"}
 
 Direction = Literal["up", "down"]

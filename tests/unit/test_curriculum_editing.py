@@ -1,0 +1,218 @@
+"""The rules of editing a curriculum element by element, without an app:
+what a new element looks like, what removing one does to the certificate
+rule, the first element on the cohort start, and what a form's texts mean."""
+
+from dataclasses import replace
+
+import pytest
+
+from curricula import editing
+from curricula.editing import EditRefused, ElementInput, UnknownElement
+from curricula.loader import CurriculumError
+from curricula.model import AtLeast, CertificateRule, Mode, Offset, Span, Text, TimedBlock
+from curricula.shipped import shipped
+
+COMPACT = shipped()["compact"]
+BLENDED = shipped()["blended"]
+
+
+def keys(curriculum):
+    return [e.key for e in curriculum.elements]
+
+
+def with_rule(curriculum, **rule):
+    return replace(curriculum, certificate=CertificateRule(**rule))
+
+
+def test_a_new_element_follows_the_last_one_like_it():
+    changed = editing.add_element(COMPACT, " practice ", Text("Übung ", "Practice"))
+    assert keys(changed) == ["seminar-1", "seminar-2", "reflection", "practice"]
+    new, last = changed.element("practice"), COMPACT.element("reflection")
+    assert (new.kind, new.mode) == (last.kind, last.mode)
+    assert new.title == Text("Übung", "Practice")
+    assert new.length == TimedBlock(start=last.length.start, duration=last.length.duration)
+    assert str(new.length.start) == "09:00:00"
+    assert new.length.hours == 4
+    assert new.teaching_hours == 4
+    assert new.placement.after == "reflection"
+    gap = new.placement.gap
+    assert (gap.min, gap.preferred, gap.max) == tuple(map(Offset.parse, ("1w", "2w", "4w")))
+    # A new element is not part of the certificate rule until someone says so.
+    assert changed.certificate == COMPACT.certificate
+
+
+def test_after_a_self_paced_element_the_new_one_is_a_phase():
+    self_paced = replace(
+        BLENDED,
+        elements=tuple(e for e in BLENDED.elements if e.key in ("kickoff", "video-1")),
+        certificate=CertificateRule(required=("kickoff",)),
+    )
+    assert self_paced.elements[-1].mode is Mode.SELF_PACED
+    changed = editing.add_element(self_paced, "self-study-2", Text("Phase 2", "Phase 2"))
+    new = changed.element("self-study-2")
+    assert new.mode is Mode.SELF_PACED
+    assert new.length == Span(Offset.parse("2w"))
+    assert new.teaching_hours == 4
+
+
+def test_a_new_element_is_judged_like_a_file():
+    with pytest.raises(CurriculumError) as refused:
+        editing.add_element(COMPACT, "seminar-1", Text("Noch einer", "Another"))
+    [problem] = refused.value.problems
+    assert (problem.element, problem.field) == ("seminar-1", "key")
+    with pytest.raises(CurriculumError):
+        editing.add_element(COMPACT, "Kein Schlüssel", Text("x", "x"))
+
+
+def test_removing_an_element_takes_it_out_of_the_certificate_rule():
+    rule = with_rule(
+        COMPACT, required=("seminar-1",), at_least=(AtLeast(1, ("seminar-2", "reflection")),)
+    )
+    changed = editing.remove_element(rule, "reflection")
+    assert keys(changed) == ["seminar-1", "seminar-2"]
+    assert changed.certificate.required == ("seminar-1",)
+    assert changed.certificate.at_least == (AtLeast(1, ("seminar-2",)),)
+    plain = editing.remove_element(COMPACT, "reflection")
+    assert plain.certificate.required == ("seminar-1", "seminar-2")
+
+
+def test_a_group_left_with_nothing_goes_and_one_left_too_small_needs_a_decision():
+    emptied = with_rule(COMPACT, required=("seminar-1",), at_least=(AtLeast(1, ("reflection",)),))
+    assert editing.remove_element(emptied, "reflection").certificate == CertificateRule(
+        required=("seminar-1",)
+    )
+    both = with_rule(
+        COMPACT, required=("seminar-1",), at_least=(AtLeast(2, ("seminar-2", "reflection")),)
+    )
+    with pytest.raises(EditRefused) as refused:
+        editing.remove_element(both, "reflection")
+    assert refused.value.code == "needed_by_certificate"
+    assert "at least 2 of seminar-2, reflection" in str(refused.value.message)
+    # Nothing would be left to certify: the loader says so.
+    only = with_rule(COMPACT, required=("reflection",))
+    with pytest.raises(CurriculumError) as nothing:
+        editing.remove_element(only, "reflection")
+    assert [p.field for p in nothing.value.problems] == ["certificate"]
+
+
+def test_an_element_others_follow_stays_until_they_are_placed_elsewhere():
+    for key, followers in (("seminar-2", "reflection"), ("seminar-1", "seminar-2")):
+        with pytest.raises(EditRefused) as refused:
+            editing.remove_element(COMPACT, key)
+        assert refused.value.code == "element_has_followers"
+        assert followers in str(refused.value.message)
+
+
+def test_the_first_element_stays_on_the_cohort_start():
+    with pytest.raises(EditRefused) as down:
+        editing.move_element(COMPACT, "seminar-1", "down")
+    assert (down.value.code, down.value.element, down.value.field) == (
+        "first_on_start",
+        "seminar-2",
+        "after",
+    )
+    with pytest.raises(EditRefused):
+        editing.move_element(COMPACT, "seminar-2", "up")
+    # Further down, the order is free; what an element follows does not change.
+    moved = editing.move_element(COMPACT, "reflection", "up")
+    assert keys(moved) == ["seminar-1", "reflection", "seminar-2"]
+    assert moved.element("reflection").placement == COMPACT.element("reflection").placement
+    assert editing.move_element(COMPACT, "reflection", "down") == COMPACT  # at the end it stays
+
+
+def test_unknown_elements_are_named():
+    for edit in (
+        lambda: editing.remove_element(COMPACT, "nowhere"),
+        lambda: editing.move_element(COMPACT, "nowhere", "up"),
+        lambda: editing.change_element(COMPACT, "nowhere", {}),
+        lambda: editing.input_of(COMPACT, "nowhere"),
+    ):
+        with pytest.raises(UnknownElement):
+            edit()
+
+
+def test_only_the_first_element_may_sit_on_the_start():
+    assert editing.placement_choices(COMPACT, "seminar-1") == (True, ("seminar-2", "reflection"))
+    assert editing.placement_choices(COMPACT, "reflection") == (False, ("seminar-1", "seminar-2"))
+
+
+def test_a_form_shows_an_element_and_gives_it_back_unchanged():
+    for curriculum in (COMPACT, BLENDED):
+        for element in curriculum.elements:
+            given = editing.input_of(curriculum, element.key)
+            values = editing.values_of(given, editing.element_data(curriculum, element.key))
+            assert editing.change_element(curriculum, element.key, values) == curriculum
+
+
+def test_what_follows_from_a_forms_texts():
+    current = editing.element_data(COMPACT, "reflection")
+    given = replace(
+        editing.input_of(COMPACT, "reflection"),
+        span=" 2w ",
+        gap_min="",
+        gap_max=" 4m",
+        teaching_hours="3,5",
+        topics="Austausch | Exchange\n\nNetzwerk\n",
+        counts_for_certificate=False,
+    )
+    values = editing.values_of(given, current)
+    assert values["span"] == "2w"
+    assert "start" not in values  # a span is all-day
+    assert "duration" not in values
+    assert values["gap"] == {"preferred": "8w", "max": "4m"}
+    assert values["teaching_hours"] == 3.5
+    assert values["counts_for_certificate"] is False
+    assert values["topics"] == [
+        {"de": "Austausch", "en": "Exchange"},
+        {"de": "Netzwerk", "en": "Netzwerk"},
+    ]
+    assert values["description"] == current["description"]  # not on the form: kept
+    # Without `after`, a gap means nothing: the element follows the one before.
+    first = editing.values_of(
+        ElementInput(kind="seminar_day", mode="either", after="", gap_preferred="2w"),
+        {"key": "seminar-1"},
+    )
+    assert "after" not in first
+    assert "gap" not in first
+    # A number the form cannot read is left for the loader to name.
+    odd = editing.values_of(
+        replace(given, teaching_hours="vier", counts_for_certificate=True), current
+    )
+    with pytest.raises(CurriculumError) as refused:
+        editing.change_element(COMPACT, "reflection", odd)
+    assert [(p.element, p.field) for p in refused.value.problems] == [
+        ("reflection", "teaching_hours")
+    ]
+
+
+def test_the_certificate_rule_is_read_and_written_as_lines():
+    assert editing.read_at_least("1: seminar-2, reflection\n\n2:a,b,c") == (
+        AtLeast(1, ("seminar-2", "reflection")),
+        AtLeast(2, ("a", "b", "c")),
+    )
+    assert editing.read_at_least("eins: reflection") is None
+    assert editing.read_at_least("reflection") is None
+    rules = (AtLeast(1, ("seminar-2", "reflection")),)
+    assert editing.read_at_least(editing.at_least_text(rules)) == rules
+    changed = editing.change_certificate_rule(
+        COMPACT, required=["seminar-1"], at_least=rules, min_hours_share=0.8
+    )
+    assert changed.certificate == CertificateRule(("seminar-1",), rules, 0.8)
+    with pytest.raises(CurriculumError):
+        editing.change_certificate_rule(COMPACT, required=["seminar-1", "nowhere"])
+    assert editing.certificate_choices(COMPACT) == ("seminar-1", "seminar-2", "reflection")
+
+
+def test_an_edit_in_the_file_formats_terms_is_judged_by_the_same_rules():
+    def first_after_the_last(data):
+        data["elements"][0]["after"] = "reflection"
+
+    with pytest.raises(EditRefused):
+        editing.changed(COMPACT, first_after_the_last)
+
+    def longer_gap(data):
+        data["elements"][2]["gap"]["preferred"] = "10w"
+
+    assert editing.changed(COMPACT, longer_gap).element("reflection").placement.gap.preferred == (
+        Offset.parse("10w")
+    )
