@@ -66,10 +66,7 @@ class StaleEdit(DomainError):
     def __init__(self, message: Message | None = None, **kwargs: Any) -> None:
         super().__init__(
             message
-            or msg(
-                "someone else changed this in the meantime; nothing was saved and the page "
-                "shows the current state"
-            ),
+            or msg("someone else changed this in the meantime; the page shows the current state"),
             **kwargs,
         )
 
