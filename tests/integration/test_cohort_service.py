@@ -1,12 +1,21 @@
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from app.models import Change, ClosureDay, Cohort, CohortState, Role
+from app.models import Change, ClosureDay, Cohort, CohortState, Role, SessionStatus
 from app.models.cohorts import InvalidStateChange
-from app.services.cohorts import TrainerConflict
+from app.services.cohorts import (
+    CohortWish,
+    StateChangeRefused,
+    TrainerConflict,
+    change_cohort_state,
+    plan_cohort,
+    reopen_cohort,
+)
+from app.services.errors import InvalidInput, NotFound, NotPermitted
+from app.services.policy import Actor
 
 
 def test_a_cohort_stores_its_planned_sessions(db, make):
@@ -98,3 +107,117 @@ def test_cohort_states_allow_only_forward_moves(db, make):
         cohort.change_state(CohortState.RUNNING)
     with pytest.raises(InvalidStateChange):
         cohort.change_state(CohortState.CANCELLED)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def planner_of(make, org, role=Role.TRAINER):
+    return Actor.of_user(make.user(role, [org]))
+
+
+def test_cancelling_a_cohort_cancels_what_has_not_taken_place(db, make):
+    org = make.organisation()
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BY")
+    cohort.state = CohortState.RUNNING
+    db.session.commit()
+    # Both seminar days are over; the reflection day is still to come.
+    now = datetime(2027, 3, 10, 12, tzinfo=BERLIN)
+    change_cohort_state(planner_of(make, org), cohort.id, CohortState.CANCELLED, now=now)
+    db.session.commit()
+    statuses = {s.element.key: (s.status, s.revision) for s in cohort.sessions}
+    assert statuses == {
+        "seminar-1": (SessionStatus.SCHEDULED, 0),
+        "seminar-2": (SessionStatus.SCHEDULED, 0),
+        "reflection": (SessionStatus.CANCELLED, 1),
+    }
+    change = db.session.scalar(select(Change).where(Change.action == "state"))
+    assert change.after == {"state": "cancelled", "sessions_cancelled": 1}
+
+
+def test_a_cohort_starts_on_the_day_of_its_first_session(db, make):
+    org = make.organisation()
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BY")
+    actor = planner_of(make, org)
+    evening_before = datetime(2027, 2, 28, 22, tzinfo=BERLIN)
+    with pytest.raises(StateChangeRefused) as caught:
+        change_cohort_state(actor, cohort.id, CohortState.RUNNING, now=evening_before)
+    assert caught.value.code == "starts_later"
+    assert str(caught.value) == "Gruppe 1 cannot start before its first session on 2027-03-01"
+    # Late on the evening before in Berlin is already the day in UTC: the cohort's day counts.
+    assert (
+        change_cohort_state(
+            actor, cohort.id, CohortState.RUNNING, now=datetime(2027, 3, 1, 7, tzinfo=BERLIN)
+        ).state
+        is CohortState.RUNNING
+    )
+
+
+def test_a_cohort_is_completed_once_its_last_session_has_ended(db, make):
+    org = make.organisation()
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BY")
+    cohort.state = CohortState.RUNNING
+    db.session.commit()
+    reflection = cohort.sessions[-1]
+    actor = planner_of(make, org)
+    during = reflection.ends_at - timedelta(minutes=30)
+    with pytest.raises(StateChangeRefused) as caught:
+        change_cohort_state(actor, cohort.id, CohortState.COMPLETED, now=during)
+    assert caught.value.code == "not_over_yet"
+    after = reflection.ends_at + timedelta(minutes=1)
+    change_cohort_state(actor, cohort.id, CohortState.COMPLETED, now=after)
+    assert cohort.state is CohortState.COMPLETED
+
+
+def test_reopening_needs_an_admin_a_reason_and_a_completed_cohort(db, make):
+    org = make.organisation()
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BY")
+    admin = planner_of(make, org, Role.ADMIN)
+    with pytest.raises(StateChangeRefused):
+        reopen_cohort(admin, cohort.id, "zu früh")
+    cohort.state = CohortState.COMPLETED
+    db.session.commit()
+    with pytest.raises(NotPermitted):
+        reopen_cohort(planner_of(make, org), cohort.id, "Nachtrag")
+    with pytest.raises(InvalidInput) as caught:
+        reopen_cohort(admin, cohort.id, "  ")
+    assert caught.value.field == "reason"
+    with pytest.raises(NotFound):
+        reopen_cohort(planner_of(make, make.organisation("Fremd"), Role.ADMIN), cohort.id, "x")
+    reopen_cohort(admin, cohort.id, "Nachtrag  der\nAnwesenheit")
+    assert cohort.state is CohortState.RUNNING
+    change = db.session.scalar(select(Change).where(Change.action == "state"))
+    assert change.after == {"state": "running", "reason": "Nachtrag der Anwesenheit"}
+
+
+def test_the_model_refuses_to_reopen_what_is_not_completed(db, make):
+    cohort = make.cohort(make.organisation())
+    with pytest.raises(InvalidStateChange):
+        cohort.reopen()
+
+
+def wish(org, version, **changes):
+    values = {
+        "organisation_id": org.id,
+        "version_id": version.id,
+        "name": "Neu",
+        "start": date(2027, 3, 1),
+        "region": "DE-BY",
+    }
+    values.update(changes)
+    return CohortWish(**values)
+
+
+def test_planning_a_cohort_is_held_to_the_actors_organisations(db, make):
+    org, other = make.organisation(), make.organisation("Fremd")
+    actor = planner_of(make, org)
+    version = make.version("compact")
+    with pytest.raises(NotFound):
+        plan_cohort(actor, wish(other, version))
+    with pytest.raises(NotPermitted):
+        plan_cohort(planner_of(make, org, Role.HR), wish(org, version))
+    with pytest.raises(InvalidInput) as caught:
+        plan_cohort(actor, wish(org, version, region="DE-XX"))
+    assert caught.value.field == "region"
+    cohort, _ = plan_cohort(actor, wish(org, version))
+    assert cohort.start_date == date(2027, 3, 1)
