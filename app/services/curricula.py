@@ -182,16 +182,18 @@ def curriculum_page(actor: Actor, curriculum_id: int) -> Workbench:
         actor, Action.EDIT_CURRICULA, record.organisation_id
     )
     organisations = fork_organisations(actor)
+    upstream_record = shown_upstream(actor, record)
     return Workbench(
         record=record,
-        upstream_record=shown_upstream(actor, record),
+        upstream_record=upstream_record,
         draft=draft,
         newest=newest,
         can_edit=can_edit,
         can_fork=record.is_standard and bool(organisations),
         fork_organisations=organisations,
         upstream=upstream_state(record),
-        own_changes=own_changes(shown) if shown else (),
+        # Compared with the upstream only where the actor may read it.
+        own_changes=own_changes(shown) if shown and upstream_record else (),
         movable=movable_cohorts(actor, record, newest) if newest and can_edit else [],
         forks=[r for r in readable(actor) if r.upstream_id == record.id],
     )
