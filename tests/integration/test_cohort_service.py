@@ -144,13 +144,11 @@ def test_a_cohort_starts_on_the_day_of_its_first_session(db, make):
         change_cohort_state(actor, cohort.id, CohortState.RUNNING, now=evening_before)
     assert caught.value.code == "starts_later"
     assert str(caught.value) == "Gruppe 1 cannot start before its first session on 2027-03-01"
-    # Late on the evening before in Berlin is already the day in UTC: the cohort's day counts.
-    assert (
-        change_cohort_state(
-            actor, cohort.id, CohortState.RUNNING, now=datetime(2027, 3, 1, 7, tzinfo=BERLIN)
-        ).state
-        is CohortState.RUNNING
-    )
+    # Just after midnight in Berlin it is still 28 February in UTC: the cohort's day counts.
+    just_after_midnight = datetime(2027, 3, 1, 0, 30, tzinfo=BERLIN)
+    assert just_after_midnight.astimezone(UTC).date() == date(2027, 2, 28)
+    started = change_cohort_state(actor, cohort.id, CohortState.RUNNING, now=just_after_midnight)
+    assert started.state is CohortState.RUNNING
 
 
 def test_a_cohort_is_completed_once_its_last_session_has_ended(db, make):
