@@ -1,9 +1,10 @@
 import io
 import re
+from datetime import date
 
 from sqlalchemy import func, select
 
-from app.models import Enrolment, EnrolmentStatus, Participant, Role
+from app.models import Cohort, Enrolment, EnrolmentStatus, Organisation, Participant, Role
 from tests.web.helpers import csrf_token, log_in, post_form
 
 FILE = (
@@ -33,7 +34,7 @@ def upload(client, org_id, text, name="hr.csv"):
     )
 
 
-def confirm(client, page_html):
+def confirm(client, page_html, **extra):
     fields = dict(
         re.findall(r'<input id="(\w+)" name="\1" type="hidden" value="([^"]*)"', page_html)
     )
@@ -44,7 +45,7 @@ def confirm(client, page_html):
         mapping[name] = chosen.group(1) if chosen else ""
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_html).group(1)
     return client.post(
-        "/participants/import/check", data={"csrf_token": token, **fields, **mapping}
+        "/participants/import/check", data={"csrf_token": token, **fields, **mapping, **extra}
     )
 
 
@@ -205,3 +206,48 @@ def test_a_cohorts_participants_as_csv(client, make, db):
     log_in(client, "hr@example.org")
     text = client.get(f"/cohorts/{cohort_id}/participants.csv").get_data().decode("utf-8-sig")
     assert text.splitlines()[1:] == ["Ida;Iser;ida@x.example;;;;;Gruppe 1"]
+
+
+def test_an_import_names_people_enrolled_in_another_cohort_of_the_curriculum(client, make, db):
+    """The file import holds the same warning as the person's page: listed
+    as a problem, imported only with "enrol all the same" ticked."""
+    org_id, first_id = setup(make)
+    org = db.session.get(Organisation, org_id)
+    make.cohort(org, name="Gruppe 2", start=date(2027, 9, 6))
+    make.participant(
+        org,
+        cohort=db.session.get(Cohort, first_id),
+        first_name="Anna",
+        last_name="Müller",
+        email="anna@firma.example",
+    )
+    log_in(client, "hr@example.org")
+    text = FILE.replace("Gruppe 1", "Gruppe 2")
+    preview = upload(client, org_id, text).get_data(as_text=True)
+    refused = confirm(client, preview)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Gruppe 1" in page
+    assert 'name="acknowledge"' in page
+    assert db.session.scalar(select(func.count(Participant.id))) == 1  # nothing imported
+
+    done = confirm(client, page, acknowledge="y")
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Enrolment.id))) == 3
+
+
+def test_the_list_finds_people_by_any_part_of_their_name_in_any_case(client, make, db):
+    org_id, _ = setup(make)
+    org = db.session.get(Organisation, org_id)
+    make.participant(org, first_name="Anna", last_name="Zander", email="az@firma.example")
+    make.participant(org, first_name="Anna", last_name="Müller", email="am@firma.example")
+    make.participant(org, first_name="Ben", last_name="Anders", email="b@firma.example")
+    other = make.organisation("Andere GmbH")
+    make.participant(other, first_name="Anna", last_name="Fremd")
+    log_in(client, "hr@example.org")
+    page = client.get("/participants?q=ANNA").get_data(as_text=True)
+    found = re.findall(r">(\w+), (\w+)</a>", page)
+    assert found == [("Müller", "Anna"), ("Zander", "Anna")]
+    page = client.get("/participants?q=anna+m%C3%BC").get_data(as_text=True)
+    assert re.findall(r">(\w+), (\w+)</a>", page) == [("Müller", "Anna")]
