@@ -259,3 +259,15 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path):
         assert "Traceback" not in result.stderr
         assert len(result.stderr.splitlines()) == 1
         assert result.stderr.startswith("Error: ")
+
+
+def test_closure_days_are_refused_as_bad_input_of_any_door():
+    """The form and the command line share the parser; it raises the domain's
+    InvalidInput, which the command line answers with exit code 2."""
+    from app.closures import parse_closures
+    from app.services.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as caught:
+        parse_closures("--closed", ["2027-13-01 Inventur"])
+    assert caught.value.status == 422
+    assert str(caught.value) == "--closed: '2027-13-01' is not a calendar date (YYYY-MM-DD)"

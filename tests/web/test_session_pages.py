@@ -197,3 +197,32 @@ def test_hr_sees_but_does_not_change_sessions(client, make):
         data={"csrf_token": token, "status-version": version},
     )
     assert response.status_code == 403
+
+
+def test_seminar_day_two_alone_cannot_move_months_away_from_day_one(client, make, db):
+    org = make.organisation()
+    make.user(Role.TRAINER, [org], email="planner@example.org")
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BY")
+    cohort_id = cohort.id
+    second = cohort.sessions[1]
+    second_id, version = second.id, second.lock_version
+    log_in(client, "planner@example.org")
+    page = f"/cohorts/{cohort_id}/sessions/{second_id}"
+    response = post(
+        client, f"{page}/move", {"move-version": version, "move-day": "2027-06-02"}, page
+    )
+    assert response.status_code == 303
+    text = client.get(page).get_data(as_text=True)
+    assert "refused-planning_error" in text
+    assert "so on Di. 02.03.2027" in text
+    assert db.session.get(Session, second_id).first_day == date(2027, 3, 2)
+    # With day 1 moving along, the move is possible.
+    response = post(
+        client,
+        f"{page}/move",
+        {"move-version": version, "move-day": "2027-06-02", "move-earlier": "y"},
+        page,
+    )
+    assert response.status_code == 302
+    days = [s.first_day for s in db.session.get(Cohort, cohort_id).sessions]
+    assert days[:2] == [date(2027, 6, 1), date(2027, 6, 2)]
