@@ -27,7 +27,8 @@ from app.models import (
     User,
 )
 from app.models.cohorts import session_trainers
-from app.services.policy import Actor
+from app.services import policy
+from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
 from curricula.model import Text
 
@@ -55,6 +56,7 @@ class Overview:
     progress: dict[int, Progress]
     attention: list[Attention]
     organisations: list[Organisation]
+    can_plan: bool
 
 
 def overview(actor: Actor, today: date) -> Overview:
@@ -91,6 +93,7 @@ def overview(actor: Actor, today: date) -> Overview:
         progress=progress(cohorts, today),
         attention=needs_attention(ids, today),
         organisations=organisations,
+        can_plan=policy.may(actor, Action.PLAN),
     )
 
 

@@ -27,6 +27,7 @@ def index() -> str:
         attention=found.attention,
         today=today,
         organisations=found.organisations,
+        can_plan=found.can_plan,
     )
 
 

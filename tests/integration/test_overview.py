@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
-from app.models import Role
+from app.models import CohortState, Role
 from app.services.overview import needs_attention
-from tests.web.helpers import log_in
+from tests.web.helpers import csrf_token, log_in
 
 TODAY = date(2026, 11, 22)
 
@@ -35,3 +35,29 @@ def test_the_dashboard_shows_it(client, make, db):
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Braucht Aufmerksamkeit" in page
     assert "hat noch keine Trainer:in" in page
+
+
+def test_only_planners_are_offered_to_plan_a_cohort(client, make, db):
+    org = make.organisation()
+    make.user(Role.HR, [org], email="hr@example.org")
+    make.user(Role.CONSULTANT, [org], email="c@example.org")
+    log_in(client, "hr@example.org")
+    assert "/cohorts/new" not in client.get("/dashboard").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "c@example.org")
+    assert "/cohorts/new" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_cancelled_cohort_frees_its_trainers_in_the_overview(db, make):
+    """Also when it was cancelled before its sessions were cancelled with it."""
+    org = make.organisation()
+    trainer = make.user(Role.TRAINER, [org], name="Maria Berg")
+    first = make.cohort(org, start=date(2026, 12, 7), region="DE-BY", trainers=[trainer], name="A")
+    second = make.cohort(org, start=date(2026, 12, 14), region="DE-BY", name="B")
+    second.sessions[0].starts_at = first.sessions[0].starts_at
+    second.sessions[0].ends_at = first.sessions[0].ends_at
+    second.sessions[0].trainers = [trainer]
+    second.state = CohortState.CANCELLED
+    db.session.commit()
+    found = [str(a.message) for a in needs_attention({org.id}, TODAY)]
+    assert not any("booked twice" in f for f in found)
