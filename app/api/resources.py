@@ -347,11 +347,7 @@ def list_certificates(cohort_id: int) -> list[Certificate]:
 @errors(certs, 403, 404, 409, 422)
 def issue_certificate(values: dict[str, int], cohort_id: int) -> Certificate:
     """Issues the certificate for an eligible person (refused with the reason otherwise)."""
-    current = caller()
-    policy.require(current.actor, Action.ISSUE_CERTIFICATES)
-    cohort = _own(Cohort, cohort_id)
-    person = _own(Participant, values["participant_id"])
-    return certificates.issue(cohort, person, current.user)
+    return certificates.issue_certificate(caller().actor, cohort_id, values["participant_id"])
 
 
 @certs.get("/certificates/<int:certificate_id>")
@@ -367,8 +363,4 @@ def get_certificate(certificate_id: int) -> Certificate:
 @certs.response(200, s.CertificateOut)
 @errors(certs, 403, 404, 409, 422)
 def revoke_certificate(values: dict[str, str], certificate_id: int) -> Certificate:
-    current = caller()
-    policy.require(current.actor, Action.ISSUE_CERTIFICATES)
-    certificate = _own(Certificate, certificate_id)
-    certificates.revoke(certificate, values["reason"], current.user)
-    return certificate
+    return certificates.revoke_certificate(caller().actor, certificate_id, values["reason"])

@@ -353,22 +353,6 @@ def revoke_certificate(actor: Actor, certificate_id: int, reason: str) -> Certif
 # test factories): the same use cases, as that user or as the system.
 
 
-def issue(cohort: Cohort, participant: Participant, user: User | None) -> Certificate:
-    return issue_certificate(_acting(user), cohort.id, participant.id)
-
-
-def issue_all(cohort: Cohort, user: User | None) -> list[Certificate]:
-    return issue_eligible(_acting(user), cohort.id)
-
-
-def revoke(certificate: Certificate, reason: str, user: User | None) -> None:
-    revoke_certificate(_acting(user), certificate.id, reason)
-
-
-def _acting(user: User | None) -> Actor:
-    return Actor.of_user(user) if user is not None else Actor.system()
-
-
 def _cohort_to_certify(actor: Actor, cohort_id: int) -> Cohort:
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.ISSUE_CERTIFICATES, cohort.organisation_id)

@@ -31,6 +31,7 @@ from app.models import (
 from app.services import attendance, certificates, tandems
 from app.services.accounts import create_user
 from app.services.cohorts import NewCohort, TrainerConflict, create_cohort
+from app.services.policy import Actor
 from app.services.standards import add_version, import_standards
 from cohorts.eligibility import Mark
 from curricula.loader import load_text
@@ -258,7 +259,7 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
             _attendance(cohort, today, rng)
             db.session.flush()
         if cohort.state is CohortState.COMPLETED:
-            certificates.issue_all(cohort, users["admin@qualiplan.example"])
+            certificates.issue_eligible(Actor.of_user(users["admin@qualiplan.example"]), cohort.id)
     return [DemoLogin(u.email, u.role, u.name) for u in users.values()]
 
 

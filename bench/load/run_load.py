@@ -62,6 +62,7 @@ from app.models import (  # noqa: E402
 )
 from app.services import api_tokens, attendance, certificates, tokens  # noqa: E402
 from app.services.accounts import create_user  # noqa: E402
+from app.services.policy import Actor  # noqa: E402
 from config import Config, database_url  # noqa: E402
 
 SCRATCH = "qualiplan_load"
@@ -101,7 +102,7 @@ def prepare(url: str, years: int) -> dict[str, object]:
         for session in board.sessions:
             attendance.all_present(session, board.people, trainer)
         db.session.flush()
-        issued = certificates.issue_all(past, hr)
+        issued = certificates.issue_eligible(Actor.of_user(hr), past.id)
         cells = [
             (s.id, e.participant_id)
             for s in db.session.scalars(

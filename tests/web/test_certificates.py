@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app import throttle
 from app.models import Certificate, CertificateState, Participant, Role
 from app.services import certificates as service
+from app.services.policy import Actor
 from cohorts.eligibility import Mark
 from tests.web.helpers import csrf_token, log_in, post_form
 
@@ -386,7 +387,7 @@ def test_participants_download_their_own_from_their_personal_page(client, make, 
     (text,) = pdf_text(client.get(link).data)
     assert "Anna Albers" in text
     assert client.get(f"/p/{token}/certificates/{others_id}.pdf").status_code == 404
-    service.revoke(db.session.get(Certificate, mine_id), "Test", None)
+    service.revoke_certificate(Actor.system(), mine_id, "Test")
     db.session.commit()
     assert client.get(link).status_code == 404
     assert "Ihr Zertifikat" not in client.get(f"/p/{token}").get_data(as_text=True)
@@ -395,7 +396,7 @@ def test_participants_download_their_own_from_their_personal_page(client, make, 
 def test_hr_sees_on_a_persons_page_whether_and_when_they_qualified(client, make, db):
     c = setup(make)
     first = make.certificate(c.cohort, c.people["Anna"])
-    service.revoke(first, "Falsches Programm", None)
+    service.revoke_certificate(Actor.system(), first.id, "Falsches Programm")
     make.certificate(c.cohort, c.people["Anna"])
     db.session.commit()
     log_in(client, "hr@example.org")
