@@ -354,3 +354,44 @@ def test_a_planned_cohort_can_be_planned_again_from_a_new_start(client, make, db
     assert response.status_code == 303
     assert "refused-start_over" in client.get(page).get_data(as_text=True)
     assert db.session.get(Cohort, cohort_id).sessions[0].first_day == new_start
+
+
+def test_a_cohort_stuck_in_the_past_gets_out_by_planning_again(client, make, db):
+    """Sessions that an earlier version let move into the past: a move back
+    of day 1 alone is refused (day 2 is over and stays), the preview points
+    to planning again, and that puts the whole cohort on the new start."""
+    org_id, email = planner(make)
+    org = db.session.get(Organisation, org_id)
+    cohort = make.cohort(org, start=a_monday(-6), region="DE-BE")
+    cohort_id, first_id = cohort.id, cohort.sessions[0].id
+    first_version = cohort.sessions[0].lock_version
+    log_in(client, email)
+    session_page = f"/cohorts/{cohort_id}/sessions/{first_id}"
+    wanted = {"move-version": str(first_version), "move-day": a_monday(3).isoformat()}
+    preview = post_form(client, f"{session_page}/move/preview", wanted, form_url=session_page)
+    text = preview.get_data(as_text=True)
+    assert "refused-planning_error" in text
+    assert "Replanning the whole cohort from a new start" in text  # catalogued later
+    response = post_form(
+        client,
+        f"{session_page}/move",
+        wanted,
+        form_url=session_page,
+        headers={"Referer": f"http://localhost{session_page}"},
+    )
+    assert response.status_code == 303
+    assert db.session.get(Cohort, cohort_id).sessions[0].first_day == a_monday(-6)
+    page = f"/cohorts/{cohort_id}"
+    response = post_form(
+        client,
+        f"{page}/replan",
+        {
+            "replan-version": str(db.session.get(Cohort, cohort_id).lock_version),
+            "replan-start": a_monday(3).isoformat(),
+        },
+        form_url=page,
+    )
+    assert response.status_code == 302
+    days = [s.first_day for s in db.session.get(Cohort, cohort_id).sessions]
+    assert days[0] == a_monday(3)
+    assert all(day >= a_monday(3) for day in days)
