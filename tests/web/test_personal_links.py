@@ -10,8 +10,9 @@ from email import policy
 import icalendar
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from app.models import Purpose, Role
+from app.models import Participant, Purpose, Role
 from app.services import tokens
 from tests.web.helpers import csrf_token, log_in
 
@@ -19,8 +20,11 @@ from tests.web.helpers import csrf_token, log_in
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.refused: set[str] = set()  # addresses the server refuses mail for
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
+        if self.refused & set(envelope.rcpt_tos):
+            return "550 mailbox unavailable"
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -125,3 +129,33 @@ def test_show_a_new_link_once_and_switch_the_old_one_off(client, make, db):
     assert client.get(f"/p/{new}").status_code == 200
     client.post(f"{page}/access/end", data={"csrf_token": csrf_token(client, page)})
     assert client.get(f"/p/{new}").status_code == 404
+
+
+def test_a_mail_refused_midway_keeps_the_links_already_sent_and_sends_no_more(
+    client, make, db, inbox
+):
+    cohort_id, people, org_id = setup(make)
+    old = {pid: tokens.issue(Purpose.PERSONAL_PAGE, pid, org_id, None) for pid in people}
+    db.session.commit()
+    ordered = db.session.execute(
+        select(Participant.id, Participant.email)
+        .where(Participant.id.in_(people))
+        .order_by(Participant.last_name, Participant.first_name, Participant.id)
+    ).all()
+    inbox.refused = {ordered[1].email}
+    log_in(client, "hr@example.org")
+    page = f"/cohorts/{cohort_id}"
+    response = client.post(
+        f"{page}/links/send?lang=en",
+        data={"csrf_token": csrf_token(client, page)},
+        follow_redirects=True,
+    )
+    assert "1 of 3 links were sent; then: " in response.get_data(as_text=True)
+    [message] = inbox.messages
+    assert message["To"].addresses[0].addr_spec == ordered[0].email
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    sent = re.search(r"http://localhost(/p/[A-Za-z0-9_-]+)", body).group(1)
+    assert client.get(sent).status_code == 200  # kept: the person has it
+    assert client.get(f"/p/{old[ordered[0].id]}").status_code == 404
+    for person_id, _ in ordered[1:]:  # the refused one and those after keep their links
+        assert client.get(f"/p/{old[person_id]}").status_code == 200
