@@ -2,6 +2,8 @@
 what a new element looks like, what removing one does to the certificate
 rule, the first element on the cohort start, and what a form's texts mean."""
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -216,3 +218,16 @@ def test_an_edit_in_the_file_formats_terms_is_judged_by_the_same_rules():
     assert editing.changed(COMPACT, longer_gap).element("reflection").placement.gap.preferred == (
         Offset.parse("10w")
     )
+
+
+def test_the_rules_of_editing_import_neither_flask_nor_sqlalchemy():
+    code = (
+        "import sys\n"
+        "import curricula.editing, curricula.versions, curricula.writer\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'flask', 'sqlalchemy', 'flask_sqlalchemy', 'werkzeug', 'app'})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
