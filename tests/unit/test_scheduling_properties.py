@@ -186,3 +186,75 @@ def check_failure(error: PlanningError, curriculum: Curriculum, calendar: Workin
     while day <= last:
         assert not calendar.is_working_day(day), (error.element, day)
         day += timedelta(days=1)
+
+
+def rules_hold(schedule: Schedule, calendar: WorkingCalendar) -> None:
+    """Every placement rule between the dated sessions, in both directions."""
+    by_key = {s.element: s for s in schedule.sessions}
+    for element in schedule.curriculum.elements:
+        after = element.placement.after
+        if after is None:
+            continue
+        day, previous_last = by_key[element.key].first_day, by_key[after].last_day
+        if element.placement.gap is None:
+            assert day == calendar.working_day_on_or_after(previous_last + timedelta(days=1))
+        else:
+            assert element.placement.gap.min.after(previous_last) <= day
+            assert day <= element.placement.gap.max.after(previous_last)
+
+
+@given(curriculum=curricula(), start=starts, region=regions, data=st.data())
+def test_a_day_fixed_by_hand_is_taken_only_where_every_rule_holds(curriculum, start, region, data):
+    calendar = WorkingCalendar(region)
+    try:
+        planned = plan(curriculum, start, calendar)
+    except PlanningError:
+        return
+    element = data.draw(st.sampled_from(curriculum.elements))
+    current = next(s for s in planned.sessions if s.element == element.key)
+    day = current.first_day + timedelta(days=data.draw(st.integers(-90, 90)))
+    # Everything else stays where it is: the fixed day must fit all of it.
+    fixed = {s.element: s.first_day for s in planned.sessions}
+    fixed[element.key] = day
+    try:
+        moved = plan(curriculum, start, calendar, fixed=fixed)
+    except PlanningError:
+        return
+    rules_hold(moved, calendar)
+
+
+@given(curriculum=curricula(), start=starts, region=regions, data=st.data())
+def test_tied_earlier_sessions_make_any_move_keep_the_rules(curriculum, start, region, data):
+    """Moving an element with the earlier ones a rule ties to it, and
+    re-planning what follows them, gives a schedule that keeps every rule
+    with the element on the day asked for, or says which rule cannot hold."""
+    from cohorts.scheduling import followers, tied_earlier
+
+    calendar = WorkingCalendar(region)
+    try:
+        planned = plan(curriculum, start, calendar)
+    except PlanningError:
+        return
+    element = data.draw(st.sampled_from(curriculum.elements))
+    current = next(s for s in planned.sessions if s.element == element.key)
+    day = calendar.working_day_on_or_after(
+        current.first_day + timedelta(days=data.draw(st.integers(-120, 120)))
+    )
+    spans = {s.element: (s.first_day, s.last_day) for s in planned.sessions}
+    try:
+        pulled = tied_earlier(curriculum, calendar, spans, element.key, day, set(spans))
+        moving = {element.key, *pulled}
+        following = set().union(*(followers(curriculum, k) for k in moving)) - moving
+        fixed = {k: first for k, (first, _) in spans.items() if k not in following}
+        fixed.update(pulled)
+        fixed[element.key] = day
+        moved = plan(curriculum, start, calendar, fixed=fixed)
+    except PlanningError as error:
+        check_named(error, curriculum)
+        return
+    assert next(s for s in moved.sessions if s.element == element.key).first_day == day
+    rules_hold(moved, calendar)
+
+
+def check_named(error: PlanningError, curriculum: Curriculum) -> None:
+    assert error.element in {e.key for e in curriculum.elements}
