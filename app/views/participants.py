@@ -52,6 +52,11 @@ bp = Blueprint("participants", __name__)
 PAGE_SIZE = 100
 
 
+def _email_taken() -> str:
+    # At the field the address needs no repeating.
+    return translator().gettext("This e-mail address is taken already.")
+
+
 def _organisation_choices(form_field) -> None:  # type: ignore[no-untyped-def]
     form_field.choices = [
         SelectChoice(o.id, o.name)
@@ -76,8 +81,8 @@ def new() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             person = participants.add(actor(), form.organisation.data, _values(form))
-        except EmailTaken as error:
-            form.email.errors = [translator().localize(error.message)]
+        except EmailTaken:
+            form.email.errors = [_email_taken()]
         else:
             flash(translator().gettext("The person was added."), "success")
             return redirect(url_for("participants.edit", participant_id=person.id))
@@ -97,8 +102,8 @@ def edit(participant_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             participants.edit(actor(), person.id, _values(form), version=form.version.data)
-        except EmailTaken as error:
-            form.email.errors = [translator().localize(error.message)]
+        except EmailTaken:
+            form.email.errors = [_email_taken()]
         else:
             flash(translator().gettext("Saved."), "success")
             return redirect(url_for("participants.edit", participant_id=person.id))
@@ -178,8 +183,9 @@ def withdraw_enrolment(cohort_id: int, enrolment_id: int) -> ResponseReturnValue
         "success",
     )
     referrer = request.referrer
-    same_site = bool(referrer) and referrer.startswith(request.host_url)  # type: ignore[union-attr]
-    return redirect(referrer if same_site else _cohort_page(cohort_id))  # type: ignore[arg-type]
+    if referrer and referrer.startswith(request.host_url):
+        return redirect(referrer)
+    return redirect(_cohort_page(cohort_id))
 
 
 def _cohort_page(cohort_id: int) -> str:

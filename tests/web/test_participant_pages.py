@@ -251,3 +251,29 @@ def test_the_list_finds_people_by_any_part_of_their_name_in_any_case(client, mak
     assert found == [("Müller", "Anna"), ("Zander", "Anna")]
     page = client.get("/participants?q=anna+m%C3%BC").get_data(as_text=True)
     assert re.findall(r">(\w+), (\w+)</a>", page) == [("Müller", "Anna")]
+
+
+def test_an_address_taken_in_the_organisation_is_refused_at_the_field(client, make, db):
+    org_id, _ = setup(make)
+    org = db.session.get(Organisation, org_id)
+    make.participant(org, first_name="Anna", last_name="Alt", email="anna@firma.example")
+    ben = make.participant(org, first_name="Ben", last_name="Berg", email="ben@firma.example")
+    ben_id, version = ben.id, ben.lock_version
+    log_in(client, "hr@example.org")
+    values = {
+        "first_name": "Anna",
+        "last_name": "Neu",
+        "email": "ANNA@firma.example",
+        "department": "",
+        "site": "",
+        "manager_name": "",
+        "manager_email": "",
+    }
+    added = post_form(client, "/participants/new", {**values, "organisation": str(org_id)})
+    assert added.status_code == 400
+    assert "Diese E-Mail-Adresse ist bereits vergeben." in added.get_data(as_text=True)
+    changed = post_form(client, f"/participants/{ben_id}", {**values, "version": str(version)})
+    assert changed.status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Participant.id))) == 2
+    assert db.session.get(Participant, ben_id).email == "ben@firma.example"
