@@ -169,3 +169,30 @@ def test_retention_deletes_attendance_of_cohorts_past_the_period_once(client, ma
     log_in(client, "hr@example.org")
     page = client.get(f"/cohorts/{ids['cohort']}/attendance").get_data(as_text=True)
     assert "Aufbewahrungsfrist" in page
+
+
+def test_settings_changed_by_someone_else_meanwhile_are_not_overwritten(client, make, db):
+    ids = setup(make, db)
+    log_in(client, "admin@example.org")
+    url = f"/organisations/{ids['org']}/privacy"
+    version = str(db.session.get(Organisation, ids["org"]).lock_version)
+    assert (
+        post_form(client, url, {"attendance_retention_years": "3", "version": version}).status_code
+        == 302
+    )
+    stale = post_form(
+        client,
+        url,
+        {"attendance_retention_years": "7", "version": version},
+        headers={"Referer": f"http://localhost{url}"},
+    )
+    assert stale.status_code == 303
+    assert "refused-stale" in client.get(url).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Organisation, ids["org"]).attendance_retention_years == 3
+
+
+def test_only_admins_see_the_settings(client, make, db):
+    ids = setup(make, db)
+    log_in(client, "hr@example.org")
+    assert client.get(f"/organisations/{ids['org']}/privacy").status_code == 403
