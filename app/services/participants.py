@@ -115,8 +115,7 @@ def export_rows(actor: Actor, organisation_id: int | None = None) -> list[tuple[
     """Every person the actor may see (of one organisation, when given) with
     the cohorts they are enrolled in: a row per person and cohort. Plain
     columns in one query, so an export of thousands of rows builds no objects."""
-    if organisation_id is not None:
-        policy.require(actor, Action.KEEP_PEOPLE, organisation_id)
+    policy.require(actor, Action.KEEP_PEOPLE, organisation_id)
     active = and_(
         Enrolment.participant_id == Participant.id,
         Enrolment.status == EnrolmentStatus.ENROLLED,
