@@ -90,7 +90,7 @@ def overview(actor: Actor, today: date) -> Overview:
     return Overview(
         sessions=list(sessions),
         cohorts=list(cohorts),
-        progress=progress(cohorts, today),
+        progress=progress(list(cohorts), today),
         attention=needs_attention(ids, today),
         organisations=organisations,
         can_plan=policy.may(actor, Action.PLAN),
