@@ -382,8 +382,9 @@ def change_cohort_state(
         raise StateChangeRefused(
             msg(
                 "a {current} cohort cannot become {wanted}",
-                current=cohort.state.value,
-                wanted=wanted.value,
+                # The names of the states, translated as the pages show them.
+                current=msg(cohort.state.value),
+                wanted=msg(wanted.value),
             ),
             code="invalid_state_change",
         )
