@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.models import (
@@ -556,7 +557,12 @@ def publish(
     # Published like an imported standard, with the element rows sessions refer to.
     record.versions.remove(draft)
     db.session.delete(draft)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # The database's version check, before the commit point gets to it:
+        # the draft was changed or published since it was read.
+        raise StaleEdit(DRAFT_CHANGED) from None
     version = add_version(record, curriculum, source)
     version.based_on_id = based_on_id
     db.session.flush()

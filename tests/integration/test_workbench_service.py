@@ -5,9 +5,9 @@ committed by the service itself."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.models import Change, Role
+from app.models import Change, CurriculumRecord, CurriculumVersion, Role
 from app.services import curricula as workbench
 from app.services.errors import NotFound, NotPermitted, StaleEdit
 from app.services.policy import Actor
@@ -90,3 +90,23 @@ def test_publishing_records_who_did_it(setting, db):
     assert fork.id not in [
         r.id for r in workbench.readable(Actor(None, Role.CONSULTANT, frozenset()))
     ]
+
+
+def test_a_draft_changed_between_reading_and_publishing_is_a_stale_edit(setting, db):
+    consultant = setting["consultant"]
+    fork = workbench.fork_curriculum(consultant, setting["standard"].id, setting["ours"].id)
+    db.session.commit()
+    draft = workbench.draft_of(db.session.get(CurriculumRecord, fork.id))
+    seen = draft.lock_version  # read: the check against the form's version passes
+    # Another request saves the draft after this one read it.
+    db.session.execute(
+        update(CurriculumVersion)
+        .where(CurriculumVersion.id == draft.id)
+        .values(lock_version=CurriculumVersion.lock_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(StaleEdit) as stale:
+        workbench.publish_draft(consultant, fork.id, expected_version=seen)
+    assert "draft" in str(stale.value.message)
+    db.session.rollback()
+    assert workbench.draft_of(db.session.get(CurriculumRecord, fork.id)) is not None
