@@ -226,15 +226,16 @@ class DraftElement:
     element: Element
     given: editing.ElementInput
     on_start: bool  # the element may sit on the cohort start (it is the first)
+    after: tuple[str, ...]  # the elements it may be placed after
 
 
 def draft_element(actor: Actor, curriculum_id: int, key: str) -> DraftElement:
     record, draft = editable_draft(actor, curriculum_id)
     model = draft.model
     with _judging():
-        on_start, _ = editing.placement_choices(model, key)
+        on_start, after = editing.placement_choices(model, key)
         given = editing.input_of(model, key)
-    return DraftElement(record, draft, model.element(key), given, on_start)
+    return DraftElement(record, draft, model.element(key), given, on_start, after)
 
 
 def exported_version(

@@ -244,7 +244,7 @@ def edit_element(curriculum_id: int, key: str) -> ResponseReturnValue:
     page = workbench.draft_element(actor(), curriculum_id, key)
     tr = translator()
     form = ElementForm()
-    _choices(form, page.draft.model, key, page.on_start, tr)
+    _choices(form, page, tr)
     if not form.is_submitted():
         _fill(form, page.given, page.draft.lock_version)
     elif form.validate():
@@ -267,15 +267,14 @@ def edit_element(curriculum_id: int, key: str) -> ResponseReturnValue:
     ), status
 
 
-def _choices(
-    form: ElementForm, model: Curriculum, key: str, on_start: bool, tr: Translator
-) -> None:
+def _choices(form: ElementForm, page: workbench.DraftElement, tr: Translator) -> None:
+    model = page.draft.model
     kinds = [(k, t.get(tr.language)) for k, t in STANDARD_KINDS.items()]
     kinds += [(k, t.get(tr.language)) for k, t in model.custom_kinds]
     form.kind.choices = kinds
     form.mode.choices = [(m.value, MODE_TITLES[m].get(tr.language)) for m in Mode]
-    others = [(e.key, e.title.get(tr.language)) for e in model.elements if e.key != key]
-    start = [("", tr.gettext("– the cohort's start –"))] if on_start else []
+    others = [(k, model.element(k).title.get(tr.language)) for k in page.after]
+    start = [("", tr.gettext("– the cohort's start –"))] if page.on_start else []
     form.after.choices = start + others
 
 
