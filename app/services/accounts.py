@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,6 +95,18 @@ def log_in(email: str, password: str, now: datetime, policy: LoginPolicy) -> Log
     user.failed_logins = 0
     user.locked_until = None
     return Login(user)
+
+
+def session_user(identifier: str) -> User | None:
+    """The user a login session's id ("<user id>:<session token>") belongs
+    to, while the account is active and the session not ended."""
+    user_id, _, token = identifier.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def end_all_sessions(user: User) -> None:

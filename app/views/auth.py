@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -22,11 +21,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from app import transactions
-from app.extensions import db
 from app.forms.auth import LoginForm
 from app.i18n import translator
-from app.models import User
-from app.services.accounts import LoginPolicy, end_all_sessions, log_in
+from app.services.accounts import LoginPolicy, end_all_sessions, log_in, session_user
 
 bp = Blueprint("auth", __name__)
 
@@ -37,17 +34,7 @@ def init_login(app: Flask, login: LoginManager) -> None:
     login.login_message = _l("Please log in to see this page.")
     login.login_message_category = "info"
     login.session_protection = "strong"
-    login.user_loader(_load_user)
-
-
-def _load_user(identifier: str) -> User | None:
-    user_id, _, token = identifier.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
-        return None
-    return user
+    login.user_loader(session_user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
