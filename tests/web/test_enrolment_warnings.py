@@ -156,3 +156,41 @@ def test_a_fork_and_its_standard_are_the_same_curriculum(db, make):
     assert enrolments.same_curriculum(fork) == enrolments.same_curriculum(compact)
     assert fork.id in enrolments.same_curriculum(compact)
     assert blended.id not in enrolments.same_curriculum(compact)
+
+
+def test_a_closed_cohort_is_refused_whatever_is_confirmed(client, make, db):
+    ids = setup(make, db)
+    db.session.get(Cohort, ids["second"]).state = CohortState.COMPLETED
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    page = f"/participants/{ids['anna']}"
+    refused = client.post(
+        f"{page}/enrol",
+        data={"csrf_token": csrf_token(client, page), "cohort": str(ids["second"])},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    # Not offered on the page any more: the form refuses the choice.
+    assert refused.status_code in (302, 303)
+    assert enrolment(db, ids, ids["second"]) is None
+    hr = Actor.of_user(db.session.scalar(select(User).where(User.email == "hr@example.org")))
+    with pytest.raises(EnrolmentError) as closed:
+        enrolments.enrol_participant(hr, ids["second"], ids["anna"], acknowledge=True)
+    assert closed.value.code == "cohort_closed"
+
+
+def test_a_full_cohort_is_refused_on_the_page_with_its_code(client, make, db):
+    ids = setup(make, db)
+    cohort = db.session.get(Cohort, ids["second"])
+    cohort.capacity = 1
+    make.participant(db.session.get(Organisation, ids["org"]), cohort=cohort)
+    log_in(client, "hr@example.org")
+    page = f"/participants/{ids['anna']}"
+    refused = client.post(
+        f"{page}/enrol",
+        data={"csrf_token": csrf_token(client, page), "cohort": str(ids["second"])},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert refused.status_code == 303
+    assert refused.headers["Location"] == page
+    assert "refused-cohort_full" in client.get(page).get_data(as_text=True)
+    assert enrolment(db, ids, ids["second"]) is None
