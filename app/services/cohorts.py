@@ -501,6 +501,11 @@ def _record_state(
     )
 
 
+def cohort_of(actor: Actor, cohort_id: int) -> Cohort:
+    """A cohort the actor may see, else NotFound."""
+    return policy.get(actor, Cohort, cohort_id)
+
+
 def cohort_session(actor: Actor, cohort_id: int, session_id: int) -> Session:
     """A session of a cohort the actor may see, else NotFound."""
     cohort = policy.get(actor, Cohort, cohort_id)

@@ -107,6 +107,7 @@ def show(cohort_id: int) -> str:
 @bp.post("/<int:cohort_id>/state")
 @transactions.web
 def change_state(cohort_id: int) -> ResponseReturnValue:
+    cohorts.cohort_of(actor(), cohort_id)  # a cohort not seen is not found
     form = StateForm()
     if not form.validate_on_submit():
         raise _unreadable()
@@ -124,6 +125,7 @@ def change_state(cohort_id: int) -> ResponseReturnValue:
 @bp.post("/<int:cohort_id>/reopen")
 @transactions.web
 def reopen(cohort_id: int) -> ResponseReturnValue:
+    cohorts.cohort_of(actor(), cohort_id)  # a cohort not seen is not found
     form = ReopenForm(prefix="reopen")
     if not form.validate_on_submit():
         raise _unreadable()
@@ -136,6 +138,7 @@ def reopen(cohort_id: int) -> ResponseReturnValue:
 @bp.post("/<int:cohort_id>/replan")
 @transactions.web
 def replan(cohort_id: int) -> ResponseReturnValue:
+    cohorts.cohort_of(actor(), cohort_id)  # a cohort not seen is not found
     form = ReplanForm(prefix="replan")
     if not form.validate_on_submit():
         raise _unreadable()

@@ -109,6 +109,7 @@ def _wish(form: MoveForm) -> MoveWish:
 @bp.post("/<int:session_id>/move")
 @transactions.web
 def move(cohort_id: int, session_id: int) -> ResponseReturnValue:
+    sessions.planned_session(actor(), cohort_id, session_id)  # 404/403 before the form
     form = MoveForm(prefix="move")
     if not form.validate_on_submit():
         raise _unreadable(form)
@@ -162,6 +163,7 @@ def details(cohort_id: int, session_id: int) -> ResponseReturnValue:
 @bp.post("/<int:session_id>/cancel")
 @transactions.web
 def cancel(cohort_id: int, session_id: int) -> ResponseReturnValue:
+    sessions.planned_session(actor(), cohort_id, session_id)  # 404/403 before the form
     form = StatusForm(prefix="status")
     if not form.validate_on_submit():
         raise _unreadable(form)
@@ -172,6 +174,7 @@ def cancel(cohort_id: int, session_id: int) -> ResponseReturnValue:
 @bp.post("/<int:session_id>/restore")
 @transactions.web
 def restore(cohort_id: int, session_id: int) -> ResponseReturnValue:
+    sessions.planned_session(actor(), cohort_id, session_id)  # 404/403 before the form
     form = StatusForm(prefix="status")
     if not form.validate_on_submit():
         raise _unreadable(form)
