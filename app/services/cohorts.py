@@ -277,6 +277,8 @@ class CohortPage:
     changes: list[Change]
     conflicts: dict[int, list[Message]]
     can_plan: bool
+    # Sessions change while the cohort is planned or running.
+    can_change_sessions: bool
     can_reopen: bool
     next_states: list[CohortState]
     cohort_feed: AccessToken | None
@@ -310,6 +312,8 @@ def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
         changes=list(changes),
         conflicts=trainer_conflicts(sessions),
         can_plan=policy.may(actor, Action.PLAN, cohort.organisation_id),
+        can_change_sessions=policy.may(actor, Action.PLAN, cohort.organisation_id)
+        and cohort.state in (CohortState.PLANNED, CohortState.RUNNING),
         can_reopen=cohort.state is CohortState.COMPLETED
         and policy.may(actor, Action.REOPEN_COHORT, cohort.organisation_id),
         # Onward moves first, cancelling last.

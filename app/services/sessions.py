@@ -50,10 +50,10 @@ from curricula.messages import Message, msg
 from curricula.model import Mode
 
 
-class MoveRefused(DomainError):
-    """A move that would put a session on a day it cannot have."""
+class SessionChangeRefused(DomainError):
+    """A change a session cannot have: a day it cannot be on, or a cohort closed."""
 
-    code = "move_refused"
+    code = "session_change_refused"
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def replan(
     policy.require(actor, Action.PLAN, cohort.organisation_id)
     expect_version(cohort, version)
     if cohort.state is not CohortState.PLANNED:
-        raise MoveRefused(
+        raise SessionChangeRefused(
             msg(
                 "only a planned cohort can be planned again from a new start; "
                 "move the sessions still to come instead"
@@ -232,7 +232,7 @@ def replan(
         )
     today = local_today(cohort, now)
     if start < today:
-        raise MoveRefused(
+        raise SessionChangeRefused(
             msg("the new start {day} is over; choose a day still to come", day=start),
             code="start_over",
         )
@@ -240,7 +240,7 @@ def replan(
     if ids and db.session.scalar(
         select(func.count(AttendanceRecord.id)).where(AttendanceRecord.session_id.in_(ids))
     ):
-        raise MoveRefused(
+        raise SessionChangeRefused(
             msg(
                 "attendance is recorded for sessions of {cohort}, so they took place; "
                 "move the sessions still to come instead",
@@ -332,6 +332,7 @@ def move_session(
     this one when it is recorded as `held` there.
     """
     expect_version(session, expected_version)
+    _check_open(session)
     cohort = session.cohort
     curriculum = cohort.version.model
     key = session.element.key
@@ -373,7 +374,7 @@ def move_session(
         if target is None or (planned.element in fixed and planned.element not in moving):
             continue  # stays exactly as it is, also a time set by hand
         if target is not session and planned.first_day < today:
-            raise MoveRefused(
+            raise SessionChangeRefused(
                 msg(
                     "{other} would have to move to {day}, which is over; "
                     "a move may only plan days still to come",
@@ -407,6 +408,20 @@ def move_session(
     return moved
 
 
+def _check_open(session: Session) -> None:
+    """Sessions of a completed or cancelled cohort are its record: they no
+    longer change (reopening a completed cohort lets them change again)."""
+    state = session.cohort.state
+    if state not in (CohortState.PLANNED, CohortState.RUNNING):
+        raise SessionChangeRefused(
+            msg(
+                "the sessions of a {state} cohort do not change any more",
+                state=msg(state.value),
+            ),
+            code="cohort_closed",
+        )
+
+
 def _check_day(session: Session, day: date, today: date, held: bool) -> None:
     if held and day > today:
         raise InvalidInput(
@@ -419,7 +434,7 @@ def _check_day(session: Session, day: date, today: date, held: bool) -> None:
             field="day",
         )
     if day < today and not held:
-        raise MoveRefused(
+        raise SessionChangeRefused(
             msg(
                 "{session} cannot move to {day}: that day is over; only the day a session "
                 "really took place may be recorded in the past",
@@ -472,6 +487,7 @@ def _record_moves(cohort: Cohort, actor: User | None, moved: list[Moved]) -> Non
 
 def cancel_session(session: Session, *, actor: User | None, expected_version: object) -> None:
     expect_version(session, expected_version)
+    _check_open(session)
     if session.status is SessionStatus.CANCELLED:
         return
     before = snapshot(session)
@@ -482,6 +498,7 @@ def cancel_session(session: Session, *, actor: User | None, expected_version: ob
 
 def restore_session(session: Session, *, actor: User | None, expected_version: object) -> None:
     expect_version(session, expected_version)
+    _check_open(session)
     if session.status is SessionStatus.SCHEDULED:
         return
     before = snapshot(session)
@@ -502,6 +519,7 @@ def change_details(
 ) -> bool:
     """Set venue, link and trainers; True when anything changed."""
     expect_version(session, expected_version)
+    _check_open(session)
     before = snapshot(session)
     session.venue = venue or None
     session.online_link = online_link or None

@@ -93,6 +93,7 @@ def show(cohort_id: int) -> str:
         changes=page.changes,
         conflicts=page.conflicts,
         can_plan=page.can_plan,
+        can_change_sessions=page.can_change_sessions,
         can_reopen=page.can_reopen,
         next_states=page.next_states,
         state_form=StateForm(),

@@ -4,11 +4,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from app.models import Change, Role, SessionStatus
+from app.models import Change, CohortState, Role, SessionStatus
 from app.services.cohorts import TrainerConflict
 from app.services.errors import InvalidInput, StaleEdit
 from app.services.sessions import (
-    MoveRefused,
+    SessionChangeRefused,
     cancel_session,
     change_details,
     move_session,
@@ -107,13 +107,13 @@ def test_a_move_into_the_past_is_refused_unless_it_took_place_then(db, make):
     cohort = make.cohort(make.organisation(), start=date(2026, 12, 7), region="DE-BY")
     sessions = by_key(cohort)
     db.session.commit()
-    with pytest.raises(MoveRefused) as caught:
+    with pytest.raises(SessionChangeRefused) as caught:
         move(sessions["seminar-1"], date(2026, 11, 16))
     assert caught.value.code == "day_over"
     db.session.rollback()
     assert [s.first_day for s in cohort.sessions][:2] == [date(2026, 12, 7), date(2026, 12, 8)]
     # Recorded as held there, its day 2 would have to follow in the past: refused too.
-    with pytest.raises(MoveRefused, match="which is over"):
+    with pytest.raises(SessionChangeRefused, match="which is over"):
         move(sessions["seminar-1"], date(2026, 11, 16), held=True)
     db.session.rollback()
     # A session cannot have been held on a day still to come.
@@ -231,3 +231,19 @@ def test_changing_the_venue_keeps_the_revision(db, make):
         actor=None,
         expected_version=seminar.lock_version,
     )
+
+
+def test_sessions_of_a_closed_cohort_do_not_change(db, make):
+    cohort = make.cohort(make.organisation(), start=date(2027, 3, 1), region="DE-BY")
+    cohort.state = CohortState.CANCELLED
+    db.session.commit()
+    seminar = by_key(cohort)["seminar-2"]
+    for change in (
+        lambda: move(seminar, date(2027, 3, 2), start_time=time(8, 30)),
+        lambda: restore_session(seminar, actor=None, expected_version=seminar.lock_version),
+        lambda: cancel_session(seminar, actor=None, expected_version=seminar.lock_version),
+    ):
+        with pytest.raises(SessionChangeRefused) as caught:
+            change()
+        assert caught.value.code == "cohort_closed"
+    assert seminar.revision == 0
