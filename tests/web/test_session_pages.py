@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.models import Change, Cohort, Role, Session, SessionStatus
+from cohorts.calendar import WorkingCalendar
 from tests.web.helpers import csrf_token, log_in
 
 
@@ -226,3 +227,26 @@ def test_seminar_day_two_alone_cannot_move_months_away_from_day_one(client, make
     assert response.status_code == 302
     days = [s.first_day for s in db.session.get(Cohort, cohort_id).sessions]
     assert days[:2] == [date(2027, 6, 1), date(2027, 6, 2)]
+
+
+def test_the_day_a_session_really_took_place_can_be_recorded(client, make, db):
+    org = make.organisation()
+    make.user(Role.TRAINER, [org], email="planner@example.org")
+    today = date.today()
+    start = today - timedelta(days=today.weekday(), weeks=10)  # a Monday ten weeks ago
+    cohort = make.cohort(org, start=start, region="DE-BY")
+    cohort_id = cohort.id
+    reflection = cohort.sessions[2]
+    reflection_id, version = reflection.id, reflection.lock_version
+    held_on = WorkingCalendar("DE-BY").working_day_on_or_after(
+        cohort.sessions[1].last_day + timedelta(weeks=5)
+    )
+    log_in(client, "planner@example.org")
+    page = f"/cohorts/{cohort_id}/sessions/{reflection_id}"
+    wanted = {"move-version": version, "move-day": held_on.isoformat()}
+    response = post(client, f"{page}/move", wanted, page)
+    assert response.status_code == 303
+    assert "refused-day_over" in client.get(page).get_data(as_text=True)
+    response = post(client, f"{page}/move", {**wanted, "move-held": "y"}, page)
+    assert response.status_code == 302
+    assert db.session.get(Session, reflection_id).first_day == held_on
