@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from flask import abort
 from flask_smorest import Blueprint
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
 
@@ -32,11 +31,7 @@ from app.models import (
     TandemState,
 )
 from app.services import attendance, certificates, participants, policy
-from app.services.enrolments import enrol
-from app.services.errors import DomainError
-from app.services.policy import Action
-from cohorts.eligibility import Mark
-from curricula.messages import msg
+from app.services.enrolments import enrol_participant
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,20 +191,9 @@ def list_sessions(cohort_id: int) -> list[Session]:
 @people.response(200, s.page_of(s.ParticipantOut, "ParticipantPage"))
 @errors(people, 422)
 def list_participants(args: dict[str, Any]) -> dict[str, Any]:
-    """Participants by last name; `q` searches names and e-mail addresses."""
-    query = select(Participant).where(Participant.organisation_id == caller().organisation_id)
-    if args["q"].strip():
-        pattern = f"%{args['q'].strip().lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Participant.first_name).like(pattern),
-                func.lower(Participant.last_name).like(pattern),
-                Participant.email.like(pattern),
-            )
-        )
-    items, total = _paged(
-        query.order_by(Participant.last_name, Participant.first_name, Participant.id), args
-    )
+    """Participants by last name; `q` finds every word in names, e-mail
+    address, department or site (the same search as the participants page)."""
+    items, total = participants.search(caller().actor, args["q"], args["page"], args["per_page"])
     return s.page(items, args, total)
 
 
@@ -226,16 +210,7 @@ def get_participant(participant_id: int) -> Participant:
 @people.response(201, s.ParticipantOut)
 @errors(people, 403, 409, 422)
 def create_participant(values: dict[str, str]) -> Participant:
-    current = caller()
-    policy.require(current.actor, Action.KEEP_PEOPLE)
-    organisation = db.session.get(Organisation, current.organisation_id)
-    try:
-        person = participants.add_participant(organisation, values, current.user)
-    except IntegrityError:
-        raise DomainError(
-            msg("a participant with this e-mail address exists already"), code="email_taken"
-        ) from None
-    return person
+    return participants.add(caller().actor, caller().organisation_id, values)
 
 
 @people.get("/cohorts/<int:cohort_id>/enrolments")
@@ -255,12 +230,13 @@ def list_enrolments(cohort_id: int) -> list[Enrolment]:
 @people.arguments(s.EnrolmentIn)
 @people.response(201, s.EnrolmentOut)
 @errors(people, 403, 404, 409, 422)
-def create_enrolment(values: dict[str, int], cohort_id: int) -> Enrolment:
-    current = caller()
-    policy.require(current.actor, Action.KEEP_PEOPLE)
-    cohort = _own(Cohort, cohort_id)
-    person = _own(Participant, values["participant_id"])
-    return enrol(cohort, person, current.user)
+def create_enrolment(values: dict[str, Any], cohort_id: int) -> Enrolment:
+    """Enrols the person. Someone who holds a certificate in force for the
+    curriculum, or is enrolled in another open cohort of it, is refused
+    (`already_certified`, `enrolled_elsewhere`) unless `acknowledge` is true."""
+    return enrol_participant(
+        caller().actor, cohort_id, values["participant_id"], acknowledge=values["acknowledge"]
+    )
 
 
 # Tandems
@@ -307,25 +283,15 @@ def list_marks(cohort_id: int) -> list[AttendanceRecord]:
 def set_mark(
     values: dict[str, Any], cohort_id: int, session_id: int, participant_id: int
 ) -> AttendanceRecord:
-    """Sets one mark, as a tap in the grid does; the change is kept on record."""
-    current = caller()
-    policy.require(current.actor, Action.TAKE_ATTENDANCE)
-    cohort = _own(Cohort, cohort_id)
-    session = db.session.get(Session, session_id)
-    person = _own(Participant, participant_id)
-    if session is None or session.cohort_id != cohort.id:
-        abort(404, description="Not found.")
-    board = attendance.grid(cohort)
-    if person not in board.people:
-        abort(404, description="The person is not enrolled in this cohort.")
-    mark = Mark(values["mark"])
-    allowed = attendance.PHASE_CYCLE if session.all_day else attendance.SESSION_CYCLE
-    if mark not in allowed:
-        abort(409, description=f"'{mark.value}' cannot be set for this session.")
-    if not board.expected(session, person):
-        abort(409, description="The person was enrolled after this session.")
-    return attendance.set_mark(
-        session, person, mark, current.user, minutes=values["minutes_missed"]
+    """Sets one mark, as a tap in the grid does, under the same rules; the
+    change is kept on record."""
+    return attendance.record_mark(
+        caller().actor,
+        cohort_id,
+        session_id,
+        participant_id,
+        values["mark"],
+        minutes=values["minutes_missed"],
     )
 
 

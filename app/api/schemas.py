@@ -145,6 +145,9 @@ class EnrolmentOut(Schema):
 
 class EnrolmentIn(Schema):
     participant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=LARGEST_ID))
+    # Enrol even though the person holds a certificate for the curriculum or
+    # is in another open cohort of it (refused with the reason otherwise).
+    acknowledge = fields.Boolean(load_default=False)
 
 
 class TandemOut(Schema):

@@ -3,9 +3,11 @@ pages, and writes that go through the same rules as the pages."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from sqlalchemy import func, select
 
-from app.models import AttendanceChange, Certificate, Participant
+from app.models import AttendanceChange, Certificate, Organisation, Participant
 from tests.web.helpers import csrf_token, log_in, post_form
 
 API = "/api/v1"
@@ -115,33 +117,46 @@ def test_roles_decide_what_a_token_may_change(call, world, db):
     assert db.session.scalar(select(func.count(Certificate.id))) == 0
 
 
-def test_a_trainer_records_attendance_and_hr_issues_and_revokes(call, world, db):
-    cohort, anna = world["cohort"], world["anna"]
-    for session in world["sessions"]:
+def _held_last_year(make, db, world):
+    """A cohort of the world's organisation that took place, with Hanna
+    enrolled from before its start: its id, Hanna's and its sessions' ids."""
+    organisation = db.session.get(Organisation, world["organisation"])
+    held = make.cohort(organisation, start=date.today() - timedelta(days=400), name="Vorjahr")
+    hanna = make.participant(organisation, cohort=held, first_name="Hanna", last_name="Held")
+    (enrolment,) = hanna.enrolments
+    enrolment.enrolled_at = datetime.combine(held.start_date, time(), UTC) - timedelta(days=30)
+    db.session.commit()
+    return held.id, enrolment.participant_id, [s.id for s in held.sessions]
+
+
+def test_a_trainer_records_attendance_and_hr_issues_and_revokes(call, make, world, db):
+    cohort, hanna, sessions = _held_last_year(make, db, world)
+    for session in sessions:
         response = call(
             "PUT",
-            f"{API}/cohorts/{cohort}/attendance/{session}/{anna}",
+            f"{API}/cohorts/{cohort}/attendance/{session}/{hanna}",
             "trainer",
             json={"mark": "present"},
         )
         assert response.status_code == 200
         assert response.json["mark"] == "present"
     changes = db.session.scalar(select(func.count(AttendanceChange.id)))
-    assert changes == len(world["sessions"])
+    assert changes == len(sessions)
     impossible = call(
         "PUT",
-        f"{API}/cohorts/{cohort}/attendance/{world['sessions'][0]}/{anna}",
+        f"{API}/cohorts/{cohort}/attendance/{sessions[0]}/{hanna}",
         "trainer",
         json={"mark": "done"},
     )
     assert impossible.status_code == 409
-    assert len(call("GET", f"{API}/cohorts/{cohort}/attendance").json) == len(world["sessions"])
+    assert impossible.json["error"]["code"] == "mark_not_for_session"
+    assert len(call("GET", f"{API}/cohorts/{cohort}/attendance").json) == len(sessions)
 
-    issued = call("POST", f"{API}/cohorts/{cohort}/certificates", json={"participant_id": anna})
+    issued = call("POST", f"{API}/cohorts/{cohort}/certificates", json={"participant_id": hanna})
     assert issued.status_code == 201
     assert issued.json["state"] == "valid"
     assert issued.json["serial"] == 1
-    twice = call("POST", f"{API}/cohorts/{cohort}/certificates", json={"participant_id": anna})
+    twice = call("POST", f"{API}/cohorts/{cohort}/certificates", json={"participant_id": hanna})
     assert twice.status_code == 409
     assert "already" in twice.json["error"]["message"]
     revoked = call(
