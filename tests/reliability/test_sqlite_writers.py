@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -63,10 +63,10 @@ def test_two_processes_write_attendance_at_once(tmp_path):
         version = db.session.scalar(
             select(CurriculumRecord).where(CurriculumRecord.key == "compact")
         ).versions[-1]
+        # A cohort that took place: attendance is taken only once a session has begun.
+        held = date.today() - timedelta(days=120)
         cohort, _ = create_cohort(
-            NewCohort(
-                organisation=org, version=version, name="G", start=date(2027, 3, 1), region="DE-BW"
-            ),
+            NewCohort(organisation=org, version=version, name="G", start=held, region="DE-BW"),
             actor=None,
         )
         people = []
@@ -74,7 +74,10 @@ def test_two_processes_write_attendance_at_once(tmp_path):
             person = Participant(
                 organisation=org, first_name="P", last_name=str(n), email=f"p{n}@example.org"
             )
-            db.session.add_all([person, Enrolment(cohort=cohort, participant=person)])
+            enrolled = datetime.combine(held - timedelta(days=30), time(), UTC)
+            db.session.add_all(
+                [person, Enrolment(cohort=cohort, participant=person, enrolled_at=enrolled)]
+            )
             people.append(person)
         db.session.flush()
         tokens = [api_tokens.issue(trainer, org.id) for _ in range(2)]
