@@ -264,10 +264,16 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
 
 
 def _attendance(cohort: Cohort, today: date, rng: random.Random) -> None:
-    """Marks for the sessions that took place: mostly present, as in life."""
+    """Marks for the sessions that took place: mostly present, as in life. In
+    a running cohort the latest session held in a room is left to the trainer,
+    whose attendance is still to be taken."""
     board = attendance.grid(cohort)
-    for session in board.sessions:
-        if session.first_day > today:
+    held = [s for s in board.sessions if s.first_day <= today]
+    to_take = None
+    if cohort.state is CohortState.RUNNING:
+        to_take = max((s for s in held if not s.all_day), key=lambda s: s.first_day, default=None)
+    for session in held:
+        if session is to_take:
             continue
         trainer = session.trainers[0] if session.trainers else None
         for person in board.people:
