@@ -42,6 +42,7 @@ from curricula.messages import MessageError, msg
 F = TypeVar("F", bound=Callable[..., Any])
 
 MARK = "__commit_point__"
+BACK = "__refusal_returns_to__"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -97,9 +98,17 @@ def _status(result: Any) -> int:
     return 200
 
 
-def web(view: F) -> F:
-    """The commit point of a page's form post (see the module's text)."""
-    return _commit_point(view, "web")
+def web(view: F | None = None, *, back: Callable[..., str] | None = None) -> Any:
+    """The commit point of a page's form post (see the module's text).
+    `back(**view_args)` names the page a refusal returns to when the browser
+    sent no page of ours as its Referer (the default: the overview)."""
+
+    def decorate(handler: F) -> F:
+        wrapped = _commit_point(handler, "web")
+        setattr(wrapped, BACK, back)
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
 def api(view: F) -> F:
@@ -149,6 +158,10 @@ def back_url() -> str:
         parts = urlsplit(referrer)
         if parts.netloc == request.host and parts.scheme in ("http", "https"):
             return parts.path + (f"?{parts.query}" if parts.query else "")
+    view = current_app.view_functions.get(request.endpoint or "")
+    back = getattr(view, BACK, None)
+    if back is not None:
+        return back(**(request.view_args or {}))
     return url_for("dashboard.index")
 
 

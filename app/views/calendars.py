@@ -43,6 +43,12 @@ from app.services.calendars import (
 from app.views.access import actor, owned_or_404
 from app.views.certificates import certificate_download
 
+
+def _back_to_personal_page(token: str, **_: object) -> str:
+    """Where a refusal on the personal page returns to."""
+    return url_for("calendars.personal", token=token)
+
+
 bp = Blueprint("calendars", __name__)
 
 
@@ -229,7 +235,7 @@ def personal_download(token: str) -> Response:
 
 
 @bp.post("/p/<token>/feed")
-@transactions.web
+@transactions.web(back=_back_to_personal_page)
 def personal_subscribe(token: str) -> ResponseReturnValue:
     participant = _participant(token)
     _checked_form()
@@ -240,7 +246,7 @@ def personal_subscribe(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/p/<token>/sessions/<int:session_id>/self-study")
-@transactions.web
+@transactions.web(back=_back_to_personal_page)
 def personal_self_study(token: str, session_id: int) -> ResponseReturnValue:
     """The participant marks a self-study phase of their own as done (or not)."""
     participant = _participant(token)
@@ -264,7 +270,7 @@ def personal_certificate(token: str, certificate_id: int) -> Response:
 
 
 @bp.post("/p/<token>/feed/revoke")
-@transactions.web
+@transactions.web(back=_back_to_personal_page)
 def personal_revoke(token: str) -> ResponseReturnValue:
     participant = _participant(token)
     _checked_form()

@@ -39,6 +39,12 @@ def refused() -> str:
     raise DomainError(msg("the probe says no"), code="probe_refused")
 
 
+@probe.post("/probe/<word>/refused")
+@transactions.web(back=lambda word, **_: f"/probe/{word}")
+def refused_with_a_page_of_its_own(word: str) -> str:
+    raise DomainError(msg("the probe says no"), code="probe_refused")
+
+
 @probe.post("/probe/invalid")
 @transactions.web
 def invalid() -> tuple[str, int]:
@@ -135,6 +141,11 @@ def test_a_refusal_never_redirects_to_another_site(probe_app):
     _, client = probe_app
     response = client.post("/probe/refused", headers={"Referer": "https://evil.example/x"})
     assert response.headers["Location"] == "/dashboard"
+
+
+def test_without_a_referer_a_refusal_returns_to_the_page_its_route_names(probe_app):
+    _, client = probe_app
+    assert client.post("/probe/secret/refused").headers["Location"] == "/probe/secret"
 
 
 def test_a_script_gets_the_refusal_as_json(probe_app):
