@@ -428,7 +428,8 @@ def record_mark(
     person = policy.get(actor, Participant, participant_id)
     enrolment = _active_enrolment(cohort.id, person.id)
     if enrolment is None:
-        raise NotFound(msg("the person is not enrolled in this cohort"), code="not_enrolled")
+        # Both records are visible to the actor: a refusal, not a missing record.
+        raise DomainError(msg("the person is not enrolled in this cohort"), code="not_enrolled")
     try:
         mark = Mark(mark)
     except ValueError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
@@ -70,4 +70,37 @@ def records(world, make, db):
         "certificate_id": certificate.id,
         "curriculum_id": version.curriculum_id,
         "version_id": version.id,
+    }
+
+
+@pytest.fixture
+def held(make, db, world):
+    """A cohort of the world's organisation that took place last year: Hanna
+    attended everything and holds her certificate, Ida attended everything
+    and holds none, Mia's attendance is still to be taken, Lena enrolled
+    after the sessions."""
+    from app.models import Organisation
+
+    organisation = db.session.get(Organisation, world["organisation"])
+    cohort = make.cohort(organisation, start=date.today() - timedelta(days=400), name="Vorjahr")
+    before = datetime.combine(cohort.start_date, time(), UTC) - timedelta(days=30)
+    people = {}
+    names = (("Hanna", "Held"), ("Ida", "Imhof"), ("Mia", "Mohr"), ("Lena", "Later"))
+    for first, last in names:
+        person = make.participant(organisation, cohort=cohort, first_name=first, last_name=last)
+        if first != "Lena":
+            person.enrolments[0].enrolled_at = before
+        people[first] = person
+    db.session.commit()
+    make.attended(cohort, people["Ida"])
+    certificate = make.certificate(cohort, people["Hanna"])
+    return {
+        "cohort": cohort.id,
+        "sessions": [s.id for s in sorted(cohort.sessions, key=lambda s: s.first_day)],
+        "timed": next(s.id for s in cohort.sessions if not s.all_day),
+        "hanna": people["Hanna"].id,
+        "ida": people["Ida"].id,
+        "mia": people["Mia"].id,
+        "lena": people["Lena"].id,
+        "certificate": certificate.id,
     }
