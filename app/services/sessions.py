@@ -175,11 +175,10 @@ def preview_move(
 
 
 def _wider(wish: MoveWish) -> list[MoveWish]:
-    return [
-        replace(wish, earlier=e, pinned_too=p)
-        for e, p in ((True, wish.pinned_too), (wish.earlier, True), (True, True))
-        if (e, p) != (wish.earlier, wish.pinned_too)
-    ]
+    """The same move with more moving along, the smallest widening first."""
+    asked = (wish.earlier, wish.pinned_too)
+    wider = dict.fromkeys(((True, wish.pinned_too), (wish.earlier, True), (True, True)))
+    return [replace(wish, earlier=e, pinned_too=p) for e, p in wider if (e, p) != asked]
 
 
 def _code(error: Exception) -> str:
