@@ -283,6 +283,8 @@ class CohortPage:
     next_states: list[CohortState]
     cohort_feed: AccessToken | None
     tandem_count: int
+    # The day of the first scheduled session: the cohort starts no earlier.
+    first_day: date | None
 
 
 def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
@@ -320,6 +322,9 @@ def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
         next_states=sorted(ALLOWED_MOVES[cohort.state], key=lambda s: s is CohortState.CANCELLED),
         cohort_feed=tokens.current(Purpose.COHORT_FEED, cohort.id),
         tandem_count=len(tandems.tandems(cohort, TandemState.CONFIRMED)),
+        first_day=min(
+            (s.first_day for s in sessions if s.status is SessionStatus.SCHEDULED), default=None
+        ),
     )
 
 

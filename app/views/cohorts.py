@@ -101,6 +101,7 @@ def show(cohort_id: int) -> str:
         replan_form=replan_form,
         cohort_feed=page.cohort_feed,
         tandem_count=page.tandem_count,
+        first_day=page.first_day,
         timeline=cohort_timeline(page.cohort, page.sessions, translator(), date.today()),
     )
 

@@ -153,8 +153,11 @@ def test_cohort_states_move_forward_only(client, make, db):
 def test_a_cohort_does_not_start_before_its_first_session(client, make, db):
     org_id, email = planner(make)
     org = db.session.get(Organisation, org_id)
-    cohort_id = make.cohort(org, start=a_monday(12), region="DE-BE").id
+    cohort = make.cohort(org, start=a_monday(12), region="DE-BE")
+    cohort_id, first_day = cohort.id, cohort.sessions[0].first_day
     log_in(client, email)
+    page = client.get(f"/cohorts/{cohort_id}?lang=en").get_data(as_text=True)
+    assert f"from {first_day:%a} {first_day.day} {first_day:%b %Y}, the day of its first" in page
     response = post_state(client, cohort_id, "running")
     assert response.status_code == 303
     page = client.get(f"/cohorts/{cohort_id}?lang=en").get_data(as_text=True)
