@@ -61,7 +61,9 @@ class Clash(DomainError):
 def _finish(succeeded: bool) -> None:
     """Commit or roll back the request's transaction; a concurrent change that
     the commit finds becomes StaleEdit, a broken constraint Clash."""
-    if not succeeded or request_is_safe():
+    if request_is_safe():
+        return  # nothing to keep; the request's end closes the session
+    if not succeeded:
         db.session.rollback()
         return
     try:
@@ -81,10 +83,11 @@ def request_is_safe() -> bool:
 def _run(view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     try:
         result = view(*args, **kwargs)
-        _finish(_status(result) < 400)
     except BaseException:
-        db.session.rollback()
+        if not request_is_safe():
+            db.session.rollback()
         raise
+    _finish(_status(result) < 400)
     return result
 
 
