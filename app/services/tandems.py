@@ -257,15 +257,22 @@ def lock_tandem(
 ) -> None:
     """Lock a tandem (forming the rest again keeps it) or unlock it."""
     cohort = _planned(actor, cohort_id)
-    tandem = db.session.get(Tandem, tandem_id)
-    if tandem is None or tandem.cohort_id != cohort.id:
-        raise policy.NotFound()
+    tandem = find_tandem(actor, cohort_id, tandem_id)
     _check(cohort, version)
     if tandem.state is TandemState.ENDED:
         raise TandemError(
             msg("this tandem is not part of the cohort's current tandems"), code="tandem_ended"
         )
     tandem.locked = locked
+
+
+def find_tandem(actor: Actor, cohort_id: int, tandem_id: int) -> Tandem:
+    """A tandem of the cohort (of another cohort: not found)."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    tandem = db.session.get(Tandem, tandem_id)
+    if tandem is None or tandem.cohort_id != cohort.id:
+        raise policy.NotFound()
+    return tandem
 
 
 def discard_proposal(actor: Actor, cohort_id: int, *, version: object) -> None:

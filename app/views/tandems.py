@@ -148,6 +148,7 @@ def unlock(cohort_id: int, tandem_id: int) -> ResponseReturnValue:
 
 
 def _lock(cohort_id: int, tandem_id: int, locked: bool) -> ResponseReturnValue:
+    service.find_tandem(actor(), cohort_id, tandem_id)  # another cohort's: not found
     version = _version(cohort_id, TandemActionForm())
     if version is not None:
         service.lock_tandem(actor(), cohort_id, tandem_id, locked, version=version)
