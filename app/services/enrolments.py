@@ -28,6 +28,7 @@ from app.models import (
     User,
 )
 from app.services import history, policy
+from app.services.certificates import serial_label
 from app.services.errors import DomainError
 from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
@@ -125,6 +126,7 @@ def warnings(cohort: Cohort, person: Participant) -> list[EnrolmentWarning]:
         .limit(1)
     )
     if certificate is not None:
+        serial = serial_label(certificate.serial)
         found.append(
             EnrolmentWarning(
                 "already_certified",
@@ -132,7 +134,7 @@ def warnings(cohort: Cohort, person: Participant) -> list[EnrolmentWarning]:
                     "{name} already holds a certificate in force for this curriculum "
                     "(no. {serial} of {day}, cohort '{cohort}')",
                     name=person.name,
-                    serial=f"{certificate.serial:05d}",
+                    serial=serial,
                     day=certificate.issued_on,
                     cohort=certificate.cohort.name if certificate.cohort else "?",
                 ),
