@@ -55,7 +55,7 @@ def _require_login() -> ResponseReturnValue | None:
 
 def actor() -> Actor:
     """The logged-in user as the services see them."""
-    return Actor.of_user(current_user)
+    return Actor.of_user(current_user._get_current_object())
 
 
 def organisation_ids() -> set[int]:

@@ -140,7 +140,7 @@ def test_a_reissue_needs_a_name_of_1_to_200_characters(client, make, db, name):
 def test_only_a_certificate_in_force_of_a_person_on_record_is_reissued(client, make, db):
     c = setup(make)
     revoked = make.certificate(c.cohort, c.anna)
-    service.revoke(revoked, "Irrtum", None)
+    service.revoke_certificate(Actor.system(), revoked.id, "Irrtum")
     superseded = make.certificate(c.cohort, c.anna)
     service.reissue_certificate(Actor.system(), superseded.id, "Anna Albers-Kühn")
     erased = make.certificate(c.cohort, c.ben)
@@ -164,7 +164,7 @@ def test_only_a_certificate_in_force_of_a_person_on_record_is_reissued(client, m
 def test_a_certificate_is_revoked_once(client, make, db):
     c = setup(make)
     certificate = make.certificate(c.cohort, c.anna)
-    service.revoke(certificate, "Irrtümlich ausgestellt", None)
+    service.revoke_certificate(Actor.system(), certificate.id, "Irrtümlich ausgestellt")
     db.session.commit()
     cid = certificate.id
     log_in(client, "hr@example.org")
@@ -279,6 +279,6 @@ def test_the_personal_page_finds_only_the_persons_own_certificate_in_force(make,
         service.personal_certificate(c.anna.id, others.id)
     with pytest.raises(NotFound):
         service.personal_certificate(c.anna.id, 10**9)
-    service.revoke(mine, "Irrtum", None)
+    service.revoke_certificate(Actor.system(), mine.id, "Irrtum")
     with pytest.raises(NotFound):
         service.personal_certificate(c.anna.id, mine.id)
