@@ -4,7 +4,8 @@ client neither encodes headers nor refuses what a WSGI server would.
 
 `served(tmp_path, name)` yields `(app, base_url)`: an app on an empty database
 of its own (the request threads cannot share a test's transaction), served
-until the block ends. Set up data inside `with app.app_context(): … commit()`.
+until the block ends. Set up data inside `with app.app_context(): … commit()`,
+for instance with `organisation_with`, `compact_cohort` and `enrolled`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ import http.client
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from tests.conftest import app_for, separate_database
+from app.models import Cohort, CurriculumRecord, Enrolment, Organisation, Participant, Role
+from app.services.accounts import create_user
+from app.services.cohorts import NewCohort, create_cohort
+from app.services.standards import import_standards
+from tests.conftest import PASSWORD, app_for, separate_database
 
 TIMEOUT_SECONDS = 10
 
@@ -57,3 +64,38 @@ def fetch(
     response.body = response.read()  # type: ignore[attr-defined]
     connection.close()
     return response
+
+
+def organisation_with(role: Role, email: str, name: str) -> Organisation:
+    """The shipped curricula, an organisation and one member of it, who logs
+    in with the tests' password."""
+    import_standards()
+    organisation = Organisation(name="Muster AG", default_region="DE-BW")
+    db.session.add(organisation)
+    create_user(email, name, role, PASSWORD, [organisation])
+    return organisation
+
+
+def compact_cohort(organisation: Organisation, name: str, start: date) -> Cohort:
+    """A cohort of the shipped compact format, planned in Baden-Württemberg."""
+    version = db.session.scalar(
+        select(CurriculumRecord).where(
+            CurriculumRecord.key == "compact", CurriculumRecord.organisation_id.is_(None)
+        )
+    ).versions[-1]
+    cohort, _ = create_cohort(
+        NewCohort(
+            organisation=organisation, version=version, name=name, start=start, region="DE-BW"
+        ),
+        actor=None,
+    )
+    return cohort
+
+
+def enrolled(cohort: Cohort, first_name: str, last_name: str, email: str) -> Participant:
+    person = Participant(
+        organisation=cohort.organisation, first_name=first_name, last_name=last_name, email=email
+    )
+    db.session.add_all([person, Enrolment(cohort=cohort, participant=person)])
+    db.session.flush()
+    return person

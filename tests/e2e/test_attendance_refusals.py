@@ -6,23 +6,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models import (
     Cohort,
     CohortState,
-    CurriculumRecord,
     Enrolment,
-    Organisation,
-    Participant,
     Role,
 )
-from app.services.accounts import create_user
-from app.services.cohorts import NewCohort, create_cohort
-from app.services.standards import import_standards
 from tests.conftest import PASSWORD
-from tests.real_server import served
+from tests.real_server import compact_cohort, enrolled, organisation_with, served
 
 TODAY = date.today()
 START = TODAY - timedelta(days=TODAY.weekday(), weeks=20)
@@ -30,26 +24,9 @@ START = TODAY - timedelta(days=TODAY.weekday(), weeks=20)
 
 def world(app) -> int:
     with app.app_context():
-        import_standards()
-        org = Organisation(name="Muster AG", default_region="DE-BW")
-        db.session.add(org)
-        create_user("trainer@example.org", "Tina Trainerin", Role.TRAINER, PASSWORD, [org])
-        version = db.session.scalar(
-            select(CurriculumRecord).where(
-                CurriculumRecord.key == "compact", CurriculumRecord.organisation_id.is_(None)
-            )
-        ).versions[-1]
-        cohort, _ = create_cohort(
-            NewCohort(
-                organisation=org, version=version, name="Gruppe 1", start=START, region="DE-BW"
-            ),
-            actor=None,
-        )
-        person = Participant(
-            organisation=org, first_name="Anna", last_name="Albers", email="anna@example.org"
-        )
-        db.session.add_all([person, Enrolment(cohort=cohort, participant=person)])
-        db.session.flush()
+        org = organisation_with(Role.TRAINER, "trainer@example.org", "Tina Trainerin")
+        cohort = compact_cohort(org, "Gruppe 1", START)
+        enrolled(cohort, "Anna", "Albers", "anna@example.org")
         db.session.execute(
             update(Enrolment).values(
                 enrolled_at=datetime.combine(START - timedelta(weeks=2), time(8), tzinfo=UTC)

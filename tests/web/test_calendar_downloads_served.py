@@ -13,16 +13,12 @@ from urllib.parse import urlencode
 import icalendar
 import pytest
 from ical.calendar_stream import IcsCalendarStream
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CurriculumRecord, Enrolment, Organisation, Participant, Purpose, Role
+from app.models import Purpose, Role
 from app.services import tokens
-from app.services.accounts import create_user
-from app.services.cohorts import NewCohort, create_cohort
-from app.services.standards import import_standards
 from tests.conftest import PASSWORD
-from tests.real_server import fetch, served
+from tests.real_server import compact_cohort, enrolled, fetch, organisation_with, served
 
 TODAY = date.today()
 
@@ -31,30 +27,10 @@ def world(app) -> SimpleNamespace:
     """A trainer, the cohort "Kompakt İzmir" and Jörg Yılmaz enrolled in it with
     a personal link and a calendar subscription, committed as the app would."""
     with app.app_context():
-        import_standards()
-        org = Organisation(name="Muster AG", default_region="DE-BW")
-        db.session.add(org)
-        create_user("trainer@example.org", "Tülay Şahin", Role.TRAINER, PASSWORD, [org])
-        version = db.session.scalar(
-            select(CurriculumRecord).where(
-                CurriculumRecord.key == "compact", CurriculumRecord.organisation_id.is_(None)
-            )
-        ).versions[-1]
-        cohort, _ = create_cohort(
-            NewCohort(
-                organisation=org,
-                version=version,
-                name="Kompakt İzmir",
-                start=TODAY + timedelta(days=7 - TODAY.weekday(), weeks=2),
-                region="DE-BW",
-            ),
-            actor=None,
-        )
-        person = Participant(
-            organisation=org, first_name="Jörg", last_name="Yılmaz", email="joerg@example.org"
-        )
-        db.session.add_all([person, Enrolment(cohort=cohort, participant=person)])
-        db.session.flush()
+        org = organisation_with(Role.TRAINER, "trainer@example.org", "Tülay Şahin")
+        start = TODAY + timedelta(days=7 - TODAY.weekday(), weeks=2)
+        cohort = compact_cohort(org, "Kompakt İzmir", start)
+        person = enrolled(cohort, "Jörg", "Yılmaz", "joerg@example.org")
         page = tokens.issue(Purpose.PERSONAL_PAGE, person.id, org.id, None)
         feed = tokens.issue(Purpose.PARTICIPANT_FEED, person.id, org.id, None)
         db.session.commit()

@@ -11,25 +11,17 @@ from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models import (
     Certificate,
-    CurriculumRecord,
-    Enrolment,
-    Organisation,
-    Participant,
     Purpose,
     Role,
 )
 from app.services import tokens
-from app.services.accounts import create_user
 from app.services.certificates import new_code
-from app.services.cohorts import NewCohort, create_cohort
-from app.services.standards import import_standards
 from tests.conftest import PASSWORD
-from tests.real_server import fetch, served
+from tests.real_server import compact_cohort, enrolled, fetch, organisation_with, served
 
 CONTENT = {
     "programme": {"de": "Lernbegleitung kompakt", "en": "Training companions, compact"},
@@ -57,30 +49,9 @@ def world(app) -> SimpleNamespace:
     """One HR clerk, a cohort and Jörg Yılmaz with a certificate in force and a
     personal link, committed as the app would have them."""
     with app.app_context():
-        import_standards()
-        org = Organisation(name="Muster AG", default_region="DE-BW")
-        db.session.add(org)
-        create_user("hr@example.org", "Hanna Haas", Role.HR, PASSWORD, [org])
-        version = db.session.scalar(
-            select(CurriculumRecord).where(
-                CurriculumRecord.key == "compact", CurriculumRecord.organisation_id.is_(None)
-            )
-        ).versions[-1]
-        cohort, _ = create_cohort(
-            NewCohort(
-                organisation=org,
-                version=version,
-                name="Kompakt İzmir",
-                start=date(2027, 3, 1),
-                region="DE-BW",
-            ),
-            actor=None,
-        )
-        person = Participant(
-            organisation=org, first_name="Jörg", last_name="Yılmaz", email="joerg@example.org"
-        )
-        db.session.add_all([person, Enrolment(cohort=cohort, participant=person)])
-        db.session.flush()
+        org = organisation_with(Role.HR, "hr@example.org", "Hanna Haas")
+        cohort = compact_cohort(org, "Kompakt İzmir", date(2027, 3, 1))
+        person = enrolled(cohort, "Jörg", "Yılmaz", "joerg@example.org")
         certificate = Certificate(
             organisation_id=org.id,
             serial=1,
