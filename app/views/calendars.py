@@ -22,6 +22,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app import transactions
+from app.certificate_files import certificate_download
 from app.downloads import file_response
 from app.extensions import db
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
@@ -41,7 +42,6 @@ from app.services.calendars import (
     trainer_version,
 )
 from app.views.access import actor, owned_or_404
-from app.views.certificates import certificate_download
 
 
 def _back_to_personal_page(token: str, **_: object) -> str:

@@ -8,7 +8,6 @@ what the certificate itself says.
 from __future__ import annotations
 
 import tempfile
-import unicodedata
 import zipfile
 from datetime import date
 from typing import IO
@@ -29,6 +28,13 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from app import throttle, transactions
+from app.certificate_files import (
+    certificate_download,
+    file_name,
+    name_part,
+    pdf_language,
+    printed,
+)
 from app.downloads import content_disposition, file_response
 from app.exports.certificate_pdf import (
     MIMETYPE,
@@ -38,8 +44,8 @@ from app.exports.certificate_pdf import (
     write_pdf,
 )
 from app.forms.certificates import LetterheadForm, ReissueForm, RevokeForm, VerifyForm
-from app.i18n import Translator, refusal, translator
-from app.models import Certificate, CertificateState, Organisation
+from app.i18n import refusal, translator
+from app.models import CertificateState, Organisation
 from app.services import certificates as service
 from app.services import letterhead
 from app.services.errors import NotFound
@@ -54,22 +60,6 @@ _ID_DIGITS = 18
 def _throttled() -> None:
     """One budget for the form and the result page together, per client address."""
     throttle.check("verify", current_app.config["VERIFY_RATE_LIMIT"])
-
-
-def _pdf_language() -> Translator:
-    wanted = request.args.get("lang", "")
-    return Translator(wanted) if wanted in ("de", "en") else translator()
-
-
-def verify_url(certificate: Certificate) -> str:
-    base = current_app.config["PUBLIC_URL"]
-    if base:
-        return base + url_for("certificates.verify", code=certificate.code)
-    return url_for("certificates.verify", code=certificate.code, _external=True)
-
-
-def _printed(certificate: Certificate, tr: Translator) -> PrintedCertificate:
-    return service.printed(certificate, tr.language, verify_url(certificate))
 
 
 def _record_id(text: str) -> int:
@@ -168,33 +158,20 @@ def download(certificate_id: int) -> Response:
     return certificate_download(service.printable_certificate(actor(), certificate_id))
 
 
-def certificate_download(certificate: Certificate) -> Response:
-    """The PDF of one certificate, in the language the link asks for (also
-    for the person's own page, which checks its link itself)."""
-    tr = _pdf_language()
-    rendered = render_certificate(
-        _printed(certificate, tr),
-        tr,
-        logo_png=certificate.organisation.logo_png,
-        filename=_filename(certificate, tr),
-    )
-    return file_response(rendered.content, rendered.mimetype, rendered.filename)
-
-
 @bp.get("/cohorts/<int:cohort_id>/certificates.pdf")
 def cohort_pdf(cohort_id: int) -> Response:
     """Every certificate in force, one per page, in alphabetical order."""
     record, certificates = service.printable_of_cohort(actor(), cohort_id)
-    tr = _pdf_language()
+    tr = pdf_language()
     spool = _spool()
     write_pdf(
-        (_printed(c, tr) for c in certificates),
+        (printed(c, tr) for c in certificates),
         spool,
         tr,
         logo_png=record.organisation.logo_png,
         title=record.name,
     )
-    name = tr.gettext("Certificates") + f" {_safe(record.name)}.pdf"
+    name = tr.gettext("Certificates") + f" {name_part(record.name)}.pdf"
     return _spooled_attachment(spool, MIMETYPE, name)
 
 
@@ -202,14 +179,14 @@ def cohort_pdf(cohort_id: int) -> Response:
 def cohort_zip(cohort_id: int) -> Response:
     """One PDF per person, named by person, in one ZIP file."""
     record, certificates = service.printable_of_cohort(actor(), cohort_id)
-    tr = _pdf_language()
+    tr = pdf_language()
     logo = record.organisation.logo_png
     spool = _spool()
     with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
         for certificate in certificates:
-            with archive.open(_filename(certificate, tr), "w") as member:
-                write_pdf([_printed(certificate, tr)], member, tr, logo_png=logo)
-    name = tr.gettext("Certificates") + f" {_safe(record.name)}.zip"
+            with archive.open(file_name(certificate, tr), "w") as member:
+                write_pdf([printed(certificate, tr)], member, tr, logo_png=logo)
+    name = tr.gettext("Certificates") + f" {name_part(record.name)}.zip"
     return _spooled_attachment(spool, "application/zip", name)
 
 
@@ -225,18 +202,6 @@ def _spooled_attachment(spool: IO[bytes], mimetype: str, filename: str) -> Respo
     # Named like every other download (RFC 6266), not by send_file's own rules.
     response.headers["Content-Disposition"] = content_disposition(filename)
     return response
-
-
-def _filename(certificate: Certificate, tr: Translator) -> str:
-    serial = service.serial_label(certificate.serial)
-    return f"{tr.gettext('Certificate')} {serial} {_safe(certificate.name)}.pdf"
-
-
-def _safe(text: str) -> str:
-    """A file name part: letters of any script, digits, spaces and dashes."""
-    text = unicodedata.normalize("NFC", text)
-    kept = "".join(c if c.isalnum() or c in " -" else "_" for c in text)
-    return " ".join(kept.split())[:80]
 
 
 # The organisation's letterhead: signatory and logo.
@@ -288,7 +253,7 @@ def logo(organisation_id: int) -> Response:
 def preview(organisation_id: int) -> Response:
     """A certificate with sample data, to see the letterhead before issuing."""
     organisation = letterhead.shown_organisation(actor(), organisation_id)
-    tr = _pdf_language()
+    tr = pdf_language()
     sample = PrintedCertificate(
         name="Zoë Łukasiewicz-Øvergaard",
         serial="00000",
@@ -348,7 +313,7 @@ def verify(code: str) -> ResponseReturnValue:
         "certificates/verify.html",
         form=VerifyForm(formdata=None),
         certificate=certificate,
-        printed=_printed(certificate, translator()) if certificate else None,
+        printed=printed(certificate, translator()) if certificate else None,
         grouped=service.grouped,
         serial=service.serial_label,
         status=status,
