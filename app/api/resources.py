@@ -7,16 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort
 from flask_smorest import Blueprint
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
-from sqlalchemy.sql import Select
 
 from app import transactions
 from app.api import schemas as s
 from app.api.auth import authenticate, caller
-from app.extensions import db
 from app.models import (
     AttendanceRecord,
     Certificate,
@@ -28,9 +23,8 @@ from app.models import (
     Participant,
     Session,
     Tandem,
-    TandemState,
 )
-from app.services import attendance, certificates, participants, policy
+from app.services import attendance, certificates, listings, participants, policy
 from app.services.enrolments import enrol_participant
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,14 +61,6 @@ _WHY = {
 }
 
 
-def _paged(query: Select[Any], args: dict[str, Any]) -> tuple[list[Any], int]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.scalars(
-        query.limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
-    ).all()
-    return list(rows), total or 0
-
-
 def _own(model: type[Any], record_id: int) -> Any:
     return policy.get(caller().actor, model, record_id)
 
@@ -87,24 +73,10 @@ def _own(model: type[Any], record_id: int) -> Any:
 @errors(organisations)
 def list_organisations() -> list[Organisation]:
     """The organisation the token is for."""
-    return [db.session.get(Organisation, caller().organisation_id)]
+    return [policy.get(caller().actor, Organisation, caller().organisation_id, "id")]
 
 
 # Curricula
-
-
-def _visible_curricula() -> Select[Any]:
-    return (
-        select(CurriculumRecord)
-        .where(
-            or_(
-                CurriculumRecord.organisation_id.is_(None),
-                CurriculumRecord.organisation_id == caller().organisation_id,
-            )
-        )
-        .options(selectinload(CurriculumRecord.versions))
-        .order_by(CurriculumRecord.id)
-    )
 
 
 def _curriculum_out(record: CurriculumRecord) -> dict[str, Any]:
@@ -125,7 +97,7 @@ def _curriculum_out(record: CurriculumRecord) -> dict[str, Any]:
 @errors(curricula, 422)
 def list_curricula(args: dict[str, Any]) -> dict[str, Any]:
     """The shipped standards and the organisation's own curricula."""
-    records, total = _paged(_visible_curricula(), args)
+    records, total = listings.curricula(caller().actor, args["page"], args["per_page"])
     return s.page([_curriculum_out(r) for r in records], args, total)
 
 
@@ -134,13 +106,7 @@ def list_curricula(args: dict[str, Any]) -> dict[str, Any]:
 @errors(curricula, 404)
 def get_version(curriculum_id: int, version_id: int) -> CurriculumVersion:
     """A published version, read-only: its elements and its TOML source."""
-    record = db.session.scalar(_visible_curricula().where(CurriculumRecord.id == curriculum_id))
-    version = db.session.get(CurriculumVersion, version_id)
-    if record is None or version is None or version.curriculum_id != record.id:
-        abort(404, description="Not found.")
-    if version.is_draft:
-        abort(404, description="Drafts are not part of the API.")
-    return version
+    return listings.published_version(caller().actor, curriculum_id, version_id)
 
 
 # Cohorts and sessions
@@ -151,12 +117,7 @@ def get_version(curriculum_id: int, version_id: int) -> CurriculumVersion:
 @cohorts.response(200, s.page_of(s.CohortOut, "CohortPage"))
 @errors(cohorts, 422)
 def list_cohorts(args: dict[str, Any]) -> dict[str, Any]:
-    query = (
-        select(Cohort)
-        .where(Cohort.organisation_id == caller().organisation_id)
-        .order_by(Cohort.start_date, Cohort.id)
-    )
-    items, total = _paged(query, args)
+    items, total = listings.cohorts(caller().actor, args["page"], args["per_page"])
     return s.page(items, args, total)
 
 
@@ -172,15 +133,7 @@ def get_cohort(cohort_id: int) -> Cohort:
 @errors(cohorts, 404)
 def list_sessions(cohort_id: int) -> list[Session]:
     """Every session, cancelled ones too (status)."""
-    cohort = _own(Cohort, cohort_id)
-    return list(
-        db.session.scalars(
-            select(Session)
-            .where(Session.cohort_id == cohort.id)
-            .options(selectinload(Session.element))
-            .order_by(Session.first_day, Session.id)
-        )
-    )
+    return listings.sessions(caller().actor, cohort_id)
 
 
 # Participants and enrolments
@@ -217,12 +170,7 @@ def create_participant(values: dict[str, str]) -> Participant:
 @people.response(200, s.EnrolmentOut(many=True))
 @errors(people, 404)
 def list_enrolments(cohort_id: int) -> list[Enrolment]:
-    cohort = _own(Cohort, cohort_id)
-    return list(
-        db.session.scalars(
-            select(Enrolment).where(Enrolment.cohort_id == cohort.id).order_by(Enrolment.id)
-        )
-    )
+    return listings.enrolments(caller().actor, cohort_id)
 
 
 @people.post("/cohorts/<int:cohort_id>/enrolments")
@@ -247,15 +195,7 @@ def create_enrolment(values: dict[str, Any], cohort_id: int) -> Enrolment:
 @errors(tandems, 404)
 def list_tandems(cohort_id: int) -> list[Tandem]:
     """The confirmed tandems of the cohort."""
-    cohort = _own(Cohort, cohort_id)
-    return list(
-        db.session.scalars(
-            select(Tandem)
-            .where(Tandem.cohort_id == cohort.id, Tandem.state == TandemState.CONFIRMED)
-            .options(selectinload(Tandem.members))
-            .order_by(Tandem.id)
-        )
-    )
+    return listings.confirmed_tandems(caller().actor, cohort_id)
 
 
 # Attendance
@@ -266,13 +206,7 @@ def list_tandems(cohort_id: int) -> list[Tandem]:
 @errors(marks, 404)
 def list_marks(cohort_id: int) -> list[AttendanceRecord]:
     """Recorded marks that count for the cohort (make-ups elsewhere too)."""
-    cohort = _own(Cohort, cohort_id)
-    records = db.session.scalars(
-        select(AttendanceRecord)
-        .where(AttendanceRecord.for_cohort_id == cohort.id)
-        .order_by(AttendanceRecord.session_id, AttendanceRecord.participant_id)
-    )
-    return list(records)
+    return listings.marks(caller().actor, cohort_id)
 
 
 @marks.put("/cohorts/<int:cohort_id>/attendance/<int:session_id>/<int:participant_id>")

@@ -24,10 +24,9 @@ from flask_wtf import FlaskForm
 from app import transactions
 from app.certificate_files import certificate_download
 from app.downloads import file_response
-from app.extensions import db
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
-from app.models import Certificate, CertificateState, Cohort, Participant, Purpose
-from app.services import attendance, tokens
+from app.models import Cohort, Participant, Purpose
+from app.services import attendance, certificates, tokens
 from app.services import calendars as service
 from app.services.calendars import (
     Feed,
@@ -259,14 +258,7 @@ def personal_self_study(token: str, session_id: int) -> ResponseReturnValue:
 @bp.get("/p/<token>/certificates/<int:certificate_id>.pdf")
 def personal_certificate(token: str, certificate_id: int) -> Response:
     participant = _participant(token)
-    certificate = db.session.get(Certificate, certificate_id)
-    if (
-        certificate is None
-        or certificate.participant_id != participant.id
-        or certificate.state is not CertificateState.VALID
-    ):
-        abort(404)
-    return certificate_download(certificate)
+    return certificate_download(certificates.personal_certificate(participant.id, certificate_id))
 
 
 @bp.post("/p/<token>/feed/revoke")
