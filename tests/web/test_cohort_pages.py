@@ -376,7 +376,7 @@ def test_a_cohort_stuck_in_the_past_gets_out_by_planning_again(client, make, db)
     preview = post_form(client, f"{session_page}/move/preview", wanted, form_url=session_page)
     text = preview.get_data(as_text=True)
     assert "refused-planning_error" in text
-    assert "Replanning the whole cohort from a new start" in text  # catalogued later
+    assert "Die ganze Gruppe ab einem neuen Start neu planen" in text
     response = post_form(
         client,
         f"{session_page}/move",

@@ -77,7 +77,7 @@ def test_a_session_alone_cannot_leave_the_day_its_rule_gives_it(client, make, db
     webinar_id, version = sessions["webinar"]
     page = f"/cohorts/{cohort_id}/sessions/{webinar_id}"
     response = post(
-        client, f"{page}/move", {"move-version": version, "move-day": "2027-01-28"}, page
+        client, f"{page}/move?lang=en", {"move-version": version, "move-day": "2027-01-28"}, page
     )
     assert response.status_code == 303
     text = client.get(page + "?lang=en").get_data(as_text=True)
@@ -166,7 +166,7 @@ def test_a_stale_form_does_not_overwrite_a_newer_change(client, make, db):
     assert second.status_code == 303
     text = client.get(page).get_data(as_text=True)
     assert "refused-stale" in text
-    assert "Someone else changed this in the meantime" in text  # not translated yet
+    assert "Jemand anderes hat das inzwischen geändert" in text
     webinar = db.session.get(Session, webinar_id)
     assert webinar.starts_at.astimezone(ZoneInfo("Europe/Berlin")).hour == 11
 
@@ -215,7 +215,7 @@ def test_seminar_day_two_alone_cannot_move_months_away_from_day_one(client, make
     assert response.status_code == 303
     text = client.get(page).get_data(as_text=True)
     assert "refused-planning_error" in text
-    assert "so on Di. 02.03.2027" in text
+    assert "also am Di. 02.03.2027" in text
     assert db.session.get(Session, second_id).first_day == date(2027, 3, 2)
     # With day 1 moving along, the move is possible.
     response = post(
