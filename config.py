@@ -67,6 +67,9 @@ class ProductionConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # Still scrypt, at a cost that makes an account in a millisecond: the
+    # suite creates hundreds. Production keeps werkzeug's default cost.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 -- a cost, no password
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 -- tests only
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,8 +63,14 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
     def set_password(self, password: str) -> None:
-        # scrypt (werkzeug's default): a slow, memory-hard KDF.
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        # scrypt (werkzeug's default cost): a slow, memory-hard KDF. Only the
+        # test configuration lowers the cost, where hundreds of accounts are made.
+        method = (
+            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+            if has_app_context()
+            else "scrypt"
+        )
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

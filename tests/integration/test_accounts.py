@@ -23,6 +23,20 @@ def test_passwords_are_stored_with_a_slow_kdf(db, make):
     assert log_in(" HR@example.org ", PASSWORD, NOW, POLICY).user is user
 
 
+def test_outside_the_tests_passwords_get_the_full_cost_of_scrypt():
+    from app import create_app
+    from app.models import User
+    from config import Config
+
+    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x"}
+    app = create_app(type("Production", (Config,), settings))
+    with app.app_context():
+        user = User()
+        user.set_password(PASSWORD)
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.check_password(PASSWORD)
+
+
 @pytest.mark.parametrize(
     ("email", "password", "message"),
     [
