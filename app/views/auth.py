@@ -76,8 +76,9 @@ def logout() -> ResponseReturnValue:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths on this site, never another host."""
-    if target:
+    """Only paths on this site, never another host, and nothing that could
+    break out of the Location header (control characters such as CR/LF)."""
+    if target and not any(ord(c) < 32 or ord(c) == 127 for c in target):
         parts = urlsplit(target)
         local = not parts.scheme and not parts.netloc and "\\" not in target
         if local and target.startswith("/") and not target.startswith("//"):

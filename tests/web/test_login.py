@@ -93,13 +93,20 @@ def test_next_never_leads_to_another_site(client, make):
     make.user(Role.TRAINER, email="t@example.org")
     from tests.conftest import PASSWORD
 
-    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+    header_breakers = ("/participants\r\nSet-Cookie: stolen=1", "/dashboard\n", "/\tx")
+    for target in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        *header_breakers,
+    ):
         token = csrf_token(client, "/login")
         response = client.post(
             "/login",
             query_string={"next": target},
             data={"csrf_token": token, "email": "t@example.org", "password": PASSWORD},
         )
+        assert response.status_code == 302
         assert response.headers["Location"] == "/dashboard"
         client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
 
