@@ -135,7 +135,10 @@ def refused(error: MessageError) -> ResponseReturnValue:
     may not see, or a role's limit, answers as any page would (404, 403)."""
     status = status_of(error)
     if request.path.startswith("/api/"):
-        return error_response(status, sentence(str(error.message)), code=code_of(error))
+        message = sentence(str(error.message))
+        field = getattr(error, "field", None)
+        details = {field: [message]} if field else None
+        return error_response(status, message, details, code=code_of(error))
     if status in (403, 404):
         # Raising from an error handler would end in a 500: answer as the page's own 403/404.
         page_error = Forbidden() if status == 403 else NotFound()

@@ -12,7 +12,13 @@ from cohorts.eligibility import Mark
 
 # NUL never belongs in a text, and PostgreSQL cannot store it (refused with 400).
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
-NAME = [validate.Length(min=1, max=100), NO_NUL]
+# One line of text: no line breaks or other control characters (as the
+# participants service holds for every door; stated here for the OpenAPI document).
+ONE_LINE = validate.Regexp(
+    "^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$",
+    error="Takes one line of text, without line breaks or other control characters.",
+)
+NAME = [validate.Length(min=1, max=100), ONE_LINE]  # NUL is a control character too
 SETTABLE_MARKS = [m.value for m in Mark if m not in (Mark.NOT_RECORDED, Mark.NOT_EXPECTED)] + [
     Mark.NOT_RECORDED.value
 ]
@@ -128,10 +134,10 @@ class ParticipantIn(Schema):
     first_name = fields.String(required=True, validate=NAME)
     last_name = fields.String(required=True, validate=NAME)
     email = fields.Email(required=True, validate=[validate.Length(max=254), NO_NUL])
-    department = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
-    site = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
-    manager_name = fields.String(load_default="", validate=[validate.Length(max=200), NO_NUL])
-    manager_email = fields.String(load_default="", validate=[validate.Length(max=254), NO_NUL])
+    department = fields.String(load_default="", validate=[validate.Length(max=200), ONE_LINE])
+    site = fields.String(load_default="", validate=[validate.Length(max=200), ONE_LINE])
+    manager_name = fields.String(load_default="", validate=[validate.Length(max=200), ONE_LINE])
+    manager_email = fields.String(load_default="", validate=[validate.Length(max=254), ONE_LINE])
 
 
 class EnrolmentOut(Schema):

@@ -31,7 +31,13 @@ from app.models import (
 from app.services import policy
 from app.services.enrolments import enrol, warnings
 from app.services.errors import InvalidInput
-from app.services.participants import PERSON_FIELDS, add_participant, update_participant
+from app.services.participants import (
+    NOT_ONE_LINE,
+    PERSON_FIELDS,
+    add_participant,
+    line_problem,
+    update_participant,
+)
 from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
 
@@ -224,6 +230,9 @@ def check(
             name: (raw[column].strip() if column is not None else "")
             for name, column in mapping.items()
         }
+        for name, value in values.items():
+            if name in PERSON_FIELDS and line_problem(value):
+                problems.append(Problem(number, header(name), NOT_ONE_LINE))
         for required in ("first_name", "last_name"):
             if not values[required]:
                 problems.append(Problem(number, header(required), msg("is empty")))

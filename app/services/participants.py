@@ -8,6 +8,8 @@ which check no permission.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,9 +19,9 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Cohort, Enrolment, EnrolmentStatus, Organisation, Participant, User
 from app.services import calendars, history, policy
-from app.services.errors import DomainError, expect_version
+from app.services.errors import DomainError, InvalidInput, expect_version
 from app.services.policy import Action, Actor
-from curricula.messages import msg
+from curricula.messages import Message, msg
 
 # The person's own fields, in the order forms and exports use.
 PERSON_FIELDS = (
@@ -33,6 +35,22 @@ PERSON_FIELDS = (
 )
 # Searched by `search`, each word of the query in any of them.
 SEARCHED = ("first_name", "last_name", "email", "department", "site")
+
+
+# A name or address is one line: a CR/LF in it would break the headers of
+# every e-mail sent to the person's cohort; other control characters print as
+# nothing or as boxes.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+NOT_ONE_LINE = msg("takes one line of text, without line breaks or other control characters")
+
+
+def line_problem(value: str) -> Message | None:
+    """Why `value` cannot be a person's field, or None."""
+    return NOT_ONE_LINE if _CONTROL.search(value) else None
+
+
+class NotOneLine(InvalidInput):
+    code = "control_character"
 
 
 class EmailTaken(DomainError):
@@ -209,7 +227,16 @@ def _escaped(word: str) -> str:
 
 
 def _clean(values: Mapping[str, str]) -> dict[str, str]:
-    cleaned = {name: (values.get(name) or "").strip() for name in PERSON_FIELDS if name in values}
+    """The person's fields as stored: one line each (else NotOneLine, at the
+    field), trimmed, in Unicode NFC — a decomposed "Nguyễn" would print with
+    misplaced accents and not be found by a search for the composed form."""
+    cleaned = {}
+    for name in PERSON_FIELDS:
+        if name in values:
+            value = (values.get(name) or "").strip()
+            if line_problem(value):
+                raise NotOneLine(NOT_ONE_LINE, field=name)
+            cleaned[name] = unicodedata.normalize("NFC", value)
     for name in ("email", "manager_email"):
         if name in cleaned:
             cleaned[name] = cleaned[name].lower()

@@ -44,7 +44,7 @@ from app.services.participant_import import (
     propose_mapping,
     read_table,
 )
-from app.services.participants import PERSON_FIELDS, EmailTaken
+from app.services.participants import PERSON_FIELDS, EmailTaken, NotOneLine
 from app.views.access import actor, owned_or_404
 
 bp = Blueprint("participants", __name__)
@@ -83,6 +83,8 @@ def new() -> ResponseReturnValue:
             person = participants.add(actor(), form.organisation.data, _values(form))
         except EmailTaken:
             form.email.errors = [_email_taken()]
+        except NotOneLine as error:
+            form[error.field].errors = [translator().localize(error.message)]
         else:
             flash(translator().gettext("The person was added."), "success")
             return redirect(url_for("participants.edit", participant_id=person.id))
@@ -104,6 +106,8 @@ def edit(participant_id: int) -> ResponseReturnValue:
             participants.edit(actor(), person.id, _values(form), version=form.version.data)
         except EmailTaken:
             form.email.errors = [_email_taken()]
+        except NotOneLine as error:
+            form[error.field].errors = [translator().localize(error.message)]
         else:
             flash(translator().gettext("Saved."), "success")
             return redirect(url_for("participants.edit", participant_id=person.id))
