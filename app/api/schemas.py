@@ -8,14 +8,15 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.routing import LARGEST_ID
+from app.services.participants import CONTROL_CHARACTERS
 from cohorts.eligibility import Mark
 
 # NUL never belongs in a text, and PostgreSQL cannot store it (refused with 400).
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters.")
-# One line of text: no line breaks or other control characters (as the
-# participants service holds for every door; stated here for the OpenAPI document).
+# One line of text: the participants service's rule for every door, stated
+# here too so that the OpenAPI document names it.
 ONE_LINE = validate.Regexp(
-    "^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$",
+    f"^[^{CONTROL_CHARACTERS}]*$",
     error="Takes one line of text, without line breaks or other control characters.",
 )
 NAME = [validate.Length(min=1, max=100), ONE_LINE]  # NUL is a control character too

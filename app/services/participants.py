@@ -40,7 +40,8 @@ SEARCHED = ("first_name", "last_name", "email", "department", "site")
 # A name or address is one line: a CR/LF in it would break the headers of
 # every e-mail sent to the person's cohort; other control characters print as
 # nothing or as boxes.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_CHARACTERS = "\x00-\x1f\x7f-\x9f\u2028\u2029"  # as a character class's ranges
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 NOT_ONE_LINE = msg("takes one line of text, without line breaks or other control characters")
 
 
