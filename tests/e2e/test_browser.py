@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import holidays
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -16,6 +17,15 @@ HR = "hr@metallwerke-neckartal.example"
 
 def next_monday(after: date) -> date:
     return after + timedelta(days=7 - after.weekday())
+
+
+def working_day_from(day: date, region: str) -> date:
+    """The first working day on or after ``day``: the demo's dates follow
+    today's, so a fixed offset would land on a weekend on some days."""
+    closed = holidays.country_holidays("DE", subdiv=region.removeprefix("DE-"))
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
+    return day
 
 
 def test_log_in_and_see_the_cohorts(page):
@@ -93,7 +103,7 @@ def test_move_a_session_and_see_what_follows_move(page):
     page.get_by_role("link", name="Ändern: Zwischen-Webinar", exact=False).click()
     day_field = page.get_by_label("Neues Datum")
     current = date.fromisoformat(day_field.input_value())
-    day_field.fill((current + timedelta(days=2)).isoformat())
+    day_field.fill(working_day_from(current + timedelta(days=2), "DE-BY").isoformat())
     # The webinar follows the first video phase on the next working day: the
     # phase moves along, or the move would break that rule.
     page.get_by_label("Auch die früheren Termine verschieben", exact=False).check()
