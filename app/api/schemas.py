@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.routing import LARGEST_ID
-from app.services.participants import CONTROL_CHARACTERS
+from app.services.text import CONTROL_CHARACTERS
 from cohorts.eligibility import Mark
 
 # NUL never belongs in a text, and PostgreSQL cannot store it (refused with 400).

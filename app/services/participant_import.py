@@ -31,14 +31,9 @@ from app.models import (
 from app.services import policy
 from app.services.enrolments import enrol, warnings
 from app.services.errors import InvalidInput
-from app.services.participants import (
-    NOT_ONE_LINE,
-    PERSON_FIELDS,
-    add_participant,
-    line_problem,
-    update_participant,
-)
+from app.services.participants import PERSON_FIELDS, add_participant, update_participant
 from app.services.policy import Action, Actor
+from app.services.text import NOT_ONE_LINE, line_problem
 from curricula.messages import Message, msg
 
 # The fields of a participant, in export order, with the headers HR exports use.

@@ -8,8 +8,6 @@ which check no permission.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +17,10 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Cohort, Enrolment, EnrolmentStatus, Organisation, Participant, User
 from app.services import calendars, history, policy
-from app.services.errors import DomainError, InvalidInput, expect_version
+from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
-from curricula.messages import Message, msg
+from app.services.text import one_line
+from curricula.messages import msg
 
 # The person's own fields, in the order forms and exports use.
 PERSON_FIELDS = (
@@ -35,23 +34,6 @@ PERSON_FIELDS = (
 )
 # Searched by `search`, each word of the query in any of them.
 SEARCHED = ("first_name", "last_name", "email", "department", "site")
-
-
-# A name or address is one line: a CR/LF in it would break the headers of
-# every e-mail sent to the person's cohort; other control characters print as
-# nothing or as boxes.
-CONTROL_CHARACTERS = "\x00-\x1f\x7f-\x9f\u2028\u2029"  # as a character class's ranges
-_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
-NOT_ONE_LINE = msg("takes one line of text, without line breaks or other control characters")
-
-
-def line_problem(value: str) -> Message | None:
-    """Why `value` cannot be a person's field, or None."""
-    return NOT_ONE_LINE if _CONTROL.search(value) else None
-
-
-class NotOneLine(InvalidInput):
-    code = "control_character"
 
 
 class EmailTaken(DomainError):
@@ -234,10 +216,7 @@ def _clean(values: Mapping[str, str]) -> dict[str, str]:
     cleaned = {}
     for name in PERSON_FIELDS:
         if name in values:
-            value = (values.get(name) or "").strip()
-            if line_problem(value):
-                raise NotOneLine(NOT_ONE_LINE, field=name)
-            cleaned[name] = unicodedata.normalize("NFC", value)
+            cleaned[name] = one_line(values.get(name), field=name)
     for name in ("email", "manager_email"):
         if name in cleaned:
             cleaned[name] = cleaned[name].lower()

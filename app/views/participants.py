@@ -44,7 +44,8 @@ from app.services.participant_import import (
     propose_mapping,
     read_table,
 )
-from app.services.participants import PERSON_FIELDS, EmailTaken, NotOneLine
+from app.services.participants import PERSON_FIELDS, EmailTaken
+from app.services.text import NotOneLine
 from app.views.access import actor, owned_or_404
 
 bp = Blueprint("participants", __name__)
