@@ -50,6 +50,7 @@ from app.models import (
 from app.services import attendance, policy
 from app.services.errors import DomainError, InvalidInput, NotFound, StaleEdit
 from app.services.policy import Action, Actor
+from app.services.text import one_line
 from cohorts.eligibility import Attendance, Decision, credited_hours, decide
 from curricula.messages import Message, msg
 
@@ -297,7 +298,7 @@ def issue_eligible(actor: Actor, cohort_id: int) -> list[Certificate]:
 def reissue_certificate(actor: Actor, certificate_id: int, name: str) -> Certificate:
     """A new certificate with a corrected name; the old one is superseded."""
     old = _certificate_to_change(actor, certificate_id)
-    name = " ".join(name.split())
+    name = " ".join(one_line(name, "name", msg("name as printed")).split())
     if old.revoked_at is not None:
         raise CertificateRefused(
             msg("Only a certificate in force can be re-issued."), code="already_revoked"

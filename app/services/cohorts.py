@@ -39,6 +39,7 @@ from app.models.tokens import Purpose
 from app.services import history, policy, tandems, tokens
 from app.services.errors import DomainError, InvalidInput, NotFound
 from app.services.policy import Action, Actor
+from app.services.text import lines, one_line
 from cohorts.calendar import WorkingCalendar
 from cohorts.errors import PlanningError, UnknownRegion, UnknownTimezone
 from cohorts.scheduling import Note, plan
@@ -108,16 +109,19 @@ def create_cohort(data: NewCohort, actor: User | None) -> tuple[Cohort, tuple[No
     cohort = Cohort(
         organisation=data.organisation,
         version=data.version,
-        name=data.name.strip(),
+        name=one_line(data.name, "name"),
         start_date=data.start,
-        region=data.region.strip().upper(),
-        timezone=data.timezone,
+        region=one_line(data.region, "region").upper(),
+        timezone=one_line(data.timezone, "timezone"),
         delivery=data.delivery.value if data.delivery else None,
-        venue=data.venue or None,
-        online_link=data.online_link or None,
+        venue=lines(data.venue, "venue") or None,
+        online_link=one_line(data.online_link, "online_link") or None,
         capacity=data.capacity,
         trainers=list(data.trainers),
-        closures=[CohortClosure(day=d, reason=r) for d, r in sorted(data.closures.items())],
+        closures=[
+            CohortClosure(day=d, reason=one_line(r, "closures"))
+            for d, r in sorted(data.closures.items())
+        ],
     )
     schedule = plan(
         data.version.model,

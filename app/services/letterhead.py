@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from app.models import Organisation
 from app.services import errors, policy
 from app.services.policy import Action, Actor
+from app.services.text import one_line
 from curricula.messages import Message, msg
 
 ACCEPTED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
@@ -90,8 +91,12 @@ def update_letterhead(
     (logo) from now on. `version` is the lock version the form was shown with."""
     organisation = letterhead_of(actor, organisation_id)
     errors.expect_version(organisation, version)
-    organisation.signatory_name = " ".join(signatory_name.split())
-    organisation.signatory_role = " ".join(signatory_role.split())
+    name = one_line(signatory_name, "signatory_name", msg("signatory"))
+    role = one_line(signatory_role, "signatory_role", msg("signatory's role"))
+    organisation.signatory_name, organisation.signatory_role = (
+        " ".join(name.split()),
+        " ".join(role.split()),
+    )
     if remove_logo:
         organisation.logo_png = None
     elif logo:

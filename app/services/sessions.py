@@ -43,6 +43,7 @@ from app.services.cohorts import (
 )
 from app.services.errors import DomainError, InvalidInput, expect_version
 from app.services.policy import Action, Actor
+from app.services.text import lines, one_line
 from cohorts.errors import PlanningError
 from cohorts.scheduling import Note, followers, plan, tied_earlier
 from cohorts.scheduling import Session as PlannedSession
@@ -520,8 +521,8 @@ def change_details(
     expect_version(session, expected_version)
     _check_open(session)
     before = snapshot(session)
-    session.venue = venue or None
-    session.online_link = online_link or None
+    session.venue = lines(venue, "venue", msg("venue of the session")) or None
+    session.online_link = one_line(online_link, "online_link", msg("online link")) or None
     session.trainers = list(trainers)
     after = snapshot(session)
     if after == before:
