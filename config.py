@@ -37,8 +37,10 @@ class Config:
     VERIFY_RATE_LIMIT = os.environ.get("QUALIPLAN_VERIFY_RATE_LIMIT", "20 per minute")
     # Where the counters live (a `limits` storage URI): memory://, redis://…
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    # The address printed on certificates and in their QR codes, e.g.
-    # "https://qualiplan.example.org"; without it, the address of the request.
+    # The address every link that leaves the site is built on (e-mails,
+    # calendar addresses, certificates and their QR codes), e.g.
+    # "https://qualiplan.example.org"; without it, the address of the request,
+    # whose Host header the client chooses.
     PUBLIC_URL = os.environ.get("QUALIPLAN_PUBLIC_URL", "").rstrip("/")
     # Reverse proxies in front of the app (nginx, a load balancer): how many
     # to trust for the client's address, scheme and host (X-Forwarded-*).

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import unicodedata
 
-from flask import Response, current_app, request, url_for
+from flask import Response, request
 
 from app.downloads import file_response
 from app.exports.certificate_pdf import PrintedCertificate, render_certificate
 from app.i18n import Translator, translator
 from app.models import Certificate
+from app.public_url import external_url
 from app.services import certificates as service
 
 
@@ -24,10 +25,7 @@ def pdf_language() -> Translator:
 def verify_url(certificate: Certificate) -> str:
     """The address printed under the QR code: the public one when it is set,
     since the request may have come through an internal host name."""
-    base = current_app.config["PUBLIC_URL"]
-    if base:
-        return base + url_for("certificates.verify", code=certificate.code)
-    return url_for("certificates.verify", code=certificate.code, _external=True)
+    return external_url("certificates.verify", code=certificate.code)
 
 
 def printed(certificate: Certificate, tr: Translator) -> PrintedCertificate:

@@ -26,6 +26,7 @@ from app.certificate_files import certificate_download
 from app.downloads import file_response
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from app.models import Cohort, Participant, Purpose
+from app.public_url import external_url
 from app.services import attendance, certificates, tokens
 from app.services import calendars as service
 from app.services.calendars import (
@@ -137,7 +138,7 @@ def cohort_subscribe(cohort_id: int) -> ResponseReturnValue:
     return render_template(
         "calendars/new_address.html",
         title=cohort.name,
-        feed_url=url_for("calendars.feed", token=token, _external=True),
+        feed_url=external_url("calendars.feed", token=token),
         back=url_for("cohorts.show", cohort_id=cohort.id),
     )
 
@@ -178,7 +179,7 @@ def my_subscribe() -> ResponseReturnValue:
     return render_template(
         "calendars/new_address.html",
         title=current_user.name,
-        feed_url=url_for("calendars.feed", token=token, _external=True),
+        feed_url=external_url("calendars.feed", token=token),
         back=url_for("calendars.me"),
     )
 
@@ -240,7 +241,7 @@ def personal_subscribe(token: str) -> ResponseReturnValue:
     _checked_form()
     feed_token = service.subscribe_participant(participant)
     language = translator().language
-    feed_url = url_for("calendars.feed", token=feed_token, lang=language, _external=True)
+    feed_url = external_url("calendars.feed", token=feed_token, lang=language)
     return _personal_page(token, participant, feed_url=feed_url)
 
 

@@ -46,6 +46,7 @@ from app.exports.certificate_pdf import (
 from app.forms.certificates import LetterheadForm, ReissueForm, RevokeForm, VerifyForm
 from app.i18n import refusal, translator
 from app.models import CertificateState, Organisation
+from app.public_url import external_url
 from app.services import certificates as service
 from app.services import letterhead
 from app.services.errors import NotFound
@@ -258,7 +259,7 @@ def preview(organisation_id: int) -> Response:
         name="Zoë Łukasiewicz-Øvergaard",
         serial="00000",
         code="SAMP-LE00-0000-0000",
-        verify_url=url_for("certificates.verify_form", _external=True),
+        verify_url=external_url("certificates.verify_form"),
         verify_text=tr.gettext("sample – not a certificate"),
         issued_on=date.today(),
         programme=tr.gettext("Training companions: sample programme"),

@@ -34,6 +34,7 @@ from app.forms.participants import (
 from app.forms.privacy import EraseForm
 from app.i18n import refusal, translator
 from app.models import Cohort, Organisation, Participant, Purpose
+from app.public_url import external_url
 from app.services import certificates, enrolments, participants, personal_links, policy, tandems
 from app.services.enrolments import EnrolmentError
 from app.services.participant_import import (
@@ -304,7 +305,7 @@ def _csv(rows, filename: str) -> Response:  # type: ignore[no-untyped-def]
 
 
 def _link_for(token: str) -> str:
-    return url_for("calendars.personal", token=token, _external=True)
+    return external_url("calendars.personal", token=token)
 
 
 def _keep_cancelled() -> timedelta:
