@@ -8,8 +8,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Organisation
 from app.services import policy
-from app.services.errors import DomainError
+from app.services.errors import DomainError, InvalidInput
 from app.services.policy import Actor
+from app.services.text import one_line
 from cohorts.calendar import Region
 from curricula.messages import msg
 
@@ -24,7 +25,10 @@ def create_organisation(actor: Actor, name: str, region: str) -> Organisation:
     if actor.role is not None:
         raise policy.NotPermitted()
     Region.parse(region)  # an unknown region is bad input like any other
-    name = name.strip()
+    # The name is the sender's name on every e-mail: one line, never empty.
+    name = one_line(name, "name", msg("name of the organisation"))
+    if not name:
+        raise InvalidInput(msg("the organisation needs a name"), code="empty_name", field="name")
     if db.session.scalar(select(Organisation.id).where(Organisation.name == name)):
         raise OrganisationExists(msg("an organisation called '{name}' exists already", name=name))
     organisation = Organisation(name=name, default_region=region.upper())
