@@ -8,6 +8,7 @@ which check no permission.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,7 +93,8 @@ def search(
         statement = statement.where(Participant.organisation_id.in_(actor.organisation_ids))
     if organisation_id is not None:
         statement = statement.where(Participant.organisation_id == organisation_id)
-    for word in query.lower().split():
+    # Names are stored composed; a query typed decomposed finds them too.
+    for word in unicodedata.normalize("NFC", query).lower().split():
         like = f"%{_escaped(word)}%"
         statement = statement.where(
             or_(

@@ -83,3 +83,5 @@ def test_names_are_stored_composed_and_found_by_the_composed_spelling(db, make):
     found, total = participants.search(Actor.system(), "nguyễn")
     assert total == 1
     assert found[0].id == person.id
+    found, total = participants.search(Actor.system(), DECOMPOSED.lower())
+    assert total == 1  # a decomposed query finds the composed name too
