@@ -45,6 +45,9 @@ class Config:
     # Reverse proxies in front of the app (nginx, a load balancer): how many
     # to trust for the client's address, scheme and host (X-Forwarded-*).
     TRUSTED_PROXIES = int(os.environ.get("QUALIPLAN_TRUSTED_PROXIES", "0"))
+    # Strict-Transport-Security on answers over HTTPS: browsers then use https
+    # only, for this long (seconds; a year). Subdomains are left to themselves.
+    HSTS_MAX_AGE = int(os.environ.get("QUALIPLAN_HSTS_MAX_AGE", str(365 * 24 * 3600)))
     # Failed logins before an account is locked, and for how long (minutes).
     LOGIN_ATTEMPTS = 5
     LOGIN_LOCK_MINUTES = 15

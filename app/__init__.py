@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.routing import RecordId
@@ -112,4 +112,23 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    # Only over HTTPS (a browser ignores it on plain http); behind a proxy
+    # request.is_secure follows X-Forwarded-Proto when the proxy is trusted.
+    if request.is_secure:
+        max_age = current_app.config["HSTS_MAX_AGE"]
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+    _cache_rule(response)
     return response
+
+
+def _cache_rule(response: Response) -> None:
+    """Nothing a page, an export or a PDF shows is kept by a browser or a
+    proxy (a shared computer's back button, a proxy's disk): no-store,
+    unless the answer says otherwise. Calendar feeds do, for their
+    revalidation with ETags (private, no-cache); a file to keep (an
+    attachment) is never stored by a cache. Static files keep their own rule."""
+    if request.endpoint == "static":
+        return
+    attachment = response.headers.get("Content-Disposition", "").startswith("attachment")
+    if attachment or "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
