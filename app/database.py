@@ -3,13 +3,20 @@
 SQLite (the embedded default) gets WAL mode, a busy timeout and foreign
 keys, and write transactions start with BEGIN IMMEDIATE: a read transaction
 that later writes would otherwise fail at once with SQLITE_BUSY, whatever
-the timeout.
+the timeout. Its file holds every person's data and the password hashes, so
+only its owner may read it: it is created with mode 0600 (SQLite gives its
+-wal and -shm files the mode of the database file), and a file made before,
+with the process's umask, is narrowed on the first connection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sqlite3
+import stat
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request
@@ -28,6 +35,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        event.listen(engine, "do_connect", _sqlite_create_private)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
 
@@ -46,6 +54,19 @@ def _close_session(error: BaseException | None) -> None:
             db.session.registry.clear()
 
 
+def _sqlite_create_private(dialect: Any, record: Any, cargs: list[Any], cparams: dict) -> None:
+    """Creates a missing database file readable by its owner only, before
+    SQLite would create it with the umask's mode. Returns nothing, so the
+    connection is then made as usual (and a folder that is missing is
+    reported by SQLite, as the database being unavailable)."""
+    name = cargs[0] if cargs else cparams.get("database", "")
+    if os.name != "posix" or cparams.get("uri") or not name or name.startswith((":", "file:")):
+        return
+    # It exists already (narrowed on connecting), or SQLite will say why not.
+    with contextlib.suppress(OSError):
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:
     # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
     connection.isolation_level = None
@@ -53,7 +74,23 @@ def _sqlite_connect(connection: sqlite3.Connection, record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
+    files = [row[2] for row in cursor.execute("PRAGMA database_list") if row[1] == "main"]
     cursor.close()
+    if files and files[0]:
+        _owner_only(Path(files[0]))
+
+
+def _owner_only(database: Path) -> None:
+    """The database file and its companions readable by their owner only."""
+    if os.name != "posix":
+        return
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            info = path.stat()
+            if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+                path.chmod(stat.S_IMODE(info.st_mode) & 0o700)
+        except OSError:
+            continue  # not there (yet), or not ours to change
 
 
 def _sqlite_begin(connection: Any) -> None:
