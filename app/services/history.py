@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.models import Change, User
 
@@ -31,3 +33,19 @@ def record(
     )
     db.session.add(change)
     return change
+
+
+def about(organisation_id: int, subjects: tuple[str, ...], subject_id: int) -> list[Change]:
+    """The organisation's changes of one subject (a person's record and their
+    enrolments share the person's id as subject id), oldest first."""
+    return list(
+        db.session.scalars(
+            select(Change)
+            .where(
+                Change.organisation_id == organisation_id,
+                Change.subject.in_(subjects),
+                Change.subject_id == subject_id,
+            )
+            .order_by(Change.at, Change.id)
+        )
+    )

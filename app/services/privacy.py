@@ -1,10 +1,12 @@
 """A person's rights over their data (GDPR Art. 15 and 17) and the retention
 period for attendance details.
 
-Export gathers everything stored about one participant. Erasure removes it:
-the person, their enrolments, marks, tandem places, links and every mention
-in the change history. Issued certificates either stay verifiable without a
-name or go, as the organisation's setting says. Retention deletes the
+Export gathers everything stored about one participant (app.services.person_data).
+Erasure removes it: the person, their enrolments, marks, tandem places,
+links, the history of their record, and every mention of any name or
+address they ever had in other records; on SQLite also from the database
+files (app.services.database_files). Issued certificates either stay
+verifiable without a name or go, as the organisation's setting says. Retention deletes the
 attendance details of cohorts completed longer ago than the organisation's
 period; issued certificates, the evidence, stay.
 """
@@ -15,16 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from app.extensions import db
 from app.models import (
-    AccessToken,
     AttendanceChange,
     AttendanceRecord,
     Certificate,
     Change,
+    ClosureDay,
     Cohort,
+    CohortClosure,
     CohortState,
     Enrolment,
     NotTogether,
@@ -35,13 +38,11 @@ from app.models import (
     TandemMember,
     User,
 )
-from app.services import calendars, history, policy, tokens
+from app.services import calendars, database_files, history, person_data, policy
 from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
+from app.services.redaction import Redactor
 from curricula.messages import msg
-
-PERSONAL_PURPOSES = tokens.HELD_BY["participant"]
-ERASED = "[erased]"
 
 
 class ErasureRefused(DomainError):
@@ -49,76 +50,11 @@ class ErasureRefused(DomainError):
 
 
 def export(actor: Actor, participant_id: int) -> tuple[Participant, dict[str, Any]]:
-    """The person and everything Qualiplan stores about them, as plain JSON values."""
+    """The person and everything Qualiplan stores about them, as plain JSON values
+    (what the export holds of other people: app.services.person_data)."""
     person = policy.get(actor, Participant, participant_id)
     policy.require(actor, Action.EXPORT_PERSON, person.organisation_id)
-    return person, _export(person)
-
-
-def _export(person: Participant) -> dict[str, Any]:
-    return {
-        "exported_at": datetime.now(UTC).isoformat(),
-        "person": {
-            "first_name": person.first_name,
-            "last_name": person.last_name,
-            "email": person.email,
-            "department": person.department,
-            "site": person.site,
-            "manager_name": person.manager_name,
-            "manager_email": person.manager_email,
-            "organisation": person.organisation.name,
-            "created_at": person.created_at.isoformat(),
-        },
-        "enrolments": [
-            {
-                "cohort": e.cohort.name,
-                "status": e.status.value,
-                "enrolled_at": e.enrolled_at.isoformat(),
-                "withdrawn_at": e.withdrawn_at.isoformat() if e.withdrawn_at else None,
-            }
-            for e in person.enrolments
-        ],
-        "attendance": _attendance(person),
-        "tandems": _tandems(person),
-        "never_in_a_tandem_with": [
-            other.name
-            for other in db.session.scalars(
-                select(Participant).where(Participant.id.in_(_not_together_ids(person)))
-            )
-        ],
-        "links": [
-            {
-                "purpose": t.purpose.value,
-                "created_at": t.created_at.isoformat(),
-                "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
-            }
-            for t in _tokens(person)
-        ],
-        "certificates": [
-            {
-                "serial": c.serial,
-                "code": c.code,
-                "state": c.state.value,
-                "issued_on": c.issued_on.isoformat(),
-                "name": c.name,
-                "content": c.content,
-                "revoked_reason": c.revoked_reason or None,
-            }
-            for c in db.session.scalars(
-                select(Certificate).where(Certificate.participant_id == person.id)
-            )
-        ],
-        "history": [
-            {
-                "at": c.at.isoformat(),
-                "by": c.user.name if c.user else None,
-                "action": f"{c.subject} {c.action}",
-                "before": c.before,
-                "after": c.after,
-            }
-            for c in _history(person)
-        ],
-    }
+    return person, person_data.gather(person)
 
 
 @dataclass(frozen=True)
@@ -162,10 +98,10 @@ def change_settings(
 
 def _erase(person: Participant, actor: User | None) -> Erasure:
     organisation = person.organisation
-    names = {person.name, person.email}
-    certificates = list(
-        db.session.scalars(select(Certificate).where(Certificate.participant_id == person.id))
-    )
+    # Every name and address the person ever had, found before the history
+    # that holds the earlier ones goes.
+    redactor = Redactor(person_data.identity(person).mentions)
+    certificates = person_data.certificates_of(person)
     if organisation.keep_certificates_after_erasure:
         for certificate in certificates:
             certificate.name = ""
@@ -186,18 +122,15 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
             or_(NotTogether.first_id == person.id, NotTogether.second_id == person.id)
         )
     )
-    db.session.execute(
-        delete(AccessToken).where(
-            AccessToken.subject_id == person.id, AccessToken.purpose.in_(PERSONAL_PURPOSES)
-        )
-    )
-    for change in _history(person):
+    for token in person_data.tokens_of(person):
+        db.session.delete(token)
+    for change in history.about(organisation.id, person_data.OWN_SUBJECTS, person.id):
         db.session.delete(change)
-    _scrub_mentions(person, names)
     db.session.execute(delete(Enrolment).where(Enrolment.participant_id == person.id))
     erased_id = person.id
     db.session.delete(person)
     db.session.flush()
+    _redact_mentions(organisation.id, redactor)
     # Who erased someone, and when, stays on record; nothing about the person does.
     history.record(
         user=actor,
@@ -206,6 +139,7 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
         subject_id=erased_id,
         action="erased",
     )
+    database_files.forget_after_commit()
     kept = len(certificates) if organisation.keep_certificates_after_erasure else 0
     return Erasure(certificates_kept=kept, certificates_deleted=len(certificates) - kept)
 
@@ -246,6 +180,8 @@ def apply_retention(today: date) -> list[Deleted]:
         cohort.attendance_deleted_at = datetime.now(UTC)
         done.append(Deleted(cohort, count))
     db.session.flush()
+    if done:
+        database_files.forget_after_commit()
     return done
 
 
@@ -256,108 +192,75 @@ def _years_later(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _attendance(person: Participant) -> list[dict[str, Any]]:
-    records = db.session.scalars(
-        select(AttendanceRecord)
-        .where(AttendanceRecord.participant_id == person.id)
-        .order_by(AttendanceRecord.id)
-    ).all()
-    changes: dict[int, list[AttendanceChange]] = {}
-    for change in db.session.scalars(
-        select(AttendanceChange)
-        .where(AttendanceChange.attendance_id.in_([r.id for r in records]))
-        .order_by(AttendanceChange.at)
+# Text other records hold that can name a person, searched on every erasure
+# (tests/integration/test_erasure_everywhere.py holds every text column of
+# the schema either to this list or to its list of text that never names one).
+MENTIONS = (
+    Change.before,
+    Change.after,
+    Tandem.reasons,
+    Certificate.name,
+    Certificate.content,
+    Certificate.revoked_reason,
+    Participant.manager_name,
+    Participant.manager_email,
+    Cohort.venue,
+    Session.venue,
+    CohortClosure.reason,
+    ClosureDay.reason,
+)
+
+
+def _redact_mentions(organisation_id: int, redactor: Redactor) -> None:
+    """Puts the marker where other records of the organisation name the
+    person: the history (a tandem confirmation lists everyone, a colleague's
+    record names their manager), certificates, venues and closure reasons.
+    A colleague's manager fields that name the person are emptied, as if
+    the manager were not known."""
+    changed = [
+        {"id": id_, "before": redactor.value(before), "after": redactor.value(after)}
+        for id_, before, after in db.session.execute(
+            select(Change.id, Change.before, Change.after)
+            .where(Change.organisation_id == organisation_id)
+            .execution_options(yield_per=500)
+        )
+        if redactor.value(before) != before or redactor.value(after) != after
+    ]
+    if changed:
+        db.session.execute(update(Change), changed)
+    for tandem in db.session.scalars(
+        select(Tandem).join(Cohort).where(Cohort.organisation_id == organisation_id)
     ):
-        changes.setdefault(change.attendance_id, []).append(change)
-    return [
-        {
-            "cohort": r.for_cohort.name,
-            "session": r.session.element.title_en,
-            "day": r.session.first_day.isoformat(),
-            "mark": r.mark.value,
-            "minutes_missed": r.minutes_missed,
-            "changes": [
-                {
-                    "at": c.at.isoformat(),
-                    "by": c.user.name if c.user else None,
-                    "before": c.before_mark.value,
-                    "after": c.after_mark.value,
-                }
-                for c in changes.get(r.id, [])
-            ],
-        }
-        for r in records
-    ]
+        _redact(tandem, "reasons", redactor)
+    for certificate in db.session.scalars(
+        select(Certificate).where(Certificate.organisation_id == organisation_id)
+    ):
+        for field in ("name", "content", "revoked_reason"):
+            _redact(certificate, field, redactor)
+    for colleague in db.session.scalars(
+        select(Participant).where(Participant.organisation_id == organisation_id)
+    ):
+        if redactor.mentions(colleague.manager_name) or redactor.mentions(colleague.manager_email):
+            colleague.manager_name, colleague.manager_email = "", ""
+    for cohort in db.session.scalars(
+        select(Cohort).where(Cohort.organisation_id == organisation_id)
+    ):
+        _redact(cohort, "venue", redactor)
+        for session in cohort.sessions:
+            _redact(session, "venue", redactor)
+        for closure in cohort.closures:
+            _redact(closure, "reason", redactor)
+    for day in db.session.scalars(
+        select(ClosureDay).where(ClosureDay.organisation_id == organisation_id)
+    ):
+        _redact(day, "reason", redactor)
+    db.session.flush()
 
 
-def _tandems(person: Participant) -> list[dict[str, Any]]:
-    tandems = db.session.scalars(
-        select(Tandem)
-        .join(TandemMember, TandemMember.tandem_id == Tandem.id)
-        .where(TandemMember.participant_id == person.id)
-        .order_by(Tandem.created_at)
-    ).all()
-    return [
-        {
-            "cohort": db.session.get(Cohort, t.cohort_id).name,  # type: ignore[union-attr]
-            "state": t.state.value,
-            "with": [p.name for p in t.people if p.id != person.id],
-        }
-        for t in tandems
-    ]
-
-
-def _not_together_ids(person: Participant) -> list[int]:
-    rows = db.session.execute(
-        select(NotTogether.first_id, NotTogether.second_id).where(
-            or_(NotTogether.first_id == person.id, NotTogether.second_id == person.id)
-        )
-    ).all()
-    return [second if first == person.id else first for first, second in rows]
-
-
-def _tokens(person: Participant) -> list[AccessToken]:
-    return list(
-        db.session.scalars(
-            select(AccessToken)
-            .where(
-                AccessToken.subject_id == person.id,
-                AccessToken.purpose.in_(PERSONAL_PURPOSES),
-            )
-            .order_by(AccessToken.created_at)
-        )
-    )
-
-
-def _history(person: Participant) -> list[Change]:
-    return list(
-        db.session.scalars(
-            select(Change)
-            .where(
-                Change.organisation_id == person.organisation_id,
-                Change.subject.in_(["participant", "enrolment"]),
-                Change.subject_id == person.id,
-            )
-            .order_by(Change.at)
-        )
-    )
-
-
-def _scrub_mentions(person: Participant, names: set[str]) -> None:
-    """Replaces the person's name and address in the history of their cohorts
-    (a tandem confirmation lists everyone's names)."""
-    cohorts = [e.cohort_id for e in person.enrolments]
-    for change in db.session.scalars(select(Change).where(Change.cohort_id.in_(cohorts))):
-        before, after = _replaced(change.before, names), _replaced(change.after, names)
-        if before != change.before or after != change.after:
-            change.before, change.after = before, after
-
-
-def _replaced(value: Any, names: set[str]) -> Any:
-    if isinstance(value, str):
-        return ERASED if value in names else value
-    if isinstance(value, list):
-        return [_replaced(v, names) for v in value]
-    if isinstance(value, dict):
-        return {k: _replaced(v, names) for k, v in value.items()}
-    return value
+def _redact(record: object, field: str, redactor: Redactor) -> None:
+    value = getattr(record, field)
+    if value is None:
+        return
+    redacted = redactor.value(value)
+    if redacted != value:
+        setattr(record, field, redacted)
