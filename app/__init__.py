@@ -53,6 +53,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         cohorts,
         curricula,
         dashboard,
+        health,
         participants,
         privacy,
         sessions,
@@ -72,6 +73,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
     access.init_app(app)
     app.register_blueprint(start.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(cohorts.bp)

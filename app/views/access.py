@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = frozenset(
     {
         "start.index",
         "start.health",
+        "health.ready",
         "auth.login",
         "static",
         # Reached by a secret link instead of a login; each checks its token.
