@@ -2,18 +2,28 @@
 
 The loader collects all problems of a file before failing, so a consultant
 fixes a file in one pass instead of one error at a time.
+
+A file is anyone's upload, so the loader holds limits: its size and element
+count are checked before the file is read in full, and every value that
+cannot be read (a number of 5,000 digits, values nested a thousand levels
+deep, a distance of a million years, `nan` hours) is a problem at its field
+like any other, not an exception later at planning or publishing.
 """
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 import tomllib
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
+from curricula.characters import breaks_line, has_control_character, shown
 from curricula.messages import Message, msg
 from curricula.model import (
     STANDARD_KINDS,
@@ -35,6 +45,27 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _DURATION_PATTERN = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
 NEXT_WORKING_DAY = "next_working_day"
+
+# The shipped curricula have 3 and 7 elements in 5 KB. A hundred elements
+# with a page of description each in two languages fit into 256 KB; past
+# that a file is no curriculum but an attempt to slow the workbench down
+# (20,000 elements made its page take 14 s).
+MAX_FILE_BYTES = 256 * 1024
+MAX_ELEMENTS = 100
+# The format itself nests five levels (certificate.at_least[].of[]).
+MAX_DEPTH = 10
+# Distances and spans, and the whole programme with every gap at its
+# longest: ten years, a month counted as 30 days. Planning, calendars and
+# timelines then stay within a few thousand days.
+MAX_OFFSET_DAYS = 3650
+MAX_VERSION = 100_000
+# Titles and topics print on certificates and fit the database's columns
+# (300); a description is a page at most.
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+# More problems than these are counted, not listed: the list is shown on a page.
+MAX_PROBLEMS = 30
+_ELEMENT_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*elements[ \t]*\]\]", re.MULTILINE)
 
 _TOP_FIELDS = {"key", "version", "title", "description", "kinds", "elements", "certificate"}
 _ELEMENT_FIELDS = {
@@ -107,17 +138,84 @@ class CurriculumError(Exception):
 class _Collector:
     source: str
     problems: list[Problem] = field(default_factory=list)
+    unlisted: int = 0
 
     def add(
         self, message: Message, *, element: str | None = None, field: str | None = None
     ) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.unlisted += 1
+            return
+        # Element and field names come from the file: any length, any character.
+        element = shown(element, 64) if element is not None else None
+        field = shown(field, 80) if field is not None else None
         self.problems.append(Problem(self.source, element, field, message))
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    def error(self) -> CurriculumError:
+        problems = list(self.problems)
+        if self.unlisted:
+            more = msg("{count} more problems are not listed", count=self.unlisted)
+            problems.append(Problem(self.source, None, None, more))
+        return CurriculumError(problems)
+
+
+def _refused(source: str, message: Message, **where: str | None) -> CurriculumError:
+    out = _Collector(source)
+    out.add(message, **where)
+    return out.error()
+
+
+def size_problem(size: int) -> Message | None:
+    """Why a file of `size` bytes is not read as a curriculum, or None."""
+    if size <= MAX_FILE_BYTES:
+        return None
+    return msg(
+        "the file has {size} KB; a curriculum file has at most {most} KB",
+        size=math.ceil(size / 1024),
+        most=MAX_FILE_BYTES // 1024,
+    )
+
+
+def _too_many_elements(count: int) -> Message:
+    return msg("{count} elements; a curriculum has at most {most}", count=count, most=MAX_ELEMENTS)
+
+
+def _value(value: Any) -> str:
+    """A value from the file as a message quotes it: short, printable, and
+    never a number too long to write out."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if abs(value) < 10**15:
+            return str(value)
+        try:
+            return f"{float(value):.3g}"
+        except OverflowError:
+            return "1e+308…"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[…]"
+    if isinstance(value, dict):
+        return "{…}"
+    if value is None:
+        return ""
+    return shown(str(value))
 
 
 def load_file(path: str | Path) -> Curriculum:
     path = Path(path)
     try:
-        raw = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            content = file.read(MAX_FILE_BYTES + 1)  # a larger file is not read in full
+        too_large = size_problem(path.stat().st_size)
+        if too_large:
+            raise _refused(str(path), too_large)
+        raw = content.decode("utf-8")
     except FileNotFoundError:
         raise CurriculumError([Problem(str(path), None, None, msg("file not found"))]) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -128,17 +226,134 @@ def load_file(path: str | Path) -> Curriculum:
 
 
 def load_text(text: str, *, source: str = "<curriculum>") -> Curriculum:
+    too_large = size_problem(len(text.encode("utf-8", "surrogatepass")))
+    if too_large:
+        raise _refused(source, too_large)
+    headers = len(_ELEMENT_HEADER.findall(text))
+    if headers > MAX_ELEMENTS:
+        raise _refused(source, _too_many_elements(headers), field="elements")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         problem = Problem(source, None, None, msg("invalid TOML: {reason}", reason=str(exc)))
         raise CurriculumError([problem]) from None
+    except RecursionError:
+        where = _located(text, _too_deep_at(text))
+        raise _refused(source, _nested_too_deeply(), **where) from None
+    except ValueError:
+        # tomllib reads integers with int(), which refuses more digits than
+        # Python writes out (4300); a whole number that long means nothing here.
+        digits = sys.get_int_max_str_digits()
+        long_number = re.search(rf"[+-]?\d(?:_?\d){{{digits},}}", text)
+        where = _located(text, long_number.start()) if long_number else {}
+        message = msg("a number with more than {digits} digits cannot be read", digits=digits)
+        raise _refused(source, message, **where) from None
     return from_mapping(data, source=source)
+
+
+def _finite(number: float) -> bool:
+    """Not nan or infinite, and not an integer beyond any float."""
+    if isinstance(number, int):
+        return abs(number) < 10**15
+    return math.isfinite(number)
+
+
+def _nested_too_deeply() -> Message:
+    return msg("values are nested more than {most} levels deep", most=MAX_DEPTH)
+
+
+def _too_deep_at(text: str) -> int:
+    """Where in `text` brackets open more than MAX_DEPTH levels deep, with
+    quoted strings and comments skipped (0 when nowhere)."""
+    depth, position, end = 0, 0, len(text)
+    while position < end:
+        char = text[position]
+        if char in "\"'":
+            quote = text[position : position + 3] if text.startswith(char * 3, position) else char
+            position += len(quote)
+            while position < end and not text.startswith(quote, position):
+                position += 2 if char == '"' and text[position] == "\\" else 1
+            position += len(quote)
+            continue
+        if char == "#":
+            newline = text.find("\n", position)
+            position = end if newline < 0 else newline
+            continue
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return position
+        elif char in "]}":
+            depth = max(0, depth - 1)
+        position += 1
+    return 0
+
+
+def _located(text: str, position: int) -> dict[str, str | None]:
+    """The element and field that the character at `position` of a TOML
+    text belongs to, as far as a look at the text tells."""
+    before = text[:position]
+    headers = list(re.finditer(r"^[ \t]*\[\[?[^\n\]]*\]\]?", before, re.MULTILINE))
+    block = before[headers[-1].end() :] if headers else before
+    element = None
+    if headers and _ELEMENT_HEADER.match(headers[-1].group()):
+        key = re.search(r'^[ \t]*key[ \t]*=[ \t]*"([^"\n]*)"', block, re.MULTILINE)
+        element = key.group(1) if key else f"#{len(_ELEMENT_HEADER.findall(before))}"
+    # The statement's own name: each starts on a line of its own.
+    names = re.findall(r"^[ \t]*([A-Za-z0-9_.\-]+)[ \t]*=", block, re.MULTILINE)
+    name = names[-1] if names else None
+    table = headers[-1].group().strip().strip("[]").strip() if headers else ""
+    if name and table and element is None:
+        name = f"{table}.{name}"
+    return {"element": element, "field": name}
+
+
+def _shape_problems(out: _Collector, data: Mapping[str, Any]) -> None:
+    """Values nested deeper than the format ever nests, at their field."""
+    for name, value in data.items():
+        if name == "elements" and isinstance(value, list):
+            for index, raw in enumerate(value):
+                if not isinstance(raw, dict):
+                    if _depth(raw) > MAX_DEPTH - 2:
+                        out.add(_nested_too_deeply(), field=f"elements[{index + 1}]")
+                    continue
+                key = raw.get("key")
+                label = key if isinstance(key, str) else f"#{index + 1}"
+                for inner, inner_value in raw.items():
+                    if _depth(inner_value) > MAX_DEPTH - 3:
+                        out.add(_nested_too_deeply(), element=label, field=inner)
+        elif isinstance(value, dict):
+            for inner, inner_value in value.items():
+                if _depth(inner_value) > MAX_DEPTH - 2:
+                    out.add(_nested_too_deeply(), field=f"{name}.{inner}")
+        elif _depth(value) > MAX_DEPTH - 1:
+            out.add(_nested_too_deeply(), field=name)
+
+
+def _depth(value: Any) -> int:
+    """How many levels of lists and tables `value` has (without recursion)."""
+    deepest = 0
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+            pending.extend((v, depth) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Curriculum:
     """Validate a parsed definition and build the curriculum, or raise CurriculumError."""
     out = _Collector(source)
+    raw_elements = data.get("elements")
+    if isinstance(raw_elements, list) and len(raw_elements) > MAX_ELEMENTS:
+        raise _refused(source, _too_many_elements(len(raw_elements)), field="elements")
+    _shape_problems(out, data)
+    if out.failed:
+        raise out.error()
     _unknown_fields(out, data, _TOP_FIELDS, element=None, prefix="")
 
     key = _slug(out, data, "key", element=None)
@@ -146,12 +361,14 @@ def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Cu
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         out.add(msg("must be a whole number of at least 1"), field="version")
         version = 1
+    elif version > MAX_VERSION:
+        out.add(msg("must be a whole number up to {most}", most=MAX_VERSION), field="version")
+        version = 1
     title = _text(out, data, "title", element=None, required=True)
-    description = _text(out, data, "description", element=None, required=False)
+    description = _text(out, data, "description", element=None, required=False, lines=True)
     custom_kinds = _custom_kinds(out, data.get("kinds", {}))
     known_kinds = set(STANDARD_KINDS) | {k for k, _ in custom_kinds}
 
-    raw_elements = data.get("elements")
     elements: list[Element] = []
     if not isinstance(raw_elements, list) or not raw_elements:
         out.add(msg("a curriculum needs at least one [[elements]] entry"), field="elements")
@@ -188,8 +405,10 @@ def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Cu
     _check_references(out, declared)
     certificate = _certificate(out, data.get("certificate"), list(declared), counting)
 
-    if out.problems:
-        raise CurriculumError(out.problems)
+    if not out.failed:
+        _longest_programme(out, elements)
+    if out.failed:
+        raise out.error()
     assert title is not None  # noqa: S101 -- guaranteed: a missing title is a problem above
     return Curriculum(
         key=key,
@@ -225,13 +444,20 @@ def _slug(out: _Collector, raw: Mapping[str, Any], name: str, *, element: str | 
             element=element,
             field=name,
         )
-        return str(value) if value is not None else ""
+        return value if isinstance(value, str) else ""
     return value
 
 
 def _text(
-    out: _Collector, raw: Mapping[str, Any], name: str, *, element: str | None, required: bool
+    out: _Collector,
+    raw: Mapping[str, Any],
+    name: str,
+    *,
+    element: str | None,
+    required: bool,
+    lines: bool = False,
 ) -> Text | None:
+    """A text in de and en; one line unless `lines` (descriptions)."""
     value = raw.get(name)
     if value is None:
         if required:
@@ -245,6 +471,10 @@ def _text(
     for lang, text in texts.items():
         if text is not None and (not isinstance(text, str) or not text.strip()):
             out.add(msg("must be a non-empty text"), element=element, field=f"{name}.{lang}")
+        elif isinstance(text, str):
+            problem = _character_problem(text.strip(), lines=lines)
+            if problem:
+                out.add(problem, element=element, field=f"{name}.{lang}")
     de, en = texts["de"], texts["en"]
     if required and (de is None or en is None):
         missing = "de" if de is None else "en"
@@ -256,7 +486,24 @@ def _text(
     # An optional text in one language only is shown in that language to everyone.
     de_text = de if isinstance(de, str) else str(en)
     en_text = en if isinstance(en, str) else str(de)
-    return Text(de_text.strip(), en_text.strip())
+    return Text(_normal(de_text), _normal(en_text))
+
+
+def _normal(text: str) -> str:
+    """Trimmed and in Unicode NFC: a decomposed "Nguyễn" prints with its
+    accents in place and is found by a search for the composed form."""
+    return unicodedata.normalize("NFC", text.strip())
+
+
+def _character_problem(text: str, *, lines: bool) -> Message | None:
+    most = MAX_DESCRIPTION if lines else MAX_TITLE
+    if len(text) > most:
+        return msg("is longer than {most} characters", most=most)
+    if lines and has_control_character(text):
+        return msg("holds a control character that cannot be printed")
+    if not lines and breaks_line(text):
+        return msg("takes one line of text, without line breaks or other control characters")
+    return None
 
 
 def _custom_kinds(out: _Collector, raw: Any) -> tuple[tuple[str, Text], ...]:
@@ -275,7 +522,8 @@ def _custom_kinds(out: _Collector, raw: Any) -> tuple[tuple[str, Text], ...]:
             out.add(msg("must be a table with a title"), field=f"kinds.{name}")
             continue
         _unknown_fields(out, body, {"title"}, element=None, prefix=f"kinds.{name}.")
-        title = _text(out, body, "title", element=None, required=True)
+        field = f"kinds.{name}.title"
+        title = _text(out, {field: body.get("title")}, field, element=None, required=True)
         if title is not None:
             kinds.append((name, title))
     return tuple(kinds)
@@ -301,7 +549,7 @@ def _element(
         out.add(
             msg(
                 "unknown kind '{kind}'; use one of {known} or declare it under [kinds.NAME]",
-                kind=kind,
+                kind=_value(kind),
                 known=sorted(known_kinds),
             ),
             element=label,
@@ -316,7 +564,7 @@ def _element(
         out.add(
             msg(
                 "unknown mode '{mode}'; use one of {known}",
-                mode=mode_value,
+                mode=_value(mode_value),
                 known=[m.value for m in Mode],
             ),
             element=label,
@@ -333,7 +581,11 @@ def _element(
         raw_topics = []
     for number, topic in enumerate(raw_topics, start=1):
         if isinstance(topic, str) and topic.strip():
-            topics.append(Text(topic.strip(), topic.strip()))
+            problem = _character_problem(topic.strip(), lines=False)
+            if problem:
+                out.add(problem, element=label, field=f"topics[{number}]")
+            else:
+                topics.append(Text(_normal(topic), _normal(topic)))
         elif isinstance(topic, dict):
             text = _text(out, {"topic": topic}, "topic", element=label, required=True)
             if text is not None:
@@ -346,9 +598,24 @@ def _element(
             )
 
     hours = raw.get("teaching_hours", 0)
-    if not isinstance(hours, int | float) or isinstance(hours, bool) or hours < 0:
+    if (
+        not isinstance(hours, int | float)
+        or isinstance(hours, bool)
+        or not _finite(hours)
+        or hours < 0
+    ):
         out.add(msg("must be a number of hours, 0 or more"), element=label, field="teaching_hours")
         hours = 0
+    elif isinstance(length, Span) and hours > 24 * length.length.nominal_days:
+        out.add(
+            msg(
+                "{hours} teaching hours do not fit into {days} days",
+                hours=f"{hours:g}",
+                days=length.length.nominal_days,
+            ),
+            element=label,
+            field="teaching_hours",
+        )
     elif isinstance(length, TimedBlock) and hours > length.hours:
         out.add(
             msg(
@@ -365,8 +632,8 @@ def _element(
         out.add(msg("must be true or false"), element=label, field="counts_for_certificate")
         counts = True
 
-    description = _text(out, raw, "description", element=label, required=False)
-    preparation = _text(out, raw, "preparation", element=label, required=False)
+    description = _text(out, raw, "description", element=label, required=False, lines=True)
+    preparation = _text(out, raw, "preparation", element=label, required=False, lines=True)
 
     valid_key = key if KEY_PATTERN.match(key) else None
     if len(out.problems) > before or title is None or mode is None or length is None:
@@ -437,7 +704,7 @@ def _length(
             msg(
                 "starting at {start}, {duration} runs past midnight",
                 start=f"{start:%H:%M}",
-                duration=raw.get("duration"),
+                duration=_value(raw.get("duration")),
             ),
             element=label,
             field="duration",
@@ -450,7 +717,7 @@ def _clock(out: _Collector, value: Any, label: str) -> time | None:
     match = _TIME_PATTERN.match(value) if isinstance(value, str) else None
     if not match:
         out.add(
-            msg("'{value}' is not a time of day; write HH:MM, e.g. '09:00'", value=value),
+            msg("'{value}' is not a time of day; write HH:MM, e.g. '09:00'", value=_value(value)),
             element=label,
             field="start",
         )
@@ -464,13 +731,18 @@ def _duration(out: _Collector, value: Any, label: str) -> timedelta | None:
         out.add(
             msg(
                 "'{value}' is not a duration; write e.g. '8h', '2h', '90min' or '7h30min'",
-                value=value,
+                value=_value(value),
             ),
             element=label,
             field="duration",
         )
         return None
-    duration = timedelta(hours=int(match.group(1) or 0), minutes=int(match.group(2) or 0))
+    # Past a day the block runs past midnight anyway; longer digit runs are
+    # never turned into a timedelta, which overflows on them.
+    hours, minutes = (match.group(n) or "0" for n in (1, 2))
+    if len(hours) > 3 or len(minutes) > 5:
+        hours, minutes = "24", "1"
+    duration = timedelta(hours=int(hours), minutes=int(minutes))
     if duration <= timedelta(0):
         out.add(msg("must be longer than zero"), element=label, field="duration")
         return None
@@ -480,14 +752,27 @@ def _duration(out: _Collector, value: Any, label: str) -> timedelta | None:
 def _offset(out: _Collector, value: Any, label: str, name: str) -> Offset | None:
     if isinstance(value, str):
         try:
-            return Offset.parse(value)
-        except ValueError:
+            offset = Offset.parse(value)
+        except ValueError:  # also for digits beyond what int() reads
             pass
+        else:
+            if offset.nominal_days <= MAX_OFFSET_DAYS:
+                return offset
+            out.add(
+                msg(
+                    "'{value}' is longer than ten years; a distance is at most {most} days",
+                    value=_value(value),
+                    most=MAX_OFFSET_DAYS,
+                ),
+                element=label,
+                field=name,
+            )
+            return None
     out.add(
         msg(
             "'{value}' is not a distance; write a whole number and d, w or m "
             "(days, weeks, months), e.g. '3w'",
-            value=value,
+            value=_value(value),
         ),
         element=label,
         field=name,
@@ -556,6 +841,40 @@ def _placement(
     return Placement(after=after, gap=Gap(low, preferred, high))
 
 
+def _longest_programme(out: _Collector, elements: list[Element]) -> None:
+    """The programme from its first to its last day, every gap at its longest,
+    lasts at most MAX_OFFSET_DAYS; the first element past that is named.
+    (Called for valid elements only: every `after` names one, no cycles.)"""
+    last_day: dict[str, int] = {}
+    pending = list(elements)
+    while pending:
+        for element in [e for e in pending if e.placement.after in (None, *last_day)]:
+            pending.remove(element)
+            placement, length = element.placement, element.length
+            first = 0
+            if placement.after is not None:
+                gap = placement.gap.max.nominal_days if placement.gap else 1
+                first = last_day[placement.after] + gap
+            days = length.length.nominal_days if isinstance(length, Span) else 1
+            last_day[element.key] = first + days - 1
+            if first + days > MAX_OFFSET_DAYS:
+                if first >= MAX_OFFSET_DAYS:
+                    field = "gap.max" if placement.gap else "after"
+                else:
+                    field = "span" if isinstance(length, Span) else "start"
+                out.add(
+                    msg(
+                        "with every gap at its longest the programme would last {days} days "
+                        "up to here; a programme lasts at most {most} days (ten years)",
+                        days=first + days,
+                        most=MAX_OFFSET_DAYS,
+                    ),
+                    element=element.key,
+                    field=field,
+                )
+                return
+
+
 def _check_references(out: _Collector, declared: Mapping[str, Placement]) -> None:
     keys = set(declared)
     after = {k: p.after for k, p in declared.items() if p.after is not None}
@@ -563,7 +882,11 @@ def _check_references(out: _Collector, declared: Mapping[str, Placement]) -> Non
         if target == key:
             out.add(msg("an element cannot follow itself"), element=key, field="after")
         elif target not in keys:
-            out.add(msg("no element has the key '{key}'", key=target), element=key, field="after")
+            out.add(
+                msg("no element has the key '{key}'", key=_value(target)),
+                element=key,
+                field="after",
+            )
     for cycle in _cycles(after):
         out.add(
             msg(
@@ -659,7 +982,7 @@ def _key_list(
     keys: list[str] = []
     for key in raw:
         if key not in known:
-            out.add(msg("no element has the key '{key}'", key=key), field=name)
+            out.add(msg("no element has the key '{key}'", key=_value(key)), field=name)
         elif key not in counting:
             out.add(
                 msg("'{key}' is not an element that counts for the certificate", key=key),

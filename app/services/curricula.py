@@ -52,7 +52,7 @@ from cohorts.scheduling import Session as PlannedSession
 from cohorts.scheduling import plan
 from curricula import editing
 from curricula.editing import Direction, EditRefused, UnknownElement
-from curricula.loader import CurriculumError, Problem, load_text
+from curricula.loader import CurriculumError, Problem, load_text, size_problem
 from curricula.messages import Message, msg
 from curricula.model import AtLeast, Curriculum, Element, Mode, Text
 from curricula.versions import UpstreamChange, differences, take, upstream_changes
@@ -362,6 +362,9 @@ def import_file(actor: Actor, curriculum_id: int, content: bytes | None) -> Curr
     record = get_editable(actor, curriculum_id)
     if content is None:
         raise InvalidInput(msg("choose a curriculum file"), code="file_missing", field="file")
+    too_large = size_problem(len(content))
+    if too_large:
+        raise InvalidInput(too_large, code="file_too_large", field="file")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -12,9 +12,9 @@ import re
 import unicodedata
 
 from app.services.errors import InvalidInput
+from curricula.characters import CONTROL_CHARACTERS
 from curricula.messages import Message, msg
 
-CONTROL_CHARACTERS = "\x00-\x1f\x7f-\x9f\u2028\u2029"  # as a character class's ranges
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 NOT_ONE_LINE = msg("takes one line of text, without line breaks or other control characters")
 NO_CONTROL_CHARACTERS = msg("holds a control character that cannot be printed")

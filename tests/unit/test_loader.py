@@ -3,7 +3,15 @@ from pathlib import Path
 
 import pytest
 
-from curricula.loader import CurriculumError, load_file, load_text
+from curricula.loader import (
+    MAX_ELEMENTS,
+    MAX_FILE_BYTES,
+    MAX_PROBLEMS,
+    MAX_TITLE,
+    CurriculumError,
+    load_file,
+    load_text,
+)
 from curricula.model import Mode, Offset, Span, TimedBlock, Unit
 from curricula.shipped import shipped
 
@@ -301,3 +309,234 @@ def test_month_offsets_are_calendar_months():
     assert Offset(3, Unit.MONTHS).after(date(2027, 2, 16)) == date(2027, 5, 16)
     assert Offset(2, Unit.WEEKS).after(date(2027, 1, 11)) == date(2027, 1, 25)
     assert str(Offset(3, Unit.MONTHS)) == "3m"
+
+
+# Files anyone can upload: limits, and values that cannot be read.
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed():
+    # Not even TOML: the size alone decides.
+    found = problems("x" * (MAX_FILE_BYTES + 1))
+    assert found == ["test.toml: the file has 257 KB; a curriculum file has at most 256 KB"]
+
+
+def test_a_file_over_the_size_limit_is_not_read_in_full(tmp_path):
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"#" * (10 * MAX_FILE_BYTES))
+    with pytest.raises(CurriculumError) as caught:
+        load_file(big)
+    assert str(caught.value).endswith("a curriculum file has at most 256 KB")
+
+
+def test_more_elements_than_the_limit_are_refused_before_parsing():
+    text = MINIMAL + "".join(element(f"e{n}") for n in range(MAX_ELEMENTS + 1))
+    assert problems(text) == [
+        "test.toml, field 'elements': 101 elements; a curriculum has at most 100"
+    ]
+    # At the limit the file is a curriculum.
+    at_limit = MINIMAL + "".join(element(f"e{n}") for n in range(MAX_ELEMENTS))
+    assert len(load_text(at_limit).elements) == MAX_ELEMENTS
+
+
+def test_twenty_thousand_elements_in_a_small_file_are_refused_as_one_problem():
+    text = MINIMAL + "elements = [" + ", ".join(["{}"] * 20_000) + "]\n"
+    assert len(text.encode()) < MAX_FILE_BYTES
+    assert problems(text) == [
+        "test.toml, field 'elements': 20000 elements; a curriculum has at most 100"
+    ]
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Deep enough for the TOML parser to run out of stack ...
+        (MINIMAL + element("a", topics=DEEP), "element 'a', field 'topics': values are nested"),
+        (MINIMAL + "x = " + "{a=" * 5000 + "1" + "}" * 5000 + element("a"), "field 'x': values"),
+        # ... and merely deeper than the format ever is.
+        (MINIMAL + element("a", topics="[" * 20 + "]" * 20), "field 'topics': values are nested"),
+        (
+            MINIMAL + element("a") + "\n[certificate]\nrequired = " + "[" * 30 + "]" * 30,
+            "field 'certificate.required': values are nested more than 10 levels deep",
+        ),
+    ],
+)
+def test_deep_nesting_is_a_problem_at_its_field(text, expected):
+    (found,) = problems(text)
+    assert expected in found
+
+
+HUGE = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MINIMAL + element("a", teaching_hours=HUGE),
+            "test.toml, element 'a', field 'teaching_hours': "
+            "a number with more than 4300 digits cannot be read",
+        ),
+        (
+            MINIMAL.replace("version = 1", f"version = {HUGE}") + element("a"),
+            "test.toml, field 'version': a number with more than 4300 digits cannot be read",
+        ),
+        (
+            MINIMAL + element("a") + f"\n[certificate]\nat_least = [{{ count = {HUGE} }}]\n",
+            "test.toml, field 'certificate.at_least': a number with more than 4300 digits",
+        ),
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_a_problem_at_its_field(text, expected):
+    (found,) = problems(text)
+    assert found.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"duration": f'"{HUGE}h"'}, "field 'duration': starting at 09:00, 99999"),
+        ({"duration": '"99999999999h"'}, "field 'duration': starting at 09:00, 99999999999h runs"),
+        ({"duration": '"1h99999999999min"'}, "field 'duration': starting at 09:00, 1h9999"),
+        ({"teaching_hours": "nan"}, "field 'teaching_hours': must be a number of hours, 0 or"),
+        ({"teaching_hours": "-inf"}, "field 'teaching_hours': must be a number of hours, 0 or"),
+        ({"teaching_hours": "1e999"}, "field 'teaching_hours': must be a number of hours, 0 or"),
+        ({"teaching_hours": "0x" + "f" * 300}, "field 'teaching_hours': must be a number"),
+        ({"teaching_hours": "1e308"}, "field 'teaching_hours': 1e+308 teaching hours do not fit"),
+        (
+            {"start": "", "duration": "", "span": '"2d"', "teaching_hours": "49"},
+            "field 'teaching_hours': 49 teaching hours do not fit into 2 days",
+        ),
+        (
+            {"start": "", "duration": "", "span": '"99999999999d"'},
+            "field 'span': '99999999999d' is longer than ten years; a distance is at most 3650",
+        ),
+        ({"start": "", "duration": "", "span": f'"{HUGE}w"'}, "field 'span': '999999999"),
+        ({"teaching_hours": '"8"'}, "field 'teaching_hours': must be a number of hours"),
+        ({"teaching_hours": "[8]"}, "field 'teaching_hours': must be a number of hours"),
+        ({"start": "09:00:00"}, "field 'start': '09:00:00' is not a time of day"),
+        ({"start": "1979-05-27"}, "field 'start': '1979-05-27' is not a time of day"),
+        ({"kind": "{ a = 1 }"}, "field 'kind': unknown kind '{…}'"),
+        ({"kind": "0x" + "f" * 5000}, "field 'kind': unknown kind '1e+308…'"),
+        ({"kind": '"' + "x" * 5000 + '"'}, "field 'kind': unknown kind 'xxxxxxxx"),
+        ({"mode": "[1, 2]"}, "field 'mode': unknown mode '[…]'"),
+        ({"title": "[1, 2]"}, "field 'title': must be a table with de and en"),
+        ({"topics": "{ de = 1 }"}, "field 'topics': must be a list of texts"),
+        ({"counts_for_certificate": "1"}, "field 'counts_for_certificate': must be true or false"),
+    ],
+)
+def test_values_that_cannot_be_read_are_problems_at_their_field(fields, expected):
+    (found,) = problems(MINIMAL + element("a", **fields))
+    assert found.startswith("test.toml, element 'a', ")
+    assert expected in found
+    assert len(found) < 400  # a value is quoted short, never in full
+
+
+def test_distances_are_at_most_ten_years():
+    gap = '{ min = "1w", preferred = "6m", max = "' + "9" * 12 + 'm" }'
+    assert problems(MINIMAL + element("a") + element("b", gap=gap)) == [
+        "test.toml, element 'b', field 'gap.max': '999999999999m' is longer than ten years; "
+        "a distance is at most 3650 days"
+    ]
+    longest = '{ min = "10w", preferred = "118m", max = "3648d" }'
+    curriculum = load_text(MINIMAL + element("a") + element("b", gap=longest))
+    assert curriculum.element("b").placement.gap.max == Offset(3648, Unit.DAYS)
+
+
+def test_the_whole_programme_lasts_at_most_ten_years_with_every_gap_at_its_longest():
+    gap = '{ min = "1m", preferred = "2m", max = "119m" }'  # 3570 days
+    later = element("c", gap='{ preferred = "2m", max = "80d" }', after='"b"')
+    assert problems(MINIMAL + element("a") + element("b", gap=gap) + later) == [
+        "test.toml, element 'c', field 'gap.max': with every gap at its longest the "
+        "programme would last 3651 days up to here; a programme lasts at most 3650 days "
+        "(ten years)"
+    ]
+    phase = element("c", span='"3m"', start="", duration="", mode='"self_paced"')
+    (found,) = problems(MINIMAL + element("a") + element("b", gap=gap) + phase)
+    assert "element 'c', field 'span': with every gap at its longest" in found
+    assert load_text(MINIMAL + element("a") + element("b", gap=gap) + element("c"))
+
+
+def test_a_version_number_beyond_any_real_one_is_refused():
+    text = MINIMAL.replace("version = 1", "version = 0x7fffffffffffffff") + element("a")
+    assert problems(text) == ["test.toml, field 'version': must be a whole number up to 100000"]
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (MINIMAL.replace('title.de = "Mini"', 'title.de = "Mini\\r\\nBcc: x"'), "title.de"),
+        (MINIMAL.replace('title.en = "Mini"', 'title.en = "Mi\\u0000ni"'), "title.en"),
+        (MINIMAL.replace('title.en = "Mini"', 'title.en = "Mi\\u2028ni"'), "title.en"),
+    ],
+)
+def test_titles_are_one_line_without_control_characters(text, field):
+    assert problems(text + element("a")) == [
+        f"test.toml, field '{field}': takes one line of text, "
+        "without line breaks or other control characters"
+    ]
+
+
+def test_element_titles_topics_and_kind_titles_are_one_line():
+    kinds = '\n[kinds.coaching]\ntitle = { de = "Coa\\nching", en = "Coaching" }\n'
+    text = (
+        MINIMAL
+        + kinds
+        + element("a", title='{ de = "Tag\\t1", en = "Day 1" }')
+        + element("b", topics='["Rolle\\u0007", { de = "Lerntheorie", en = "Lern\\rtheorie" }]')
+    )
+    found = problems(text)
+    assert [p.split(": takes one line")[0] for p in found] == [
+        "test.toml, field 'kinds.coaching.title.de'",
+        "test.toml, element 'a', field 'title.de'",
+        "test.toml, element 'b', field 'topics[1]'",
+        "test.toml, element 'b', field 'topic.en'",
+    ]
+
+
+def test_descriptions_keep_their_lines_but_no_other_control_characters():
+    lines = 'description.de = """Erste Zeile\n\tzweite Zeile"""\n'
+    curriculum = load_text(MINIMAL + lines + element("a"))
+    assert curriculum.description.de == "Erste Zeile\n\tzweite Zeile"
+    bell = 'description.de = "Klingel\\u0007"\n'
+    assert problems(MINIMAL + bell + element("a")) == [
+        "test.toml, field 'description.de': holds a control character that cannot be printed"
+    ]
+
+
+def test_texts_are_stored_in_nfc():
+    decomposed = "Nguye\u0302\u0303n"
+    text = MINIMAL.replace('title.de = "Mini"', f'title.de = "{decomposed}"') + element("a")
+    assert load_text(text).title.de == "Nguy\u1ec5n"
+
+
+def test_names_from_the_file_are_quoted_short_and_printable():
+    long_key = "x" * 10_000
+    text = MINIMAL + element("a", **{f'"{long_key}\\n"': "1"})
+    (found,) = problems(text)
+    assert found.startswith("test.toml, element 'a', field 'xxxx")
+    assert "\\n" not in found.split(": unknown field")[0][:60]
+    assert len(found) < 400
+
+
+def test_a_file_with_thousands_of_problems_lists_the_first_ones():
+    unknown = "".join(f"x{n} = 1\n" for n in range(5_000))
+    found = problems(MINIMAL + element("a", extra=unknown))
+    assert len(found) == MAX_PROBLEMS + 1
+    assert found[-1] == f"test.toml: {5_000 - MAX_PROBLEMS} more problems are not listed"
+
+
+def test_titles_and_topics_fit_a_certificate_and_descriptions_a_page():
+    long_title = MINIMAL.replace('title.de = "Mini"', f'title.de = "{"T" * (MAX_TITLE + 1)}"')
+    long_topic = element("a", topics=f'["{"T" * (MAX_TITLE + 1)}"]')
+    long_text = f'\ndescription.en = "{"D" * 5001}"\n'
+    found = problems(long_title + long_text + long_topic)
+    assert found == [
+        "test.toml, field 'title.de': is longer than 200 characters",
+        "test.toml, field 'description.en': is longer than 5000 characters",
+        "test.toml, element 'a', field 'topics[1]': is longer than 200 characters",
+    ]
+    at_limit = MINIMAL.replace('title.de = "Mini"', f'title.de = "{"T" * MAX_TITLE}"')
+    assert load_text(at_limit + element("a")).title.de == "T" * MAX_TITLE
