@@ -61,6 +61,8 @@ def export(actor: Actor, participant_id: int) -> tuple[Participant, dict[str, An
 class Erasure:
     certificates_kept: int
     certificates_deleted: int
+    # Other records that named the person and now say "[erased]" instead.
+    mentions_replaced: int = 0
 
 
 def erase(actor: Actor, participant_id: int, typed_name: str) -> Erasure:
@@ -130,7 +132,7 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
     erased_id = person.id
     db.session.delete(person)
     db.session.flush()
-    _redact_mentions(organisation.id, redactor)
+    mentions = _redact_mentions(organisation.id, redactor)
     # Who erased someone, and when, stays on record; nothing about the person does.
     history.record(
         user=actor,
@@ -141,7 +143,11 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
     )
     database_files.forget_after_commit()
     kept = len(certificates) if organisation.keep_certificates_after_erasure else 0
-    return Erasure(certificates_kept=kept, certificates_deleted=len(certificates) - kept)
+    return Erasure(
+        certificates_kept=kept,
+        certificates_deleted=len(certificates) - kept,
+        mentions_replaced=mentions,
+    )
 
 
 @dataclass(frozen=True)
@@ -211,56 +217,60 @@ MENTIONS = (
 )
 
 
-def _redact_mentions(organisation_id: int, redactor: Redactor) -> None:
+def _redact_mentions(organisation_id: int, redactor: Redactor) -> int:
     """Puts the marker where other records of the organisation name the
     person: the history (a tandem confirmation lists everyone, a colleague's
     record names their manager), certificates, venues and closure reasons.
     A colleague's manager fields that name the person are emptied, as if
-    the manager were not known."""
-    changed = [
-        {"id": id_, "before": redactor.value(before), "after": redactor.value(after)}
-        for id_, before, after in db.session.execute(
-            select(Change.id, Change.before, Change.after)
-            .where(Change.organisation_id == organisation_id)
-            .execution_options(yield_per=500)
-        )
-        if redactor.value(before) != before or redactor.value(after) != after
-    ]
+    the manager were not known. Answers how many records changed."""
+    changed = []
+    for id_, before, after in db.session.execute(
+        select(Change.id, Change.before, Change.after)
+        .where(Change.organisation_id == organisation_id)
+        .execution_options(yield_per=500)
+    ):
+        redacted = redactor.value(before), redactor.value(after)
+        if redacted != (before, after):
+            changed.append({"id": id_, "before": redacted[0], "after": redacted[1]})
     if changed:
         db.session.execute(update(Change), changed)
-    for tandem in db.session.scalars(
-        select(Tandem).join(Cohort).where(Cohort.organisation_id == organisation_id)
-    ):
-        _redact(tandem, "reasons", redactor)
+    count = len(changed)
+    in_organisation = Cohort.organisation_id == organisation_id
+    for tandem in db.session.scalars(select(Tandem).join(Cohort).where(in_organisation)):
+        count += _redact(tandem, "reasons", redactor)
     for certificate in db.session.scalars(
         select(Certificate).where(Certificate.organisation_id == organisation_id)
     ):
-        for field in ("name", "content", "revoked_reason"):
-            _redact(certificate, field, redactor)
+        count += any([_redact(certificate, f, redactor) for f in _CERTIFICATE_TEXT])
     for colleague in db.session.scalars(
         select(Participant).where(Participant.organisation_id == organisation_id)
     ):
         if redactor.mentions(colleague.manager_name) or redactor.mentions(colleague.manager_email):
             colleague.manager_name, colleague.manager_email = "", ""
-    for cohort in db.session.scalars(
-        select(Cohort).where(Cohort.organisation_id == organisation_id)
-    ):
-        _redact(cohort, "venue", redactor)
-        for session in cohort.sessions:
-            _redact(session, "venue", redactor)
-        for closure in cohort.closures:
-            _redact(closure, "reason", redactor)
+            count += 1
+    for cohort in db.session.scalars(select(Cohort).where(in_organisation)):
+        count += _redact(cohort, "venue", redactor)
+    for session in db.session.scalars(select(Session).join(Cohort).where(in_organisation)):
+        count += _redact(session, "venue", redactor)
+    for closure in db.session.scalars(select(CohortClosure).join(Cohort).where(in_organisation)):
+        count += _redact(closure, "reason", redactor)
     for day in db.session.scalars(
         select(ClosureDay).where(ClosureDay.organisation_id == organisation_id)
     ):
-        _redact(day, "reason", redactor)
+        count += _redact(day, "reason", redactor)
     db.session.flush()
+    return count
 
 
-def _redact(record: object, field: str, redactor: Redactor) -> None:
+_CERTIFICATE_TEXT = ("name", "content", "revoked_reason")
+
+
+def _redact(record: object, field: str, redactor: Redactor) -> bool:
     value = getattr(record, field)
     if value is None:
-        return
+        return False
     redacted = redactor.value(value)
-    if redacted != value:
-        setattr(record, field, redacted)
+    if redacted == value:
+        return False
+    setattr(record, field, redacted)
+    return True

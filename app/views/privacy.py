@@ -34,12 +34,19 @@ def export(participant_id: int) -> Response:
 def erase(participant_id: int) -> ResponseReturnValue:
     # An empty or wrong name is refused by the service, after the role.
     result = privacy.erase(actor(), participant_id, EraseForm().confirm.data or "")
+    tr = translator()
     flash(
-        translator().gettext(
+        tr.gettext(
             "The person and their data are erased. Certificates: %(kept)d kept without "
             "the name, %(deleted)d deleted.",
             kept=result.certificates_kept,
             deleted=result.certificates_deleted,
+        )
+        + " "
+        + tr.ngettext(
+            "%(num)d other record named them and now says “[erased]” instead.",
+            "%(num)d other records named them and now say “[erased]” instead.",
+            result.mentions_replaced,
         ),
         "success",
     )
