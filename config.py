@@ -48,9 +48,19 @@ class Config:
     # Strict-Transport-Security on answers over HTTPS: browsers then use https
     # only, for this long (seconds; a year). Subdomains are left to themselves.
     HSTS_MAX_AGE = int(os.environ.get("QUALIPLAN_HSTS_MAX_AGE", str(365 * 24 * 3600)))
-    # Failed logins before an account is locked, and for how long (minutes).
-    LOGIN_ATTEMPTS = 5
-    LOGIN_LOCK_MINUTES = 15
+    # Logging in (app.services.accounts.log_in has the reasons):
+    # failed logins in a row before an account pauses for browsers it does not
+    # know, the first pause (seconds), doubled with each further failure up to
+    # the longest (minutes);
+    LOGIN_ATTEMPTS = int(os.environ.get("QUALIPLAN_LOGIN_ATTEMPTS", "5"))
+    LOGIN_FIRST_LOCK_SECONDS = int(os.environ.get("QUALIPLAN_LOGIN_FIRST_LOCK_SECONDS", "60"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("QUALIPLAN_LOGIN_LOCK_MINUTES", "15"))
+    # failed logins one client address may make (any accounts), then 429;
+    LOGIN_RATE_LIMIT = os.environ.get("QUALIPLAN_LOGIN_RATE_LIMIT", "20 per 10 minutes")
+    # failed logins a browser the account logged in with before may make
+    # before it counts as unknown, and how long it is remembered (days).
+    LOGIN_DEVICE_LIMIT = os.environ.get("QUALIPLAN_LOGIN_DEVICE_LIMIT", "5 per 15 minutes")
+    LOGIN_DEVICE_DAYS = int(os.environ.get("QUALIPLAN_LOGIN_DEVICE_DAYS", "180"))
 
     # E-mail (the participants' personal links); without MAIL_SERVER nothing is sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -76,6 +86,8 @@ class TestConfig(Config):
     # suite creates hundreds. Production keeps werkzeug's default cost.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 -- a cost, no password
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 -- tests only
+    # Every test logs in from 127.0.0.1; the throttle's own tests set a limit.
+    LOGIN_RATE_LIMIT = "100000 per hour"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"

@@ -41,6 +41,14 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def password_method() -> str:
+    """scrypt (werkzeug's default cost): a slow, memory-hard KDF. Only the
+    test configuration lowers the cost, where hundreds of accounts are made."""
+    if has_app_context():
+        return str(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+    return "scrypt"
+
+
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "users"
 
@@ -63,14 +71,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
     def set_password(self, password: str) -> None:
-        # scrypt (werkzeug's default cost): a slow, memory-hard KDF. Only the
-        # test configuration lowers the cost, where hundreds of accounts are made.
-        method = (
-            current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-            if has_app_context()
-            else "scrypt"
-        )
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=password_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

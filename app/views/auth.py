@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     flash,
     redirect,
@@ -20,12 +21,15 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
-from app import transactions
+from app import login_devices, throttle, transactions
 from app.forms.auth import LoginForm
-from app.i18n import translator
+from app.i18n import sentence, translator
 from app.services.accounts import LoginPolicy, end_all_sessions, log_in, session_user
 
 bp = Blueprint("auth", __name__)
+
+# Failed logins per client address (any accounts).
+CLIENT_SCOPE = "login"
 
 
 def init_login(app: Flask, login: LoginManager) -> None:
@@ -41,27 +45,46 @@ def init_login(app: Flask, login: LoginManager) -> None:
 @transactions.web
 def login() -> ResponseReturnValue:
     """A refused login answers 200 with the form again, not 4xx: the failed
-    attempt that counts towards locking the account must be kept, and the
+    attempt that counts towards pausing the account must be kept, and the
     commit point keeps what a handler answering below 400 did. It is the one
     refusal that changes something, so the service reports it as an outcome
-    (`Login.refusal`), not as an error that undoes the work."""
+    (`Login.refusal`), not as an error that undoes the work.
+
+    A client address that failed too often answers 429 before anything is
+    checked (it says nothing about any account)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        config = current_app.config
+        if throttle.used_up(CLIENT_SCOPE, config["LOGIN_RATE_LIMIT"]):
+            abort(429)
         policy = LoginPolicy(
-            attempts=current_app.config["LOGIN_ATTEMPTS"],
-            lock=timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"]),
+            attempts=config["LOGIN_ATTEMPTS"],
+            first_lock=timedelta(seconds=config["LOGIN_FIRST_LOCK_SECONDS"]),
+            longest_lock=timedelta(minutes=config["LOGIN_LOCK_MINUTES"]),
         )
-        attempt = log_in(form.email.data, form.password.data, datetime.now(UTC), policy)
+        device = login_devices.presented()
+        attempt = log_in(
+            form.email.data,
+            form.password.data,
+            datetime.now(UTC),
+            policy,
+            known_browser_of=login_devices.known_browser_of(device),
+        )
         if attempt.user is None:
+            throttle.spend(CLIENT_SCOPE, config["LOGIN_RATE_LIMIT"])
+            if attempt.from_known_browser and device is not None:
+                login_devices.count_failure(device)
             if attempt.refusal is not None:
-                flash(translator().localize(attempt.refusal), "error")
+                flash(sentence(translator().localize(attempt.refusal)), "error")
             return render_template("auth/login.html", form=form)
         # A new session on login: nothing from before survives.
         session.clear()
         login_user(attempt.user)
-        return redirect(_safe_next(request.args.get("next")))
+        response = redirect(_safe_next(request.args.get("next")))
+        login_devices.remember(response, attempt.user.id)
+        return response
     return render_template("auth/login.html", form=form)
 
 

@@ -12,7 +12,13 @@ from app.services.accounts import (
 )
 from tests.conftest import PASSWORD
 
-POLICY = LoginPolicy(attempts=3, lock=timedelta(minutes=15))
+POLICY = LoginPolicy(
+    attempts=3, first_lock=timedelta(minutes=1), longest_lock=timedelta(minutes=15)
+)
+REFUSED = (
+    "e-mail address or password is wrong, or logging in is paused for a few minutes "
+    "after several failed attempts"
+)
 NOW = datetime(2027, 1, 1, 9, tzinfo=UTC)
 
 
@@ -55,25 +61,59 @@ def test_one_account_per_address(db, make):
         create_user("HR@example.org", "B", Role.HR, PASSWORD, [])
 
 
-def test_repeated_failures_lock_the_account_for_a_while(db, make):
+def test_repeated_failures_pause_the_account_briefly_then_longer(db, make):
     user = make.user(Role.TRAINER, email="t@example.org")
     for _ in range(3):
         refused = log_in("t@example.org", "wrong password!", NOW, POLICY)
         assert refused.user is None
-        assert str(refused.refusal) == "e-mail address or password is wrong"
-    assert user.locked_until == NOW + timedelta(minutes=15)
-    locked = log_in("t@example.org", PASSWORD, NOW, POLICY)
-    assert locked.user is None
-    assert str(locked.refusal) == "too many failed attempts; try again in 15 minutes"
-    later = NOW + timedelta(minutes=16)
-    assert log_in("t@example.org", PASSWORD, later, POLICY).user is user
-    assert user.failed_logins == 0
+        assert str(refused.refusal) == REFUSED
+    assert user.locked_until == NOW + timedelta(minutes=1)
+    # During the pause even the right password is refused, and not counted.
+    assert log_in("t@example.org", PASSWORD, NOW, POLICY).user is None
+    assert log_in("t@example.org", "wrong password!", NOW, POLICY).user is None
+    assert user.failed_logins == 3
+    # Each failure after a pause pauses again, twice as long, at most 15 minutes.
+    moment, pauses = NOW, []
+    for _ in range(6):
+        moment = user.locked_until + timedelta(seconds=1)
+        log_in("t@example.org", "wrong password!", moment, POLICY)
+        pauses.append((user.locked_until - moment).total_seconds() / 60)
+    assert pauses == [2, 4, 8, 15, 15, 15]
+    # A pause ends by itself: the right password then lets in and forgets the failures.
+    after = user.locked_until + timedelta(seconds=1)
+    assert log_in("t@example.org", PASSWORD, after, POLICY).user is user
+    assert (user.failed_logins, user.locked_until) == (0, None)
 
 
-def test_unknown_addresses_get_the_same_answer(db):
+def test_the_owners_browser_gets_in_during_a_pause_and_leaves_it_standing(db, make):
+    user = make.user(Role.TRAINER, email="t@example.org")
+    for _ in range(3):
+        log_in("t@example.org", "guess", NOW, POLICY)
+    paused_until = user.locked_until
+    assert log_in("t@example.org", PASSWORD, NOW, POLICY).user is None
+    assert log_in("t@example.org", PASSWORD, NOW, POLICY, known_browser_of=user.id).user is user
+    # The guesser gains no fresh attempts from the owner's login.
+    assert (user.failed_logins, user.locked_until) == (3, paused_until)
+    # The owner's own mistakes are the door's to count, not the account's.
+    mistake = log_in("t@example.org", "typo", NOW, POLICY, known_browser_of=user.id)
+    assert mistake.user is None
+    assert mistake.from_known_browser
+    assert str(mistake.refusal) == REFUSED
+    assert user.failed_logins == 3
+    # A browser known for another account is an unknown one here.
+    other = log_in("t@example.org", PASSWORD, NOW, POLICY, known_browser_of=user.id + 1)
+    assert other.user is None
+
+
+def test_unknown_addresses_and_deactivated_accounts_get_the_same_answer(db, make):
     refused = log_in("nobody@example.org", PASSWORD, NOW, POLICY)
     assert refused.user is None
-    assert str(refused.refusal) == "e-mail address or password is wrong"
+    assert str(refused.refusal) == REFUSED
+    user = make.user(Role.TRAINER, email="gone@example.org")
+    user.active = False
+    refused = log_in("gone@example.org", PASSWORD, NOW, POLICY, known_browser_of=user.id)
+    assert refused.user is None
+    assert str(refused.refusal) == REFUSED
 
 
 def test_ending_all_sessions_changes_the_login_id(db, make):
