@@ -245,7 +245,7 @@ def _redact_mentions(organisation_id: int, redactor: Redactor) -> int:
     for colleague in db.session.scalars(
         select(Participant).where(Participant.organisation_id == organisation_id)
     ):
-        if redactor.mentions(colleague.manager_name) or redactor.mentions(colleague.manager_email):
+        if _manager_is(colleague, redactor):
             colleague.manager_name, colleague.manager_email = "", ""
             count += 1
     for cohort in db.session.scalars(select(Cohort).where(in_organisation)):
@@ -263,6 +263,14 @@ def _redact_mentions(organisation_id: int, redactor: Redactor) -> int:
 
 
 _CERTIFICATE_TEXT = ("name", "content", "revoked_reason")
+
+
+def _manager_is(colleague: Participant, redactor: Redactor) -> bool:
+    """The colleague's manager is the person: by address when one is given
+    (a namesake with another address is someone else), else by name."""
+    if colleague.manager_email.strip():
+        return redactor.mentions(colleague.manager_email)
+    return redactor.mentions(colleague.manager_name)
 
 
 def _redact(record: object, field: str, redactor: Redactor) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 
 from app import throttle
 from app.extensions import db
-from app.models import Certificate, Change, Participant, User
+from app.models import Certificate, Change, Participant, Role, User
 from app.services import privacy
 from app.services.policy import Actor
 from app.services.standards import import_standards
@@ -270,3 +270,25 @@ def test_every_text_column_is_searched_on_erasure_or_holds_no_name():
         and f"{table.name}.{column.name}" not in searched | NEVER_A_PERSON.keys()
     ]
     assert unplaced == [], unplaced
+
+
+def test_a_namesake_keeps_being_someone_s_manager(client, db, make):
+    org = make.organisation()
+    make.user(Role.ADMIN, [org], email="admin@example.org")
+    anna = make.participant(org, first_name="Anna", last_name="Jürgens", email="anna1@example.org")
+    make.participant(org, first_name="Anna", last_name="Jürgens", email="anna2@example.org")
+    carla = make.participant(
+        org, first_name="Carla", manager_name="Anna Jürgens", manager_email="anna2@example.org"
+    )
+    dora = make.participant(
+        org, first_name="Dora", manager_name="Anna Jürgens", manager_email="ANNA1@example.org"
+    )
+    ids = anna.id, carla.id, dora.id
+    log_in(client, "admin@example.org")
+    page = f"/participants/{ids[0]}"
+    erased = post_form(client, f"{page}/erase", {"confirm": "Anna Jürgens"}, form_url=page)
+    assert erased.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Participant, ids[0]) is None
+    assert db.session.get(Participant, ids[1]).manager_email == "anna2@example.org"
+    assert db.session.get(Participant, ids[2]).manager_email == ""
