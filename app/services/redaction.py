@@ -20,30 +20,42 @@ ERASED = "[erased]"
 
 class Redactor:
     def __init__(self, mentions: Iterable[str], marker: str = ERASED) -> None:
-        words = {tuple(_nfc(m).split()) for m in mentions}
-        # Longest first, so that "Anna Maria Jürgens" goes before "Anna Maria".
-        alternatives = sorted((w for w in words if w), key=lambda w: (-len(" ".join(w)), w))
         self.marker = marker
-        self._pattern = (
-            re.compile(
+        self._mentions = tuple(mentions)
+        self._compiled: re.Pattern[str] | None = None
+        self._empty = False
+
+    def _pattern(self) -> re.Pattern[str] | None:
+        """Built at the first search: for thousands of names that takes a
+        second, and most texts are never searched."""
+        if self._compiled is None and not self._empty:
+            words = {tuple(_nfc(m).split()) for m in self._mentions}
+            # Longest first, so that "Anna Maria Jürgens" goes before "Anna Maria".
+            found = sorted((w for w in words if w), key=lambda w: (-len(" ".join(w)), w))
+            if not found:
+                self._empty = True
+                return None
+            self._compiled = re.compile(
                 r"(?<!\w)(?:"
-                + "|".join(r"\s+".join(re.escape(word) for word in w) for w in alternatives)
+                + "|".join(r"\s+".join(re.escape(word) for word in w) for w in found)
                 + r")(?!\w)",
                 re.IGNORECASE,
             )
-            if alternatives
-            else None
-        )
+        return self._compiled
 
     def mentions(self, text: str) -> bool:
-        return self._pattern is not None and self._pattern.search(_nfc(text)) is not None
+        if not text or not text.strip():
+            return False
+        pattern = self._pattern()
+        return pattern is not None and pattern.search(_nfc(text)) is not None
 
     def text(self, text: str) -> str:
         """The text with every mention replaced; the very same text when there is none."""
         if not self.mentions(text):
             return text
-        assert self._pattern is not None  # noqa: S101 -- mentions() found one
-        return self._pattern.sub(self.marker, _nfc(text))
+        pattern = self._pattern()
+        assert pattern is not None  # noqa: S101 -- mentions() found one
+        return pattern.sub(self.marker, _nfc(text))
 
     def value(self, value: Any) -> Any:
         """A JSON value with every mention in its strings replaced."""

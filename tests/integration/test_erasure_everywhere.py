@@ -209,6 +209,7 @@ NEVER_A_PERSON = {
         ["users.email", "users.name", "users.password_hash", "users.language"], "staff accounts"
     ),
     "users.session_token": "a random value",
+    "users.reset_token_hash": "a hash of a random value",
     "access_tokens.token_hash": "a hash of a random value",
     **dict.fromkeys(
         [
