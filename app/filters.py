@@ -27,6 +27,7 @@ FIELD_TITLES = {
     "site": _l("Site"),
     "manager_name": _l("Manager"),
     "manager_email": _l("Manager's e-mail address"),
+    "employee_number": _l("Employee number"),
     "cohort": _l("Cohort"),
 }
 

@@ -129,6 +129,10 @@ class ParticipantOut(Schema):
     site = fields.String(required=True)
     manager_name = fields.String(required=True)
     manager_email = fields.String(required=True)
+    # "" when the person has none (the table keeps NULL there).
+    employee_number = fields.Function(
+        lambda p: p.employee_number or "", required=True, metadata={"type": "string"}
+    )
 
 
 class ParticipantIn(Schema):
@@ -139,6 +143,7 @@ class ParticipantIn(Schema):
     site = fields.String(load_default="", validate=[validate.Length(max=200), ONE_LINE])
     manager_name = fields.String(load_default="", validate=[validate.Length(max=200), ONE_LINE])
     manager_email = fields.String(load_default="", validate=[validate.Length(max=254), ONE_LINE])
+    employee_number = fields.String(load_default="", validate=[validate.Length(max=50), ONE_LINE])
 
 
 class EnrolmentOut(Schema):

@@ -3,7 +3,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 
@@ -23,6 +30,7 @@ class ParticipantForm(FlaskForm):  # type: ignore[misc]
         _l("Manager's e-mail address"),
         validators=[Optional(), Email(allow_smtputf8=False), Length(max=254)],
     )
+    employee_number = StringField(_l("Employee number"), validators=[Optional(), Length(max=50)])
     version = HiddenField()
 
 
@@ -47,6 +55,9 @@ class MappingForm(FlaskForm):  # type: ignore[misc]
     organisation = HiddenField(validators=[InputRequired()])
     filename = HiddenField(validators=[InputRequired()])
     content = HiddenField(validators=[InputRequired()])
+    # The file's row that holds the column headers (title rows may stand above it).
+    header_row = StringField(_l("Header row"), validators=[Optional()])
+    reread = SubmitField(_l("Read the header from this row"))
     acknowledge = BooleanField(
         _l(
             "Enrol all the same people who already hold a certificate for the curriculum "

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.models.cohorts import Cohort
@@ -17,7 +17,10 @@ from app.schema import UTCDateTime, utcnow
 
 class Participant(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "participants"
-    __table_args__ = (UniqueConstraint("organisation_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "email"),
+        UniqueConstraint("organisation_id", "employee_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
@@ -28,6 +31,10 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     site: Mapped[str] = mapped_column(String(200), default="")
     manager_name: Mapped[str] = mapped_column(String(200), default="")
     manager_email: Mapped[str] = mapped_column(String(254), default="")
+    # The HR system's number of the person, when known: the key that finds
+    # them again in the next import when their e-mail address has changed.
+    # NULL when absent, so that the unique constraint holds only for numbers.
+    employee_number: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lock_version: Mapped[int] = mapped_column(default=1)
 
@@ -35,6 +42,10 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
 
     organisation: Mapped[Organisation] = relationship()
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="participant")
+
+    @validates("employee_number")
+    def _no_empty_number(self, _key: str, value: str | None) -> str | None:
+        return value or None
 
     @property
     def name(self) -> str:

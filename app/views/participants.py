@@ -23,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app import transactions
 from app.downloads import content_disposition
-from app.exports.participants import render_participants
+from app.exports.participants import render_participants, render_participants_xlsx
 from app.forms.participants import (
     EnrolForm,
     MappingForm,
@@ -39,13 +39,16 @@ from app.services import certificates, enrolments, participants, personal_links,
 from app.services.enrolments import EnrolmentError
 from app.services.participant_import import (
     FIELDS,
+    REQUIRED,
     ImportRejected,
+    Problem,
+    Table,
     check,
     import_participants,
     propose_mapping,
     read_table,
 )
-from app.services.participants import PERSON_FIELDS, EmailTaken
+from app.services.participants import PERSON_FIELDS, EmailTaken, EmployeeNumberTaken
 from app.services.text import NotOneLine
 from app.views.access import actor, owned_or_404
 
@@ -57,6 +60,10 @@ PAGE_SIZE = 100
 def _email_taken() -> str:
     # At the field the address needs no repeating.
     return translator().gettext("This e-mail address is taken already.")
+
+
+def _number_taken() -> str:
+    return translator().gettext("This employee number is taken already.")
 
 
 def _organisation_choices(form_field) -> None:  # type: ignore[no-untyped-def]
@@ -85,6 +92,8 @@ def new() -> ResponseReturnValue:
             person = participants.add(actor(), form.organisation.data, _values(form))
         except EmailTaken:
             form.email.errors = [_email_taken()]
+        except EmployeeNumberTaken:
+            form.employee_number.errors = [_number_taken()]
         except NotOneLine as error:
             form[error.field].errors = [translator().localize(error.message)]
         else:
@@ -108,6 +117,8 @@ def edit(participant_id: int) -> ResponseReturnValue:
             participants.edit(actor(), person.id, _values(form), version=form.version.data)
         except EmailTaken:
             form.email.errors = [_email_taken()]
+        except EmployeeNumberTaken:
+            form.employee_number.errors = [_number_taken()]
         except NotOneLine as error:
             form[error.field].errors = [translator().localize(error.message)]
         else:
@@ -218,34 +229,53 @@ def import_file() -> ResponseReturnValue:
             mapping_form.organisation.data = str(organisation.id)
             mapping_form.filename.data = filename
             mapping_form.content.data = base64.b64encode(data).decode("ascii")
-            return render_template(
-                "participants/mapping.html",
-                form=mapping_form,
-                organisation=organisation,
-                table=table,
-                mapping=propose_mapping(table.headers),
-                fields=list(FIELDS),
-                problems=None,
-            )
+            return _mapping_page(mapping_form, organisation, table, propose_mapping(table.headers))
     return render_template("participants/import.html", form=upload), (
         400 if upload.is_submitted() else 200
+    )
+
+
+def _mapping_page(
+    form: MappingForm,
+    organisation: Organisation,
+    table: Table,
+    mapping: dict[str, int | None],
+    problems: list[Problem] | None = None,
+) -> str:
+    form.header_row.data = str(table.header_row)
+    return render_template(
+        "participants/mapping.html",
+        form=form,
+        organisation=organisation,
+        table=table,
+        mapping=mapping,
+        fields=list(FIELDS),
+        required=REQUIRED,
+        problems=problems,
     )
 
 
 @bp.post("/participants/import/check")
 @transactions.web
 def import_confirm() -> ResponseReturnValue:
+    """Checks the file with the chosen columns and imports it when nothing
+    speaks against it; "Read the header from this row" reads it again first."""
     tr = translator()
     form = MappingForm()
     if not form.validate_on_submit() or not form.organisation.data.isdigit():
         abort(400)
     organisation = owned_or_404(Organisation, int(form.organisation.data), "id")
+    chosen_row = form.header_row.data or ""
     try:
         data = base64.b64decode(form.content.data, validate=True)
-        table = read_table(form.filename.data, data)
+        table = read_table(
+            form.filename.data, data, int(chosen_row) if chosen_row.isdigit() else None
+        )
     except (binascii.Error, ImportRejected):
         flash(tr.gettext("The file could not be read again; please upload it once more."), "error")
         return redirect(url_for("participants.import_file"))
+    if form.reread.data:
+        return _mapping_page(form, organisation, table, propose_mapping(table.headers))
     mapping: dict[str, int | None] = {}
     for name in FIELDS:
         chosen = request.form.get(f"map-{name}", "")
@@ -255,15 +285,7 @@ def import_confirm() -> ResponseReturnValue:
     acknowledge = form.acknowledge.data
     rows, problems = check(table, mapping, organisation, acknowledge=acknowledge)
     if problems:
-        return render_template(
-            "participants/mapping.html",
-            form=form,
-            organisation=organisation,
-            table=table,
-            mapping=mapping,
-            fields=list(FIELDS),
-            problems=problems,
-        ), 400
+        return _mapping_page(form, organisation, table, mapping, problems), 400
     # A cohort filled since the check refuses the whole file (the commit point
     # says why, on the upload page).
     summary = import_participants(actor(), organisation.id, rows)
@@ -283,20 +305,29 @@ def import_confirm() -> ResponseReturnValue:
 
 @bp.get("/participants/export")
 def export() -> Response:
+    """Every participant the user may see; `format=xlsx` for a workbook."""
     organisation_id = request.args.get("organisation", type=int)
-    return _csv(participants.export_rows(actor(), organisation_id), "teilnehmende.csv")
+    rows = participants.export_rows(actor(), organisation_id)
+    if request.args.get("format") == "xlsx":
+        return _file(render_participants_xlsx, rows, "teilnehmende.xlsx")
+    return _file(render_participants, rows, "teilnehmende.csv")
 
 
 @bp.get("/cohorts/<int:cohort_id>/participants.csv")
 def export_cohort(cohort_id: int) -> Response:
     cohort, people = participants.of_cohort(actor(), cohort_id)
-    rows = [tuple(getattr(p, name) for name in PERSON_FIELDS) + (cohort.name,) for p in people]
-    return _csv(rows, f"teilnehmende-gruppe-{cohort.id}.csv")
+    rows = [
+        tuple(getattr(p, name) or "" for name in PERSON_FIELDS) + (cohort.name,) for p in people
+    ]
+    return _file(render_participants, rows, f"teilnehmende-gruppe-{cohort.id}.csv")
 
 
-def _csv(rows, filename: str) -> Response:  # type: ignore[no-untyped-def]
-    rendered = render_participants(rows, language=translator().language, filename=filename)
-    response = Response(rendered.content, content_type=rendered.mimetype)
+def _file(render, rows, filename: str) -> Response:  # type: ignore[no-untyped-def]
+    rendered = render(rows, language=translator().language, filename=filename)
+    # The mimetype as the renderer gives it, charset included: passed as
+    # `mimetype`, Werkzeug would add a second one.
+    response = Response(rendered.content)
+    response.headers["Content-Type"] = rendered.mimetype
     response.headers["Content-Disposition"] = content_disposition(rendered.filename, "attachment")
     return response
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import time
+import zipfile
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -15,6 +17,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from app.models import Participant, Role
+from app.services.participant_import import ImportRejected, read_table
+from tests import hostile_files
 from tests.web.helpers import csrf_token, log_in
 
 ROWS = 50_000
@@ -70,6 +74,39 @@ def test_an_export_of_50000_rows_is_refused_at_once_with_the_limit(client, make,
         assert "mehr als 5000 Zeilen" in response.get_data(as_text=True), name
         assert took < 30, (name, took)  # read once, refused, not checked row by row
     assert db.session.scalar(select(func.count(Participant.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "message"),
+    [
+        ("dimension.xlsx", hostile_files.huge_dimension, "Zeilen nach Zeile 20000"),
+        ("rows.xlsx", hostile_files.many_rows, "mehr als 5000 Zeilen"),
+        ("wide.xlsx", hostile_files.wide_row, "Zeile 2 hat mehr als 200 Spalten"),
+        ("rows.csv", hostile_files.csv_rows, "mehr als 5000 Zeilen"),
+    ],
+)
+def test_huge_files_are_refused_with_the_limit(client, make, db, name, build, message):
+    """Refused while reading, before the rows are built (the times are in
+    bench/import_times.py)."""
+    org_id = setup(client, make)
+    response = send(client, org_id, build(), name)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Participant.id))) == 0
+
+
+def test_a_dimension_that_lies_is_not_believed():
+    table = read_table("lying.xlsx", hostile_files.lying_dimension())
+    assert len(table.rows) == 100
+    assert table.headers == hostile_files.HEADER
+
+
+def test_a_workbook_part_that_unpacks_too_large_is_refused():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (33 * 1024 * 1024))
+    with pytest.raises(ImportRejected, match="unpacks to more than 32 MB"):
+        read_table("bomb.xlsx", out.getvalue())
 
 
 def test_an_upload_over_the_size_limit_is_refused_with_413(client, make, db):

@@ -99,9 +99,10 @@ def test_export_reads_back_in_the_same_columns(client, make, db):
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data().decode("utf-8-sig")
     assert text.splitlines()[0] == (
-        "Vorname;Nachname;E-Mail;Abteilung;Standort;Führungskraft;E-Mail Führungskraft;Gruppe"
+        "Vorname;Nachname;E-Mail;Abteilung;Standort;Führungskraft;E-Mail Führungskraft;"
+        "Personalnummer;Gruppe"
     )
-    assert "Anna;Müller;anna@firma.example;Produktion;Ulm;;;Gruppe 1" in text
+    assert "Anna;Müller;anna@firma.example;Produktion;Ulm;;;;Gruppe 1" in text
     # Importing the export again changes nothing.
     done = confirm(client, upload(client, org_id, text, name="export.csv").get_data(as_text=True))
     assert done.status_code == 302
@@ -205,7 +206,7 @@ def test_a_cohorts_participants_as_csv(client, make, db):
     cohort_id = cohort.id
     log_in(client, "hr@example.org")
     text = client.get(f"/cohorts/{cohort_id}/participants.csv").get_data().decode("utf-8-sig")
-    assert text.splitlines()[1:] == ["Ida;Iser;ida@x.example;;;;;Gruppe 1"]
+    assert text.splitlines()[1:] == ["Ida;Iser;ida@x.example;;;;;;Gruppe 1"]
 
 
 def test_an_import_names_people_enrolled_in_another_cohort_of_the_curriculum(client, make, db):
