@@ -61,6 +61,8 @@ class Config:
     # before it counts as unknown, and how long it is remembered (days).
     LOGIN_DEVICE_LIMIT = os.environ.get("QUALIPLAN_LOGIN_DEVICE_LIMIT", "5 per 15 minutes")
     LOGIN_DEVICE_DAYS = int(os.environ.get("QUALIPLAN_LOGIN_DEVICE_DAYS", "180"))
+    # A password reset link an admin sends works once, for this many hours.
+    PASSWORD_RESET_HOURS = int(os.environ.get("QUALIPLAN_PASSWORD_RESET_HOURS", "24"))
 
     # E-mail (the participants' personal links); without MAIL_SERVER nothing is sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")

@@ -64,6 +64,10 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A password reset link an admin sent: only its hash, until it expires or
+    # is used (one at a time; a new one replaces it).
+    reset_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reset_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisations: Mapped[list[Organisation]] = relationship(

@@ -1,4 +1,5 @@
-"""Accounts: creating staff users and checking their logins."""
+"""Accounts: creating staff users, checking their logins, their own
+password changes, and the admin's deactivating and reactivating."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.extensions import db
 from app.models import Organisation, Role, User
 from app.models.users import new_session_token, password_method
-from app.services.errors import InvalidInput
+from app.services import history, policy, tokens
+from app.services.errors import InvalidInput, NotFound, NotPermitted
+from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
 
 MIN_PASSWORD_LENGTH = 12
@@ -76,11 +79,7 @@ def create_user(
         raise AccountError(
             msg("'{email}' is not an e-mail address", email=email), code="invalid_email"
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(
-            msg("the password needs at least {count} characters", count=MIN_PASSWORD_LENGTH),
-            code="password_too_short",
-        )
+    check_new_password(password)
     if db.session.scalar(select(User.id).where(User.email == address)) is not None:
         raise AccountError(
             msg("an account for {email} exists already", email=address), code="email_taken"
@@ -90,6 +89,16 @@ def create_user(
     user.organisations = list(organisations)
     db.session.add(user)
     return user
+
+
+def check_new_password(password: str, field: str | None = None) -> None:
+    """The rule every new password meets, wherever it is set."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            msg("the password needs at least {count} characters", count=MIN_PASSWORD_LENGTH),
+            code="password_too_short",
+            field=field,
+        )
 
 
 def log_in(
@@ -161,3 +170,106 @@ def session_user(identifier: str) -> User | None:
 def end_all_sessions(user: User) -> None:
     """Every login session of `user` ends, on every device."""
     user.session_token = new_session_token()
+
+
+class WrongPassword(InvalidInput):
+    """The current password, asked for before changing it, is not the right one."""
+
+    code = "wrong_password"
+
+
+def change_own_password(actor: Actor, current: str, new: str) -> User:
+    """The logged-in user sets a new password, proving the current one (a
+    session left open on a shared computer is not enough). Every other
+    session of the account ends; the door renews its own."""
+    user = actor.user
+    if user is None:
+        raise NotPermitted()
+    if not user.check_password(current):
+        raise WrongPassword(msg("the current password is wrong"), field="current_password")
+    check_new_password(new, field="new_password")
+    set_password(user, new)
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password ends every session and any reset link, and forgets
+    failed attempts (the person has just proved who they are)."""
+    user.set_password(password)
+    end_all_sessions(user)
+    user.reset_token_hash = None
+    user.reset_expires_at = None
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+# Administration: the accounts of the admin's organisations.
+
+
+def may_manage(actor: Actor, user: User) -> bool:
+    """An admin manages an account when every organisation of it is one of
+    theirs: nobody shuts someone out of an organisation they do not run.
+    Accounts of no organisation are the command line's."""
+    if actor.organisation_ids is None:
+        return True
+    return bool(user.organisation_ids) and user.organisation_ids <= actor.organisation_ids
+
+
+def managed(actor: Actor, user_id: int) -> User:
+    """The account if the actor may see it (else NotFound), and may manage it
+    (else NotPermitted)."""
+    user = db.session.get(User, user_id)
+    if user is None or not may_manage(actor, user):
+        raise NotFound()
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    return user
+
+
+def accounts_of(actor: Actor) -> list[User]:
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    users = db.session.scalars(select(User).order_by(User.name, User.email)).all()
+    return [u for u in users if may_manage(actor, u)]
+
+
+def deactivate(actor: Actor, user_id: int) -> User:
+    """The account stops working at once: its sessions on every device, its
+    API tokens and its calendar feed end, a reset link in flight too; a new
+    login is refused like a wrong password. Nothing of its history goes."""
+    user = managed(actor, user_id)
+    if actor.user is not None and actor.user.id == user.id:
+        raise InvalidInput(msg("you cannot deactivate your own account"), code="own_account")
+    if not user.active:
+        return user
+    user.active = False
+    end_all_sessions(user)
+    ended = tokens.revoke_all("user", user.id)
+    user.reset_token_hash = None
+    user.reset_expires_at = None
+    record_change(actor, user, "account_deactivated", {"ended": [p.value for p in ended]})
+    return user
+
+
+def reactivate(actor: Actor, user_id: int) -> User:
+    """The account can log in again with its password. Tokens and feeds it
+    held stay ended: the person makes new ones."""
+    user = managed(actor, user_id)
+    if user.active:
+        return user
+    user.active = True
+    user.failed_logins = 0
+    user.locked_until = None
+    record_change(actor, user, "account_reactivated", None)
+    return user
+
+
+def record_change(actor: Actor, user: User, action: str, after: dict[str, object] | None) -> None:
+    """In the history of each organisation the account belongs to."""
+    for organisation_id in sorted(user.organisation_ids):
+        history.record(
+            user=actor.user,
+            organisation_id=organisation_id,
+            subject="user",
+            subject_id=user.id,
+            action=action,
+            after=after,
+        )

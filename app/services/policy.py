@@ -37,6 +37,7 @@ class Action(StrEnum):
     EXPORT_PERSON = "export_person"  # GDPR Art. 15
     ERASE_PERSON = "erase_person"  # GDPR Art. 17
     PRIVACY_SETTINGS = "privacy_settings"
+    MANAGE_ACCOUNTS = "manage_accounts"  # reset links, deactivating and reactivating accounts
 
 
 PLANNERS = frozenset({Role.ADMIN, Role.TRAINER, Role.CONSULTANT})
@@ -57,6 +58,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.EXPORT_PERSON: CERTIFIERS,
     Action.ERASE_PERSON: frozenset({Role.ADMIN}),
     Action.PRIVACY_SETTINGS: frozenset({Role.ADMIN}),
+    Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
 }
 
 

@@ -20,6 +20,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "start.health",
         "health.ready",
         "auth.login",
+        "auth.reset_password",
         "static",
         # Reached by a secret link instead of a login; each checks its token.
         "calendars.feed",

@@ -1,4 +1,5 @@
-"""Login and logout."""
+"""Login and logout, the user's own password, reset links, and the admin's
+page of accounts."""
 
 from __future__ import annotations
 
@@ -18,13 +19,24 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from app import login_devices, throttle, transactions
-from app.forms.auth import LoginForm
+from app.forms.auth import ButtonForm, ChangePasswordForm, LoginForm, NewPasswordForm
 from app.i18n import sentence, translator
-from app.services.accounts import LoginPolicy, end_all_sessions, log_in, session_user
+from app.models import Role
+from app.public_url import external_url
+from app.services import accounts, password_resets
+from app.services.accounts import (
+    MIN_PASSWORD_LENGTH,
+    LoginPolicy,
+    end_all_sessions,
+    log_in,
+    session_user,
+)
+from app.views.access import actor
 
 bp = Blueprint("auth", __name__)
 
@@ -86,6 +98,142 @@ def login() -> ResponseReturnValue:
         login_devices.remember(response, attempt.user.id)
         return response
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@transactions.web(back=lambda **_: url_for("auth.change_password"))
+def change_password() -> ResponseReturnValue:
+    """The user's own new password, with the current one. Guessing the
+    current one from an open session spends the client's login budget."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        limit = current_app.config["LOGIN_RATE_LIMIT"]
+        if throttle.used_up(CLIENT_SCOPE, limit):
+            abort(429)
+        try:
+            user = accounts.change_own_password(
+                actor(), form.current_password.data, form.new_password.data
+            )
+        except accounts.WrongPassword:
+            throttle.spend(CLIENT_SCOPE, limit)
+            raise
+        # Every other session has ended with the old session token; this one
+        # goes on under the new one.
+        login_user(user)
+        flash(_("Your password is changed. Your sessions elsewhere have ended."), "success")
+        return redirect(url_for("dashboard.index"), 303)
+    return render_template("auth/password.html", form=form, min_length=MIN_PASSWORD_LENGTH)
+
+
+def _reset_page(token: str, **_: object) -> str:
+    return url_for("auth.reset_password", token=token)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@transactions.web(back=_reset_page)
+def reset_password(token: str) -> ResponseReturnValue:
+    """A reset link an admin sent: set a new password, then log in with it.
+    The browser counts as the account's own afterwards (it held the link)."""
+    now = datetime.now(UTC)
+    if password_resets.holder(token, now) is None:
+        return render_template("auth/reset_invalid.html"), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        user = password_resets.use(token, form.new_password.data, now)
+        if user is None:
+            return render_template("auth/reset_invalid.html"), 404
+        session.clear()
+        flash(_("Your new password is set. Please log in with it."), "success")
+        response = redirect(url_for("auth.login"), 303)
+        login_devices.remember(response, user.id)
+        return response
+    return render_template("auth/reset.html", form=form, min_length=MIN_PASSWORD_LENGTH)
+
+
+# Administration: the accounts of the admin's organisations.
+
+
+def _accounts_page(**_: object) -> str:
+    return url_for("auth.accounts_index")
+
+
+def _checked_form() -> None:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+
+
+def _reset_valid() -> timedelta:
+    return timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
+
+
+def _reset_link(token: str) -> str:
+    return external_url("auth.reset_password", token=token)
+
+
+ROLE_NAMES = {
+    Role.ADMIN.value: _l("Administration"),
+    Role.TRAINER.value: _l("Trainer"),
+    Role.CONSULTANT.value: _l("Consultant"),
+    Role.HR.value: _l("HR"),
+}
+
+
+@bp.get("/accounts")
+def accounts_index() -> str:
+    return render_template(
+        "auth/accounts.html",
+        users=accounts.accounts_of(actor()),
+        form=ButtonForm(),
+        role_names=ROLE_NAMES,
+        mail_set_up=bool(current_app.config.get("MAIL_SERVER")),
+    )
+
+
+@bp.post("/accounts/<int:user_id>/deactivate")
+@transactions.web(back=_accounts_page)
+def deactivate(user_id: int) -> ResponseReturnValue:
+    _checked_form()
+    user = accounts.deactivate(actor(), user_id)
+    flash(
+        _(
+            "%(name)s can no longer log in; every session, API token and calendar "
+            "address of the account has ended.",
+            name=user.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.accounts_index"), 303)
+
+
+@bp.post("/accounts/<int:user_id>/reactivate")
+@transactions.web(back=_accounts_page)
+def reactivate(user_id: int) -> ResponseReturnValue:
+    _checked_form()
+    user = accounts.reactivate(actor(), user_id)
+    flash(_("%(name)s can log in again.", name=user.name), "success")
+    return redirect(url_for("auth.accounts_index"), 303)
+
+
+@bp.post("/accounts/<int:user_id>/reset-link")
+@transactions.web(back=_accounts_page)
+def show_reset_link(user_id: int) -> ResponseReturnValue:
+    _checked_form()
+    user, token = password_resets.issue(actor(), user_id, datetime.now(UTC), _reset_valid())
+    return render_template(
+        "auth/reset_link.html",
+        user=user,
+        link=_reset_link(token),
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    )
+
+
+@bp.post("/accounts/<int:user_id>/reset-link/send")
+@transactions.web(back=_accounts_page)
+def send_reset_link(user_id: int) -> ResponseReturnValue:
+    _checked_form()
+    user = password_resets.send(actor(), user_id, datetime.now(UTC), _reset_valid(), _reset_link)
+    flash(_("A link to set a new password was sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.accounts_index"), 303)
 
 
 @bp.post("/logout")

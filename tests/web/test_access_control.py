@@ -73,6 +73,7 @@ def two_organisations(make, db):
             "certificate_id": our_certificate.id,
             "code": our_certificate.code,
             "token_id": our_key.id,
+            "user_id": insider.id,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -90,6 +91,7 @@ def two_organisations(make, db):
             "certificate_id": their_certificate.id,
             "code": their_certificate.code,
             "token_id": their_key.id,
+            "user_id": outsider.id,
         },
     }
 
