@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app import transactions
 from app.commands import CommandFailed
 from app.extensions import db
-from app.models import Organisation, Role
-from app.services.accounts import AccountError, create_user
+from app.models import Organisation, Role, User
+from app.public_url import external_url
+from app.services import accounts, password_resets
+from app.services.accounts import AccountError, create_user, normalise_email
 from app.services.organisations import create_organisation as create
 from app.services.policy import Actor
 from curricula.messages import msg
@@ -76,3 +80,45 @@ def create_account(
     except AccountError as error:
         raise CommandFailed(error.message) from None
     click.echo(f"{user.email} ({user.role.value})")
+
+
+def _account(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        raise CommandFailed(msg("there is no account for {email}", email=email))
+    return user
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_appcontext
+@transactions.cli
+def deactivate_account(email: str) -> None:
+    """The account of EMAIL can no longer log in; its sessions, API tokens
+    and calendar feed end at once."""
+    user = accounts.deactivate(Actor.system(), _account(email).id)
+    click.echo(f"{user.email}: deactivated")
+
+
+@users.command("activate")
+@click.argument("email")
+@with_appcontext
+@transactions.cli
+def activate_account(email: str) -> None:
+    """The account of EMAIL can log in again (tokens and feeds stay ended)."""
+    user = accounts.reactivate(Actor.system(), _account(email).id)
+    click.echo(f"{user.email}: active")
+
+
+@users.command("reset-link")
+@click.argument("email")
+@with_appcontext
+@transactions.cli
+def reset_link(email: str) -> None:
+    """Print a one-time link to set a new password for EMAIL (an admin who
+    lost theirs). Built on QUALIPLAN_PUBLIC_URL; without it, only the path."""
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    _, token = password_resets.issue(
+        Actor.system(), _account(email).id, datetime.now(UTC), timedelta(hours=hours)
+    )
+    click.echo(external_url("auth.reset_password", token=token))

@@ -20,13 +20,13 @@ def qualiplan_on(tmp_path):
     }
     env.pop("QUALIPLAN_DEBUG", None)
 
-    def run(*args, stdin=""):
+    def run(*args, stdin="", **settings):
         return subprocess.run(
             [str(COMMAND), *args],
             input=stdin,
             capture_output=True,
             text=True,
-            env=env,
+            env={**env, **settings},
             check=False,
             timeout=120,
         )
@@ -105,3 +105,58 @@ def test_demo_data_goes_into_an_empty_database_only(qualiplan_on):
     refused = qualiplan_on("demo")
     assert refused.returncode == 2
     assert refused.stderr.startswith("Error: the database has data already")
+
+
+def test_an_admin_who_lost_the_password_gets_a_link_and_accounts_can_be_deactivated(
+    qualiplan_on, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from app.extensions import db
+    from app.models import User
+    from app.services import password_resets
+    from tests.conftest import app_for
+
+    assert qualiplan_on("organisations", "create", "Muster AG").returncode == 0
+    for email in ("chefin@muster.example", "t@muster.example"):
+        made = qualiplan_on(
+            "users",
+            "create",
+            "--role",
+            "admin",
+            "--organisation",
+            "Muster AG",
+            "--password-stdin",
+            email,
+            stdin="a long enough password\n",
+        )
+        assert made.returncode == 0, made.stderr
+    public = "https://qualiplan.example.org"
+    link = qualiplan_on(
+        "users", "reset-link", "Chefin@Muster.example", QUALIPLAN_PUBLIC_URL=public
+    )
+    assert link.returncode == 0, link.stderr
+    assert link.stdout.startswith(f"{public}/reset/")
+    token = link.stdout.strip().rsplit("/", 1)[1]
+    bare = qualiplan_on("users", "reset-link", "t@muster.example")
+    assert bare.stdout.startswith("/reset/")  # without the setting only the path
+
+    assert qualiplan_on("users", "deactivate", "t@muster.example").stdout == (
+        "t@muster.example: deactivated\n"
+    )
+    unknown = qualiplan_on("users", "deactivate", "nobody@muster.example")
+    assert unknown.returncode == 2
+    assert unknown.stderr.startswith("Error: there is no account for nobody@muster.example")
+
+    app = app_for(f"sqlite:///{tmp_path / 'fresh.db'}")
+    with app.app_context():
+        holder = password_resets.holder(token, datetime.now(UTC))
+        assert holder is not None
+        assert holder.email == "chefin@muster.example"
+        gone = db.session.scalar(db.select(User).where(User.email == "t@muster.example"))
+        assert not gone.active
+        assert gone.reset_token_hash is None  # the link in flight ended too
+        db.engine.dispose()
+    assert qualiplan_on("users", "activate", "t@muster.example").stdout == (
+        "t@muster.example: active\n"
+    )
