@@ -42,7 +42,7 @@ def test_plan_a_cohort_from_a_curriculum(page):
         label="Lernbegleitung kompakt: zwei Seminartage und Reflexionstag (v1)"
     )
     page.get_by_label("Name der Gruppe").fill("Kompakt Riesa")
-    start = next_monday(date.today() + timedelta(days=400))
+    start = working_day_from(next_monday(date.today() + timedelta(days=400)), "DE-SN")
     page.get_by_label("Startdatum").fill(start.isoformat())
     page.get_by_label("Region").fill("DE-SN")
     page.get_by_label("Durchführung").select_option("online")
@@ -179,7 +179,7 @@ def test_fork_change_a_gap_publish_and_move_a_planned_cohort(page):
         label="Lernbegleitung kompakt online (Metallwerke Neckartal) (v1)"
     )
     page.get_by_label("Name der Gruppe").fill("Kompakt Heilbronn")
-    start = next_monday(date.today() + timedelta(days=300))
+    start = working_day_from(next_monday(date.today() + timedelta(days=300)), "DE-BW")
     page.get_by_label("Startdatum").fill(start.isoformat())
     page.get_by_label("Region").fill("DE-BW")
     page.get_by_role("button", name="Gruppe planen").click()
