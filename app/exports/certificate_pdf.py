@@ -15,13 +15,14 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
+from unicodedata import combining
 
 import segno
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -149,9 +150,10 @@ def _page(
     top = HEIGHT - MARGIN
     if letterhead:
         canvas.doForm(letterhead)
-    canvas.setFont(BOLD, 11)
-    for number, line in enumerate(simpleSplit(cert.issuer, BOLD, 11, 80 * mm)[:3]):
-        canvas.drawRightString(WIDTH - MARGIN, top - 11 - number * 14, line)
+    issuer = _fit(cert.issuer, BOLD, 80 * mm, ((3, 11, 8), (5, 8, 8)))
+    for number, line in enumerate(issuer.lines):
+        baseline = top - issuer.size - number * issuer.size * 1.27
+        _draw(canvas, issuer, line, WIDTH - MARGIN, baseline, align="right")
 
     y = top - 45 * mm
     canvas.setFont(BOLD, 30)
@@ -160,19 +162,22 @@ def _page(
     canvas.setFont(REGULAR, 12)
     canvas.drawCentredString(WIDTH / 2, y, tr.gettext("This is to certify that"))
     y -= 14 * mm
-    size = _fitting_size(cert.name, BOLD, 24, TEXT_WIDTH)
-    canvas.setFont(BOLD, size)
-    canvas.drawCentredString(WIDTH / 2, y, cert.name)
+    # Every name a person can have fits: smaller on one line, then on two,
+    # then on as many lines as the longest name needs.
+    name = _fit(cert.name, BOLD, TEXT_WIDTH, ((1, 24, 16), (2, 20, 12), (8, 12, 9)))
+    for number, line in enumerate(name.lines):
+        if number:
+            y -= name.size * 1.2
+        _draw(canvas, name, line, WIDTH / 2, y, align="centre")
     y -= 12 * mm
     canvas.setFont(REGULAR, 12)
     canvas.drawCentredString(WIDTH / 2, y, tr.gettext("has completed the qualification programme"))
     y -= 10 * mm
-    canvas.setFont(BOLD, 16)
-    for line in simpleSplit(cert.programme, BOLD, 16, TEXT_WIDTH)[:2]:
-        canvas.drawCentredString(WIDTH / 2, y, line)
-        y -= 7 * mm
+    programme = _fit(cert.programme, BOLD, TEXT_WIDTH, ((2, 16, 12), (4, 12, 10)))
+    for line in programme.lines:
+        _draw(canvas, programme, line, WIDTH / 2, y, align="centre")
+        y -= programme.size * 1.24
     y -= 3 * mm
-    canvas.setFont(REGULAR, 12)
     hours = _hours(cert.teaching_hours, tr)
     if cert.period:
         closing = tr.gettext(
@@ -183,58 +188,87 @@ def _page(
         )
     else:
         closing = tr.gettext("with %(hours)s teaching hours.", hours=hours)
-    for line in simpleSplit(closing, REGULAR, 12, TEXT_WIDTH)[:2]:
-        canvas.drawCentredString(WIDTH / 2, y, line)
+    fitted = _fit(closing, REGULAR, TEXT_WIDTH, ((2, 12, 10),))
+    for line in fitted.lines:
+        _draw(canvas, fitted, line, WIDTH / 2, y, align="centre")
         y -= 6 * mm
 
+    # The sessions and topics end above the signature block, however long
+    # the texts above them were.
+    floor = _signature(canvas, cert, tr) + 6 * mm
+    _verification(canvas, cert, tr)
     y -= 8 * mm
+    if y - 6 * mm < floor:
+        return  # only where the longest texts meet: no room for even one session
     canvas.setFont(BOLD, 10)
     canvas.drawString(MARGIN, y, tr.gettext("Sessions attended"))
     y -= 6 * mm
-    canvas.setFont(REGULAR, 9.5)
-    for element in cert.elements[:10]:
+    for shown, element in enumerate(cert.elements[:10]):
+        title = _fit(element.title, REGULAR, TEXT_WIDTH - 70 * mm, ((3, 9.5, 9.5),))
+        if y - (len(title.lines) - 1) * 4.5 * mm < floor:
+            _more(canvas, y, len(cert.elements) - shown, tr)
+            return
         days = _day(element.first_day, tr)
         if element.last_day != element.first_day:
             days += " – " + _day(element.last_day, tr)
+        canvas.setFont(REGULAR, 9.5)
         canvas.drawString(MARGIN, y, days)
         if element.hours:
             canvas.drawRightString(WIDTH - MARGIN, y, _hours(element.hours, tr) + " h")
-        for line in simpleSplit(element.title, REGULAR, 9.5, TEXT_WIDTH - 70 * mm)[:2]:
-            canvas.drawString(MARGIN + 52 * mm, y, line)
+        for line in title.lines:
+            _draw(canvas, title, line, MARGIN + 52 * mm, y)
             y -= 4.5 * mm
         y -= 0.5 * mm
+    if len(cert.elements) > 10:
+        _more(canvas, y, len(cert.elements) - 10, tr)
+        y -= 4.5 * mm
 
-    if cert.topics:
+    if cert.topics and y - 9.5 * mm >= floor:
         y -= 4 * mm
         canvas.setFont(BOLD, 10)
         canvas.drawString(MARGIN, y, tr.gettext("Topics"))
         y -= 5.5 * mm
-        canvas.setFont(REGULAR, 9)
-        lines = simpleSplit(" · ".join(cert.topics), REGULAR, 9, TEXT_WIDTH)
-        for line in lines[:6]:
-            canvas.drawString(MARGIN, y, line)
+        room = 1 + int((y - floor) // (4.5 * mm))
+        topics = _fit(" · ".join(cert.topics), REGULAR, TEXT_WIDTH, ((min(6, room), 9, 9),))
+        for line in topics.lines:
+            _draw(canvas, topics, line, MARGIN, y)
             y -= 4.5 * mm
 
-    _signature(canvas, cert, tr)
-    _verification(canvas, cert, tr)
+
+def _more(canvas: Canvas, y: float, count: int, tr: Translator) -> None:
+    canvas.setFont(REGULAR, 9.5)
+    canvas.drawString(MARGIN + 52 * mm, y, tr.gettext("and %(count)d more", count=count))
 
 
-def _signature(canvas: Canvas, cert: PrintedCertificate, tr: Translator) -> None:
-    y = MARGIN + 22 * mm
-    canvas.setFont(REGULAR, 10)
-    canvas.drawString(MARGIN, y + 14 * mm, _day(cert.issued_on, tr))
-    canvas.setLineWidth(0.5)
-    canvas.line(MARGIN, y + 8 * mm, MARGIN + 75 * mm, y + 8 * mm)
-    canvas.setFont(BOLD, 10)
-    canvas.drawString(MARGIN, y + 3 * mm, cert.signatory or cert.issuer)
-    canvas.setFont(REGULAR, 9)
+def _signature(canvas: Canvas, cert: PrintedCertificate, tr: Translator) -> float:
+    """The date, the line to sign on, who signs and the curriculum, from the
+    bottom up; returns the block's top."""
+    width = TEXT_WIDTH - 75 * mm  # left of the verification block, the right 70 mm
+    label = _fit(cert.version_label, REGULAR, width, ((2, 7.5, 6), (3, 6, 6)))
+    for number, line in enumerate(label.lines):
+        _draw(canvas, label, line, MARGIN, MARGIN + (len(label.lines) - 1 - number) * 3.5 * mm)
+    y = MARGIN + 22 * mm  # the baseline of the role, or where it would be
     if cert.signatory_role:
-        canvas.drawString(MARGIN, y - 1.5 * mm, cert.signatory_role)
-    canvas.setFont(REGULAR, 7.5)
-    # Left of the verification block, which takes the right 70 mm.
-    label = simpleSplit(cert.version_label, REGULAR, 7.5, TEXT_WIDTH - 75 * mm)[:2]
-    for number, line in enumerate(label):
-        canvas.drawString(MARGIN, MARGIN + (len(label) - 1 - number) * 3.5 * mm, line)
+        role = _fit(cert.signatory_role, REGULAR, width, ((1, 9, 7.5), (2, 7.5, 7.5)))
+        y -= 1.5 * mm
+        for number, line in enumerate(reversed(role.lines)):
+            if number:
+                y += 3.8 * mm
+            _draw(canvas, role, line, MARGIN, y)
+        y += 1.5 * mm
+    signatory = _fit(cert.signatory or cert.issuer, BOLD, width, ((1, 10, 8), (2, 8, 8)))
+    y += 3 * mm
+    for number, line in enumerate(reversed(signatory.lines)):
+        if number:
+            y += 4.2 * mm
+        _draw(canvas, signatory, line, MARGIN, y)
+    y += 5 * mm
+    canvas.setLineWidth(0.5)
+    canvas.line(MARGIN, y, MARGIN + 75 * mm, y)
+    y += 6 * mm
+    canvas.setFont(REGULAR, 10)
+    canvas.drawString(MARGIN, y, _day(cert.issued_on, tr))
+    return y + 10
 
 
 def _verification(canvas: Canvas, cert: PrintedCertificate, tr: Translator) -> None:
@@ -244,7 +278,8 @@ def _verification(canvas: Canvas, cert: PrintedCertificate, tr: Translator) -> N
     canvas.setFont(REGULAR, 7.5)
     right = WIDTH - MARGIN
     canvas.drawRightString(right, bottom - 4 * mm, tr.gettext("Check this certificate at"))
-    canvas.drawRightString(right, bottom - 7.5 * mm, cert.verify_text)
+    address = _fit(cert.verify_text, REGULAR, 70 * mm, ((1, 7.5, 5.5),))
+    _draw(canvas, address, address.lines[0], right, bottom - 7.5 * mm, align="right")
     canvas.setFont(BOLD, 8)
     numbers = tr.gettext("No. %(serial)s · Code %(code)s", serial=cert.serial, code=cert.code)
     canvas.drawRightString(right, bottom - 11.5 * mm, numbers)
@@ -273,10 +308,86 @@ def _qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
     canvas.restoreState()
 
 
-def _fitting_size(text: str, font: str, size: float, width: float) -> float:
-    """The largest size up to `size` at which `text` fits on one line."""
-    natural = pdfmetrics.stringWidth(text, font, size)
-    return size if natural <= width else max(10.0, size * width / natural)
+@dataclass(frozen=True)
+class _Fitted:
+    font: str
+    size: float
+    lines: tuple[str, ...]
+
+
+def _fit(
+    text: str, font: str, width: float, stages: tuple[tuple[int, float, float], ...]
+) -> _Fitted:
+    """`text` in lines of at most `width`: each stage (lines, largest size,
+    smallest size) is tried in turn, shrinking in half points; the first
+    that holds the text wins. Past the last stage the last line ends in an
+    ellipsis, so that no text ever leaves its place."""
+    size = stages[0][1]
+    lines: list[str] = []
+    for most, largest, smallest in stages:
+        size = largest
+        while True:
+            lines = _wrap(text, font, size, width)
+            if len(lines) <= most or size <= smallest:
+                break
+            size = max(smallest, size - 0.5)
+        if len(lines) <= most:
+            return _Fitted(font, size, tuple(lines))
+    most = stages[-1][0]
+    last = _prefix(" ".join(lines[most - 1 :]), font, size, width - _width("…", font, size))
+    return _Fitted(font, size, (*lines[: most - 1], last.rstrip() + "…"))
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Words onto lines of at most `width`; a word longer than a line is
+    broken between its letters."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if _width(candidate, font, size) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while _width(word, font, size) > width:
+            head = _prefix(word, font, size, width)
+            lines.append(head)
+            word = word[len(head) :]
+        line = word
+    if line or not lines:
+        lines.append(line)
+    return lines
+
+
+def _prefix(text: str, font: str, size: float, width: float) -> str:
+    """The longest start of `text` within `width`, at least one letter with
+    its combining marks; never cut between a letter and its accents."""
+    cuts = [i for i in range(1, len(text) + 1) if i == len(text) or not combining(text[i])]
+    low, high = 0, len(cuts) - 1
+    while low < high:  # the last cut that fits, by bisection
+        middle = (low + high + 1) // 2
+        if _width(text[: cuts[middle]], font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[: cuts[low]]
+
+
+def _width(text: str, font: str, size: float) -> float:
+    return float(pdfmetrics.stringWidth(text, font, size))
+
+
+def _draw(
+    canvas: Canvas, fitted: _Fitted, line: str, x: float, y: float, *, align: str = "left"
+) -> None:
+    canvas.setFont(fitted.font, fitted.size)
+    if align == "centre":
+        canvas.drawCentredString(x, y, line)
+    elif align == "right":
+        canvas.drawRightString(x, y, line)
+    else:
+        canvas.drawString(x, y, line)
 
 
 def _day(day: date, tr: Translator) -> str:

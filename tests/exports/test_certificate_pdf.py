@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 import segno
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from app.exports.certificate_pdf import (
+    MARGIN,
     PrintedCertificate,
     PrintedElement,
     missing_glyphs,
@@ -61,6 +64,67 @@ def drawn_modules(page, size: int) -> list[list[bool]]:
     return grid
 
 
+@dataclass(frozen=True)
+class Run:
+    """One piece of text as drawn: its box on the page and its letters."""
+
+    left: float
+    right: float
+    baseline: float
+    size: float
+    codes: str  # the glyph codes, in hex
+
+    def overlaps(self, other: Run) -> bool:
+        return (
+            self.left < other.right
+            and other.left < self.right
+            and self.baseline - 0.25 * self.size < other.baseline + 0.8 * other.size
+            and other.baseline - 0.25 * other.size < self.baseline + 0.8 * self.size
+        )
+
+
+def text_runs(page) -> list[Run]:
+    """Every text run of the page, read from its drawing operators: the
+    position (Tm, Td) and font size (Tf) of each Tj, and its width from the
+    glyph widths the embedded font declares."""
+    fonts = {name: font.get_object() for name, font in page["/Resources"]["/Font"].items()}
+    runs: list[Run] = []
+    x = y = size = 0.0
+    widths: list[float] = []
+    first = 0
+    for operands, operator in ContentStream(page.get_contents(), page.pdf).operations:
+        if operator == b"Tm":
+            x, y = float(operands[4]), float(operands[5])
+        elif operator == b"Td":
+            x, y = x + float(operands[0]), y + float(operands[1])
+        elif operator == b"Tf":
+            font, size = fonts[operands[0]], float(operands[1])
+            widths = [float(w) for w in font.get("/Widths", [])]
+            first = int(font.get("/FirstChar", 0))
+        elif operator == b"Tj":
+            raw = operands[0]
+            codes = raw.original_bytes if hasattr(raw, "original_bytes") else bytes(raw)
+            advance = sum(widths[c - first] for c in codes) / 1000 * size
+            runs.append(Run(x, x + advance, y, size, codes.hex()))
+            x += advance
+    return runs
+
+
+def assert_inside_the_margins(runs: list[Run]) -> None:
+    assert runs
+    for run in runs:
+        assert run.left >= MARGIN - 0.01, run
+        assert run.right <= A4_POINTS[0] - MARGIN + 0.5, run
+        assert run.baseline - 0.25 * run.size >= MARGIN - 0.5 * run.size, run
+        assert run.baseline + run.size <= A4_POINTS[1] - MARGIN + 0.5, run
+    for number, run in enumerate(runs):
+        for other in runs[number + 1 :]:
+            # Pieces of one line in two font subsets touch, they do not overlap.
+            if abs(run.baseline - other.baseline) < 0.01 and abs(run.right - other.left) < 0.01:
+                continue
+            assert not run.overlaps(other), (run, other)
+
+
 def test_each_certificate_is_one_a4_page_with_its_own_qr_code():
     printed = [certificate(n) for n in range(1, 4)]
     reader = render(printed)
@@ -88,10 +152,11 @@ def test_german_certificates_use_german_numbers_and_dates():
     assert "vom 01.03.2027 bis 01.06.2027 mit 7,5 Unterrichtsstunden" in text
 
 
-def test_a_very_long_name_is_set_smaller_instead_of_running_off_the_page():
+def test_a_very_long_name_is_set_smaller_or_on_two_lines_instead_of_running_off_the_page():
     long_name = "Maximiliane Wilhelmine Friederike von und zu Hohenzollern-Sigmaringen-Wittelsbach"
     (page,) = render([certificate(1, name=long_name)]).pages
-    assert long_name in page.extract_text().replace("\n", " ")
+    assert long_name in " ".join(page.extract_text().split())
+    assert_inside_the_margins(text_runs(page))
 
 
 def test_an_empty_batch_still_makes_a_readable_file():
@@ -126,3 +191,61 @@ def test_codes_are_random_long_and_unambiguous():
     assert all(len(c) == CODE_LENGTH for c in codes)
     assert set("".join(codes)) <= set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
     assert not set("".join(codes)) & set("ILOU")
+
+
+# The longest names, titles and signatories anyone can enter, and the widest
+# letters: each printed in full, inside the margins, nothing over anything.
+
+WIDE_FIRST = "W" * 100  # the longest first and last names (100 characters each)
+WIDE_LAST = "Ŵ" * 99 + "W"
+COMBINING = "Nguye\u0302\u0303n Thi\u0323 " * 6 + "Ἀθηνᾶ Щукина"  # 100 characters
+LONG_TITLE = "W" * 200  # the longest curriculum and element title, one word
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"{WIDE_FIRST} {WIDE_LAST}",
+        f"{'WWWWW ' * 16}WWWW {'MMMMMMMMM ' * 10}",
+        f"{COMBINING} {COMBINING}",
+        "Łukasiewicz-Øvergaard " * 9,
+    ],
+)
+def test_the_longest_allowed_name_is_printed_in_full_inside_the_page(name):
+    assert len(name.strip()) <= 201
+    (page,) = render([certificate(1, name=name.strip())]).pages
+    assert_inside_the_margins(text_runs(page))
+    printed = "".join(page.extract_text().split())
+    assert "".join(name.split()) in printed  # every letter, none cut off
+
+
+def test_long_titles_organisations_and_signatories_stay_inside_the_page():
+    wide = certificate(
+        1,
+        name=f"{WIDE_FIRST} {WIDE_LAST}",
+        programme=LONG_TITLE,
+        version_label=f"Curriculum: {LONG_TITLE}, Version 1",
+        elements=tuple(
+            PrintedElement(LONG_TITLE, date(2027, 3, n), date(2027, 3, n + 1), 7.5)
+            for n in range(1, 13)
+        ),
+        topics=tuple("Gesprächsführung und Beratung in der Praxis" for _ in range(40)),
+        issuer="W" * 200,
+        signatory="W" * 200,
+        signatory_role="Leitung " + "W" * 192,
+        verify_text="qualiplan.example/" + "w" * 80,
+    )
+    for language in ("de", "en"):
+        (page,) = render([wide], language).pages
+        assert_inside_the_margins(text_runs(page))
+        text = page.extract_text()
+        assert "W" * 60 in "".join(text.split())  # the name, on whole lines
+        assert re.search(r"und \d+ weitere" if language == "de" else r"and \d+ more", text)
+
+
+def test_an_ordinary_certificate_keeps_its_one_line_name_at_full_size():
+    (page,) = render([certificate(1, name="Zoë Łukasiewicz-Øvergaard")]).pages
+    runs = text_runs(page)
+    assert_inside_the_margins(runs)
+    assert max(run.size for run in runs) == 30  # the heading
+    assert sorted({run.size for run in runs})[-2] == 24  # the name, on one line

@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from app.models import Organisation, Role
+from tests.exports.test_certificate_pdf import assert_inside_the_margins, text_runs
 from tests.web.helpers import csrf_token, log_in, post_form
 
 
@@ -122,3 +123,16 @@ def test_trainers_do_not_change_the_letterhead(client, make, db):
     org_id = setup(make)
     log_in(client, "trainer@example.org")
     assert client.get(f"/organisations/{org_id}/certificates").status_code == 403
+
+
+def test_the_longest_organisation_name_and_signatory_print_inside_the_page(client, make, db):
+    org = make.organisation("W" * 200)
+    make.user(Role.HR, [org], email="hr@example.org")
+    org_id = org.id
+    log_in(client, "hr@example.org")
+    page = save(client, org_id, signatory_name="W" * 200, signatory_role="M" * 200)
+    assert "Gespeichert." in page.get_data(as_text=True)
+    for language in ("de", "en"):
+        preview = client.get(f"/organisations/{org_id}/certificates/preview.pdf?lang={language}")
+        (pdf_page,) = PdfReader(io.BytesIO(preview.data)).pages
+        assert_inside_the_margins(text_runs(pdf_page))
