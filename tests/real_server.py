@@ -66,6 +66,15 @@ def fetch(
     return response
 
 
+def session_cookie(response: http.client.HTTPResponse) -> dict[str, str]:
+    """The `Cookie` header that carries the login session a response set
+    (a login also sets other cookies, such as the browser's device cookie)."""
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie" and value.startswith("session="):
+            return {"Cookie": value.split(";", 1)[0]}
+    raise AssertionError("the response set no session cookie")
+
+
 def organisation_with(role: Role, email: str, name: str) -> Organisation:
     """The shipped curricula, an organisation and one member of it, who logs
     in with the tests' password."""

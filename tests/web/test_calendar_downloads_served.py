@@ -18,7 +18,14 @@ from app.extensions import db
 from app.models import Purpose, Role
 from app.services import tokens
 from tests.conftest import PASSWORD
-from tests.real_server import compact_cohort, enrolled, fetch, organisation_with, served
+from tests.real_server import (
+    compact_cohort,
+    enrolled,
+    fetch,
+    organisation_with,
+    served,
+    session_cookie,
+)
 
 TODAY = date.today()
 
@@ -90,7 +97,7 @@ def test_staff_download_the_calendars_of_a_cohort_and_their_own(server):
         f"{base}/login", "POST", body, {"Content-Type": "application/x-www-form-urlencoded"}
     )
     assert login.status == 302, login.body
-    headers = {"Cookie": login.getheader("Set-Cookie").split(";", 1)[0]}
+    headers = session_cookie(login)
     cohort = fetch(f"{base}/cohorts/{ids.cohort}/calendar.ics", headers=headers)
     assert_calendar(
         cohort,

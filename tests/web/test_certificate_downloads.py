@@ -21,7 +21,14 @@ from app.models import (
 from app.services import tokens
 from app.services.certificates import new_code
 from tests.conftest import PASSWORD
-from tests.real_server import compact_cohort, enrolled, fetch, organisation_with, served
+from tests.real_server import (
+    compact_cohort,
+    enrolled,
+    fetch,
+    organisation_with,
+    served,
+    session_cookie,
+)
 
 CONTENT = {
     "programme": {"de": "Lernbegleitung kompakt", "en": "Training companions, compact"},
@@ -81,8 +88,7 @@ def logged_in(base: str) -> dict[str, str]:
         {"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status == 302, answer.body
-    cookie = answer.getheader("Set-Cookie").split(";", 1)[0]
-    return {"Cookie": cookie}
+    return session_cookie(answer)
 
 
 def assert_pdf_named(answer, disposition: str, fallback: str, encoded: str) -> None:

@@ -15,7 +15,14 @@ from app.extensions import db
 from app.models import Purpose, Role
 from app.services import tokens
 from tests.conftest import PASSWORD, app_for
-from tests.real_server import compact_cohort, enrolled, fetch, organisation_with, served
+from tests.real_server import (
+    compact_cohort,
+    enrolled,
+    fetch,
+    organisation_with,
+    served,
+    session_cookie,
+)
 
 HTTPS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
 
@@ -38,7 +45,7 @@ def server(tmp_path):
             {"Content-Type": "application/x-www-form-urlencoded", **HTTPS},
         )
         assert login.status == 302, login.body
-        cookie = {"Cookie": login.getheader("Set-Cookie").split(";", 1)[0]}
+        cookie = session_cookie(login)
         yield ids, base, cookie
 
 
