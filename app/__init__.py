@@ -50,6 +50,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         auth,
         calendars,
         certificates,
+        cohort_list,
         cohorts,
         curricula,
         dashboard,
@@ -77,6 +78,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(cohorts.bp)
+    app.register_blueprint(cohort_list.bp)
     app.register_blueprint(sessions.bp)
     app.register_blueprint(participants.bp)
     app.register_blueprint(calendars.bp)

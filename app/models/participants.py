@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app import folding
 from app.extensions import db
+from app.models import participant_search
 from app.models.cohorts import Cohort
 from app.models.organisations import Organisation
 from app.schema import UTCDateTime, utcnow
+
+# The fields the search looks in; a change to one of them renews the search
+# text and the sort keys.
+SEARCHED = ("first_name", "last_name", "email", "department", "site", "employee_number")
+# Folding can lengthen a name (ß as ss); bytewise order on PostgreSQL too.
+KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
 
 
 class Participant(db.Model):  # type: ignore[name-defined,misc]
@@ -20,6 +28,8 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         UniqueConstraint("organisation_id", "email"),
         UniqueConstraint("organisation_id", "employee_number"),
+        # The list's order, walked a page at a time.
+        Index("ix_participants_name_order", "last_name_key", "first_name_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +45,13 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     # them again in the next import when their e-mail address has changed.
     # NULL when absent, so that the unique constraint holds only for numbers.
     employee_number: Mapped[str | None] = mapped_column(String(50))
+    # Kept by the model whenever a field below changes (see `_derive`): what
+    # the search looks in (app.folding.search_text; indexed for substrings by
+    # app.models.participant_search) and the alphabetical order, compared
+    # byte by byte on every database so that SQLite and PostgreSQL agree.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    last_name_key: Mapped[str] = mapped_column(KEY, default="")
+    first_name_key: Mapped[str] = mapped_column(KEY, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lock_version: Mapped[int] = mapped_column(default=1)
 
@@ -43,9 +60,14 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     organisation: Mapped[Organisation] = relationship()
     enrolments: Mapped[list[Enrolment]] = relationship(back_populates="participant")
 
-    @validates("employee_number")
-    def _no_empty_number(self, _key: str, value: str | None) -> str | None:
-        return value or None
+    @validates(*SEARCHED)
+    def _derive(self, key: str, value: str | None) -> str | None:
+        if key == "employee_number":
+            value = value or None  # NULL when absent (the unique constraint)
+        fields = {name: getattr(self, name) for name in SEARCHED if name != key}
+        for name, text in derived(fields | {key: value}).items():
+            setattr(self, name, text)
+        return value
 
     @property
     def name(self) -> str:
@@ -55,12 +77,20 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     def sort_key(self) -> tuple[str, str, int]:
         """Alphabetical order as in a German phone book (DIN 5007-1): Öztürk
         next to Oswald, not after Zander."""
-        return (_alphabetical(self.last_name), _alphabetical(self.first_name), self.id)
+        return (folding.fold(self.last_name), folding.fold(self.first_name), self.id)
 
 
-def _alphabetical(text: str) -> str:
-    letters = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+def derived(values: dict[str, Any]) -> dict[str, str]:
+    """The search text and sort keys of a person with these fields (for rows
+    written without the model, such as the import's one INSERT)."""
+    return {
+        "search_text": folding.search_text(values.get(name) for name in SEARCHED),
+        "last_name_key": folding.fold(values.get("last_name") or ""),
+        "first_name_key": folding.fold(values.get("first_name") or ""),
+    }
+
+
+participant_search.follow(Participant.__table__)
 
 
 class EnrolmentStatus(StrEnum):

@@ -10,13 +10,28 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.orm import selectinload
 
+from app import folding
 from app.extensions import db
 from app.models import (
+    Certificate,
     Change,
     Cohort,
     Enrolment,
@@ -24,8 +39,11 @@ from app.models import (
     Organisation,
     Participant,
     User,
+    participant_search,
 )
+from app.models.participants import derived
 from app.services import calendars, history, policy
+from app.services.enrolments import OPEN_STATES
 from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import one_line
@@ -42,8 +60,6 @@ PERSON_FIELDS = (
     "manager_email",
     "employee_number",
 )
-# Searched by `search`, each word of the query in any of them.
-SEARCHED = ("first_name", "last_name", "email", "department", "site")
 
 
 class EmailTaken(DomainError):
@@ -110,40 +126,209 @@ def edit(
     return person
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What the list is narrowed to besides the search words; None: anyone."""
+
+    organisation_id: int | None = None
+    cohort_id: int | None = None
+    # Enrolled in no planned or running cohort: still to be given a place.
+    without_cohort: bool = False
+    department: str | None = None
+    site: str | None = None
+    certificate: CertificateFilter | None = None
+
+
+class CertificateFilter(StrEnum):
+    IN_FORCE = "in_force"  # holds a certificate in force
+    NONE = "none"  # holds none in force (never had one, or it was revoked)
+    REVOKED = "revoked"  # one of theirs was revoked
+
+
+class Sort(StrEnum):
+    NAME = "name"
+    NAME_DESCENDING = "-name"
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+_ORDER = {
+    Sort.NAME: (Participant.last_name_key, Participant.first_name_key, Participant.id),
+    Sort.NAME_DESCENDING: (
+        Participant.last_name_key.desc(),
+        Participant.first_name_key.desc(),
+        Participant.id.desc(),
+    ),
+    Sort.NEWEST: (Participant.created_at.desc(), Participant.id.desc()),
+    Sort.OLDEST: (Participant.created_at, Participant.id),
+}
+
+
 def search(
     actor: Actor,
     query: str,
     page: int = 1,
     per_page: int = 50,
     organisation_id: int | None = None,
+    *,
+    filters: Filters = Filters(),
+    sort: Sort = Sort.NAME,
 ) -> tuple[list[Participant], int]:
     """The participants the actor may see whose names, e-mail address,
-    department or site contain every word of `query` (any case), ordered by
-    last name, first name and id: one page of them, and how many match."""
-    statement = select(Participant)
-    if actor.organisation_ids is not None:
-        statement = statement.where(Participant.organisation_id.in_(actor.organisation_ids))
+    department, site or employee number contain every word of `query` (case
+    and accents aside; "muller" and "mueller" find Müller), narrowed by
+    `filters`, in German alphabetical order (or `sort`): one page of them,
+    and how many match."""
+    statement = matching(actor, query, filters)
     if organisation_id is not None:
         statement = statement.where(Participant.organisation_id == organisation_id)
-    # Names are stored composed; a query typed decomposed finds them too.
-    for word in unicodedata.normalize("NFC", query).lower().split():
-        like = f"%{_escaped(word)}%"
-        statement = statement.where(
-            or_(
-                *(
-                    func.lower(getattr(Participant, name)).like(like, escape="\\")
-                    for name in SEARCHED
-                )
-            )
-        )
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     items = db.session.scalars(
         statement.options(selectinload(Participant.organisation))
-        .order_by(Participant.last_name, Participant.first_name, Participant.id)
+        .order_by(*_ORDER[sort])
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)
     ).all()
     return list(items), total
+
+
+def matching_ids(actor: Actor, query: str, filters: Filters, limit: int) -> list[int]:
+    """The ids of up to `limit` people `search` finds, alphabetically (for
+    acting on all of them at once)."""
+    statement = matching(actor, query, filters).with_only_columns(Participant.id)
+    return list(db.session.scalars(statement.order_by(*_ORDER[Sort.NAME]).limit(limit)))
+
+
+def matching(actor: Actor, query: str, filters: Filters) -> Select[tuple[Participant]]:
+    """The people the actor may see who match the words and filters."""
+    statement = select(Participant)
+    if actor.organisation_ids is not None:
+        statement = statement.where(Participant.organisation_id.in_(actor.organisation_ids))
+    for spellings in folding.query_words(unicodedata.normalize("NFC", query)):
+        statement = statement.where(_contains(spellings))
+    return statement.where(*_narrowed(filters))
+
+
+def _contains(spellings: tuple[str, ...]) -> ColumnElement[bool]:
+    """The search text holds one of the spellings, found through the index
+    made for it (app.models.participant_search): on SQLite the FTS5 table for
+    words it can find, `LIKE` for shorter ones; elsewhere `LIKE` (which
+    PostgreSQL's trigram index answers)."""
+    scanned = list(spellings)
+    conditions = []
+    if db.session.get_bind().dialect.name == "sqlite":
+        indexed = [w for w in spellings if len(w) >= participant_search.SHORTEST_INDEXED]
+        scanned = [w for w in spellings if w not in indexed]
+        if indexed:
+            phrases = " OR ".join('"' + word.replace('"', '""') + '"' for word in indexed)
+            index = participant_search.FTS_TABLE
+            conditions.append(
+                Participant.id.in_(
+                    select(literal_column("rowid"))
+                    .select_from(table(index))
+                    .where(
+                        literal_column(index).op("MATCH")(bindparam("words", phrases, unique=True))
+                    )
+                )
+            )
+    conditions += [
+        Participant.search_text.like(f"%{_escaped(word)}%", escape="\\") for word in scanned
+    ]
+    return or_(*conditions)
+
+
+def _narrowed(filters: Filters) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if filters.organisation_id is not None:
+        found.append(Participant.organisation_id == filters.organisation_id)
+    if filters.cohort_id is not None:
+        found.append(_enrolled(Enrolment.cohort_id == filters.cohort_id))
+    if filters.without_cohort:
+        open_cohorts = select(Cohort.id).where(Cohort.state.in_(OPEN_STATES))
+        found.append(~_enrolled(Enrolment.cohort_id.in_(open_cohorts)))
+    if filters.department is not None:
+        found.append(Participant.department == filters.department)
+    if filters.site is not None:
+        found.append(Participant.site == filters.site)
+    in_force = and_(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
+    if filters.certificate is CertificateFilter.IN_FORCE:
+        found.append(_certified(in_force))
+    elif filters.certificate is CertificateFilter.NONE:
+        found.append(~_certified(in_force))
+    elif filters.certificate is CertificateFilter.REVOKED:
+        found.append(_certified(Certificate.revoked_at.is_not(None)))
+    return found
+
+
+def _enrolled(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return (
+        select(Enrolment.id)
+        .where(
+            Enrolment.participant_id == Participant.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            condition,
+        )
+        .exists()
+    )
+
+
+def _certified(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return (
+        select(Certificate.id)
+        .where(Certificate.participant_id == Participant.id, condition)
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the list's filters offer: the values the actor's people have."""
+
+    organisations: list[Organisation]
+    cohorts: list[Cohort]
+    departments: list[str]
+    sites: list[str]
+
+
+def choices(actor: Actor, cohort_id: int | None = None) -> Choices:
+    """The actor's organisations, their planned and running cohorts (and the
+    cohort `cohort_id`, when one of theirs is chosen though closed), and
+    every department and site their people have, alphabetically."""
+    organisations = select(Organisation)
+    cohorts = select(Cohort).where(
+        or_(Cohort.state.in_(OPEN_STATES), Cohort.id == (cohort_id or 0))
+    )
+    people = select(Participant.department, Participant.site)
+    if actor.organisation_ids is not None:
+        organisations = organisations.where(Organisation.id.in_(actor.organisation_ids))
+        cohorts = cohorts.where(Cohort.organisation_id.in_(actor.organisation_ids))
+        people = people.where(Participant.organisation_id.in_(actor.organisation_ids))
+    departments = db.session.scalars(
+        people.with_only_columns(Participant.department).distinct()
+    ).all()
+    sites = db.session.scalars(people.with_only_columns(Participant.site).distinct()).all()
+    return Choices(
+        organisations=sorted(
+            db.session.scalars(organisations), key=lambda o: folding.fold(o.name)
+        ),
+        cohorts=list(db.session.scalars(cohorts.order_by(Cohort.start_date, Cohort.id))),
+        departments=sorted((d for d in departments if d), key=folding.fold),
+        sites=sorted((s for s in sites if s), key=folding.fold),
+    )
+
+
+def for_page(actor: Actor, participant_id: int) -> Participant:
+    """The person with their enrolments and those cohorts, for their page:
+    read at once, however many cohorts they were in."""
+    person = db.session.scalar(
+        select(Participant)
+        .where(Participant.id == participant_id)
+        .options(selectinload(Participant.enrolments).joinedload(Enrolment.cohort))
+        .execution_options(populate_existing=True)
+    )
+    if not policy.visible(actor, person):
+        raise policy.NotFound()
+    return person  # type: ignore[return-value]
 
 
 def export_rows(actor: Actor, organisation_id: int | None = None) -> list[tuple[Any, ...]]:
@@ -234,7 +419,10 @@ def add_participants(
     rows = []
     for values in people:
         cleaned = {name: "" for name in PERSON_FIELDS} | _clean(values)
-        rows.append(cleaned | {"employee_number": cleaned["employee_number"] or None})
+        # Written without the model, so with what it would derive (search text, sort keys).
+        rows.append(
+            cleaned | {"employee_number": cleaned["employee_number"] or None} | derived(cleaned)
+        )
     # Matched back by address (unique in the organisation), so that the
     # INSERT need not keep the rows' order, which costs a statement per row.
     inserted = db.session.execute(
@@ -252,7 +440,7 @@ def add_participants(
                 "subject": "participant",
                 "subject_id": person_id,
                 "action": "created",
-                "after": row | {"employee_number": row["employee_number"] or ""},
+                "after": {name: row[name] or "" for name in PERSON_FIELDS},
             }
             for person_id, row in zip(ids, rows, strict=True)
         ],

@@ -37,6 +37,7 @@ from app.models import (
     Tandem,
     TandemMember,
     User,
+    participant_search,
 )
 from app.services import calendars, database_files, history, person_data, policy
 from app.services.errors import DomainError, expect_version
@@ -132,6 +133,7 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
     erased_id = person.id
     db.session.delete(person)
     db.session.flush()
+    participant_search.forget_erased(db.session.connection())
     mentions = _redact_mentions(organisation.id, redactor)
     # Who erased someone, and when, stays on record; nothing about the person does.
     history.record(
