@@ -43,6 +43,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
     from app import api, database, error_pages, filters, i18n, logs, throttle
     from app.extensions import csrf, db, login, migrate
+    from app.models import participant_search
     from app.views import (
         access,
         api_tokens,
@@ -64,7 +65,14 @@ def create_app(config_class: type[Config] = Config) -> Flask:
 
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(MIGRATIONS),
+        render_as_batch=True,
+        # The search index is made by hand, per database (app.models.participant_search).
+        include_name=participant_search.compared,
+    )
     csrf.init_app(app)
     throttle.init_app(app)
     auth.init_login(app, login)
