@@ -1,0 +1,330 @@
+"""A cohort's attendance report: per person the mark of every session, the
+teaching hours credited and whether the certificate rule is met (with what
+is missing); per session how many of those expected were there.
+
+As PDF (A4 landscape) to file or sign, and as XLSX to work with: one
+sheet, the header rows frozen, dates as dates and numbers as numbers, and
+every text a text, never a formula.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from babel.numbers import format_decimal
+
+from app.exports import Rendered
+from app.exports.participants import XLSX_MIMETYPE, safe_cell
+from app.exports.pdf_pages import (
+    Column,
+    Document,
+    Table,
+    days,
+    listed_name,
+    render_document,
+    short_day,
+)
+from app.i18n import Translator
+from cohorts.eligibility import Mark
+from curricula.messages import Message
+
+# With more sessions than this the PDF's cells hold symbols, explained
+# under the table: words would not fit.
+WORDS_UP_TO = 8
+SYMBOLS = {
+    Mark.NOT_RECORDED: "·",
+    Mark.PRESENT: "✓",
+    Mark.PARTLY: "◐",
+    Mark.EXCUSED: "E",
+    Mark.ABSENT: "✗",
+    Mark.DONE: "✓",
+    Mark.NOT_DONE: "✗",
+    Mark.NOT_EXPECTED: "–",
+}
+XLSX_DAY = "DD.MM.YYYY"
+MARK_CELL = ((1, 8.0, 7.0), (2, 7.5, 6.5), (4, 6.5, 6.0))
+REASONS_CELL = ((2, 8.0, 7.0), (5, 7.0, 6.0))
+
+
+@dataclass(frozen=True)
+class ReportSession:
+    title: str
+    first_day: date
+    last_day: date
+    present: int  # present, partly present or done
+    expected: int  # enrolled by its first day
+
+
+@dataclass(frozen=True)
+class ReportMark:
+    mark: Mark
+    minutes_missed: int = 0
+    made_up: date | None = None  # the element attended in another cohort
+
+
+@dataclass(frozen=True)
+class ReportPerson:
+    first_name: str
+    last_name: str
+    department: str
+    site: str
+    marks: tuple[ReportMark, ...]  # one per session, in the sessions' order
+    eligible: bool
+    reasons: tuple[Message, ...]  # what is missing; empty when eligible
+    teaching_hours: float  # credited
+
+
+@dataclass(frozen=True)
+class AttendanceReport:
+    organisation: str
+    programme: str
+    cohort: str
+    trainers: tuple[str, ...]
+    as_of: date
+    sessions: tuple[ReportSession, ...]
+    people: tuple[ReportPerson, ...]  # in the order they are printed
+    teaching_hours: float  # of the elements that count for the certificate
+
+
+def mark_words(tr: Translator) -> dict[Mark, str]:
+    return {
+        Mark.NOT_RECORDED: tr.gettext("open"),
+        Mark.PRESENT: tr.gettext("present"),
+        Mark.PARTLY: tr.gettext("partly"),
+        Mark.EXCUSED: tr.gettext("excused"),
+        Mark.ABSENT: tr.gettext("absent"),
+        Mark.DONE: tr.gettext("done"),
+        Mark.NOT_DONE: tr.gettext("not done"),
+        Mark.NOT_EXPECTED: tr.gettext("not expected"),
+    }
+
+
+def mark_text(mark: ReportMark, tr: Translator, *, short: bool = False) -> str:
+    words = SYMBOLS if short else mark_words(tr)
+    text = words[mark.mark]
+    if mark.mark is Mark.PARTLY and not short:
+        text += ", " + tr.gettext("%(minutes)d min missed", minutes=mark.minutes_missed)
+    if mark.made_up is not None:
+        text += (
+            " ↻"
+            if short
+            else ", " + tr.gettext("made up on %(day)s", day=short_day(mark.made_up, tr))
+        )
+    return text
+
+
+def outcome(person: ReportPerson, tr: Translator) -> str:
+    if person.eligible:
+        return tr.gettext("eligible")
+    return "; ".join(tr.localize(reason) for reason in person.reasons)
+
+
+def hours(value: float, tr: Translator) -> str:
+    return format_decimal(round(value, 2), locale=tr.language)
+
+
+def session_heading(session: ReportSession, tr: Translator) -> str:
+    """The date first: a long title may be cut, the date never."""
+    return f"{days(session.first_day, session.last_day, tr)} {session.title}"
+
+
+# --- PDF ---------------------------------------------------------------------
+
+
+def report_document(report: AttendanceReport, tr: Translator) -> Document:
+    short = len(report.sessions) > WORDS_UP_TO
+    # Widths in millimetres of the 267 mm between the margins: what is left
+    # after the people's columns goes to the sessions.
+    fixed = 9 + 37 + 24 + 19 + 38
+    columns = (
+        Column(tr.gettext("No."), 9, align="right"),
+        Column(tr.gettext("Name"), 37),
+        Column(tr.gettext("Department"), 24),
+        *(
+            Column(
+                session_heading(s, tr),
+                max(7.0, (267 - fixed) / max(1, len(report.sessions))),
+                align="centre" if short else "left",
+                stages=MARK_CELL,
+            )
+            for s in report.sessions
+        ),
+        Column(tr.gettext("Hours credited"), 19, align="right"),
+        Column(tr.gettext("Certificate"), 38, stages=REASONS_CELL),
+    )
+    rows = tuple(
+        (
+            str(number),
+            listed_name(p.first_name, p.last_name),
+            p.department,
+            *(mark_text(m, tr, short=short) for m in p.marks),
+            hours(p.teaching_hours, tr),
+            outcome(p, tr),
+        )
+        for number, p in enumerate(report.people, start=1)
+    )
+    eligible = sum(1 for p in report.people if p.eligible)
+    closing = (
+        (
+            "",
+            tr.gettext("Present or done"),
+            "",
+            *(
+                tr.gettext("%(present)d of %(expected)d", present=s.present, expected=s.expected)
+                for s in report.sessions
+            ),
+            hours(report.teaching_hours, tr),
+            tr.gettext(
+                "%(eligible)d of %(people)d meet the rule so far",
+                eligible=eligible,
+                people=len(report.people),
+            ),
+        ),
+    )
+    notes = [
+        tr.gettext(
+            "As of %(day)s. Teaching hours: credited of %(total)s; a session attended "
+            "partly counts for the share attended.",
+            day=tr.date(report.as_of),
+            total=hours(report.teaching_hours, tr),
+        )
+    ]
+    if short:
+        words = mark_words(tr)
+        legend = [
+            f"{SYMBOLS[m]} {words[m]}"
+            for m in (Mark.PRESENT, Mark.PARTLY, Mark.EXCUSED, Mark.ABSENT, Mark.NOT_RECORDED)
+        ]
+        legend += [
+            f"{SYMBOLS[Mark.NOT_EXPECTED]} {words[Mark.NOT_EXPECTED]}",
+            "↻ " + tr.gettext("made up"),
+        ]
+        notes.append(" · ".join(legend))
+    return Document(
+        title=tr.gettext("Attendance report"),
+        facts=(
+            (tr.gettext("Programme"), report.programme),
+            (tr.gettext("Cohort"), report.cohort),
+            (tr.gettext("Trainers"), ", ".join(report.trainers) or "–"),
+        ),
+        table=Table(
+            columns=columns,
+            rows=rows,
+            row_height=0,
+            closing_rows=closing,
+            empty_text=tr.gettext("Nobody is enrolled yet."),
+            striped=True,
+        ),
+        footer=" · ".join(
+            (
+                report.organisation,
+                report.cohort,
+                tr.gettext("As of %(day)s", day=tr.date(report.as_of)),
+            )
+        ),
+        notes=tuple(notes),
+        orientation="landscape",
+        pdf_title=f"{tr.gettext('Attendance report')} {report.cohort}",
+    )
+
+
+def render_report_pdf(report: AttendanceReport, tr: Translator, *, filename: str) -> Rendered:
+    return render_document(report_document(report, tr), tr, filename=filename)
+
+
+# --- XLSX --------------------------------------------------------------------
+
+
+def render_report_xlsx(report: AttendanceReport, tr: Translator, *, filename: str) -> Rendered:
+    """One sheet: a header row with the sessions' titles and one with their
+    dates (as dates), both frozen with the names; a row per person; the
+    totals per session at the end."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=tr.gettext("Attendance")[:31])
+    book.properties.title = f"{tr.gettext('Attendance report')} {report.cohort}"
+    book.properties.creator = "Qualiplan"
+    bold = Font(bold=True)
+    wrapped = Alignment(wrap_text=True, vertical="top")
+
+    def text(value: str, *, strong: bool = False) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=safe_cell(value))
+        cell.data_type = "s"  # never "f", whatever the text starts with
+        if strong:
+            cell.font = bold
+            cell.alignment = wrapped
+        return cell
+
+    def day(value: date) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_DAY
+        cell.font = bold
+        return cell
+
+    def number(value: float | int) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "0" if isinstance(value, int) else "0.0#"
+        return cell
+
+    names = (
+        tr.gettext("Last name"),
+        tr.gettext("First name"),
+        tr.gettext("Department"),
+        tr.gettext("Site"),
+    )
+    first_session = len(names) + 1
+    widths = [22, 18, 20, 16, *(18 for _ in report.sessions), 14, 18, 60]
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = f"{get_column_letter(first_session)}3"
+
+    sheet.append(
+        [
+            *(text(n, strong=True) for n in names),
+            *(text(s.title, strong=True) for s in report.sessions),
+            text(tr.gettext("Teaching hours"), strong=True),
+            text(tr.gettext("Certificate"), strong=True),
+            text(tr.gettext("What is missing"), strong=True),
+        ]
+    )
+    sheet.append(
+        [
+            text(tr.gettext("Date"), strong=True),
+            *(None for _ in names[1:]),
+            *(day(s.first_day) for s in report.sessions),
+        ]
+    )
+    for person in report.people:
+        sheet.append(
+            [
+                text(person.last_name),
+                text(person.first_name),
+                text(person.department),
+                text(person.site),
+                *(text(mark_text(m, tr)) for m in person.marks),
+                number(round(person.teaching_hours, 2)),
+                text(tr.gettext("eligible") if person.eligible else tr.gettext("not yet")),
+                text("" if person.eligible else outcome(person, tr)),
+            ]
+        )
+    sheet.append([])
+    for label, counts in (
+        (tr.gettext("Present or done"), [s.present for s in report.sessions]),
+        (tr.gettext("Expected"), [s.expected for s in report.sessions]),
+    ):
+        sheet.append(
+            [
+                text(label, strong=True),
+                *(None for _ in names[1:]),
+                *(number(count) for count in counts),
+            ]
+        )
+    out = io.BytesIO()
+    book.save(out)
+    return Rendered(filename, XLSX_MIMETYPE, out.getvalue())
