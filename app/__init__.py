@@ -57,6 +57,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         dashboard,
         health,
         participants,
+        printouts,
         privacy,
         sessions,
         start,
@@ -94,6 +95,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(curricula.bp)
     app.register_blueprint(attendance.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(printouts.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(api_tokens.bp)
     api.init_app(app)
