@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -46,8 +46,8 @@ from app.models import (
     SessionStatus,
     User,
 )
-from app.services import policy
-from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services import participants, policy
+from app.services.errors import DomainError, InvalidInput, NotFound, StaleEdit
 from app.services.policy import Action, Actor
 from cohorts.eligibility import Attendance, Decision, Mark, decide
 from curricula.messages import Message, msg
@@ -60,6 +60,21 @@ PARTLY_DEFAULT_MINUTES = 30
 
 
 MAX_MINUTES_MISSED = 600
+
+# How many people a guest search shows at most: a name narrows it further.
+GUEST_MATCHES = 20
+
+# The words for the marks, where a message names one.
+MARK_WORDS = {
+    Mark.NOT_RECORDED: msg("open"),
+    Mark.PRESENT: msg("present"),
+    Mark.PARTLY: msg("partly"),
+    Mark.EXCUSED: msg("excused"),
+    Mark.ABSENT: msg("absent"),
+    Mark.DONE: msg("done"),
+    Mark.NOT_DONE: msg("not done"),
+    Mark.NOT_EXPECTED: msg("not expected"),
+}
 
 
 def next_mark(current: Mark, all_day: bool) -> Mark:
@@ -121,14 +136,14 @@ def grid(cohort: Cohort) -> Grid:
         db.session.scalars(
             select(Session)
             .where(Session.cohort_id == cohort.id, Session.status == SessionStatus.SCHEDULED)
-            .options(selectinload(Session.element))
+            .options(joinedload(Session.element))
             .order_by(Session.first_day, Session.starts_at, Session.id)
         )
     )
     enrolments = db.session.scalars(
         select(Enrolment)
         .where(Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
-        .options(selectinload(Enrolment.participant))
+        .options(joinedload(Enrolment.participant))
     ).all()
     people = sorted((e.participant for e in enrolments), key=lambda p: p.sort_key)
     records = db.session.scalars(
@@ -188,10 +203,15 @@ def set_mark(
 
 
 def _record(session: Session, person: Participant) -> AttendanceRecord | None:
+    return current_mark(session.id, person.id)
+
+
+def current_mark(session_id: int, participant_id: int) -> AttendanceRecord | None:
+    """The cell's record as stored, if any (after `record_mark` found it visible)."""
     return db.session.scalar(
         select(AttendanceRecord).where(
-            AttendanceRecord.session_id == session.id,
-            AttendanceRecord.participant_id == person.id,
+            AttendanceRecord.session_id == session_id,
+            AttendanceRecord.participant_id == participant_id,
         )
     )
 
@@ -216,48 +236,88 @@ class Guest:
     mark: Mark | None  # None: not recorded in this session yet
 
 
-def guest_candidates(session: Session) -> list[Guest]:
-    """People of the organisation in other open cohorts whose curriculum has
-    this session's element: they may make it up here."""
+def _may_make_up(session: Session):  # type: ignore[no-untyped-def]
+    """Enrolled in another cohort of the organisation whose curriculum has
+    this session's element: who may make the element up here."""
     cohort = session.cohort
-    rows = db.session.execute(
+    has_element = exists().where(
+        CurriculumElement.version_id == Cohort.version_id,
+        CurriculumElement.key == session.element.key,
+    )
+    return (
         select(Participant, Cohort)
         .join(Enrolment, Enrolment.participant_id == Participant.id)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .join(CurriculumElement, CurriculumElement.version_id == Cohort.version_id)
         .where(
             Cohort.organisation_id == cohort.organisation_id,
             Cohort.id != cohort.id,
             Enrolment.status == EnrolmentStatus.ENROLLED,
-            CurriculumElement.key == session.element.key,
+            has_element,
         )
-        .order_by(Participant.last_name, Participant.first_name, Cohort.start_date)
-        .limit(500)
+    )
+
+
+def find_guests(actor: Actor, session: Session, query: str) -> tuple[list[Guest], bool]:
+    """People the participants list finds for `query` (the same search:
+    case, accents and umlaut spellings aside) who may make this session's
+    element up here, in a cohort still open for marks, and are not yet
+    recorded in this session: at most GUEST_MATCHES of them, and whether
+    there are more. Bounded, however many years the organisation has."""
+    found_by_name = participants.matching(
+        actor, query, participants.Filters(organisation_id=session.cohort.organisation_id)
+    ).with_only_columns(Participant.id)
+    statement = _may_make_up(session).where(
+        Participant.id.in_(found_by_name),
+        Cohort.state.not_in([CohortState.CANCELLED, CohortState.COMPLETED]),
+        Cohort.attendance_deleted_at.is_(None),
+        ~exists().where(
+            AttendanceRecord.session_id == session.id,
+            AttendanceRecord.participant_id == Participant.id,
+        ),
+    )
+    rows = db.session.execute(
+        statement.order_by(
+            Participant.last_name, Participant.first_name, Cohort.start_date, Cohort.id
+        ).limit(GUEST_MATCHES + 1)
     ).all()
-    recorded = {
-        r.participant_id: r.mark
-        for r in db.session.scalars(
-            select(AttendanceRecord).where(AttendanceRecord.session_id == session.id)
+    found = [Guest(person, other, None) for person, other in rows[:GUEST_MATCHES]]
+    return found, len(rows) > GUEST_MATCHES
+
+
+def _guest(session: Session, participant_id: int, for_cohort_id: int) -> Guest | None:
+    """The person as a guest for their cohort, if they may make the element up."""
+    row = db.session.execute(
+        _may_make_up(session).where(Participant.id == participant_id, Cohort.id == for_cohort_id)
+    ).first()
+    return Guest(row[0], row[1], None) if row else None
+
+
+def guests_of(sessions: Sequence[Session]) -> dict[int, list[AttendanceRecord]]:
+    """Make-ups recorded in these sessions (of one cohort), for people of
+    other cohorts: one question for all sessions."""
+    found: dict[int, list[AttendanceRecord]] = {s.id: [] for s in sessions}
+    if not sessions:
+        return found
+    records = db.session.scalars(
+        select(AttendanceRecord)
+        .where(
+            AttendanceRecord.session_id.in_(list(found)),
+            AttendanceRecord.for_cohort_id != sessions[0].cohort_id,
         )
-    }
-    return [Guest(person, other, recorded.get(person.id)) for person, other in rows]
+        .options(
+            joinedload(AttendanceRecord.participant),
+            joinedload(AttendanceRecord.for_cohort),
+        )
+        .order_by(AttendanceRecord.id)
+    )
+    for record in records:
+        found[record.session_id].append(record)
+    return found
 
 
 def guests(session: Session) -> list[AttendanceRecord]:
     """Make-ups recorded in this session, for people of other cohorts."""
-    return list(
-        db.session.scalars(
-            select(AttendanceRecord)
-            .where(
-                AttendanceRecord.session_id == session.id,
-                AttendanceRecord.for_cohort_id != session.cohort_id,
-            )
-            .options(
-                selectinload(AttendanceRecord.participant),
-                selectinload(AttendanceRecord.for_cohort),
-            )
-        )
-    )
+    return guests_of([session])[session.id]
 
 
 def decisions(cohort: Cohort, board: Grid) -> dict[int, Decision]:
@@ -289,23 +349,16 @@ def attendance_by_person(cohort: Cohort, board: Grid) -> dict[int, dict[str, Att
 def _made_up(cohort: Cohort) -> dict[tuple[int, str], date]:
     """Elements people of this cohort attended in another cohort's session."""
     rows = db.session.execute(
-        select(AttendanceRecord.participant_id, Session.first_day, Session.element_id)
+        select(AttendanceRecord.participant_id, Session.first_day, CurriculumElement.key)
         .join(Session, Session.id == AttendanceRecord.session_id)
+        .join(CurriculumElement, CurriculumElement.id == Session.element_id)
         .where(
             AttendanceRecord.for_cohort_id == cohort.id,
             Session.cohort_id != cohort.id,
             AttendanceRecord.mark.in_([Mark.PRESENT, Mark.DONE]),
         )
     ).all()
-    keys = {
-        e.id: e.key
-        for e in db.session.scalars(
-            select(CurriculumElement).where(
-                CurriculumElement.id.in_([element_id for _, _, element_id in rows])
-            )
-        )
-    }
-    return {(person, keys[element]): day for person, day, element in rows}
+    return {(person, key): day for person, day, key in rows}
 
 
 # The rules of taking attendance (see the module's text) and the use cases
@@ -419,10 +472,16 @@ def record_mark(
     *,
     minutes: int = 0,
     now: datetime | None = None,
+    expected: Mark | str | None = None,
 ) -> AttendanceRecord:
     """Set one person's mark in one session (a tap in the grid, a PUT of the
     API), under the rules of the module's text. `mark` may be the value as
-    sent: records the actor may not see are not found before it is read."""
+    sent: records the actor may not see are not found before it is read.
+
+    `expected` is the mark the tapping person saw. When given, a mark that
+    someone else changed since is not overwritten (StaleEdit, code
+    `mark_changed`, naming who set what), and a tap sent again after its
+    answer was lost changes nothing and answers as the first time."""
     now = now or datetime.now(UTC)
     cohort, session = _marking(actor, cohort_id, session_id)
     person = policy.get(actor, Participant, participant_id)
@@ -443,7 +502,123 @@ def record_mark(
             field="minutes",
         )
     _refuse(not_open(session, now), _unfit(session, mark), _not_expected(enrolment, session))
+    if expected is not None:
+        record = _record(session, person)
+        if _holds(record, mark, minutes):
+            assert record is not None  # noqa: S101 -- it holds the mark
+            return record
+        _refuse(_changed_meanwhile(record, expected))
     return set_mark(session, person, mark, actor.user, minutes=minutes)
+
+
+def _stored_minutes(mark: Mark, minutes: int) -> int:
+    """The minutes missed as `set_mark` keeps them."""
+    if mark is not Mark.PARTLY:
+        return 0
+    return minutes if minutes > 0 else PARTLY_DEFAULT_MINUTES
+
+
+def _holds(record: AttendanceRecord | None, mark: Mark, minutes: int) -> bool:
+    if record is None:
+        return mark is Mark.NOT_RECORDED
+    return record.mark is mark and record.minutes_missed == _stored_minutes(mark, minutes)
+
+
+def _changed_meanwhile(record: AttendanceRecord | None, expected: Mark | str) -> StaleEdit | None:
+    try:
+        seen = Mark(expected)
+    except ValueError:
+        return StaleEdit(code="mark_changed")
+    current = record.mark if record is not None else Mark.NOT_RECORDED
+    if current is seen:
+        return None
+    who = record.recorded_by.name if record is not None and record.recorded_by else None
+    return StaleEdit(
+        msg(
+            "in the meantime {who} set this mark to '{mark}'; yours was not saved",
+            who=who or msg("someone else"),
+            mark=MARK_WORDS[current],
+        ),
+        code="mark_changed",
+    )
+
+
+@dataclass(frozen=True)
+class MarkChange:
+    """One cell of the grid as a form sent it: the mark chosen, and the mark
+    the page showed when it was loaded."""
+
+    session_id: int
+    participant_id: int
+    mark: str
+    minutes: int
+    seen: str
+
+
+@dataclass(frozen=True)
+class NotSaved:
+    session: Session
+    participant: Participant
+    reason: Message
+
+
+def record_marks(
+    actor: Actor, cohort_id: int, changes: Sequence[MarkChange], *, now: datetime | None = None
+) -> tuple[int, list[NotSaved]]:
+    """Many cells at once (the grid sent as a form, without its script):
+    each under the rules of `record_mark`, which refuse the whole form.
+    Cells someone else changed since the page was loaded keep their mark and
+    are named in the answer; the others are saved. Returns how many were."""
+    now = now or datetime.now(UTC)
+    saved, not_saved = 0, []
+    for change in changes:
+        try:
+            record_mark(
+                actor,
+                cohort_id,
+                change.session_id,
+                change.participant_id,
+                change.mark,
+                minutes=change.minutes,
+                now=now,
+                expected=change.seen,
+            )
+        except StaleEdit as stale:
+            session = db.session.get(Session, change.session_id)
+            person = db.session.get(Participant, change.participant_id)
+            assert session is not None  # noqa: S101 -- found by record_mark
+            assert person is not None  # noqa: S101 -- found by record_mark
+            not_saved.append(NotSaved(session, person, stale.message))
+        else:
+            saved += 1
+    return saved, not_saved
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The counters a tap changes: the session's, the cohort's, the person's."""
+
+    present: int
+    expected: int
+    eligible: int
+    people: int
+    decision: Decision
+
+
+def tally(record: AttendanceRecord) -> Tally:
+    """The counters after `record` was written, read as the grid reads them."""
+    session, cohort = record.session, record.session.cohort
+    board = grid(cohort)
+    decided = decisions(cohort, board)
+    shown = next(s for s in board.sessions if s.id == session.id)
+    present, expected = board.rate(shown)
+    return Tally(
+        present=present,
+        expected=expected,
+        eligible=sum(1 for d in decided.values() if d.eligible),
+        people=len(board.people),
+        decision=decided[record.participant_id],
+    )
 
 
 def mark_all_present(
@@ -474,14 +649,7 @@ def record_make_up(
     now = now or datetime.now(UTC)
     _, session = _marking(actor, cohort_id, session_id)
     _refuse(not_open(session, now))
-    guest = next(
-        (
-            g
-            for g in guest_candidates(session)
-            if g.participant.id == participant_id and g.cohort.id == for_cohort_id
-        ),
-        None,
-    )
+    guest = _guest(session, participant_id, for_cohort_id)
     if guest is None:
         raise InvalidInput(msg("choose someone from the list"), code="not_a_guest", field="guest")
     _refuse(closed(guest.cohort))
@@ -538,6 +706,16 @@ def own_self_study_open(
 
 
 @dataclass(frozen=True)
+class GuestSearch:
+    """Who a search for a guest of one session found."""
+
+    session_id: int
+    query: str
+    found: list[Guest]
+    more: bool  # more people match than are shown: the name narrows it
+
+
+@dataclass(frozen=True)
 class Page:
     """What the attendance page of a cohort shows to one actor."""
 
@@ -545,20 +723,29 @@ class Page:
     board: Grid
     decisions: dict[int, Decision]
     guests: dict[int, list[AttendanceRecord]]
-    # Only for an actor who may record, and only for sessions open for marks.
-    candidates: dict[int, list[Guest]]
     # Whether the actor's role may take attendance and the cohort is open for it.
     can_record: bool
     # Why the cohort's attendance is read-only, if it is.
     closed: Message | None
     # Sessions not open for marks yet (or any more), with the reason.
     waiting: dict[int, Message]
+    # A search for a guest, when one was asked for in a session open for marks.
+    guest_search: GuestSearch | None = None
 
     def takes_marks(self, session: Session) -> bool:
         return self.can_record and session.id not in self.waiting
 
 
-def attendance_page(actor: Actor, cohort_id: int, *, now: datetime | None = None) -> Page:
+def attendance_page(
+    actor: Actor,
+    cohort_id: int,
+    *,
+    now: datetime | None = None,
+    guest_search: tuple[int, str] | None = None,
+) -> Page:
+    """The grid, its counters and the make-ups, in a number of questions to
+    the database that does not grow with the sessions, the people or the
+    years of data. `guest_search` is a session's id and a name to look for."""
     now = now or datetime.now(UTC)
     cohort = policy.get(actor, Cohort, cohort_id)
     board = grid(cohort)
@@ -571,15 +758,20 @@ def attendance_page(actor: Actor, cohort_id: int, *, now: datetime | None = None
         why = not_open(session, now)
         if why is not None:
             waiting[session.id] = why.message
+    search = None
+    if can_record and guest_search is not None and guest_search[1].strip():
+        session_id, query = guest_search
+        searched = next((s for s in board.sessions if s.id == session_id), None)
+        if searched is not None and searched.id not in waiting:
+            found, more = find_guests(actor, searched, query)
+            search = GuestSearch(searched.id, query.strip(), found, more)
     return Page(
         cohort=cohort,
         board=board,
         decisions=decisions(cohort, board),
-        guests={s.id: guests(s) for s in board.sessions},
-        candidates={s.id: guest_candidates(s) for s in board.sessions if s.id not in waiting}
-        if can_record
-        else {},
+        guests=guests_of(board.sessions),
         can_record=can_record,
         closed=refusal.message if refusal else None,
         waiting=waiting,
+        guest_search=search,
     )

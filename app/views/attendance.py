@@ -1,7 +1,11 @@
-"""Attendance in the room: a grid of people and sessions, one tap per mark,
-saved at once (with a little script, or as a plain form without it)."""
+"""Attendance in the room: a grid of people and sessions, any mark in one
+tap, saved at once by the grid's script (app/static/attendance.js), which
+keeps a tap that could not be sent and sends it again; without the script
+the grid is one form with a save button."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -9,7 +13,9 @@ from flask_wtf import FlaskForm
 
 from app import transactions
 from app.i18n import sentence, translator
+from app.models import AttendanceRecord, Session
 from app.services import attendance as service
+from app.services.errors import StaleEdit
 from app.views.access import actor
 from cohorts.eligibility import Mark
 
@@ -43,9 +49,31 @@ SYMBOLS = {
 }
 
 
+# The segments of a cell, in the order the hint above the grid names them.
+SEGMENTS = (Mark.PRESENT, Mark.PARTLY, Mark.EXCUSED, Mark.ABSENT)
+PHASE_SEGMENTS = (Mark.DONE, Mark.NOT_DONE)
+
+
+def segments_for(session: Session) -> tuple[Mark, ...]:
+    return PHASE_SEGMENTS if session.all_day else SEGMENTS
+
+
+def status_text(mark: Mark, minutes: int, titles: dict[Mark, str]) -> str:
+    """A cell's mark in words, as the grid shows it under its segments."""
+    text = f"{SYMBOLS[mark]} {titles[mark]}"
+    if mark is Mark.PARTLY:
+        text += " (" + translator().gettext("%(minutes)d min missed", minutes=minutes) + ")"
+    return text
+
+
 @bp.get("/<int:cohort_id>/attendance")
 def show(cohort_id: int) -> str:
-    page = service.attendance_page(actor(), cohort_id)
+    searched = request.args.get("guests", "")
+    page = service.attendance_page(
+        actor(),
+        cohort_id,
+        guest_search=(int(searched), request.args.get("q", "")) if searched.isdigit() else None,
+    )
     tr = translator()
     return render_template(
         "attendance/grid.html",
@@ -56,7 +84,8 @@ def show(cohort_id: int) -> str:
         waiting_text={i: sentence(tr.localize(why)) for i, why in page.waiting.items()},
         titles=mark_titles(),
         symbols=SYMBOLS,
-        next_mark=service.next_mark,
+        segments_for=segments_for,
+        status_text=status_text,
         form=FlaskForm(),
     )
 
@@ -66,36 +95,123 @@ def _checked_form() -> None:
         abort(400)
 
 
+def _minutes(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return -1  # refused by the service, once it found the cell
+
+
+@bp.post("/<int:cohort_id>/attendance")
+@transactions.web
+def save(cohort_id: int) -> ResponseReturnValue:
+    """The grid sent as one form (without its script): the cells whose mark
+    was changed on the page, and the minutes of partly marks."""
+    _checked_form()
+    changes = []
+    for name, chosen in request.form.items():
+        cell = name.removeprefix("m-")
+        session_id, _, participant_id = cell.partition("-")
+        if name == cell or not (session_id.isdigit() and participant_id.isdigit()):
+            continue
+        seen = request.form.get(f"was-{cell}", "")
+        minutes = request.form.get(f"min-{cell}")
+        if chosen == seen and (chosen != Mark.PARTLY or minutes is None):
+            continue
+        changes.append(
+            service.MarkChange(
+                int(session_id), int(participant_id), chosen, _minutes(minutes), seen
+            )
+        )
+    saved, not_saved = service.record_marks(actor(), cohort_id, changes)
+    tr = translator()
+    if saved or not not_saved:
+        flash(tr.ngettext("%(num)d mark saved.", "%(num)d marks saved.", saved), "success")
+    for cell in not_saved:
+        flash(
+            sentence(
+                f"{cell.participant.name}, {cell.session.element.title(tr.language)}: "
+                + tr.localize(cell.reason)
+            ),
+            "error",
+        )
+    return redirect(url_for("attendance.show", cohort_id=cohort_id), 303)
+
+
 @bp.post("/<int:cohort_id>/attendance/<int:session_id>/<int:participant_id>")
 @transactions.web
 def record(cohort_id: int, session_id: int, participant_id: int) -> ResponseReturnValue:
-    """Set the mark the button showed as next (not "one further"), so a
-    second tap on a page someone else changed in between sets what was meant."""
+    """One tap: the mark chosen, and (from the grid's script) the mark the
+    cell showed, so that a mark someone else set meanwhile is not
+    overwritten. The script gets the cell and the counters it changed."""
     _checked_form()
+    seen = request.form.get("was") or None
     try:
-        minutes = int(request.form.get("minutes") or 0)
-    except ValueError:
-        minutes = -1  # refused by the service, once it found the cell
-    mark = request.form.get("mark", "")
-    saved = service.record_mark(
-        actor(), cohort_id, session_id, participant_id, mark, minutes=minutes
-    )
-    session, person = saved.session, saved.participant
+        saved = service.record_mark(
+            actor(),
+            cohort_id,
+            session_id,
+            participant_id,
+            request.form.get("mark", ""),
+            minutes=_minutes(request.form.get("minutes")),
+            expected=seen,
+        )
+    except StaleEdit as stale:
+        if not transactions.wants_json_answer():
+            raise
+        return _changed_meanwhile(stale, session_id, participant_id)
     if not transactions.wants_json_answer():
         return redirect(
-            url_for("attendance.show", cohort_id=cohort_id, _anchor=f"person-{person.id}")
+            url_for("attendance.show", cohort_id=cohort_id, _anchor=f"person-{participant_id}")
         )
+    return jsonify(mark=saved.mark.value, minutes=saved.minutes_missed, **_cell(saved))
+
+
+def _cell(record: AttendanceRecord) -> dict[str, Any]:
+    """What the grid's script shows after a tap: the cell, and the counters."""
     tr = translator()
-    following = service.next_mark(saved.mark, session.all_day)
     titles = mark_titles()
-    return jsonify(
-        mark=saved.mark.value,
-        label=f"{SYMBOLS[saved.mark]} {titles[saved.mark]}",
-        minutes=saved.minutes_missed,
-        next=following.value,
-        aria=f"{person.name}, {session.element.title(tr.language)}: {titles[saved.mark]}; "
-        + tr.gettext("set to %(mark)s", mark=titles[following]),
-    )
+    counted = service.tally(record)
+    reasons = "; ".join(tr.localize(reason) for reason in counted.decision.reasons)
+    return {
+        "status": status_text(record.mark, record.minutes_missed, titles),
+        "session": {
+            "present": counted.present,
+            "expected": counted.expected,
+            "title": tr.gettext(
+                "%(present)d of %(expected)d present",
+                present=counted.present,
+                expected=counted.expected,
+            ),
+        },
+        "cohort": {
+            "eligible": counted.eligible,
+            "people": counted.people,
+            "text": tr.gettext(
+                "%(eligible)d of %(people)d meet the rule so far",
+                eligible=counted.eligible,
+                people=counted.people,
+            ),
+        },
+        "person": {
+            "eligible": counted.decision.eligible,
+            "text": tr.gettext("eligible") if counted.decision.eligible else reasons,
+        },
+    }
+
+
+def _changed_meanwhile(
+    stale: StaleEdit, session_id: int, participant_id: int
+) -> ResponseReturnValue:
+    """Someone else's mark stays; the script shows it at the cell, with who set it."""
+    current = service.current_mark(session_id, participant_id)
+    body: dict[str, Any] = {
+        "error": {"code": stale.code, "message": translator().localize(stale.message)}
+    }
+    if current is not None:
+        body["current"] = {"mark": current.mark.value, "minutes": current.minutes_missed}
+        body["current"].update(_cell(current))
+    return jsonify(body), 409
 
 
 @bp.post("/<int:cohort_id>/attendance/<int:session_id>/guests")

@@ -1,5 +1,6 @@
 """The attendance grid's script when the server refuses a tap: the reason is
-shown above the grid, the cell keeps its mark, and the page stays."""
+shown above the grid and at the cell, the cell keeps its mark, the tap is not
+sent again, and the page stays."""
 
 from __future__ import annotations
 
@@ -49,22 +50,29 @@ def test_a_refused_tap_shows_its_reason_and_keeps_the_mark(browser, tmp_path):
         page.wait_for_url("**/dashboard")
         page.goto(f"/cohorts/{cohort_id}/attendance")
         page.evaluate("window.stillThisPage = true")
-        cell = page.locator("form.mark button").first
-        expect(cell).to_have_text("· open")
-        cell.click()
-        expect(cell).to_have_text("✓ present")
-        # Meanwhile someone completes the cohort; the grid still shows buttons.
+        cell = page.locator("td", has=page.locator(".segments")).first
+        present = cell.locator("input[type=radio][value=present]")
+        absent = cell.locator("input[type=radio][value=absent]")
+        expect(cell.locator(".status")).to_have_text("· open")
+        present.locator("xpath=..").click()
+        expect(cell.locator(".status")).to_have_text("✓ present")
+        # Meanwhile someone completes the cohort; the grid still shows segments.
         with app.app_context():
             db.session.get(Cohort, cohort_id).state = CohortState.COMPLETED
             db.session.commit()
-        cell.click()
+        absent.locator("xpath=..").click()
         refusal = page.locator("#mark-refusal")
         expect(refusal).to_be_visible()
         expect(refusal).to_have_text(
             "The cohort is completed; its attendance can change only after an admin "
             "reopens it. Nothing was saved."
         )
-        expect(cell).to_have_text("✓ present")
-        expect(cell).to_be_enabled()
+        # Shown at the cell too, the cell keeps its mark, and it is not sent again.
+        expect(cell.locator(".cell-note")).to_have_text(
+            "The cohort is completed; its attendance can change only after an admin reopens it."
+        )
+        expect(present).to_be_checked()
+        expect(cell.locator(".status")).to_have_text("✓ present")
+        expect(page.locator("#attendance-queue")).to_be_hidden()
         assert page.evaluate("window.stillThisPage") is True  # no reload, no other page
         context.close()

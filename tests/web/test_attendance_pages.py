@@ -62,22 +62,126 @@ def mark_of(db, c, key, person):
     return record.mark if record else None
 
 
-def test_a_tap_saves_at_once_and_says_what_the_next_tap_does(client, make, db):
+def test_any_mark_is_one_tap_from_any_state_and_the_answer_carries_the_counters(client, make, db):
     c = setup(make)
     log_in(client, "trainerin@example.org")
-    response = tap(client, c, "seminar-1", c.anna, "present", json=True)
+    page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    # A segment per mark, named for a screen reader by person, session and mark.
+    cell = f"{c.sessions['seminar-1']}-{c.anna}"
+    for word in ("anwesend", "teilweise", "entschuldigt", "abwesend"):
+        assert (
+            f'aria-label="Anna Albers, Seminartag 1: Rolle, Lernformate und Lerntheorie: {word}"'
+            in page
+        )
+    assert page.count(f'name="m-{cell}"') == 4
+    assert f'<input type="hidden" name="was-{cell}" value="not_recorded">' in page
+
+    absent = tap(client, c, "seminar-1", c.anna, "absent", json=True)
+    assert absent.json["mark"] == "absent"
+    assert absent.json["session"]["present"] == 0
+    response = tap(client, c, "seminar-1", c.anna, "present", json=True)  # absent → present
     assert response.status_code == 200
     assert response.json == {
         "mark": "present",
-        "label": "✓ anwesend",
         "minutes": 0,
-        "next": "absent",
-        "aria": response.json["aria"],
+        "status": "✓ anwesend",
+        "session": {"present": 1, "expected": 2, "title": "1 von 2 anwesend"},
+        "cohort": {"eligible": 0, "people": 2, "text": "0 von 2 erfüllen die Regel bisher"},
+        "person": {"eligible": False, "text": response.json["person"]["text"]},
     }
-    assert response.json["aria"].endswith("anwesend; auf abwesend setzen")
+    assert response.json["person"]["text"].startswith("fehlt: Seminartag 2")
     assert mark_of(db, c, "seminar-1", c.anna) is Mark.PRESENT
     page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    assert f'name="m-{cell}" value="present" checked' in page
     assert "✓ anwesend" in page
+
+
+def tap_seen(client, c, key, person, mark, seen):
+    page = f"/cohorts/{c.id}/attendance"
+    return client.post(
+        f"{page}/{c.sessions[key]}/{person}",
+        data={"csrf_token": csrf_token(client, page), "mark": mark, "was": seen},
+        headers={"Accept": "application/json"},
+    )
+
+
+def test_a_mark_changed_by_someone_else_meanwhile_is_not_overwritten(client, make, db):
+    c = setup(make)
+    log_in(client, "trainer@example.org")
+    tap(client, c, "seminar-1", c.anna, "excused")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainerin@example.org")
+    # Her page still showed the cell open when she tapped.
+    refused = tap_seen(client, c, "seminar-1", c.anna, "absent", "not_recorded")
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "mark_changed"
+    assert refused.json["error"]["message"] == (
+        "in der Zwischenzeit hat Tom Trainer diesen Eintrag auf „entschuldigt“ gesetzt; "
+        "Ihrer wurde nicht gespeichert"
+    )
+    assert refused.json["current"]["mark"] == "excused"
+    assert refused.json["current"]["status"] == "E entschuldigt"
+    assert mark_of(db, c, "seminar-1", c.anna) is Mark.EXCUSED
+    assert db.session.scalar(select(func.count(AttendanceChange.id))) == 1
+
+
+def test_a_tap_sent_again_after_its_answer_was_lost_is_saved_once(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    first = tap_seen(client, c, "seminar-1", c.anna, "partly", "not_recorded")
+    again = tap_seen(client, c, "seminar-1", c.anna, "partly", "not_recorded")
+    assert first.status_code == again.status_code == 200
+    assert again.json["minutes"] == 30
+    assert again.json["status"] == "◐ teilweise (30 Min. verpasst)"
+    assert db.session.scalar(select(func.count(AttendanceChange.id))) == 1
+
+
+def test_without_script_the_grid_is_one_form_that_saves_what_was_changed(client, make, db):
+    c = setup(make)
+    log_in(client, "trainer@example.org")
+    tap(client, c, "seminar-2", c.ben, "excused")  # after the other page was loaded
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainerin@example.org")
+    page = f"/cohorts/{c.id}/attendance"
+    one, two = c.sessions["seminar-1"], c.sessions["seminar-2"]
+    form = {
+        "csrf_token": csrf_token(client, page),
+        f"was-{one}-{c.anna}": "not_recorded",
+        f"m-{one}-{c.anna}": "absent",
+        f"was-{one}-{c.ben}": "not_recorded",
+        f"m-{one}-{c.ben}": "partly",
+        f"min-{one}-{c.ben}": "50",
+        f"was-{two}-{c.anna}": "not_recorded",  # left as it was
+        f"was-{two}-{c.ben}": "not_recorded",
+        f"m-{two}-{c.ben}": "present",  # Tom set "excused" meanwhile
+    }
+    response = client.post(page, data=form, follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "2 Einträge gespeichert." in text
+    assert (
+        "Ben Bauer, Seminartag 2: Der Prozess der Lernbegleitung: in der Zwischenzeit hat "
+        "Tom Trainer diesen Eintrag auf „entschuldigt“ gesetzt; Ihrer wurde nicht gespeichert."
+    ) in text
+    assert mark_of(db, c, "seminar-1", c.anna) is Mark.ABSENT
+    assert mark_of(db, c, "seminar-2", c.anna) is None
+    assert mark_of(db, c, "seminar-2", c.ben) is Mark.EXCUSED
+    record = db.session.scalar(
+        select(AttendanceRecord).where(
+            AttendanceRecord.session_id == one, AttendanceRecord.participant_id == c.ben
+        )
+    )
+    assert (record.mark, record.minutes_missed) == (Mark.PARTLY, 50)
+    # A rule refuses the whole form: nothing of it is kept.
+    form[f"was-{one}-{c.anna}"] = "absent"
+    form[f"m-{one}-{c.anna}"] = "done"
+    refused = client.post(
+        page,
+        data={**form, "csrf_token": csrf_token(client, page)},
+        headers={"Referer": f"http://localhost{page}"},
+        follow_redirects=True,
+    )
+    assert "flash error refused-mark_not_for_session" in refused.get_data(as_text=True)
+    assert mark_of(db, c, "seminar-1", c.anna) is Mark.ABSENT
 
 
 def test_two_trainers_on_the_same_cell_both_stay_on_record(client, make, db):
@@ -230,7 +334,9 @@ def test_a_missed_element_made_up_in_another_cohort_counts_for_the_own(client, m
 
     page = f"/cohorts/{other_id}/attendance"
     grid = client.get(page).get_data(as_text=True)
-    assert f'value="{c.anna}:{c.id}"' in grid  # offered as a guest
+    assert 'name="guest"' not in grid  # no list of everyone: a search
+    found = client.get(f"{page}?guests={other_reflection}&q=anna alb").get_data(as_text=True)
+    assert f'value="{c.anna}:{c.id}"' in found  # offered as a guest
     response = client.post(
         f"{page}/{other_reflection}/guests",
         data={"csrf_token": csrf_token(client, page), "guest": f"{c.anna}:{c.id}"},
@@ -250,3 +356,30 @@ def test_a_missed_element_made_up_in_another_cohort_counts_for_the_own(client, m
     )
     assert "flash error refused-not_a_guest" in refused.get_data(as_text=True)
     assert db.session.scalar(select(func.count(AttendanceRecord.id))) == before
+
+
+def test_guests_are_found_by_name_twenty_at_most_and_only_from_open_cohorts(client, make, db):
+    from app.models import Cohort, CohortState
+
+    c = setup(make)
+    other = make.cohort(c.org, start=START + timedelta(weeks=1), region="DE-BW", name="Gruppe 2")
+    done = make.cohort(c.org, start=START + timedelta(weeks=2), region="DE-BW", name="Gruppe 3")
+    for n in range(25):
+        make.participant(c.org, cohort=other, first_name=f"Gast{n:02}", last_name="Gärtner")
+    make.participant(c.org, cohort=other, first_name="Jörg", last_name="Müller")
+    make.participant(c.org, cohort=done, first_name="Gast99", last_name="Gärtner")
+    db.session.get(Cohort, done.id).state = CohortState.COMPLETED
+    db.session.commit()
+    log_in(client, "trainerin@example.org")
+    page = f"/cohorts/{c.id}/attendance?guests={c.sessions['reflection']}"
+    found = client.get(f"{page}&q=gaertner").get_data(as_text=True)
+    assert found.count('name="guest"') == 20
+    assert "Gast00 Gärtner (Gruppe 2)" in found
+    assert "Gast20 Gärtner" not in found
+    assert "Es passen mehr Personen; die ersten 20 werden gezeigt." in found
+    assert "Gast99" not in client.get(f"{page}&q=gast99").get_data(as_text=True)
+    assert "Jörg Müller (Gruppe 2)" in client.get(f"{page}&q=muller").get_data(as_text=True)
+    nobody = client.get(f"{page}&q=niemand").get_data(as_text=True)
+    assert (
+        "Niemand aus einer anderen offenen Gruppe mit diesem Element passt zu „niemand“." in nobody
+    )
