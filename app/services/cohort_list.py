@@ -19,11 +19,12 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import holidays
-from sqlalchemy import ColumnElement, and_, case, func, select, union
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
-from sqlalchemy.sql import Select, Subquery
+from sqlalchemy import ColumnElement, case, func, or_, select, union
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql import Select
 
 from app.extensions import db
+from app.folding import fold, query_words, umlauts_spelled_out
 from app.models import (
     Cohort,
     CohortState,
@@ -227,26 +228,16 @@ def cohort_list(actor: Actor, filters: Filters, today: date) -> CohortList:
     """
     options = _options(actor)
     filters, notices = _checked(filters, options)
-    span = _span(actor)
-    conditions = _conditions(actor, filters, span)
-    counted = (
-        select(Cohort.state, func.count())
-        .select_from(Cohort)
-        .outerjoin(span, span.c.cohort_id == Cohort.id)
-        .where(*conditions)
-        .group_by(Cohort.state)
-    )
+    conditions = _conditions(actor, filters)
+    counted = select(Cohort.state, func.count()).where(*conditions).group_by(Cohort.state)
     state_counts = dict.fromkeys(CohortState, 0)
     state_counts.update({state: count for state, count in db.session.execute(counted)})
-    total = sum(
-        count
-        for state, count in state_counts.items()
-        if not filters.states or state in filters.states
-    )
+    chosen = filters.states or frozenset(CohortState)
+    total = sum(count for state, count in state_counts.items() if state in chosen)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     rows: list[Row] = []
     if filters.page <= pages:
-        rows = _page(actor, filters, conditions, span, today)
+        rows = _page(filters, conditions, today)
     return CohortList(rows, total, state_counts, filters.page, pages, filters, options, notices)
 
 
@@ -259,38 +250,8 @@ def _scope(actor: Actor) -> list[ColumnElement[bool]]:
     return [Cohort.organisation_id.in_(actor.organisation_ids)]
 
 
-def _span(actor: Actor) -> Subquery:
-    """Per cohort its first and last day: of the scheduled sessions, or of all
-    when none is scheduled any more (a cancelled cohort keeps its dates)."""
-    scheduled = Session.status == SessionStatus.SCHEDULED
-    return (
-        select(
-            Session.cohort_id.label("cohort_id"),
-            func.coalesce(
-                func.min(case((scheduled, Session.first_day))), func.min(Session.first_day)
-            ).label("first_day"),
-            func.coalesce(
-                func.max(case((scheduled, Session.last_day))), func.max(Session.last_day)
-            ).label("last_day"),
-        )
-        .join(Cohort, Cohort.id == Session.cohort_id)
-        .where(*_scope(actor))
-        .group_by(Session.cohort_id)
-        .subquery("span")
-    )
-
-
-def _first_day(span: Subquery) -> ColumnElement[date]:
-    # A cohort without sessions (none planned yet) lives on its start date.
-    return func.coalesce(span.c.first_day, Cohort.start_date)
-
-
-def _last_day(span: Subquery) -> ColumnElement[date]:
-    return func.coalesce(span.c.last_day, Cohort.start_date)
-
-
-def _conditions(actor: Actor, filters: Filters, span: Subquery) -> list[ColumnElement[bool]]:
-    """Every filter but the state as conditions on Cohort (and the span)."""
+def _conditions(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
+    """Every filter but the state as conditions on Cohort."""
     conditions = _scope(actor)
     if filters.query:
         conditions.append(Cohort.id.in_(_matching_ids(actor, filters.query)))
@@ -319,11 +280,14 @@ def _conditions(actor: Actor, filters: Filters, span: Subquery) -> list[ColumnEl
             )
         )
     if filters.year is not None:
-        # A cohort belongs to every year it runs in, as on the year overview.
+        # A cohort belongs to every year it has a session in, as on the
+        # year overview.
         conditions.append(
-            and_(
-                _first_day(span) <= date(filters.year, 12, 31),
-                _last_day(span) >= date(filters.year, 1, 1),
+            Cohort.id.in_(
+                select(Session.cohort_id).where(
+                    Session.first_day <= date(filters.year, 12, 31),
+                    Session.last_day >= date(filters.year, 1, 1),
+                )
             )
         )
     if filters.region is not None:
@@ -331,67 +295,57 @@ def _conditions(actor: Actor, filters: Filters, span: Subquery) -> list[ColumnEl
     return conditions
 
 
-def _page(
-    actor: Actor,
-    filters: Filters,
-    conditions: list[ColumnElement[bool]],
-    span: Subquery,
-    today: date,
-) -> list[Row]:
-    first_day, last_day = _first_day(span), _last_day(span)
-    statement = (
-        select(Cohort, first_day, last_day)
-        .join(Cohort.organisation)
-        .outerjoin(span, span.c.cohort_id == Cohort.id)
-        .where(*conditions)
-        .options(
-            contains_eager(Cohort.organisation),
-            joinedload(Cohort.version)
-            .joinedload(CurriculumVersion.curriculum)
-            .joinedload(CurriculumRecord.organisation),
-            selectinload(Cohort.trainers),
-        )
-    )
+def _page(filters: Filters, conditions: list[ColumnElement[bool]], today: date) -> list[Row]:
+    """The page's cohorts: first their ids in the list's order (narrow rows
+    to sort, whatever the organisation's history), then those cohorts."""
+    statement = select(Cohort.id).where(*conditions)
+    if filters.sort == "organisation":
+        statement = statement.join(Cohort.organisation)
     if filters.states:
         statement = statement.where(Cohort.state.in_(filters.states))
-    statement = _ordered(statement, filters, first_day, last_day, today)
-    found = db.session.execute(
-        statement.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
-    ).all()
-    enrolled = _enrolled([cohort.id for cohort, _, _ in found])
-    return [Row(cohort, first, last, enrolled.get(cohort.id, 0)) for cohort, first, last in found]
+    statement = _ordered(statement, filters, today)
+    ids = list(
+        db.session.scalars(statement.limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE))
+    )
+    found = {row.cohort.id: row for row in _rows(ids)}
+    return [found[i] for i in ids]
 
 
-def _ordered(
-    statement: Select[Any],
-    filters: Filters,
-    first_day: ColumnElement[date],
-    last_day: ColumnElement[date],
-    today: date,
-) -> Select[Any]:
+def _ordered(statement: Select[Any], filters: Filters, today: date) -> Select[Any]:
+    """The order of the list. By start means by the start the cohort was
+    planned for; the dates shown are those of its sessions as they stand."""
+
     def direction(column: ColumnElement[Any]) -> ColumnElement[Any]:
         return column.desc() if filters.descending else column.asc()
 
+    start = Cohort.start_date
     if filters.sort == "upcoming":
-        # What is running or still to come, soonest first; then what is
-        # over, the most recent first.
-        over = last_day < today
+        # What is under way or still to come, the soonest first; then what
+        # is over, the most recent first.
+        to_come = or_(
+            start >= today,
+            Cohort.id.in_(
+                select(Session.cohort_id).where(
+                    Session.last_day >= today, Session.status == SessionStatus.SCHEDULED
+                )
+            ),
+        )
         keys: list[ColumnElement[Any]] = [
-            case((over, 1), else_=0),
-            case((over, None), else_=first_day).asc(),
-            first_day.desc(),
+            case((to_come, 0), else_=1),
+            case((to_come, start)).asc(),
+            start.desc(),
         ]
     elif filters.sort == "start":
-        keys = [direction(first_day)]
+        keys = [direction(start)]
     elif filters.sort == "name":
         keys = [direction(_collated(Cohort.name))]
     elif filters.sort == "organisation":
-        keys = [direction(_collated(Organisation.name)), first_day.desc()]
+        keys = [direction(_collated(Organisation.name)), start.desc()]
     elif filters.sort == "state":
         in_order = case(*((Cohort.state == state, n) for state, n in STATE_ORDER.items()))
-        keys = [direction(in_order), first_day.desc()]
+        keys = [direction(in_order), start.desc()]
     else:  # participants
-        keys = [direction(_enrolled_count()), first_day.desc()]
+        keys = [direction(_enrolled_count(Cohort.id)), start.desc()]
     return statement.order_by(*keys, _collated(Cohort.name), Cohort.id)
 
 
@@ -408,61 +362,74 @@ def _collated(column: ColumnElement[str]) -> ColumnElement[str]:
     return func.lower(expression)
 
 
-def _enrolled_count() -> ColumnElement[int]:
+def _enrolled_count(cohort_id: ColumnElement[int]) -> ColumnElement[int]:
     return (
         select(func.count())
-        .where(Enrolment.cohort_id == Cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED)
-        .correlate(Cohort)
+        .where(Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ENROLLED)
         .scalar_subquery()
     )
 
 
-def _enrolled(cohort_ids: Sequence[int]) -> dict[int, int]:
-    """People enrolled (not withdrawn) per cohort of the page, in one query."""
+def _rows(cohort_ids: Sequence[int]) -> list[Row]:
+    """The cohorts with what a row shows, in one query (and one for their
+    trainers): the first and last day of their scheduled sessions, or of all
+    when none is scheduled any more (a cancelled cohort keeps its dates), and
+    the people enrolled (not withdrawn)."""
     if not cohort_ids:
-        return {}
-    rows = db.session.execute(
-        select(Enrolment.cohort_id, func.count())
-        .where(Enrolment.cohort_id.in_(cohort_ids), Enrolment.status == EnrolmentStatus.ENROLLED)
-        .group_by(Enrolment.cohort_id)
+        return []
+
+    def day(of: Any, scheduled: bool) -> ColumnElement[date]:
+        found = select(of).where(Session.cohort_id == Cohort.id)
+        if scheduled:
+            found = found.where(Session.status == SessionStatus.SCHEDULED)
+        return found.scalar_subquery()
+
+    first = func.coalesce(
+        day(func.min(Session.first_day), True),
+        day(func.min(Session.first_day), False),
+        Cohort.start_date,
     )
-    return {cohort_id: count for cohort_id, count in rows}
+    last = func.coalesce(
+        day(func.max(Session.last_day), True),
+        day(func.max(Session.last_day), False),
+        Cohort.start_date,
+    )
+    rows = db.session.execute(
+        select(Cohort, first, last, _enrolled_count(Cohort.id))
+        .where(Cohort.id.in_(cohort_ids))
+        .options(
+            # A cohort's organisation is the user's, already at hand; a
+            # fork's client is read without its logo.
+            joinedload(Cohort.version)
+            .joinedload(CurriculumVersion.curriculum)
+            .joinedload(CurriculumRecord.organisation)
+            .load_only(Organisation.id, Organisation.name),
+            selectinload(Cohort.trainers),
+        )
+    )
+    return [Row(cohort, begins, ends, count) for cohort, begins, ends, count in rows]
 
 
 # --- The search ------------------------------------------------------------
 
 
 def _matching_ids(actor: Actor, query: str) -> list[int]:
-    """The ids of the actor's cohorts whose name holds every word of `query`.
+    """The ids of the actor's cohorts whose name holds every word of `query`,
+    compared as the participant search compares (app.folding).
 
     Names are compared in Python rather than by SQL: SQLite's lower() knows
-    ASCII only, so neither "ömer" nor "ÖMER" would find "Ömer" there, and no
-    expression folds Unicode alike in both databases. An organisation has
-    some 40 cohorts a year, so reading the names of all of them is cheap.
+    ASCII only, so neither "ömer" nor "ÖMER" would find "Ömer" there. An
+    organisation has some 40 cohorts a year, so reading the names of all of
+    them is cheap (bench/cohort_list_times.py).
     """
-    words = [_forms(word) for word in query.split()]
+    words = query_words(query)
     names = db.session.execute(select(Cohort.id, Cohort.name).where(*_scope(actor)))
     found = []
     for cohort_id, name in names:
-        plain, joined = _forms(name)
-        if all(w_plain in plain or w_joined in joined for w_plain, w_joined in words):
+        forms = (fold(name), umlauts_spelled_out(name))
+        if all(any(s in form for s in spellings for form in forms) for spellings in words):
             found.append(cohort_id)
     return found
-
-
-def _forms(text: str) -> tuple[str, str]:
-    """Two search forms of `text`: any case, accents dropped, umlauts as
-    ae/oe/ue ("Müller" → "mueller"); and the same with ae/oe/ue as plain
-    vowels ("muller"), so that "muller", "mueller" and "Müller" find each
-    other."""
-    folded = unicodedata.normalize("NFC", text).casefold()
-    for letter, base in _GERMAN_LETTERS:
-        folded = folded.replace(letter.casefold(), base + "e")
-    plain = "".join(
-        c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c)
-    )
-    joined = plain.replace("ae", "a").replace("oe", "o").replace("ue", "u")
-    return plain, joined
 
 
 # --- Options and their checks ----------------------------------------------
@@ -471,7 +438,7 @@ def _forms(text: str) -> tuple[str, str]:
 def _options(actor: Actor) -> Options:
     scope = _scope(actor)
     if actor.user is not None:
-        organisations = sorted(actor.user.organisations, key=lambda o: _german_key(o.name))
+        organisations = sorted(actor.user.organisations, key=lambda o: fold(o.name))
         if actor.organisation_ids is not None:
             organisations = [o for o in organisations if o.id in actor.organisation_ids]
     else:
@@ -502,23 +469,26 @@ def _options(actor: Actor) -> Options:
             )
         )
     ).all()
-    span = _span(actor)
+    last_day = (
+        select(func.max(Session.last_day)).where(Session.cohort_id.in_(in_scope)).scalar_subquery()
+    )
     spread = db.session.execute(
-        select(Cohort.region, func.min(_first_day(span)), func.max(_last_day(span)))
-        .outerjoin(span, span.c.cohort_id == Cohort.id)
+        select(Cohort.region, func.min(Cohort.start_date), func.max(Cohort.start_date), last_day)
         .where(*scope)
         .group_by(Cohort.region)
-    )
-    regions, years = [], set()
-    for code, first, last in spread:
-        regions.append(Region(code, region_name(code)))
+    ).all()
+    regions = [Region(code, region_name(code)) for code, _, _, _ in spread]
+    years: set[int] = set()
+    if spread:
+        first = min(first for _, first, _, _ in spread)
+        last = max(max(latest, ends or latest) for _, _, latest, ends in spread)
         years.update(range(first.year, last.year + 1))
     return Options(
         organisations=organisations,
         curricula=sorted(curricula, key=lambda c: (c.organisation_id is not None, c.title_de)),
-        trainers=sorted(trainers, key=lambda u: _german_key(u.name)),
+        trainers=sorted(trainers, key=lambda u: fold(u.name)),
         years=sorted(years, reverse=True),
-        regions=sorted(regions, key=lambda r: _german_key(r.name)),
+        regions=sorted(regions, key=lambda r: fold(r.name)),
     )
 
 
@@ -558,13 +528,6 @@ def _checked(filters: Filters, options: Options) -> tuple[Filters, list[Message]
         options.years.append(checked.year)
         options.years.sort(reverse=True)
     return checked, notices
-
-
-def _german_key(text: str) -> str:
-    folded = text.casefold()
-    for letter, base in _GERMAN_LETTERS:
-        folded = folded.replace(letter.casefold(), base)
-    return folded
 
 
 @lru_cache(maxsize=64)
