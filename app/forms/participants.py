@@ -7,10 +7,13 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    SearchField,
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 
@@ -64,3 +67,63 @@ class MappingForm(FlaskForm):  # type: ignore[misc]
             "or are enrolled in another of its cohorts"
         )
     )
+
+
+class ListForm(FlaskForm):  # type: ignore[misc]
+    """The list's search and filters, read from the address (GET, no CSRF):
+    a value that is not one of the choices is left out, never an error."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Name, e-mail address, department, site or employee number"))
+    organisation = SelectField(_l("Organisation"))
+    cohort = SelectField(_l("Cohort"))
+    department = SelectField(_l("Department"))
+    site = SelectField(_l("Site"))
+    certificate = SelectField(
+        _l("Certificate"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice("in_force", _l("Holds a certificate in force")),
+            SelectChoice("none", _l("Holds no certificate in force")),
+            SelectChoice("revoked", _l("Had a certificate revoked")),
+        ],
+    )
+    sort = SelectField(
+        _l("Order"),
+        default="name",
+        choices=[
+            SelectChoice("name", _l("Name, A to Z")),
+            SelectChoice("-name", _l("Name, Z to A")),
+            SelectChoice("newest", _l("Added, newest first")),
+            SelectChoice("oldest", _l("Added, oldest first")),
+        ],
+    )
+
+
+BULK_ACTIONS = [
+    SelectChoice("enrol", _l("Enrol in a cohort")),
+    SelectChoice("withdraw", _l("Withdraw from a cohort")),
+    SelectChoice("links", _l("Send personal links by e-mail")),
+]
+
+
+class BulkForm(FlaskForm):  # type: ignore[misc]
+    """An action for the people ticked in the list, all the list's matches,
+    or those a pasted list names; the next page asks for confirmation."""
+
+    action = SelectField(_l("Action"), choices=BULK_ACTIONS)
+    cohort = SelectField(_l("Cohort"), validate_choice=False)
+    all_matching = BooleanField(_l("All matches of the list, not only those ticked"))
+    pasted = TextAreaField(
+        _l("E-mail addresses or employee numbers"),
+        validators=[Optional(), Length(max=100_000)],
+    )
+
+
+class ConfirmBulkForm(FlaskForm):  # type: ignore[misc]
+    action = HiddenField(validators=[InputRequired()])
+    cohort = HiddenField()
+    people = HiddenField(validators=[InputRequired()])
+    acknowledge = BooleanField(_l("Enrol them all the same"))

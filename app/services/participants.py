@@ -42,8 +42,7 @@ from app.models import (
     participant_search,
 )
 from app.models.participants import derived
-from app.services import calendars, history, policy
-from app.services.enrolments import OPEN_STATES
+from app.services import calendars, enrolments, history, policy
 from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import one_line
@@ -244,7 +243,9 @@ def _narrowed(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.cohort_id is not None:
         found.append(_enrolled(Enrolment.cohort_id == filters.cohort_id))
     if filters.without_cohort:
-        open_cohorts = select(Cohort.id).where(Cohort.state.in_(OPEN_STATES))
+        # enrolments.OPEN_STATES at call time: enrolments imports this module
+        # (through certificates), so its names are not there yet at import.
+        open_cohorts = select(Cohort.id).where(Cohort.state.in_(enrolments.OPEN_STATES))
         found.append(~_enrolled(Enrolment.cohort_id.in_(open_cohorts)))
     if filters.department is not None:
         found.append(Participant.department == filters.department)
@@ -296,7 +297,7 @@ def choices(actor: Actor, cohort_id: int | None = None) -> Choices:
     every department and site their people have, alphabetically."""
     organisations = select(Organisation)
     cohorts = select(Cohort).where(
-        or_(Cohort.state.in_(OPEN_STATES), Cohort.id == (cohort_id or 0))
+        or_(Cohort.state.in_(enrolments.OPEN_STATES), Cohort.id == (cohort_id or 0))
     )
     people = select(Participant.department, Participant.site)
     if actor.organisation_ids is not None:

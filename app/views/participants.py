@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import timedelta
+import math
+from datetime import date, timedelta
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -25,17 +28,28 @@ from app import transactions
 from app.downloads import content_disposition
 from app.exports.participants import render_participants, render_participants_xlsx
 from app.forms.participants import (
+    BulkForm,
+    ConfirmBulkForm,
     EnrolForm,
+    ListForm,
     MappingForm,
     ParticipantForm,
     UploadForm,
     WithdrawForm,
 )
 from app.forms.privacy import EraseForm
-from app.i18n import refusal, translator
+from app.i18n import current_language, refusal, translator
 from app.models import Cohort, Organisation, Participant, Purpose
 from app.public_url import external_url
-from app.services import certificates, enrolments, participants, personal_links, policy, tandems
+from app.services import bulk as bulk_actions
+from app.services import (
+    certificates,
+    enrolments,
+    participants,
+    personal_links,
+    policy,
+    tandems,
+)
 from app.services.enrolments import EnrolmentError
 from app.services.participant_import import (
     FIELDS,
@@ -48,13 +62,20 @@ from app.services.participant_import import (
     propose_mapping,
     read_table,
 )
-from app.services.participants import PERSON_FIELDS, EmailTaken, EmployeeNumberTaken
+from app.services.participants import (
+    PERSON_FIELDS,
+    CertificateFilter,
+    EmailTaken,
+    EmployeeNumberTaken,
+    Filters,
+    Sort,
+)
 from app.services.text import NotOneLine
 from app.views.access import actor, owned_or_404
 
 bp = Blueprint("participants", __name__)
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
 def _email_taken() -> str:
@@ -74,12 +95,239 @@ def _organisation_choices(form_field) -> None:  # type: ignore[no-untyped-def]
 
 
 @bp.get("/participants")
-def index() -> str:
-    query = request.args.get("q", "").strip()
-    people, total = participants.search(actor(), query, page=1, per_page=PAGE_SIZE)
-    return render_template(
-        "participants/index.html", people=people, more=total > len(people), query=query
+def index() -> ResponseReturnValue:
+    acting = actor()
+    form = ListForm(request.args)
+    offered = participants.choices(acting, _int(form.cohort.data))
+    _list_choices(form, offered)
+    query, filters, sort = _listing(form)
+    page = max(_int(request.args.get("page")) or 1, 1)
+    people, total = participants.search(
+        acting, query, page=page, per_page=PAGE_SIZE, filters=filters, sort=sort
     )
+    pages = max(math.ceil(total / PAGE_SIZE), 1)
+    if page > pages:  # an old link after people left: the last page there is
+        page = pages
+        people, total = participants.search(
+            acting, query, page=page, per_page=PAGE_SIZE, filters=filters, sort=sort
+        )
+    bulk = BulkForm(formdata=None)
+    bulk.cohort.choices = _cohort_choices(offered.cohorts)
+    # What differs from the plain list, for its links and the bulk form.
+    arguments = {
+        name: form[name].data
+        for name in LIST_FIELDS
+        if form[name].data and form[name].data != form[name].default
+    }
+    return render_template(
+        "participants/index.html",
+        people=people,
+        total=total,
+        page=page,
+        pages=pages,
+        page_numbers=page_numbers(page, pages),
+        first=(page - 1) * PAGE_SIZE + 1,
+        form=form,
+        bulk=bulk,
+        arguments=arguments,
+        narrowed=bool(query) or filters != Filters(),
+        several_organisations=len(offered.organisations) > 1,
+        most_at_once=bulk_actions.MOST_AT_ONCE,
+        number=number,
+    )
+
+
+# The list's parameters, in the address and carried along by the bulk form.
+LIST_FIELDS = ("q", "organisation", "cohort", "department", "site", "certificate", "sort")
+WITHOUT_COHORT = "none"
+
+
+def _list_choices(form: ListForm, offered: participants.Choices) -> None:
+    tr = translator()
+    form.organisation.choices = [SelectChoice("", tr.gettext("All organisations"))] + [
+        SelectChoice(str(o.id), o.name) for o in offered.organisations
+    ]
+    form.cohort.choices = [
+        SelectChoice("", tr.gettext("Any or none")),
+        SelectChoice(WITHOUT_COHORT, tr.gettext("In no planned or running cohort")),
+        *_cohort_choices(offered.cohorts),
+    ]
+    form.department.choices = [SelectChoice("", tr.gettext("All departments"))] + [
+        SelectChoice(d) for d in offered.departments
+    ]
+    form.site.choices = [SelectChoice("", tr.gettext("All sites"))] + [
+        SelectChoice(s) for s in offered.sites
+    ]
+    # A value that is not offered (an old link, a typo) counts as not given.
+    form.validate()
+    for name, field in form._fields.items():
+        if field.errors:
+            field.data = "" if name != "sort" else Sort.NAME.value
+            field.errors = []
+        if isinstance(field.data, str) and name != "q":
+            field.data = field.data or ("" if name != "sort" else Sort.NAME.value)
+
+
+def _listing(form: ListForm) -> tuple[str, Filters, Sort]:
+    cohort = form.cohort.data or ""
+    filters = Filters(
+        organisation_id=_int(form.organisation.data),
+        cohort_id=_int(cohort),
+        without_cohort=cohort == WITHOUT_COHORT,
+        department=form.department.data or None,
+        site=form.site.data or None,
+        certificate=CertificateFilter(form.certificate.data) if form.certificate.data else None,
+    )
+    return (form.q.data or "").strip(), filters, Sort(form.sort.data or Sort.NAME.value)
+
+
+def _cohort_choices(cohorts: list[Cohort]) -> list[SelectChoice]:
+    return [SelectChoice(str(c.id), f"{c.name} ({short_day(c.start_date)})") for c in cohorts]
+
+
+def _int(value: object) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def page_numbers(page: int, pages: int) -> list[int | None]:
+    """The pages to link to: the first, the last and two around the current
+    one; None where pages are left out (shown as an ellipsis)."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for shown_number in shown:
+        if numbers and shown_number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(shown_number)
+    return numbers
+
+
+def number(value: int) -> str:
+    return format_decimal(value, locale=current_language())
+
+
+def short_day(day: date) -> str:
+    language = current_language()
+    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=language)
+
+
+# Acting on many people at once: choose them, see what would happen, confirm.
+
+
+@bp.get("/participants/bulk")
+def bulk_again() -> ResponseReturnValue:
+    """A refusal of the confirmation returns here (its page was a POST's
+    answer): back to the list, which shows the reason."""
+    return redirect(url_for("participants.index"), 303)
+
+
+@bp.post("/participants/bulk")
+@transactions.web(back=lambda: url_for("participants.index"))
+def bulk_preview() -> ResponseReturnValue:
+    """What the chosen action would do; nothing is saved (a preview of an
+    enrolment runs it in a savepoint that is rolled back)."""
+    acting = actor()
+    form = BulkForm()
+    form.cohort.choices = []
+    if not form.validate_on_submit():
+        abort(400)
+    resolution = None
+    if form.pasted.data and form.pasted.data.strip():
+        resolution = bulk_actions.resolve(acting, form.pasted.data)
+        ids = [p.id for p in resolution.people]
+    elif form.all_matching.data:
+        listing = ListForm(request.form, prefix="filter")
+        _list_choices(listing, participants.choices(acting, _int(listing.cohort.data)))
+        query, filters, _sort = _listing(listing)
+        ids = participants.matching_ids(
+            acting, query, filters, limit=bulk_actions.MOST_AT_ONCE + 1
+        )
+    else:
+        ids = [int(i) for i in request.form.getlist("person") if _int(i) is not None]
+    action = form.action.data
+    cohort = None
+    if action in ("enrol", "withdraw"):
+        cohort_id = _int(form.cohort.data)
+        if cohort_id is None:
+            flash(translator().gettext("Please choose a cohort."), "error")
+            return redirect(url_for("participants.index"), 303)
+        cohort = owned_or_404(Cohort, cohort_id)
+    if not ids and resolution is None:
+        flash(translator().gettext("Please tick at least one person."), "error")
+        return redirect(url_for("participants.index"), 303)
+    plan = None
+    if ids:
+        if action == "enrol":
+            plan = bulk_actions.preview_enrolment(acting, cohort.id, ids)  # type: ignore[union-attr]
+        elif action == "withdraw":
+            plan = bulk_actions.preview_withdrawal(acting, cohort.id, ids)  # type: ignore[union-attr]
+        else:
+            plan = bulk_actions.preview_links(acting, ids)
+    confirm = ConfirmBulkForm(formdata=None)
+    confirm.action.data = action
+    confirm.cohort.data = str(cohort.id) if cohort else ""
+    if plan is not None:
+        refused = {o.person.id for o in plan.refusals}
+        confirm.people.data = ",".join(
+            str(o.person.id) for o in plan.outcomes if o.person.id not in refused
+        )
+    return render_template(
+        "participants/bulk_confirm.html",
+        action=action,
+        cohort=cohort,
+        plan=plan,
+        resolution=resolution,
+        form=confirm,
+        number=number,
+    )
+
+
+@bp.post("/participants/bulk/confirm")
+@transactions.web(back=lambda: url_for("participants.index"))
+def bulk_confirm() -> ResponseReturnValue:
+    """Does what the confirmation page showed, to the people it listed."""
+    acting = actor()
+    form = ConfirmBulkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in form.people.data.split(",") if _int(i) is not None]
+    tr = translator()
+    cohort_id = _int(form.cohort.data)
+    if form.action.data in ("enrol", "withdraw") and cohort_id is None:
+        abort(400)
+    if form.action.data == "enrol":
+        done = bulk_actions.enrol(acting, cohort_id, ids, acknowledge=form.acknowledge.data)  # type: ignore[arg-type]
+        flash(
+            tr.ngettext(
+                "%(num)s person was enrolled.", "%(num)s people were enrolled.", done.changed
+            ),
+            "success",
+        )
+    elif form.action.data == "withdraw":
+        done = bulk_actions.withdraw(acting, cohort_id, ids)  # type: ignore[arg-type]
+        flash(
+            tr.ngettext(
+                "%(num)s person was withdrawn.", "%(num)s people were withdrawn.", done.changed
+            ),
+            "success",
+        )
+    elif form.action.data == "links":
+        done = bulk_actions.send_links(acting, ids, tr, _link_for, _keep_cancelled())
+        if done.failure is not None:
+            flash(
+                tr.gettext(
+                    "%(sent)s of %(total)s links were sent; then: ",
+                    sent=done.changed,
+                    total=len(ids),
+                )
+                + tr.localize(done.failure),
+                "error",
+            )
+        else:
+            flash(tr.gettext("%(sent)s personal links were sent.", sent=done.changed), "success")
+    else:
+        abort(400)
+    return redirect(url_for("participants.index"), 303)
 
 
 @bp.route("/participants/new", methods=["GET", "POST"])
@@ -107,7 +355,10 @@ def new() -> ResponseReturnValue:
 @bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])
 @transactions.web
 def edit(participant_id: int) -> ResponseReturnValue:
-    person = owned_or_404(Participant, participant_id)
+    try:
+        person = participants.for_page(actor(), participant_id)
+    except policy.NotFound:
+        abort(404)
     form = ParticipantForm(obj=person if request.method == "GET" else None)
     del form.organisation  # a person stays in their organisation
     if request.method == "GET":

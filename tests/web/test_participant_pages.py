@@ -278,3 +278,67 @@ def test_an_address_taken_in_the_organisation_is_refused_at_the_field(client, ma
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Participant.id))) == 2
     assert db.session.get(Participant, ben_id).email == "ben@firma.example"
+
+
+def _names_on(page: str) -> list[str]:
+    return re.findall(r'<a href="/participants/\d+">([^<]+)</a>', page)
+
+
+def test_the_list_pages_sorts_in_german_and_ignores_what_it_cannot_read(client, make, db):
+    org_id, _ = setup(make)
+    org = db.session.get(Organisation, org_id)
+    for last in ("Kühn", "Köhler", "Krüger"):
+        make.participant(org, first_name="Eva", last_name=last, department="Vertrieb")
+    for n in range(117):
+        make.participant(org, first_name=f"Person{n:03}", last_name="Zimmermann", site="Ulm")
+    log_in(client, "hr@example.org")
+
+    first = client.get("/participants").get_data(as_text=True)
+    assert _names_on(first)[:3] == ["Köhler, Eva", "Krüger, Eva", "Kühn, Eva"]
+    assert len(_names_on(first)) == 50
+    assert "120 Personen, 1 bis 50 auf Seite 1 von 3" in first
+    assert 'href="/participants?page=2" rel="next"' in first
+    last = client.get("/participants?page=3").get_data(as_text=True)
+    assert len(_names_on(last)) == 20
+    assert "101 bis 120 auf Seite 3 von 3" in last
+    # A page past the end shows the last one; one that is no number the first.
+    assert _names_on(client.get("/participants?page=99").get_data(as_text=True)) == _names_on(last)
+    assert _names_on(client.get("/participants?page=x").get_data(as_text=True)) == _names_on(first)
+    backwards = client.get("/participants?sort=-name").get_data(as_text=True)
+    assert _names_on(backwards)[0] == "Zimmermann, Person116"
+
+    narrowed = client.get("/participants?department=Vertrieb&q=k").get_data(as_text=True)
+    assert _names_on(narrowed) == ["Köhler, Eva", "Krüger, Eva", "Kühn, Eva"]
+    assert "3 Personen" in narrowed
+    assert "Alle Filter zurücksetzen" in narrowed
+    # Filter values that are not offered count as not given, never as an error.
+    for odd in (
+        "organisation=abc",
+        "organisation=99999999999999999999",
+        "cohort=424242",
+        "cohort=-1",
+        "department=%3Cscript%3E",
+        "certificate=forged",
+        "sort=password",
+        "page=-3",
+        "q=%25_%22*",
+    ):
+        response = client.get(f"/participants?{odd}")
+        assert response.status_code == 200, odd
+        assert "<script>" not in response.get_data(as_text=True)
+    # A control character is refused before the list is read (the app's rule).
+    assert client.get("/participants?q=a%00b").status_code == 400
+
+
+def test_the_participant_page_lists_every_enrolment_of_the_person(client, make, db):
+    org_id, cohort_id = setup(make)
+    org = db.session.get(Organisation, org_id)
+    second = make.cohort(org, name="Gruppe 2", start=date(2027, 9, 6))
+    person = make.participant(org, db.session.get(Cohort, cohort_id), first_name="Ömer")
+    db.session.add(Enrolment(cohort=second, participant=person, status=EnrolmentStatus.WITHDRAWN))
+    db.session.commit()
+    person_id = person.id
+    log_in(client, "hr@example.org")
+    page = client.get(f"/participants/{person_id}").get_data(as_text=True)
+    assert re.search(r">Gruppe 1</a> –\s*angemeldet", page)
+    assert re.search(r">Gruppe 2</a> –\s*abgemeldet", page)

@@ -1,0 +1,321 @@
+"""Doing the same thing to many people at once: enrol them in a cohort,
+withdraw them from one, send them their personal links.
+
+Each action runs the single-person use case once per person
+(`enrolments.enrol_participant`, `enrolments.withdraw_participant`,
+`personal_links.send_link`), so that its permission check and its rules
+apply to every record exactly as on that person's page. Each has a preview
+that changes nothing, for the page that asks for confirmation.
+
+Enrolling and withdrawing are all or nothing: one person refused (the cohort
+is full before the last of them, a warning not acknowledged) and nobody is
+enrolled or withdrawn, so that a group is never half in a cohort. Sending
+links goes person by person and stops at the first mail that fails, as for a
+cohort's links: mails already sent cannot be taken back, so those links are
+kept and the result says how far it got.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.i18n import Translator
+from app.models import Cohort, Enrolment, EnrolmentStatus, Participant
+from app.services import enrolments, personal_links, policy
+from app.services.enrolments import EnrolmentError
+from app.services.errors import InvalidInput
+from app.services.personal_links import LinkNotSent
+from app.services.policy import Action, Actor
+from curricula.messages import Message, msg
+
+# More at once is rather a mistake than a plan (a cohort holds a few dozen).
+MOST_AT_ONCE = 1000
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as the confirmation page names them (plain values: a preview
+    rolls back, which would expire the records themselves)."""
+
+    id: int
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action would do to one person: `code` is "enrolled",
+    "already_enrolled", "withdrawn", "not_enrolled", a warning's code
+    (enrolments.WARNINGS) or a refusal's; `message` says why where it is
+    not plain."""
+
+    person: Person
+    code: str
+    message: Message | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The preview of an action on the chosen people."""
+
+    outcomes: list[Outcome]
+
+    def having(self, *codes: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.code in codes]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return self.having(*enrolments.WARNINGS)
+
+    @property
+    def refusals(self) -> list[Outcome]:
+        plain = {"enrolled", "already_enrolled", "withdrawn", "not_enrolled", "link"}
+        return [o for o in self.outcomes if o.code not in plain | enrolments.WARNINGS]
+
+
+@dataclass(frozen=True)
+class Done:
+    """What an action did: `changed` people enrolled or withdrawn (or links
+    sent), `unchanged` who were so already; `failure` why sending stopped."""
+
+    changed: int
+    unchanged: int
+    failure: Message | None = None
+
+
+# Choosing people
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One address or number of a pasted list, with the line it is on."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Resolution:
+    people: list[Participant]
+    unknown: list[Entry]
+    # An employee number held by people in two of the actor's organisations.
+    ambiguous: list[Entry]
+
+
+_ADDRESS_IN_BRACKETS = re.compile(r"<([^<>]+@[^<>]+)>")
+
+
+def entries(pasted: str) -> list[Entry]:
+    """The addresses and numbers of a pasted list: one per line, or separated
+    by commas, semicolons or tabs; "Name <address>" as mail programs copy
+    it counts as the address (the name before it may hold a comma, as in
+    "Müller, Anna <anna@…>")."""
+    found = []
+    for number, line in enumerate(pasted.splitlines(), start=1):
+        for part in re.split(r"[;\t]", line):
+            while bracketed := _ADDRESS_IN_BRACKETS.search(part):
+                found.append(Entry(number, bracketed.group(1).strip()))
+                part = part[bracketed.end() :]
+            found += [Entry(number, p.strip()) for p in part.split(",") if p.strip()]
+    return found
+
+
+def resolve(actor: Actor, pasted: str) -> Resolution:
+    """The people a pasted list names, by e-mail address (any case) or
+    employee number, among those the actor may see; each once, in the
+    list's order. Nothing is done with them yet."""
+    listed = entries(pasted)
+    if len(listed) > MOST_AT_ONCE:
+        raise _too_many(len(listed))
+    addresses = {e.text.lower() for e in listed}
+    numbers = {e.text for e in listed}
+    statement = select(Participant).where(
+        func.lower(Participant.email).in_(addresses) | Participant.employee_number.in_(numbers)
+    )
+    if actor.organisation_ids is not None:
+        statement = statement.where(Participant.organisation_id.in_(actor.organisation_ids))
+    by_address: dict[str, Participant] = {}
+    by_number: dict[str, list[Participant]] = {}
+    for person in db.session.scalars(statement):
+        by_address[person.email.lower()] = person
+        if person.employee_number:
+            by_number.setdefault(person.employee_number, []).append(person)
+    people: dict[int, Participant] = {}
+    unknown, ambiguous = [], []
+    for entry in listed:
+        holders = by_number.get(entry.text, [])
+        person = by_address.get(entry.text.lower()) or (holders[0] if holders else None)
+        if len(holders) > 1 and entry.text.lower() not in by_address:
+            ambiguous.append(entry)
+        elif person is None:
+            unknown.append(entry)
+        else:
+            people.setdefault(person.id, person)
+    return Resolution(list(people.values()), unknown, ambiguous)
+
+
+def chosen(actor: Actor, ids: Iterable[int], action: Action) -> list[Participant]:
+    """The people with these ids, alphabetically; NotFound when one is not
+    the actor's to see, NotPermitted when the action is not theirs to do."""
+    wanted = set(ids)
+    if not wanted:
+        raise InvalidInput(msg("please choose at least one person"), code="nobody_chosen")
+    if len(wanted) > MOST_AT_ONCE:
+        raise _too_many(len(wanted))
+    people = list(
+        db.session.scalars(
+            select(Participant)
+            .where(Participant.id.in_(wanted))
+            .order_by(Participant.last_name_key, Participant.first_name_key, Participant.id)
+        )
+    )
+    if len(people) != len(wanted) or not all(policy.visible(actor, p) for p in people):
+        raise policy.NotFound()
+    for organisation_id in {p.organisation_id for p in people}:
+        policy.require(actor, action, organisation_id)
+    return people
+
+
+def _too_many(count: int) -> InvalidInput:
+    return InvalidInput(
+        msg(
+            "{count} people are chosen; at most {most} can be changed at once",
+            count=count,
+            most=MOST_AT_ONCE,
+        ),
+        code="too_many",
+    )
+
+
+# Enrolling
+
+
+def preview_enrolment(actor: Actor, cohort_id: int, ids: Sequence[int]) -> Plan:
+    """What enrolling the people would do, found by doing it in a savepoint
+    that is always rolled back: the single enrolment's rules decide, and the
+    cohort's places run out for the last ones as they would."""
+    policy.require(actor, Action.KEEP_PEOPLE, policy.get(actor, Cohort, cohort_id).organisation_id)
+    people = chosen(actor, ids, Action.KEEP_PEOPLE)
+    enrolled = _enrolled_in(cohort_id, people)
+    outcomes = []
+    savepoint = db.session.begin_nested()
+    try:
+        for person in people:
+            named = Person(person.id, person.name, person.email)
+            if person.id in enrolled:
+                outcomes.append(Outcome(named, "already_enrolled"))
+                continue
+            outcomes.append(_try_enrolment(actor, cohort_id, person, named))
+    finally:
+        savepoint.rollback()
+    return Plan(outcomes)
+
+
+def _try_enrolment(actor: Actor, cohort_id: int, person: Participant, named: Person) -> Outcome:
+    try:
+        enrolments.enrol_participant(actor, cohort_id, person.id)
+    except EnrolmentError as warning:
+        if warning.code not in enrolments.WARNINGS:
+            return Outcome(named, warning.code, warning.message)
+        try:  # acknowledged, it takes a place like the others
+            enrolments.enrol_participant(actor, cohort_id, person.id, acknowledge=True)
+        except EnrolmentError as refusal:
+            return Outcome(named, refusal.code, refusal.message)
+        return Outcome(named, warning.code, warning.message)
+    return Outcome(named, "enrolled")
+
+
+def enrol(actor: Actor, cohort_id: int, ids: Sequence[int], *, acknowledge: bool) -> Done:
+    """Enrol everyone (all or nothing, see the module's text); `acknowledge`
+    passes the warnings the preview showed, for all of them at once."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
+    people = chosen(actor, ids, Action.KEEP_PEOPLE)
+    enrolled = _enrolled_in(cohort.id, people)
+    for person in people:
+        if person.id in enrolled:
+            continue
+        try:
+            enrolments.enrol_participant(actor, cohort.id, person.id, acknowledge=acknowledge)
+        except EnrolmentError as error:
+            raise EnrolmentError(
+                msg("nobody was enrolled: {reason}", reason=error.message), code=error.code
+            ) from None
+    return Done(changed=len(people) - len(enrolled), unchanged=len(enrolled))
+
+
+# Withdrawing
+
+
+def preview_withdrawal(actor: Actor, cohort_id: int, ids: Sequence[int]) -> Plan:
+    """Who is enrolled in the cohort and would be withdrawn, and who is not."""
+    policy.require(actor, Action.KEEP_PEOPLE, policy.get(actor, Cohort, cohort_id).organisation_id)
+    people = chosen(actor, ids, Action.KEEP_PEOPLE)
+    enrolled = _enrolled_in(cohort_id, people)
+    return Plan(
+        [
+            Outcome(
+                Person(p.id, p.name, p.email),
+                "withdrawn" if p.id in enrolled else "not_enrolled",
+            )
+            for p in people
+        ]
+    )
+
+
+def withdraw(actor: Actor, cohort_id: int, ids: Sequence[int]) -> Done:
+    """Withdraw everyone enrolled in the cohort; the others stay as they are."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
+    people = chosen(actor, ids, Action.KEEP_PEOPLE)
+    enrolled = _enrolled_in(cohort.id, people)
+    for enrolment_id in enrolled.values():
+        enrolments.withdraw_participant(actor, cohort.id, enrolment_id)
+    return Done(changed=len(enrolled), unchanged=len(people) - len(enrolled))
+
+
+def _enrolled_in(cohort_id: int, people: Sequence[Participant]) -> dict[int, int]:
+    """Person id → enrolment id of those enrolled in the cohort now."""
+    rows = db.session.execute(
+        select(Enrolment.participant_id, Enrolment.id).where(
+            Enrolment.cohort_id == cohort_id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            Enrolment.participant_id.in_([p.id for p in people]),
+        )
+    )
+    return {person_id: enrolment_id for person_id, enrolment_id in rows}
+
+
+# Personal links
+
+
+def preview_links(actor: Actor, ids: Sequence[int]) -> Plan:
+    """Everyone chosen gets a new personal link by e-mail."""
+    people = chosen(actor, ids, Action.SHARE_LINKS)
+    return Plan([Outcome(Person(p.id, p.name, p.email), "link") for p in people])
+
+
+def send_links(
+    actor: Actor,
+    ids: Sequence[int],
+    tr: Translator,
+    link_for: Callable[[str], str],
+    keep_cancelled: timedelta,
+) -> Done:
+    """A new personal link for each, alphabetically; the first mail that
+    fails stops the round, and the links sent before it are kept."""
+    people = chosen(actor, ids, Action.SHARE_LINKS)
+    sent = 0
+    for person in people:
+        try:
+            personal_links.send_link(actor, person.id, tr, link_for, keep_cancelled)
+        except LinkNotSent as error:
+            return Done(changed=sent, unchanged=len(people) - sent, failure=error.message)
+        sent += 1
+    return Done(changed=sent, unchanged=0)
