@@ -45,13 +45,14 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     # them again in the next import when their e-mail address has changed.
     # NULL when absent, so that the unique constraint holds only for numbers.
     employee_number: Mapped[str | None] = mapped_column(String(50))
-    # Kept by the model whenever a field below changes (see `_derive`): what
+    # Kept by the model whenever a field above changes (see `_derive`), and
+    # made from the row by an INSERT without the model (a bulk load): what
     # the search looks in (app.folding.search_text; indexed for substrings by
     # app.models.participant_search) and the alphabetical order, compared
     # byte by byte on every database so that SQLite and PostgreSQL agree.
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    last_name_key: Mapped[str] = mapped_column(KEY, default="")
-    first_name_key: Mapped[str] = mapped_column(KEY, default="")
+    search_text: Mapped[str] = mapped_column(Text, default=lambda c: _derive_on_insert(c)[0])
+    last_name_key: Mapped[str] = mapped_column(KEY, default=lambda c: _derive_on_insert(c)[1])
+    first_name_key: Mapped[str] = mapped_column(KEY, default=lambda c: _derive_on_insert(c)[2])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     lock_version: Mapped[int] = mapped_column(default=1)
 
@@ -88,6 +89,11 @@ def derived(values: dict[str, Any]) -> dict[str, str]:
         "last_name_key": folding.fold(values.get("last_name") or ""),
         "first_name_key": folding.fold(values.get("first_name") or ""),
     }
+
+
+def _derive_on_insert(context: Any) -> tuple[str, str, str]:
+    values = derived(context.get_current_parameters())
+    return values["search_text"], values["last_name_key"], values["first_name_key"]
 
 
 participant_search.follow(Participant.__table__)

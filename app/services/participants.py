@@ -41,7 +41,6 @@ from app.models import (
     User,
     participant_search,
 )
-from app.models.participants import derived
 from app.services import calendars, enrolments, history, policy
 from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
@@ -420,10 +419,8 @@ def add_participants(
     rows = []
     for values in people:
         cleaned = {name: "" for name in PERSON_FIELDS} | _clean(values)
-        # Written without the model, so with what it would derive (search text, sort keys).
-        rows.append(
-            cleaned | {"employee_number": cleaned["employee_number"] or None} | derived(cleaned)
-        )
+        # The search text and sort keys come from the columns' defaults.
+        rows.append(cleaned | {"employee_number": cleaned["employee_number"] or None})
     # Matched back by address (unique in the organisation), so that the
     # INSERT need not keep the rows' order, which costs a statement per row.
     inserted = db.session.execute(
