@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 
 from app import transactions
 from app.i18n import sentence, translator
@@ -66,6 +67,62 @@ def status_text(mark: Mark, minutes: int, titles: dict[Mark, str]) -> str:
     return text
 
 
+def short_titles(sessions: list[Session], language: str) -> dict[int, str]:
+    """What a screen reader says for a session's column: the title up to its
+    colon ("Seminartag 1"), unless two columns would then sound alike."""
+    full = {s.id: s.element.title(language) for s in sessions}
+    short = {i: title.split(":", 1)[0].strip() or title for i, title in full.items()}
+    if len({short[s.id] for s in sessions}) != len({s.element.key for s in sessions}):
+        return full
+    return short
+
+
+def grid_cells(page: service.Page, language: str) -> dict[int, Markup]:
+    """The cells of each person's row. Written here rather than in the
+    template: a grid of 60 people and 7 sessions has 1,700 segments, and the
+    template's escaping of each of their values took most of the page's time."""
+    titles = mark_titles()
+    board = page.board
+    named = short_titles(board.sessions, language)
+    words = {mark: escape(word) for mark, word in titles.items()}
+    rows = {}
+    for person in board.people:
+        name = escape(person.name)
+        cells = []
+        for session in board.sessions:
+            mark = board.mark(session, person)
+            minutes = board.minutes(session, person)
+            status = escape(status_text(mark, minutes, titles))
+            if mark is Mark.NOT_EXPECTED or not page.takes_marks(session):
+                cells.append(
+                    f'<td class="mark mark-{mark.value}"><span class="status">{status}</span></td>'
+                )
+                continue
+            cell = f"{session.id}-{person.id}"
+            label = f"{name}, {escape(named[session.id])}: "
+            segments = "".join(
+                f'<label class="seg"><input type="radio" name="m-{cell}" value="{m.value}"'
+                f'{" checked" if m is mark else ""} aria-label="{label}{words[m]}">'
+                f"<span>{SYMBOLS[m]}</span></label>"
+                for m in segments_for(session)
+            )
+            minutes_field = (
+                f'<label class="minutes">{escape(translator().gettext("minutes missed"))} '
+                f'<input type="number" name="min-{cell}" min="1" max="600" value="{minutes}">'
+                "</label>"
+                if mark is Mark.PARTLY
+                else ""
+            )
+            cells.append(
+                f'<td class="mark mark-{mark.value}"><div class="segments" role="radiogroup" '
+                f'aria-label="{name}, {escape(named[session.id])}" data-cell="{cell}">'
+                f'<input type="hidden" name="was-{cell}" value="{mark.value}">{segments}</div>'
+                f'<span class="status">{status}</span>{minutes_field}</td>'
+            )
+        rows[person.id] = Markup("".join(cells))  # noqa: S704 -- every value escaped above
+    return rows
+
+
 @bp.get("/<int:cohort_id>/attendance")
 def show(cohort_id: int) -> str:
     searched = request.args.get("guests", "")
@@ -84,8 +141,7 @@ def show(cohort_id: int) -> str:
         waiting_text={i: sentence(tr.localize(why)) for i, why in page.waiting.items()},
         titles=mark_titles(),
         symbols=SYMBOLS,
-        segments_for=segments_for,
-        status_text=status_text,
+        cells=grid_cells(page, tr.language),
         form=FlaskForm(),
     )
 

@@ -19,7 +19,7 @@ from tests.real_server import compact_cohort, enrolled, organisation_with, serve
 TODAY = date.today()
 # A Monday long enough ago that every session of the compact format has begun.
 START = TODAY - timedelta(days=TODAY.weekday(), weeks=20)
-SEMINAR = "Seminartag 1: Rolle, Lernformate und Lerntheorie"
+SEMINAR = "Seminartag 1"
 
 
 def world(app) -> tuple[int, int, int]:

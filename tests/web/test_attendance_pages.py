@@ -69,10 +69,7 @@ def test_any_mark_is_one_tap_from_any_state_and_the_answer_carries_the_counters(
     # A segment per mark, named for a screen reader by person, session and mark.
     cell = f"{c.sessions['seminar-1']}-{c.anna}"
     for word in ("anwesend", "teilweise", "entschuldigt", "abwesend"):
-        assert (
-            f'aria-label="Anna Albers, Seminartag 1: Rolle, Lernformate und Lerntheorie: {word}"'
-            in page
-        )
+        assert f'aria-label="Anna Albers, Seminartag 1: {word}"' in page
     assert page.count(f'name="m-{cell}"') == 4
     assert f'<input type="hidden" name="was-{cell}" value="not_recorded">' in page
 

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy import insert as sqlalchemy_insert
 
 from app.extensions import db
 from app.models import (
@@ -337,3 +338,57 @@ def test_a_whole_day_phase_begins_on_its_first_day_where_the_cohort_meets(make):
     phase.cohort.timezone = "Europe/Berlin"
     assert not attendance.has_begun(phase, eve)
     assert attendance.has_begun(phase, at(phase.first_day, hour=0))
+
+
+def test_a_mark_set_since_the_tapper_saw_the_cell_stays_and_a_repeated_tap_is_kept_once(world):
+    now = world["starts_at"] + timedelta(hours=1)
+    record(world, mark=Mark.EXCUSED, now=now)
+    db.session.commit()
+    assert stored() == (1, 1)
+    # Seen open, meanwhile excused: refused, the excuse stays.
+    assert code_of_refusal(
+        lambda: record(world, mark=Mark.ABSENT, now=now, expected=Mark.NOT_RECORDED)
+    ) == ("mark_changed")
+    assert db.session.scalar(select(AttendanceRecord.mark)) is Mark.EXCUSED
+    # Seen excused: saved; sent again with the same view: nothing new on record.
+    record(world, mark=Mark.ABSENT, now=now, expected=Mark.EXCUSED)
+    db.session.commit()
+    record(world, mark=Mark.ABSENT, now=now, expected=Mark.EXCUSED)
+    db.session.commit()
+    assert stored() == (1, 2)
+    # The rules come first: an unfit mark is refused as such, whatever was seen.
+    assert code_of_refusal(
+        lambda: record(world, mark=Mark.DONE, now=now, expected=Mark.ABSENT)
+    ) == ("mark_not_for_session")
+
+
+def test_a_guest_is_any_enrolment_of_another_cohort_with_the_element_not_the_first_500(make):
+    org = make.organisation()
+    trainer = Actor.of_user(make.user(Role.TRAINER, [org], email="t2@example.org"))
+    here = make.cohort(org, start=LONG_AGO, region="DE-BW", name="Hier")
+    there = make.cohort(org, start=LONG_AGO + timedelta(weeks=1), region="DE-BW", name="Dort")
+    people = [
+        {
+            "organisation_id": org.id,
+            "first_name": "A",
+            "last_name": f"A{n:04}",
+            "email": f"a{n}@x.org",
+        }
+        for n in range(510)
+    ]
+    from app.models import Participant
+
+    db.session.execute(sqlalchemy_insert(Participant), people)
+    ids = db.session.scalars(select(Participant.id).order_by(Participant.last_name)).all()
+    db.session.execute(
+        sqlalchemy_insert(Enrolment),
+        [
+            {"cohort_id": there.id, "participant_id": i, "status": EnrolmentStatus.ENROLLED}
+            for i in ids
+        ],
+    )
+    db.session.commit()
+    reflection = next(s.id for s in here.sessions if s.element.key == "reflection")
+    last = ids[-1]  # beyond the 500 the old list held
+    made_up = attendance.record_make_up(trainer, here.id, reflection, last, there.id)
+    assert (made_up.participant_id, made_up.for_cohort_id) == (last, there.id)
