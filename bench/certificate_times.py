@@ -166,6 +166,7 @@ def through_the_app(count: int, runs: int) -> float:
     from app.services.cohorts import NewCohort, create_cohort
     from app.services.standards import import_standards
     from bench.large_data import bench_app
+    from cohorts.eligibility import Mark
 
     with tempfile.TemporaryDirectory() as folder:
         app = bench_app(Path(folder))
@@ -200,7 +201,9 @@ def through_the_app(count: int, runs: int) -> float:
             db.session.flush()
             board = attendance.grid(cohort)
             for session in board.sessions:
-                attendance.all_present(session, board.people, None)
+                mark = Mark.DONE if session.all_day else Mark.PRESENT
+                for person in board.people:
+                    attendance.set_mark(session, person, mark, None)
             service.issue_all(cohort, user)
             db.session.commit()
             cohort_id, user_id = cohort.id, user.id
