@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from babel.numbers import format_decimal
 
@@ -88,6 +89,7 @@ class AttendanceReport:
     teaching_hours: float  # of the elements that count for the certificate
 
 
+@cache
 def mark_words(tr: Translator) -> dict[Mark, str]:
     return {
         Mark.NOT_RECORDED: tr.gettext("open"),

@@ -21,6 +21,7 @@ from babel.dates import format_date
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
 from app.exports import Rendered
 from app.exports.certificate_pdf import BOLD, MIMETYPE, REGULAR, register_fonts
@@ -177,6 +178,9 @@ def write_document(document: Document, out: io.BytesIO, tr: Translator) -> int:
 class _Layout:
     def __init__(self, document: Document) -> None:
         self.document = document
+        # The same words come again and again in a column ("anwesend",
+        # "Produktion"): each is fitted once.
+        self._fitted: dict[tuple[str, str, float, Stages], Fitted] = {}
         self.width, self.height = document.size
         self.inner = self.width - 2 * MARGIN
         table = document.table
@@ -208,8 +212,10 @@ class _Layout:
         height = 0.0
         columns = self.document.table.columns
         for text, width, column in zip(cells, self.widths, columns, strict=True):
-            font = BOLD if bold else REGULAR
-            cell = fit_words(text, font, width - 2 * PADDING, stages or column.stages)
+            key = (text, BOLD if bold else REGULAR, width - 2 * PADDING, stages or column.stages)
+            cell = self._fitted.get(key)
+            if cell is None:
+                cell = self._fitted[key] = fit_words(*key)
             fitted.append(cell)
             height = max(height, len(cell.lines) * cell.size * LEADING)
         row = _Row(cells, max(height + 2 * PADDING, self.document.table.row_height), bold)
@@ -293,10 +299,14 @@ class _Layout:
             lines = max(len(label.lines), len(value.lines))
             y = top - lines * value.size * LEADING - 0.8 * mm
         y -= 4 * mm
-        y = self._draw_row(canvas, self.header, y, fill=HEADER_GREY)
+        # All cells of the page in one text object: a fraction of the cost
+        # of one per line, for pages of hundreds of cells.
+        cells = canvas.beginText()
+        y = self._draw_row(canvas, cells, self.header, y, fill=HEADER_GREY)
         for row in rows:
             fill = SHADE_GREY if row.shaded else None
-            y = self._draw_row(canvas, row, y, fill=fill)
+            y = self._draw_row(canvas, cells, row, y, fill=fill)
+        canvas.drawText(cells)
         if not self.document.table.rows and number == 1 and self.document.table.empty_text:
             empty = fit(self.document.table.empty_text, REGULAR, self.inner, CELL)
             y -= 6 * mm
@@ -309,7 +319,9 @@ class _Layout:
                     draw_fitted(canvas, note, line, MARGIN, y)
         self._draw_foot(canvas, tr, number, count)
 
-    def _draw_row(self, canvas: Canvas, row: _Row, top: float, *, fill: float | None) -> float:
+    def _draw_row(
+        self, canvas: Canvas, cells: PDFTextObject, row: _Row, top: float, *, fill: float | None
+    ) -> float:
         bottom = top - row.height
         if fill is not None:
             canvas.setFillGray(fill)
@@ -332,8 +344,14 @@ class _Layout:
             line_y = top - (row.height - block) / 2 - cell.size
             left, right = x + PADDING, x + width - PADDING
             anchor = {"left": left, "right": right, "centre": (left + right) / 2}[column.align]
+            cells.setFont(cell.font, cell.size)
             for line in cell.lines:
-                draw_fitted(canvas, cell, line, anchor, line_y, align=column.align)
+                shift = 0.0
+                if column.align != "left":
+                    shift = text_width(line, cell.font, cell.size)
+                    shift /= 2 if column.align == "centre" else 1
+                cells.setTextOrigin(anchor - shift, line_y)
+                cells.textOut(line)
                 line_y -= cell.size * LEADING
             x += width
         canvas.setStrokeGray(0)

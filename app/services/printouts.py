@@ -152,9 +152,12 @@ def attendance_report(
     board = attendance.grid(cohort)
     records = attendance.attendance_by_person(cohort, board)
     curriculum = cohort.version.model
+    keys = [s.element.key for s in board.sessions]
     people = []
     for person in board.people:
-        decision = decide(curriculum, records[person.id])
+        # What the certificate rule reads is what the report prints.
+        read = records[person.id]
+        decision = decide(curriculum, read)
         people.append(
             ReportPerson(
                 first_name=person.first_name,
@@ -162,12 +165,8 @@ def attendance_report(
                 department=person.department,
                 site=person.site,
                 marks=tuple(
-                    ReportMark(
-                        board.mark(s, person),
-                        board.minutes(s, person),
-                        records[person.id][s.element.key].made_up,
-                    )
-                    for s in board.sessions
+                    ReportMark(read[key].mark, read[key].minutes_missed, read[key].made_up)
+                    for key in keys
                 ),
                 eligible=decision.eligible,
                 reasons=() if decision.eligible else decision.reasons,
