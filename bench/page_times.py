@@ -1,9 +1,16 @@
-"""Server-side time and SQL queries of the main pages with ten years of a
+"""Server-side time and SQL statements of the main pages with ten years of a
 large organisation loaded: 40 cohorts a year (400), about 2,400 sessions,
 6,000 participants and 25,000 enrolments.
 
-The floor is the start page (a template, no database) measured in the same
-run. Run: `make bench` or `.venv/bin/python bench/page_times.py [--years N]`.
+Every measured request is a fresh one, as a browser's: the data is loaded
+inside an app context that is closed before the first request, so each
+request pushes its own app context, opens its own database session and
+looks its user up again (a shared context would keep the user and every
+record read before in the session's identity map and hide those
+statements).
+
+The floor is the start page (a template, no data) measured in the same run.
+Run: `make bench` or `.venv/bin/python bench/page_times.py [--years N]`.
 The database is a temporary SQLite file (or DATABASE_URL, which must point at
 an empty database that may be filled).
 """
@@ -11,40 +18,87 @@ an empty database that may be filled).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from large_data import PASSWORD, build
-from sqlalchemy import event
+from large_data import PASSWORD, bench_app, build
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 
-from app import create_app
 from app.extensions import db
-from config import Config, database_url
+from app.models import Cohort, Enrolment
+from app.services import attendance
+
+# What a request is: a GET of a page, or a POST with its form.
+Request = tuple[str, str, dict[str, str] | None]
 
 
-def measure(client, url: str, rounds: int, engine) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+def measure(client, request: Request, rounds: int, engine: Engine) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+    method, url, form = request
+    send: Callable[[], object] = (
+        (lambda: client.get(url))
+        if method == "GET"
+        else (lambda: client.post(url, data=form, headers={"Accept": "application/json"}))
+    )
     for _ in range(3):
-        assert client.get(url).status_code == 200, url
+        assert send().status_code == 200, url  # type: ignore[attr-defined]
     statements: list[str] = []
 
     def count(*args) -> None:  # type: ignore[no-untyped-def]
         statements.append(args[2])
 
-    timings = []
+    timings, counts, size = [], [], 0
     event.listen(engine, "before_cursor_execute", count)
     for _ in range(rounds):
         statements.clear()
         started = time.perf_counter()
-        response = client.get(url)
+        response = send()
         timings.append(time.perf_counter() - started)
-        assert response.status_code == 200, url
+        counts.append(len(statements))
+        assert response.status_code == 200, url  # type: ignore[attr-defined]
+        size = len(response.get_data())  # type: ignore[attr-defined]
     event.remove(engine, "before_cursor_execute", count)
-    return statistics.median(timings) * 1000, len(statements)
+    return statistics.median(timings) * 1000, max(counts), size
+
+
+def blended_cohort() -> tuple[int, int, int]:
+    """A running blended cohort (seven sessions, some of them begun) and a
+    cell of it that takes a mark: its enrolments are dated before its start,
+    as a cohort's are (the bulk load enrols everyone today)."""
+    today = date.today()
+    cohort = db.session.scalars(
+        select(Cohort)
+        .where(Cohort.start_date <= today - timedelta(days=100))
+        .order_by(Cohort.start_date.desc())
+    ).first()
+    while cohort is not None and len(attendance.grid(cohort).sessions) != 7:
+        cohort = db.session.scalars(
+            select(Cohort)
+            .where(Cohort.start_date < cohort.start_date)
+            .order_by(Cohort.start_date.desc())
+        ).first()
+    assert cohort is not None, "no blended cohort in the data"
+    db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.cohort_id == cohort.id)
+        .values(
+            enrolled_at=datetime.combine(
+                cohort.start_date - timedelta(days=14), datetime.min.time(), tzinfo=UTC
+            )
+        )
+    )
+    db.session.commit()
+    board = attendance.grid(cohort)
+    begun = next(
+        s for s in board.sessions if not s.all_day and attendance.has_begun(s, datetime.now(UTC))
+    )
+    return cohort.id, begun.id, board.people[0].id
 
 
 def main() -> None:
@@ -53,58 +107,70 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = (
-            database_url(os.environ.get("DATABASE_URL"))
-            or f"sqlite:///{Path(folder) / 'bench.db'}"
-        )
-        config = type(
-            "BenchConfig",
-            (Config,),
-            {
-                "SQLALCHEMY_DATABASE_URI": url,
-                "SECRET_KEY": "bench",
-                "WTF_CSRF_ENABLED": False,
-                "SESSION_COOKIE_SECURE": False,
-            },
-        )
-        app = create_app(config)
+        app = bench_app(Path(folder))
         with app.app_context():
             db.create_all()
             started = time.perf_counter()
             sizes = build(args.years, random.Random(7))  # noqa: S311 -- bench data
             print(
-                f"loaded in {time.perf_counter() - started:.1f} s: "
+                f"loaded in {time.perf_counter() - started:.1f} s on {db.engine.dialect.name}: "
                 + ", ".join(f"{count:,} {name}" for name, count in sizes.items())
             )
+            blended, session_id, person_id = blended_cohort()
             engine = db.engine
-            client = app.test_client()
-            client.post("/login", data={"email": "admin@bench.example", "password": PASSWORD})
-            dashboard = client.get("/dashboard").get_data(as_text=True)
-            cohort_id = re.search(r'href="/cohorts/(\d+)"', dashboard).group(1)
-            page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-            session_path = re.search(r'href="(/cohorts/\d+/sessions/\d+)"', page).group(1)
-            person_path = re.search(r'href="(/participants/\d+)"', page).group(1)
-            year_path = re.search(r'href="(/organisations/\d+/year/\d+)"', dashboard).group(1)
-            pages = {
-                "start page (floor)": "/",
-                "dashboard": "/dashboard",
-                "cohort page": f"/cohorts/{cohort_id}",
-                "session page": session_path,
-                "participants": "/participants",
-                "participant search": "/participants?q=nachname12",
-                "participant": person_path,
-                "tandems of a cohort": f"/cohorts/{cohort_id}/tandems",
-                "year overview": year_path,
-                "curricula": "/curricula",
-                "a curriculum": "/curricula/1",
-                "plan a cohort": "/cohorts/new",
-                "participants CSV": "/participants/export",
-            }
-            floor, _ = measure(client, pages["start page (floor)"], args.rounds, engine)
-            print(f"{'page':<22}{'median ms':>10}{'× floor':>9}{'queries':>9}")
-            for name, path in pages.items():
-                took, queries = measure(client, path, args.rounds, engine)
-                print(f"{name:<22}{took:>10.1f}{took / floor:>9.1f}{queries:>9}")
+            db.session.remove()
+        # From here on no app context is held: each request makes its own.
+        client = app.test_client()
+        client.post("/login", data={"email": "admin@bench.example", "password": PASSWORD})
+        dashboard = client.get("/dashboard").get_data(as_text=True)
+        cohort_id = re.search(r'href="/cohorts/(\d+)"', dashboard).group(1)
+        page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+        session_path = re.search(r'href="(/cohorts/\d+/sessions/\d+)"', page).group(1)
+        person_path = re.search(r'href="(/participants/\d+)"', page).group(1)
+        year_path = re.search(r'href="(/organisations/\d+/year/\d+)"', dashboard).group(1)
+        grid = f"/cohorts/{blended}/attendance"
+        pages: dict[str, Request] = {
+            "start page (floor)": ("GET", "/", None),
+            "dashboard": ("GET", "/dashboard", None),
+            "cohort list": ("GET", "/cohorts", None),
+            "cohort page": ("GET", f"/cohorts/{cohort_id}", None),
+            "session page": ("GET", session_path, None),
+            "participants": ("GET", "/participants", None),
+            "participant search": ("GET", "/participants?q=nachname12", None),
+            "participant": ("GET", person_path, None),
+            "tandems of a cohort": ("GET", f"/cohorts/{cohort_id}/tandems", None),
+            "year overview": ("GET", year_path, None),
+            "curricula": ("GET", "/curricula", None),
+            "a curriculum": ("GET", "/curricula/1", None),
+            "plan a cohort": ("GET", "/cohorts/new", None),
+            "attendance grid": ("GET", grid, None),
+            "grid: guest search": ("GET", f"{grid}?guests={session_id}&q=nachname1", None),
+            "grid: a tap": ("POST", f"{grid}/{session_id}/{person_id}", {"mark": "present"}),
+            "sign-in sheet (PDF)": (
+                "GET",
+                f"{grid[: -len('/attendance')]}/sessions/{session_id}/sign-in-sheet.pdf",
+                None,
+            ),
+            "schedule (PDF)": ("GET", f"/cohorts/{blended}/schedule.pdf", None),
+            "attendance report (PDF)": ("GET", f"/cohorts/{blended}/attendance-report.pdf", None),
+            "attendance report (XLSX)": (
+                "GET",
+                f"/cohorts/{blended}/attendance-report.xlsx",
+                None,
+            ),
+            "accounts": ("GET", "/accounts", None),
+            "participants CSV": ("GET", "/participants/export", None),
+        }
+        floor, _, _ = measure(client, pages["start page (floor)"], args.rounds, engine)
+        print(f"{'page':<26}{'median ms':>10}{'× floor':>9}{'queries':>9}{'KB':>8}")
+        for name, request in pages.items():
+            try:
+                took, queries, size = measure(client, request, args.rounds, engine)
+            except AssertionError as missing:
+                print(f"{name:<26}{'(not answered: ' + str(missing) + ')':>28}")
+                continue
+            print(f"{name:<26}{took:>10.1f}{took / floor:>9.1f}{queries:>9}{size / 1024:>8.0f}")
+        with app.app_context():
             db.session.remove()
             db.drop_all()
             db.engine.dispose()
