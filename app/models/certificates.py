@@ -55,7 +55,7 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     )
     # The name as printed, and everything else the certificate says (see
     # app.services.certificates.freeze for the shape).
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(250))  # first and last name: 100 each
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     issued_on: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

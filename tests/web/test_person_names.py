@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import Participant, Role
 from app.services import participants
+from app.services.errors import InvalidInput
 from app.services.participant_import import check, propose_mapping, read_table
 from app.services.policy import Actor
 from tests.web.helpers import csrf_token, log_in
@@ -85,3 +87,26 @@ def test_names_are_stored_composed_and_found_by_the_composed_spelling(db, make):
     assert found[0].id == person.id
     found, total = participants.search(Actor.system(), DECOMPOSED.lower())
     assert total == 1  # a decomposed query finds the composed name too
+
+
+def test_every_door_keeps_the_length_of_a_name(db, make):
+    org = make.organisation()
+    with pytest.raises(InvalidInput) as refused:
+        participants.add(
+            Actor.system(),
+            org.id,
+            {"first_name": "A" * 101, "last_name": "Albers", "email": "anna@example.org"},
+        )
+    assert (refused.value.field, refused.value.code) == ("first_name", "too_long")
+    db.session.rollback()
+    assert _count(db) == 0
+
+
+def test_the_longest_name_allowed_is_printed_on_a_certificate(db, make):
+    org = make.organisation()
+    cohort = make.cohort(org)
+    first, last = "W" * 100, "Ẅ" * 100
+    person = make.participant(org, cohort, first_name=first, last_name=last)
+    certificate = make.certificate(cohort, person)
+    db.session.expire_all()
+    assert certificate.name == f"{first} {last}"  # 201 characters, stored whole
