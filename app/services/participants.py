@@ -42,7 +42,7 @@ from app.models import (
     participant_search,
 )
 from app.services import calendars, enrolments, history, policy
-from app.services.errors import DomainError, expect_version
+from app.services.errors import DomainError, InvalidInput, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import one_line
 from curricula.messages import msg
@@ -485,6 +485,14 @@ def _clean(values: Mapping[str, str]) -> dict[str, str]:
     for name in PERSON_FIELDS:
         if name in values:
             cleaned[name] = one_line(values.get(name), field=name)
+            # The columns' lengths are the limits, for every door alike.
+            longest = Participant.__table__.c[name].type.length
+            if len(cleaned[name]) > longest:
+                raise InvalidInput(
+                    msg("is longer than {count} characters", count=longest),
+                    code="too_long",
+                    field=name,
+                )
     for name in ("email", "manager_email"):
         if name in cleaned:
             cleaned[name] = cleaned[name].lower()
