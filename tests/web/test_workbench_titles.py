@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.test_workbench import (
-    consultant_of_a_new_organisation,
-    element_form,
-    fork_for,
-    version_field,
-)
+from tests.web.test_workbench import element_form, version_field
 from tests.web.test_workbench_refusals import draft_source, send
-
-
-@pytest.fixture
-def fork(client, make, db):
-    org_id = consultant_of_a_new_organisation(client, make)
-    return {"org": org_id, "id": fork_for(client, db, org_id)}
+from tests.web.test_workbench_refusals import fork as fork  # the fixture, shared
 
 
 @pytest.mark.parametrize("title", ["Seminartag\r\nBcc: alle@example.org", "Seminar\x1btag"])
