@@ -103,18 +103,21 @@ def mark_words(tr: Translator) -> dict[Mark, str]:
     }
 
 
-def mark_text(mark: ReportMark, tr: Translator, *, short: bool = False) -> str:
-    words = SYMBOLS if short else mark_words(tr)
-    text = words[mark.mark]
-    if mark.mark is Mark.PARTLY and not short:
-        text += ", " + tr.gettext("%(minutes)d min missed", minutes=mark.minutes_missed)
+def mark_text(mark: ReportMark, tr: Translator, *, short: bool = False, full: bool = False) -> str:
+    """A mark as the report prints it: a symbol (`short`), words, or words
+    with the mark of an element made up elsewhere (`full`, for the XLSX);
+    on paper a made-up element just says when it was made up."""
+    if short:
+        return SYMBOLS[mark.mark] + (" ↻" if mark.made_up is not None else "")
+    made_up = ""
     if mark.made_up is not None:
-        text += (
-            " ↻"
-            if short
-            else ", " + tr.gettext("made up on %(day)s", day=short_day(mark.made_up, tr))
-        )
-    return text
+        made_up = tr.gettext("made up on %(day)s", day=short_day(mark.made_up, tr))
+        if not full:
+            return made_up
+    text = mark_words(tr)[mark.mark]
+    if mark.mark is Mark.PARTLY:
+        text += ", " + tr.gettext("%(minutes)d min missed", minutes=mark.minutes_missed)
+    return f"{text}, {made_up}" if made_up else text
 
 
 def outcome(person: ReportPerson, tr: Translator) -> str:
@@ -132,6 +135,12 @@ def session_heading(session: ReportSession, tr: Translator) -> str:
     return f"{days(session.first_day, session.last_day, tr)} {session.title}"
 
 
+def numbered_heading(number: int, session: ReportSession) -> str:
+    """Where many sessions leave no room for titles: its number and day;
+    the titles follow under the table."""
+    return f"{number}. {session.first_day:%d.%m}"
+
+
 # --- PDF ---------------------------------------------------------------------
 
 
@@ -146,12 +155,12 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
         Column(tr.gettext("Department"), 24),
         *(
             Column(
-                session_heading(s, tr),
+                numbered_heading(number, s) if short else session_heading(s, tr),
                 max(7.0, (267 - fixed) / max(1, len(report.sessions))),
                 align="centre" if short else "left",
                 stages=MARK_CELL,
             )
-            for s in report.sessions
+            for number, s in enumerate(report.sessions, start=1)
         ),
         Column(tr.gettext("Hours credited"), 19, align="right"),
         Column(tr.gettext("Certificate"), 38, stages=REASONS_CELL),
@@ -174,7 +183,11 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
             tr.gettext("Present or done"),
             "",
             *(
-                tr.gettext("%(present)d of %(expected)d", present=s.present, expected=s.expected)
+                f"{s.present}/{s.expected}"
+                if short
+                else tr.gettext(
+                    "%(present)d of %(expected)d", present=s.present, expected=s.expected
+                )
                 for s in report.sessions
             ),
             hours(report.teaching_hours, tr),
@@ -204,6 +217,12 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
             "↻ " + tr.gettext("made up"),
         ]
         notes.append(" · ".join(legend))
+        notes.append(
+            " · ".join(
+                f"{number}. {session_heading(s, tr)}"
+                for number, s in enumerate(report.sessions, start=1)
+            )
+        )
     return Document(
         title=tr.gettext("Attendance report"),
         facts=(
@@ -309,7 +328,7 @@ def render_report_xlsx(report: AttendanceReport, tr: Translator, *, filename: st
                 text(person.first_name),
                 text(person.department),
                 text(person.site),
-                *(text(mark_text(m, tr)) for m in person.marks),
+                *(text(mark_text(m, tr, full=True)) for m in person.marks),
                 number(round(person.teaching_hours, 2)),
                 text(tr.gettext("eligible") if person.eligible else tr.gettext("not yet")),
                 text("" if person.eligible else outcome(person, tr)),

@@ -35,8 +35,8 @@ from app.i18n import Translator
 
 # Narrower than a certificate's (lists need the width), still wider than
 # any office printer's unprintable edge.
-MARGIN = 15 * mm
-PADDING = 1.5 * mm
+MARGIN: float = 15 * mm
+PADDING: float = 1.5 * mm
 LEADING = 1.2
 GRID_GREY = 0.55
 HEADER_GREY = 0.9
@@ -49,6 +49,7 @@ HEADER_CELL = ((1, 8.0, 7.0), (2, 7.5, 7.0), (4, 7.0, 6.0), (7, 6.0, 6.0))
 FACT = ((1, 9.5, 9.0), (2, 9.0, 8.0))
 TITLE = ((1, 16.0, 13.0), (2, 13.0, 11.0))
 FOOT = ((1, 7.5, 6.0),)
+NOTE = ((3, 7.5, 6.5), (8, 6.5, 6.0))
 LONG_DAY = {"de": "EEEE, dd.MM.yyyy", "en": "EEEE, d MMMM yyyy"}
 SHORT_DAY = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
 
@@ -142,7 +143,8 @@ class Document:
 
     @property
     def size(self) -> tuple[float, float]:
-        return landscape(A4) if self.orientation == "landscape" else A4
+        width, height = landscape(A4) if self.orientation == "landscape" else A4
+        return float(width), float(height)
 
 
 @dataclass
@@ -201,7 +203,7 @@ class _Layout:
         ]
         self.header = self._row(tuple(c.title for c in table.columns), HEADER_CELL, bold=True)
         self.header.height = max(self.header.height, 7 * mm)
-        self.notes = [fit(note, REGULAR, self.inner, ((3, 7.5, 6.5),)) for note in document.notes]
+        self.notes = [fit(note, REGULAR, self.inner, NOTE) for note in document.notes]
 
     # --- measuring ----------------------------------------------------------
 
@@ -227,14 +229,14 @@ class _Layout:
         for label, value in self.facts:
             lines = max(len(label.lines), len(value.lines))
             height += lines * value.size * LEADING + 0.8 * mm
-        return height + 4 * mm
+        return float(height + 4 * mm)
 
     def _foot_height(self) -> float:
         signatures = 16 * mm if self.document.signatures else 0
         # The notes follow the last row; kept free on every page, as any
         # page may turn out to be the last.
         notes = sum(len(n.lines) * n.size * LEADING for n in self.notes)
-        return 8 * mm + signatures + (notes + 3 * mm if self.notes else 0)
+        return float(8 * mm + signatures + (notes + 3 * mm if self.notes else 0))
 
     def _room(self) -> float:
         """The height for rows below the header row, on every page."""

@@ -361,7 +361,7 @@ def test_the_report_is_a4_landscape_with_marks_outcomes_and_totals():
         "Gruppe: Blended Esslingen",
         "Mo. 01.03.2027 Auftakt",
         "Nachname01, Vorname01 Produktion anwesend erledigt teilweise, 30 Min. verpasst "
-        "abwesend, nachgeholt am 03.05.2027 entschuldigt offen nicht erwartet 14,5 berechtigt",
+        "nachgeholt am 03.05.2027 entschuldigt offen nicht erwartet 14,5 berechtigt",
         "fehlt: Übungstag (abwesend am Fr. 05.03.2027)",
         "Anwesend oder erledigt 5 von 6",
         "40 2 von 3 erfüllen die Regel bisher",
@@ -394,6 +394,10 @@ def test_many_sessions_print_symbols_with_a_legend():
     text = words(page)
     assert "✓ anwesend · ◐ teilweise · E entschuldigt · ✗ abwesend · · offen" in text
     assert "↻ nachgeholt" in text
+    # Numbered columns, their titles under the table.
+    assert "1. 01.03 2. 02.03" in text
+    assert "1. Mo. 01.03.2027 Auftakt · 2. Di. 02.03.2027 Theoriephase 1" in text
+    assert "Anwesend oder erledigt 5/6 5/6" in text
     assert_inside_the_margins(page)
 
 
