@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import holidays
-from sqlalchemy import ColumnElement, case, func, or_, select, union
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql import Select
 
@@ -254,7 +254,10 @@ def _conditions(actor: Actor, filters: Filters) -> list[ColumnElement[bool]]:
     """Every filter but the state as conditions on Cohort."""
     conditions = _scope(actor)
     if filters.query:
-        conditions.append(Cohort.id.in_(_matching_ids(actor, filters.query)))
+        # The ids are numbers of our own, written into the statement: a
+        # parameter each would cost PostgreSQL more than the query itself.
+        matching = bindparam("matching", _matching_ids(actor, filters.query), literal_execute=True)
+        conditions.append(Cohort.id.in_(matching))
     if filters.organisation_id is not None:
         conditions.append(Cohort.organisation_id == filters.organisation_id)
     if filters.curriculum_id is not None:
@@ -426,10 +429,16 @@ def _matching_ids(actor: Actor, query: str) -> list[int]:
     names = db.session.execute(select(Cohort.id, Cohort.name).where(*_scope(actor)))
     found = []
     for cohort_id, name in names:
-        forms = (fold(name), umlauts_spelled_out(name))
+        forms = _name_forms(name)
         if all(any(s in form for s in spellings for form in forms) for spellings in words):
             found.append(cohort_id)
     return found
+
+
+@lru_cache(maxsize=16384)
+def _name_forms(name: str) -> tuple[str, str]:
+    # Names change rarely and are asked for on every search.
+    return fold(name), umlauts_spelled_out(name)
 
 
 # --- Options and their checks ----------------------------------------------
