@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import holidays
 from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.sql import Select
 
 from app.extensions import db
@@ -373,6 +373,16 @@ def _enrolled_count(cohort_id: ColumnElement[int]) -> ColumnElement[int]:
     )
 
 
+_SHOWN = (
+    Cohort.name,
+    Cohort.organisation_id,
+    Cohort.version_id,
+    Cohort.start_date,
+    Cohort.capacity,
+    Cohort.state,
+)
+
+
 def _rows(cohort_ids: Sequence[int]) -> list[Row]:
     """The cohorts with what a row shows, in one query (and one for their
     trainers): the first and last day of their scheduled sessions, or of all
@@ -401,13 +411,23 @@ def _rows(cohort_ids: Sequence[int]) -> list[Row]:
         select(Cohort, first, last, _enrolled_count(Cohort.id))
         .where(Cohort.id.in_(cohort_ids))
         .options(
-            # A cohort's organisation is the user's, already at hand; a
-            # fork's client is read without its logo.
+            # Only what a row shows: a version's source, the cohort's venue
+            # and times stay unread. A cohort's organisation is the user's,
+            # already at hand; a fork's client is read without its logo.
+            load_only(*_SHOWN),
+            joinedload(Cohort.version).load_only(CurriculumVersion.number),
+            joinedload(Cohort.version)
+            .joinedload(CurriculumVersion.curriculum)
+            .load_only(
+                CurriculumRecord.title_de,
+                CurriculumRecord.title_en,
+                CurriculumRecord.organisation_id,
+            ),
             joinedload(Cohort.version)
             .joinedload(CurriculumVersion.curriculum)
             .joinedload(CurriculumRecord.organisation)
-            .load_only(Organisation.id, Organisation.name),
-            selectinload(Cohort.trainers),
+            .load_only(Organisation.name),
+            selectinload(Cohort.trainers).load_only(User.name),
         )
     )
     return [Row(cohort, begins, ends, count) for cohort, begins, ends, count in rows]
