@@ -570,6 +570,9 @@ def record_marks(
     Cells someone else changed since the page was loaded keep their mark and
     are named in the answer; the others are saved. Returns how many were."""
     now = now or datetime.now(UTC)
+    # Who may not mark here is refused even when nothing was changed.
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.TAKE_ATTENDANCE, cohort.organisation_id)
     saved, not_saved = 0, []
     for change in changes:
         try:
