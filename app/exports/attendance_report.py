@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 from babel.numbers import format_decimal
 
@@ -28,22 +27,13 @@ from app.exports.pdf_pages import (
     short_day,
 )
 from app.i18n import Translator
+from app.marks import SYMBOLS, mark_words
 from cohorts.eligibility import Mark
 from curricula.messages import Message
 
 # With more sessions than this the PDF's cells hold symbols, explained
 # under the table: words would not fit.
 WORDS_UP_TO = 8
-SYMBOLS = {
-    Mark.NOT_RECORDED: "·",
-    Mark.PRESENT: "✓",
-    Mark.PARTLY: "◐",
-    Mark.EXCUSED: "E",
-    Mark.ABSENT: "✗",
-    Mark.DONE: "✓",
-    Mark.NOT_DONE: "✗",
-    Mark.NOT_EXPECTED: "–",
-}
 XLSX_DAY = "DD.MM.YYYY"
 MARK_CELL = ((1, 8.0, 7.0), (2, 7.5, 6.5), (4, 6.5, 6.0))
 REASONS_CELL = ((2, 8.0, 7.0), (5, 7.0, 6.0))
@@ -87,20 +77,6 @@ class AttendanceReport:
     sessions: tuple[ReportSession, ...]
     people: tuple[ReportPerson, ...]  # in the order they are printed
     teaching_hours: float  # of the elements that count for the certificate
-
-
-@cache
-def mark_words(tr: Translator) -> dict[Mark, str]:
-    return {
-        Mark.NOT_RECORDED: tr.gettext("open"),
-        Mark.PRESENT: tr.gettext("present"),
-        Mark.PARTLY: tr.gettext("partly"),
-        Mark.EXCUSED: tr.gettext("excused"),
-        Mark.ABSENT: tr.gettext("absent"),
-        Mark.DONE: tr.gettext("done"),
-        Mark.NOT_DONE: tr.gettext("not done"),
-        Mark.NOT_EXPECTED: tr.gettext("not expected"),
-    }
 
 
 def mark_text(mark: ReportMark, tr: Translator, *, short: bool = False, full: bool = False) -> str:

@@ -87,3 +87,8 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
         if self.superseded_at is not None:
             return CertificateState.SUPERSEDED
         return CertificateState.VALID
+
+
+def serial_label(serial: int) -> str:
+    """A serial number as printed: five digits."""
+    return f"{serial:05d}"

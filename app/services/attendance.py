@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.marks import WORDS
 from app.models import (
     AttendanceChange,
     AttendanceRecord,
@@ -63,18 +64,6 @@ MAX_MINUTES_MISSED = 600
 
 # How many people a guest search shows at most: a name narrows it further.
 GUEST_MATCHES = 20
-
-# The words for the marks, where a message names one.
-MARK_WORDS = {
-    Mark.NOT_RECORDED: msg("open"),
-    Mark.PRESENT: msg("present"),
-    Mark.PARTLY: msg("partly"),
-    Mark.EXCUSED: msg("excused"),
-    Mark.ABSENT: msg("absent"),
-    Mark.DONE: msg("done"),
-    Mark.NOT_DONE: msg("not done"),
-    Mark.NOT_EXPECTED: msg("not expected"),
-}
 
 
 def next_mark(current: Mark, all_day: bool) -> Mark:
@@ -537,7 +526,7 @@ def _changed_meanwhile(record: AttendanceRecord | None, expected: Mark | str) ->
         msg(
             "in the meantime {who} set this mark to '{mark}'; yours was not saved",
             who=who or msg("someone else"),
-            mark=MARK_WORDS[current],
+            mark=WORDS[current],
         ),
         code="mark_changed",
     )

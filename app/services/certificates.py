@@ -47,6 +47,7 @@ from app.models import (
     Participant,
     User,
 )
+from app.models.certificates import serial_label
 from app.services import attendance, policy
 from app.services.errors import DomainError, InvalidInput, NotFound, StaleEdit
 from app.services.policy import Action, Actor
@@ -78,10 +79,6 @@ def normalise_code(text: str) -> str | None:
 
 def grouped(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
-
-
-def serial_label(serial: int) -> str:
-    return f"{serial:05d}"
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from app.models import (
     Participant,
     User,
 )
+from app.models.certificates import serial_label
 from app.services import history, policy
-from app.services.certificates import serial_label
 from app.services.errors import DomainError
 from app.services.policy import Action, Actor
 from curricula.messages import Message, msg

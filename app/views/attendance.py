@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 
 from app import transactions
 from app.i18n import sentence, translator
+from app.marks import SYMBOLS, mark_words
 from app.models import AttendanceRecord, Session
 from app.services import attendance as service
 from app.services.errors import StaleEdit
@@ -24,30 +25,7 @@ bp = Blueprint("attendance", __name__, url_prefix="/cohorts")
 
 
 def mark_titles() -> dict[Mark, str]:
-    tr = translator()
-    return {
-        Mark.NOT_RECORDED: tr.gettext("open"),
-        Mark.PRESENT: tr.gettext("present"),
-        Mark.PARTLY: tr.gettext("partly"),
-        Mark.EXCUSED: tr.gettext("excused"),
-        Mark.ABSENT: tr.gettext("absent"),
-        Mark.DONE: tr.gettext("done"),
-        Mark.NOT_DONE: tr.gettext("not done"),
-        Mark.NOT_EXPECTED: tr.gettext("not expected"),
-    }
-
-
-# Shapes next to the words, so a mark is never told by colour alone.
-SYMBOLS = {
-    Mark.NOT_RECORDED: "·",
-    Mark.PRESENT: "✓",
-    Mark.PARTLY: "◐",
-    Mark.EXCUSED: "E",
-    Mark.ABSENT: "✗",
-    Mark.DONE: "✓",
-    Mark.NOT_DONE: "✗",
-    Mark.NOT_EXPECTED: "–",
-}
+    return mark_words(translator())
 
 
 # The segments of a cell, in the order the hint above the grid names them.
