@@ -3,16 +3,15 @@ filtered, sorted and a page at a time; the filters live in the address."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from functools import lru_cache, partial
+from datetime import UTC, datetime
+from functools import partial
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from app.filters import state_title
 from app.i18n import current_language, sentence, translator
+from app.lists import number, page_numbers, short_day
 from app.models import CohortState, CurriculumRecord
 from app.services import cohort_list, policy
 from app.services.policy import Action
@@ -38,8 +37,8 @@ def index() -> ResponseReturnValue:
         page_numbers=page_numbers(found.page, found.pages),
         can_plan=policy.may(acting, Action.PLAN),
         my_id=me.id if me is not None and me.id in trainer_ids else None,
-        short_day=partial(_short_day, language=language),
-        number=partial(_number, language=language),
+        short_day=partial(short_day, language=language),
+        number=partial(number, language=language),
         curriculum_title=curriculum_title,
         # Texts that each row repeats, translated once per page.
         state_words={state: state_title(state) for state in CohortState},
@@ -51,30 +50,6 @@ def index() -> ResponseReturnValue:
         },
         of_capacity=tr.gettext("%(enrolled)s of %(capacity)s"),
     ), (404 if found.page_missing else 200)
-
-
-def page_numbers(page: int, pages: int) -> list[int | None]:
-    """The pages to link to: the first, the last and two around the current
-    one; None where pages are left out (shown as an ellipsis)."""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    numbers: list[int | None] = []
-    for number in shown:
-        if numbers and number - (numbers[-1] or 0) > 1:
-            numbers.append(None)
-        numbers.append(number)
-    return numbers
-
-
-# Both are asked for every row: Babel parses its locale on each call.
-@lru_cache(maxsize=4096)
-def _short_day(day: date, language: str) -> str:
-    """A date in a list: 16.03.2026 (16 Mar 2026 in English)."""
-    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=language)
-
-
-@lru_cache(maxsize=4096)
-def _number(value: int, language: str) -> str:
-    return format_decimal(value, locale=language)
 
 
 def curriculum_title(record: CurriculumRecord) -> str:

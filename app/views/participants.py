@@ -7,8 +7,6 @@ import binascii
 import math
 from datetime import date, timedelta
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -24,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app import transactions
+from app import lists, transactions
 from app.downloads import content_disposition
 from app.exports.participants import render_participants, render_participants_xlsx
 from app.forms.participants import (
@@ -125,7 +123,7 @@ def index() -> ResponseReturnValue:
         total=total,
         page=page,
         pages=pages,
-        page_numbers=page_numbers(page, pages),
+        page_numbers=lists.page_numbers(page, pages),
         first=(page - 1) * PAGE_SIZE + 1,
         form=form,
         bulk=bulk,
@@ -133,7 +131,7 @@ def index() -> ResponseReturnValue:
         narrowed=bool(query) or filters != Filters(),
         several_organisations=len(offered.organisations) > 1,
         most_at_once=bulk_actions.MOST_AT_ONCE,
-        number=number,
+        number=_number,
     )
 
 
@@ -182,7 +180,7 @@ def _listing(form: ListForm) -> tuple[str, Filters, Sort]:
 
 
 def _cohort_choices(cohorts: list[Cohort]) -> list[SelectChoice]:
-    return [SelectChoice(str(c.id), f"{c.name} ({short_day(c.start_date)})") for c in cohorts]
+    return [SelectChoice(str(c.id), f"{c.name} ({_short_day(c.start_date)})") for c in cohorts]
 
 
 def _int(value: object) -> int | None:
@@ -190,25 +188,12 @@ def _int(value: object) -> int | None:
     return int(text) if text.isdigit() and len(text) < 12 else None
 
 
-def page_numbers(page: int, pages: int) -> list[int | None]:
-    """The pages to link to: the first, the last and two around the current
-    one; None where pages are left out (shown as an ellipsis)."""
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    numbers: list[int | None] = []
-    for shown_number in shown:
-        if numbers and shown_number - (numbers[-1] or 0) > 1:
-            numbers.append(None)
-        numbers.append(shown_number)
-    return numbers
+def _number(value: int) -> str:
+    return lists.number(value, current_language())
 
 
-def number(value: int) -> str:
-    return format_decimal(value, locale=current_language())
-
-
-def short_day(day: date) -> str:
-    language = current_language()
-    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=language)
+def _short_day(day: date) -> str:
+    return lists.short_day(day, current_language())
 
 
 # Acting on many people at once: choose them, see what would happen, confirm.
@@ -278,7 +263,7 @@ def bulk_preview() -> ResponseReturnValue:
         plan=plan,
         resolution=resolution,
         form=confirm,
-        number=number,
+        number=_number,
     )
 
 
