@@ -62,20 +62,49 @@ def create(connection: Connection) -> None:
         if not existed:
             connection.execute(text(_REBUILD))
     elif dialect == "postgresql":
-        try:
-            with connection.begin_nested():
-                connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        except DBAPIError:
+        schema = _trigram_schema(connection)
+        if schema is None:
             logging.getLogger(__name__).warning(
                 "pg_trgm is not available: the participant search reads the whole table"
             )
             return
+        # The operator class is named with its schema: the tables may live in
+        # a schema whose search path does not reach the extension's.
         connection.execute(
             text(
                 "CREATE INDEX IF NOT EXISTS ix_participants_search_text_trgm ON participants "
-                "USING gin (search_text gin_trgm_ops)"
+                f'USING gin (search_text "{schema}".gin_trgm_ops)'
             )
         )
+
+
+_EXTENSION_SCHEMA = (
+    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+    "WHERE e.extname = 'pg_trgm'"
+)
+
+
+def _trigram_schema(connection: Connection) -> str | None:
+    """The schema pg_trgm lives in, installing it (into `public` where there
+    is one, so that dropping an application schema never drops it) when it
+    is missing; None when it cannot be installed."""
+    schema = connection.execute(text(_EXTENSION_SCHEMA)).scalar()
+    if schema is not None:
+        return str(schema)
+    public = connection.execute(
+        text("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")
+    ).scalar()
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                text(
+                    "CREATE EXTENSION IF NOT EXISTS pg_trgm" + (" SCHEMA public" if public else "")
+                )
+            )
+    except DBAPIError:
+        return None
+    found = connection.execute(text(_EXTENSION_SCHEMA)).scalar()
+    return None if found is None else str(found)
 
 
 def drop(connection: Connection) -> None:

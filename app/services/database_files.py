@@ -55,7 +55,8 @@ def _after_rollback(session: Session) -> None:
 def checkpoint(engine: Engine) -> bool:
     """Copies the log into the database file and truncates it to zero bytes;
     False when a reader that is still busy kept part of it (it goes at a
-    later checkpoint) or the database lives in memory, without a log."""
+    later checkpoint), the database lives in memory, without a log, or it is
+    not SQLite."""
     if not _on_file(engine):
         return False
     # A connection of its own, outside any transaction: a checkpoint cannot
@@ -82,5 +83,8 @@ def checkpoint(engine: Engine) -> bool:
 
 
 def _on_file(engine: Engine) -> bool:
+    """Whether the database is an SQLite file (nothing to checkpoint elsewhere)."""
+    if engine.dialect.name != "sqlite":
+        return False
     database = engine.url.database or ""
     return database not in ("", ":memory:") and "mode=memory" not in str(engine.url)

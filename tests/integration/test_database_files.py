@@ -78,5 +78,5 @@ def test_a_busy_reader_keeps_the_log_and_is_named_in_the_log(on_file: Path, capl
     assert on_file.stat().st_size == 0
 
 
-def test_nothing_to_do_in_memory(app, db):
+def test_nothing_to_do_in_memory_or_on_another_database(app, db):
     assert database_files.checkpoint(db.engine) is False
