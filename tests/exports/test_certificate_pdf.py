@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
 import segno
 from pypdf import PdfReader
-from pypdf.generic import ContentStream
 
 from app.exports.certificate_pdf import (
     MARGIN,
@@ -22,6 +20,7 @@ from app.exports.certificate_pdf import (
 )
 from app.i18n import Translator
 from app.services.certificates import CODE_LENGTH, grouped, new_code, normalise_code
+from tests.exports.pdf_text import Run, text_runs
 
 A4_POINTS = (595, 842)
 
@@ -62,52 +61,6 @@ def drawn_modules(page, size: int) -> list[list[bool]]:
         for column in range(int(x), int(x) + int(width)):
             grid[int(y)][column] = True
     return grid
-
-
-@dataclass(frozen=True)
-class Run:
-    """One piece of text as drawn: its box on the page and its letters."""
-
-    left: float
-    right: float
-    baseline: float
-    size: float
-    codes: str  # the glyph codes, in hex
-
-    def overlaps(self, other: Run) -> bool:
-        return (
-            self.left < other.right
-            and other.left < self.right
-            and self.baseline - 0.25 * self.size < other.baseline + 0.8 * other.size
-            and other.baseline - 0.25 * other.size < self.baseline + 0.8 * self.size
-        )
-
-
-def text_runs(page) -> list[Run]:
-    """Every text run of the page, read from its drawing operators: the
-    position (Tm, Td) and font size (Tf) of each Tj, and its width from the
-    glyph widths the embedded font declares."""
-    fonts = {name: font.get_object() for name, font in page["/Resources"]["/Font"].items()}
-    runs: list[Run] = []
-    x = y = size = 0.0
-    widths: list[float] = []
-    first = 0
-    for operands, operator in ContentStream(page.get_contents(), page.pdf).operations:
-        if operator == b"Tm":
-            x, y = float(operands[4]), float(operands[5])
-        elif operator == b"Td":
-            x, y = x + float(operands[0]), y + float(operands[1])
-        elif operator == b"Tf":
-            font, size = fonts[operands[0]], float(operands[1])
-            widths = [float(w) for w in font.get("/Widths", [])]
-            first = int(font.get("/FirstChar", 0))
-        elif operator == b"Tj":
-            raw = operands[0]
-            codes = raw.original_bytes if hasattr(raw, "original_bytes") else bytes(raw)
-            advance = sum(widths[c - first] for c in codes) / 1000 * size
-            runs.append(Run(x, x + advance, y, size, codes.hex()))
-            x += advance
-    return runs
 
 
 def assert_inside_the_margins(runs: list[Run]) -> None:

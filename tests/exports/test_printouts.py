@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import pytest
@@ -30,50 +29,12 @@ from app.exports.sign_in_sheet import SignInPerson, SignInSheet, render_sign_in_
 from app.i18n import Translator
 from cohorts.eligibility import Mark
 from curricula.messages import msg
+from tests.exports.pdf_text import text_runs
 
 A4 = (595.28, 841.89)
 DE, EN = Translator("de"), Translator("en")
 LONGEST = "W" * 100  # the longest first or last name a person can have
 LONG_TITLE = "Übungstag: Lernbegleitung an Fallstudien üben und " * 6
-
-
-@dataclass(frozen=True)
-class Run:
-    """One piece of text as drawn: its box on the page."""
-
-    left: float
-    right: float
-    baseline: float
-    size: float
-
-
-def text_runs(page) -> list[Run]:
-    """Every text run of the page from its drawing operators: position (cm,
-    Tm), font size (Tf) and width from the embedded font's glyph widths."""
-    fonts = {name: font.get_object() for name, font in page["/Resources"]["/Font"].items()}
-    runs: list[Run] = []
-    origin = (0.0, 0.0)
-    x = y = size = 0.0
-    widths: list[float] = []
-    first = 0
-    for operands, operator in ContentStream(page.get_contents(), page.pdf).operations:
-        if operator == b"cm":
-            origin = (origin[0] + float(operands[4]), origin[1] + float(operands[5]))
-        elif operator == b"Tm":
-            x, y = float(operands[4]), float(operands[5])
-        elif operator == b"Td":
-            x, y = x + float(operands[0]), y + float(operands[1])
-        elif operator == b"Tf":
-            font, size = fonts[operands[0]], float(operands[1])
-            widths = [float(w) for w in font.get("/Widths", [])]
-            first = int(font.get("/FirstChar", 0))
-        elif operator == b"Tj":
-            raw = operands[0]
-            codes = raw.original_bytes if hasattr(raw, "original_bytes") else bytes(raw)
-            advance = sum(widths[c - first] for c in codes) / 1000 * size
-            runs.append(Run(origin[0] + x, origin[0] + x + advance, origin[1] + y, size))
-            x += advance
-    return runs
 
 
 def assert_inside_the_margins(page) -> None:
