@@ -125,6 +125,12 @@ class Cohort(db.Model):  # type: ignore[name-defined,misc]
             raise InvalidStateChange(self.state, CohortState.RUNNING)
         self.state = CohortState.RUNNING
 
+    def take_back_cancellation(self, previous: CohortState) -> None:
+        """A cancellation undone at once: the cohort is as it was before."""
+        if self.state is not CohortState.CANCELLED or not previous.may_become(self.state):
+            raise InvalidStateChange(self.state, previous)
+        self.state = previous
+
 
 class CohortClosure(db.Model):  # type: ignore[name-defined,misc]
     """A closure day of this cohort only (a room not available, a trainer away)."""
