@@ -37,7 +37,8 @@ class Action(StrEnum):
     EXPORT_PERSON = "export_person"  # GDPR Art. 15
     ERASE_PERSON = "erase_person"  # GDPR Art. 17
     PRIVACY_SETTINGS = "privacy_settings"
-    MANAGE_ACCOUNTS = "manage_accounts"  # reset links, deactivating and reactivating accounts
+    MANAGE_ACCOUNTS = "manage_accounts"  # invite, role, organisations, reset links, deactivate
+    MANAGE_ORGANISATIONS = "manage_organisations"  # create, name, region, time zone, closure days
 
 
 PLANNERS = frozenset({Role.ADMIN, Role.TRAINER, Role.CONSULTANT})
@@ -59,6 +60,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.ERASE_PERSON: frozenset({Role.ADMIN}),
     Action.PRIVACY_SETTINGS: frozenset({Role.ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
+    Action.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
 }
 
 
