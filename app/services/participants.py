@@ -25,8 +25,9 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app import folding
 from app.extensions import db
@@ -150,16 +151,15 @@ class Sort(StrEnum):
     OLDEST = "oldest"
 
 
-_ORDER = {
-    Sort.NAME: (Participant.last_name_key, Participant.first_name_key, Participant.id),
-    Sort.NAME_DESCENDING: (
-        Participant.last_name_key.desc(),
-        Participant.first_name_key.desc(),
-        Participant.id.desc(),
-    ),
-    Sort.NEWEST: (Participant.created_at.desc(), Participant.id.desc()),
-    Sort.OLDEST: (Participant.created_at, Participant.id),
-}
+def _order(person: Any, sort: Sort) -> tuple[Any, ...]:
+    """The ORDER BY of `sort` on the participants table or on an alias of it."""
+    if sort is Sort.NAME:
+        return (person.last_name_key, person.first_name_key, person.id)
+    if sort is Sort.NAME_DESCENDING:
+        return (person.last_name_key.desc(), person.first_name_key.desc(), person.id.desc())
+    if sort is Sort.NEWEST:
+        return (person.created_at.desc(), person.id.desc())
+    return (person.created_at, person.id)
 
 
 def search(
@@ -180,21 +180,64 @@ def search(
     statement = matching(actor, query, filters)
     if organisation_id is not None:
         statement = statement.where(Participant.organisation_id == organisation_id)
+    offset = (max(page, 1) - 1) * per_page
+    if folding.query_words(query):
+        return _found_once(statement, sort, per_page, offset)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     items = db.session.scalars(
         statement.options(selectinload(Participant.organisation))
-        .order_by(*_ORDER[sort])
+        .order_by(*_order(Participant, sort))
         .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
+        .offset(offset)
     ).all()
     return list(items), total
+
+
+def _found_once(
+    statement: Select[tuple[Participant]], sort: Sort, per_page: int, offset: int
+) -> tuple[list[Participant], int]:
+    """A search with words, read once: the matches are gathered through the
+    search index, then counted and one page of them sorted. Asked apart, the
+    page's ORDER BY ... LIMIT tempts the planner to walk the name index and
+    test every name it passes (thousands for a common word), and the count
+    reads the index a second time."""
+    _prefer_index_pages()
+    found = statement.cte("found").prefix_with("MATERIALIZED", dialect="postgresql")
+    person = aliased(Participant, found)
+    total = select(func.count()).select_from(found).scalar_subquery().label("total")
+    rows = db.session.execute(
+        select(person, total)
+        .options(selectinload(person.organisation))
+        .order_by(*_order(person, sort))
+        .limit(per_page)
+        .offset(offset)
+    ).all()
+    if rows:
+        return [row[0] for row in rows], rows[0][1]
+    if offset == 0:
+        return [], 0
+    return [], db.session.scalar(select(func.count()).select_from(found)) or 0
+
+
+def _prefer_index_pages() -> None:
+    """On PostgreSQL, cost the search index's pages as the cached pages they
+    are for the rest of this transaction. At the default random_page_cost
+    (4, made for spinning disks) the planner reads all rows instead when a
+    word matches a few per cent of them: at 60,000 people that is two LIKEs
+    on each row, about ten times the index's time."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL random_page_cost = 1.1"))
 
 
 def matching_ids(actor: Actor, query: str, filters: Filters, limit: int) -> list[int]:
     """The ids of up to `limit` people `search` finds, alphabetically (for
     acting on all of them at once)."""
     statement = matching(actor, query, filters).with_only_columns(Participant.id)
-    return list(db.session.scalars(statement.order_by(*_ORDER[Sort.NAME]).limit(limit)))
+    if folding.query_words(query):
+        _prefer_index_pages()
+    return list(
+        db.session.scalars(statement.order_by(*_order(Participant, Sort.NAME)).limit(limit))
+    )
 
 
 def matching(actor: Actor, query: str, filters: Filters) -> Select[tuple[Participant]]:

@@ -31,6 +31,13 @@ def test_search_is_case_blind_ordered_paged_and_kept_to_the_actors_organisations
     assert items[0].id < items[1].id  # ties by id
     items, total = participants.search(hr, "berg", page=2, per_page=2)
     assert [(p.first_name, p.last_name) for p in items] == [("Ben", "Berg")]
+    assert total == 3
+    # A page past the last still says how many there are (a stale link).
+    assert participants.search(hr, "berg", page=3, per_page=2) == ([], 3)
+    items, total = participants.search(
+        hr, "berg", page=1, per_page=2, sort=participants.Sort.NAME_DESCENDING
+    )
+    assert [(p.first_name, p.last_name) for p in items] == [("Ben", "Berg"), ("Anna", "Berg")]
     # E-mail addresses, any case; every word must match somewhere.
     assert [p.email for p in participants.search(hr, "Anna.Berg@")[0]] == [
         "anna.berg@eigene.example"
