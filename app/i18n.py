@@ -7,13 +7,18 @@ same catalogs through Babel directly, outside any request.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from decimal import Decimal
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import holidays
+from babel import Locale
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale
@@ -90,6 +95,85 @@ def translations(language: str) -> NullTranslations:
 
 
 DATE_PATTERNS = {"de": "EEE dd.MM.yyyy", "en": "EEE d MMM yyyy"}
+SHORT_DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
+
+# Countries whose subdivisions a region list offers, in this order; any other
+# region the holiday data knows is still valid where it is typed or stored.
+REGION_COUNTRIES = ("DE", "AT", "CH")
+# ISO 3166-2 subdivision codes; the holidays package also knows a few
+# city-level regions (DE "Augsburg") that have no ISO code.
+_ISO_SUBDIVISION = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+@cache
+def subdivision_names(country: str) -> dict[str, str]:
+    """A country's subdivisions by code with their own names, from the
+    holidays package ("BY" → "Bayern", AT "9" → "Wien")."""
+    try:
+        calendar = holidays.country_holidays(country)
+    except NotImplementedError:
+        return {}
+    names: dict[str, str] = {}
+    # The first alias of a code is its full name ("Burgenland" before "Bgld").
+    for name, code in getattr(calendar, "subdivisions_aliases", {}).items():
+        names.setdefault(code, name)
+    return {
+        code: names.get(code, code)
+        for code in calendar.subdivisions
+        if len(code) <= 3 and set(code) <= _ISO_SUBDIVISION
+    }
+
+
+@lru_cache(maxsize=256)
+def region_name(code: str) -> str:
+    """A region's name for people ("DE-BY" → "Bayern"); a whole country by
+    its name in the reader's language; the code where no name is known."""
+    country, _, subdivision = code.strip().partition("-")
+    if subdivision:
+        return subdivision_names(country.upper()).get(subdivision.upper(), code)
+    return country_name(country.upper(), DEFAULT_LANGUAGE) if country else code
+
+
+def country_name(country: str, language: str) -> str:
+    return str(Locale(language).territories.get(country, country))
+
+
+def _sort_key(name: str) -> str:
+    # "Thüringen" between "Sachsen-Anhalt" and "Wien", not after "Z".
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+
+
+@lru_cache(maxsize=16)
+def _region_choices(language: str, extra: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    choices: list[tuple[str, str, str]] = []
+    for country in REGION_COUNTRIES:
+        group = country_name(country, language)
+        names = subdivision_names(country)
+        for code in sorted(names, key=lambda c: _sort_key(names[c])):
+            choices.append((f"{country}-{code}", names[code], group))
+        whole = translations(language).gettext("%(country)s, nationwide holidays only")
+        choices.append((country, whole % {"country": group}, group))
+    known = {value for value, _, _ in choices}
+    other = translations(language).gettext("Other regions")
+    for code in extra:
+        if code and code not in known:
+            choices.append(
+                (
+                    code,
+                    f"{region_name(code)} ({code})" if region_name(code) != code else code,
+                    other,
+                )
+            )
+    return tuple(choices)
+
+
+def region_choices(
+    language: str | None = None, extra: tuple[str, ...] = ()
+) -> list[tuple[str, str, str]]:
+    """Regions to choose from as (code, name, country): the German states
+    first, then Austria's and Switzerland's, each country also as a whole;
+    `extra` (a region stored before) is kept under "Other regions"."""
+    return list(_region_choices(language or current_language(), tuple(extra)))
 
 
 @dataclass(frozen=True)
@@ -108,6 +192,14 @@ class Translator:
 
     def date(self, day: date) -> str:
         return format_date(day, DATE_PATTERNS[self.language], locale=self.language)
+
+    def short_date(self, day: date) -> str:
+        """16.03.2026 (16 Mar 2026): a date without its weekday."""
+        return format_date(day, SHORT_DATE_PATTERNS[self.language], locale=self.language)
+
+    def number(self, value: float | Decimal | int) -> str:
+        """18 (not 18.0), 1,5 and 1.234 in German; 1.5 and 1,234 in English."""
+        return format_decimal(value, locale=self.language)
 
     def offset(self, offset: Offset) -> str:
         if offset.unit is Unit.WEEKS:
@@ -131,6 +223,8 @@ class Translator:
             return self.offset(value)
         if isinstance(value, Text):
             return value.get(self.language)
+        if isinstance(value, float | Decimal):
+            return self.number(value)
         if isinstance(value, list | tuple):
             separator = "; " if any(isinstance(v, Message) for v in value) else ", "
             return separator.join(self._value(v) for v in value)
