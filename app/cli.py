@@ -93,9 +93,9 @@ def check_curriculum(file: str, lang: str | None) -> None:
     )
     click.echo(
         tr.gettext(
-            "%(elements)s elements, %(hours)s teaching hours, %(length)s",
+            "%(elements)s elements, %(units)s teaching units, %(length)s",
             elements=len(curriculum.elements),
-            hours=f"{curriculum.teaching_hours:g}",
+            units=tr.number(curriculum.teaching_units),
             length=_approximate_length(curriculum, tr),
         )
     )

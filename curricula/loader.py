@@ -26,6 +26,7 @@ from typing import Any
 from curricula.characters import breaks_line, has_control_character, shown
 from curricula.messages import Message, msg
 from curricula.model import (
+    DEFAULT_UNIT_MINUTES,
     STANDARD_KINDS,
     AtLeast,
     CertificateRule,
@@ -39,6 +40,7 @@ from curricula.model import (
     Span,
     Text,
     TimedBlock,
+    hours_of,
 )
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -59,6 +61,10 @@ MAX_DEPTH = 10
 # timelines then stay within a few thousand days.
 MAX_OFFSET_DAYS = 3650
 MAX_VERSION = 100_000
+# A teaching unit is 45 minutes in German training, a clock hour in some
+# programmes; a quarter of an hour to half a day covers every practice.
+MIN_UNIT_MINUTES = 15
+MAX_UNIT_MINUTES = 240
 # Titles and topics print on certificates and fit the database's columns
 # (300); a description is a page at most.
 MAX_TITLE = 200
@@ -67,7 +73,16 @@ MAX_DESCRIPTION = 5000
 MAX_PROBLEMS = 30
 _ELEMENT_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*elements[ \t]*\]\]", re.MULTILINE)
 
-_TOP_FIELDS = {"key", "version", "title", "description", "kinds", "elements", "certificate"}
+_TOP_FIELDS = {
+    "key",
+    "version",
+    "title",
+    "description",
+    "unit_minutes",
+    "kinds",
+    "elements",
+    "certificate",
+}
 _ELEMENT_FIELDS = {
     "key",
     "kind",
@@ -80,6 +95,7 @@ _ELEMENT_FIELDS = {
     "gap",
     "topics",
     "teaching_hours",
+    "teaching_units",
     "counts_for_certificate",
     "description",
     "preparation",
@@ -366,6 +382,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Cu
         version = 1
     title = _text(out, data, "title", element=None, required=True)
     description = _text(out, data, "description", element=None, required=False, lines=True)
+    unit_minutes = _unit_minutes(out, data.get("unit_minutes", DEFAULT_UNIT_MINUTES))
     custom_kinds = _custom_kinds(out, data.get("kinds", {}))
     known_kinds = set(STANDARD_KINDS) | {k for k, _ in custom_kinds}
 
@@ -385,7 +402,9 @@ def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Cu
             )
             previous = None
             continue
-        element_key, placement, element = _element(out, raw, index, previous, known_kinds)
+        element_key, placement, element = _element(
+            out, raw, index, previous, known_kinds, unit_minutes
+        )
         previous = element_key
         if element_key is None:
             continue
@@ -418,7 +437,26 @@ def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Cu
         elements=tuple(elements),
         certificate=certificate,
         custom_kinds=custom_kinds,
+        unit_minutes=unit_minutes,
     )
+
+
+def _unit_minutes(out: _Collector, value: Any) -> int:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not MIN_UNIT_MINUTES <= value <= MAX_UNIT_MINUTES
+    ):
+        out.add(
+            msg(
+                "must be a whole number of minutes from {least} to {most}, e.g. 45",
+                least=MIN_UNIT_MINUTES,
+                most=MAX_UNIT_MINUTES,
+            ),
+            field="unit_minutes",
+        )
+        return DEFAULT_UNIT_MINUTES
+    return value
 
 
 def _unknown_fields(
@@ -535,6 +573,7 @@ def _element(
     index: int,
     previous: str | None,
     known_kinds: set[str],
+    unit_minutes: int = DEFAULT_UNIT_MINUTES,
 ) -> tuple[str | None, Placement, Element | None]:
     """The element's key (None when invalid), its placement, and the element
     itself when it has no problems."""
@@ -597,35 +636,7 @@ def _element(
                 field=f"topics[{number}]",
             )
 
-    hours = raw.get("teaching_hours", 0)
-    if (
-        not isinstance(hours, int | float)
-        or isinstance(hours, bool)
-        or not _finite(hours)
-        or hours < 0
-    ):
-        out.add(msg("must be a number of hours, 0 or more"), element=label, field="teaching_hours")
-        hours = 0
-    elif isinstance(length, Span) and hours > 24 * length.length.nominal_days:
-        out.add(
-            msg(
-                "{hours} teaching hours do not fit into {days} days",
-                hours=f"{hours:g}",
-                days=length.length.nominal_days,
-            ),
-            element=label,
-            field="teaching_hours",
-        )
-    elif isinstance(length, TimedBlock) and hours > length.hours:
-        out.add(
-            msg(
-                "{hours} teaching hours do not fit into a block of {block} hours",
-                hours=f"{hours:g}",
-                block=f"{length.hours:g}",
-            ),
-            element=label,
-            field="teaching_hours",
-        )
+    hours = _teaching_hours(out, raw, label, length, unit_minutes)
 
     counts = raw.get("counts_for_certificate", True)
     if not isinstance(counts, bool):
@@ -650,12 +661,79 @@ def _element(
             length=length,
             placement=placement,
             topics=tuple(topics),
-            teaching_hours=float(hours),
+            teaching_hours=hours,
             counts_for_certificate=counts,
             description=description,
             preparation=preparation,
         ),
     )
+
+
+def _teaching_hours(
+    out: _Collector,
+    raw: Mapping[str, Any],
+    label: str,
+    length: Length | None,
+    unit_minutes: int,
+) -> float:
+    """The element's teaching time in clock hours, given as `teaching_hours`
+    (clock hours) or as `teaching_units` (of the curriculum's unit length)."""
+    if "teaching_units" in raw and "teaching_hours" in raw:
+        out.add(
+            msg("give teaching_units or teaching_hours, not both"),
+            element=label,
+            field="teaching_units",
+        )
+        return 0.0
+    name = "teaching_units" if "teaching_units" in raw else "teaching_hours"
+    given = raw.get(name, 0)
+    if (
+        not isinstance(given, int | float)
+        or isinstance(given, bool)
+        or not _finite(given)
+        or given < 0
+    ):
+        wanted = (
+            msg("must be a number of teaching units, 0 or more")
+            if name == "teaching_units"
+            else msg("must be a number of hours, 0 or more")
+        )
+        out.add(wanted, element=label, field=name)
+        return 0.0
+    hours = hours_of(given, unit_minutes) if name == "teaching_units" else float(given)
+    if isinstance(length, Span) and hours > 24 * length.length.nominal_days:
+        problem = (
+            msg(
+                "{units} teaching units do not fit into {days} days",
+                units=f"{given:g}",
+                days=length.length.nominal_days,
+            )
+            if name == "teaching_units"
+            else msg(
+                "{hours} teaching hours do not fit into {days} days",
+                hours=f"{given:g}",
+                days=length.length.nominal_days,
+            )
+        )
+        out.add(problem, element=label, field=name)
+    elif isinstance(length, TimedBlock) and hours > length.hours + 1e-9:
+        problem = (
+            msg(
+                "{units} teaching units of {minutes} minutes do not fit into a block "
+                "of {block} hours",
+                units=f"{given:g}",
+                minutes=unit_minutes,
+                block=f"{length.hours:g}",
+            )
+            if name == "teaching_units"
+            else msg(
+                "{hours} teaching hours do not fit into a block of {block} hours",
+                hours=f"{given:g}",
+                block=f"{length.hours:g}",
+            )
+        )
+        out.add(problem, element=label, field=name)
+    return hours
 
 
 def _length(

@@ -151,6 +151,22 @@ class Placement:
     gap: Gap | None = None
 
 
+# A teaching unit (Unterrichtseinheit, UE) of German training lasts 45
+# minutes unless a curriculum says otherwise.
+DEFAULT_UNIT_MINUTES = 45
+
+
+def units_of(hours: float, unit_minutes: int = DEFAULT_UNIT_MINUTES) -> float:
+    """Clock hours of teaching as teaching units of `unit_minutes`, to two
+    decimals (6 hours are 8 units of 45 minutes)."""
+    return round(hours * 60 / unit_minutes, 2)
+
+
+def hours_of(units: float, unit_minutes: int = DEFAULT_UNIT_MINUTES) -> float:
+    """Teaching units of `unit_minutes` as clock hours (8 units of 45 minutes are 6)."""
+    return units * unit_minutes / 60
+
+
 @dataclass(frozen=True)
 class Element:
     key: str
@@ -168,6 +184,11 @@ class Element:
     @property
     def all_day(self) -> bool:
         return isinstance(self.length, Span)
+
+    def teaching_units(self, unit_minutes: int = DEFAULT_UNIT_MINUTES) -> float:
+        """The teaching time in units of `unit_minutes` (pass the curriculum's
+        `unit_minutes`, or use `Curriculum.element_units`)."""
+        return units_of(self.teaching_hours, unit_minutes)
 
 
 @dataclass(frozen=True)
@@ -195,6 +216,9 @@ class Curriculum:
     certificate: CertificateRule
     description: Text | None = None
     custom_kinds: tuple[tuple[str, Text], ...] = ()
+    # How long one teaching unit lasts; elements keep their teaching time in
+    # clock hours, and the units are derived from them.
+    unit_minutes: int = DEFAULT_UNIT_MINUTES
 
     def element(self, key: str) -> Element:
         for element in self.elements:
@@ -225,4 +249,20 @@ class Curriculum:
 
     @property
     def teaching_hours(self) -> float:
+        """Clock hours of the elements that count for the certificate."""
         return sum(e.teaching_hours for e in self.elements if e.counts_for_certificate)
+
+    @property
+    def teaching_units(self) -> float:
+        """Teaching units of the elements that count for the certificate."""
+        return self.units(self.teaching_hours)
+
+    def units(self, hours: float) -> float:
+        """Clock hours of teaching (of an element, or credited to a person)
+        in this curriculum's teaching units."""
+        return units_of(hours, self.unit_minutes)
+
+    def element_units(self, element: Element | str) -> float:
+        """The teaching units of one element (or of the element with that key)."""
+        found = self.element(element) if isinstance(element, str) else element
+        return self.units(found.teaching_hours)

@@ -11,7 +11,7 @@ from typing import Any
 
 import tomli_w
 
-from curricula.model import Curriculum, Element, Gap, Span, Text, TimedBlock
+from curricula.model import DEFAULT_UNIT_MINUTES, Curriculum, Element, Gap, Span, Text, TimedBlock
 
 
 def to_toml(curriculum: Curriculum) -> str:
@@ -26,6 +26,8 @@ def to_mapping(curriculum: Curriculum) -> dict[str, Any]:
     }
     if curriculum.description is not None:
         data["description"] = _text(curriculum.description)
+    if curriculum.unit_minutes != DEFAULT_UNIT_MINUTES:
+        data["unit_minutes"] = curriculum.unit_minutes
     if curriculum.custom_kinds:
         data["kinds"] = {name: {"title": _text(title)} for name, title in curriculum.custom_kinds}
     data["elements"] = [
@@ -66,6 +68,7 @@ def element_mapping(element: Element, *, first: bool) -> dict[str, Any]:
         raise ValueError(f"{element.key}: only the first element can sit on the cohort start")
     if element.topics:
         data["topics"] = [_text(t) for t in element.topics]
+    # Clock hours, exactly: units of 50 minutes are no finite decimal of hours.
     hours = element.teaching_hours
     data["teaching_hours"] = int(hours) if float(hours).is_integer() else hours
     if not element.counts_for_certificate:

@@ -29,6 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.exports import Rendered
 from app.i18n import Translator
+from curricula.model import DEFAULT_UNIT_MINUTES
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR, BOLD = "QualiplanSans", "QualiplanSans-Bold"
@@ -52,6 +53,7 @@ class PrintedElement:
     first_day: date
     last_day: date
     hours: float
+    units: float | None = None  # None: issued when certificates stated hours
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ class PrintedCertificate:
     issuer: str
     signatory: str
     signatory_role: str
+    # Teaching units (Unterrichtseinheiten) of `unit_minutes`; None on a
+    # certificate issued when certificates stated hours, which prints those.
+    teaching_units: float | None = None
+    unit_minutes: int = DEFAULT_UNIT_MINUTES
 
 
 @cache
@@ -178,16 +184,7 @@ def _page(
         _draw(canvas, programme, line, WIDTH / 2, y, align="centre")
         y -= programme.size * 1.24
     y -= 3 * mm
-    hours = _hours(cert.teaching_hours, tr)
-    if cert.period:
-        closing = tr.gettext(
-            "from %(first)s to %(last)s, with %(hours)s teaching hours.",
-            first=_day(cert.period[0], tr),
-            last=_day(cert.period[1], tr),
-            hours=hours,
-        )
-    else:
-        closing = tr.gettext("with %(hours)s teaching hours.", hours=hours)
+    closing = _closing(cert, tr)
     fitted = _fit(closing, REGULAR, TEXT_WIDTH, ((2, 12, 10),))
     for line in fitted.lines:
         _draw(canvas, fitted, line, WIDTH / 2, y, align="centre")
@@ -213,7 +210,11 @@ def _page(
             days += " – " + _day(element.last_day, tr)
         canvas.setFont(REGULAR, 9.5)
         canvas.drawString(MARGIN, y, days)
-        if element.hours:
+        if element.units is not None:
+            if element.units:
+                units = tr.gettext("%(units)s units", units=_hours(element.units, tr))
+                canvas.drawRightString(WIDTH - MARGIN, y, units)
+        elif element.hours:
             canvas.drawRightString(WIDTH - MARGIN, y, _hours(element.hours, tr) + " h")
         for line in title.lines:
             _draw(canvas, title, line, MARGIN + 52 * mm, y)
@@ -233,6 +234,29 @@ def _page(
         for line in topics.lines:
             _draw(canvas, topics, line, MARGIN, y)
             y -= 4.5 * mm
+
+
+def _closing(cert: PrintedCertificate, tr: Translator) -> str:
+    """The sentence that ends the statement: the period and the teaching time."""
+    if cert.teaching_units is None:
+        hours = _hours(cert.teaching_hours, tr)
+        if cert.period:
+            return tr.gettext(
+                "from %(first)s to %(last)s, with %(hours)s teaching hours.",
+                first=_day(cert.period[0], tr),
+                last=_day(cert.period[1], tr),
+                hours=hours,
+            )
+        return tr.gettext("with %(hours)s teaching hours.", hours=hours)
+    values = {"units": _hours(cert.teaching_units, tr), "minutes": cert.unit_minutes}
+    if cert.period:
+        return tr.gettext(
+            "from %(first)s to %(last)s, with %(units)s teaching units of %(minutes)d minutes.",
+            first=_day(cert.period[0], tr),
+            last=_day(cert.period[1], tr),
+            **values,
+        )
+    return tr.gettext("with %(units)s teaching units of %(minutes)d minutes.", **values)
 
 
 def _more(canvas: Canvas, y: float, count: int, tr: Translator) -> None:

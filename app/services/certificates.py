@@ -54,6 +54,7 @@ from app.services.policy import Action, Actor
 from app.services.text import one_line
 from cohorts.eligibility import Attendance, Decision, credited_hours, decide
 from curricula.messages import Message, msg
+from curricula.model import DEFAULT_UNIT_MINUTES
 
 # Crockford's base 32: no I, L, O or U, so nothing reads as something else.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -380,6 +381,7 @@ def printed(certificate: Certificate, language: str, verify_url: str) -> Printed
             first_day=date.fromisoformat(e["first_day"]),
             last_day=date.fromisoformat(e["last_day"]),
             hours=e["hours"],
+            units=e.get("units"),
         )
         for e in content["elements"]
     )
@@ -406,6 +408,10 @@ def printed(certificate: Certificate, language: str, verify_url: str) -> Printed
         elements=elements,
         topics=tuple(t[language] for t in content["topics"]),
         teaching_hours=content["teaching_hours"],
+        # Certificates issued before teaching units were frozen stated hours
+        # and go on printing them.
+        teaching_units=content.get("teaching_units"),
+        unit_minutes=content.get("unit_minutes", DEFAULT_UNIT_MINUTES),
         issuer=content["issuer"],
         signatory=content["signatory"],
         signatory_role=content["signatory_role"],
@@ -494,6 +500,7 @@ def _freeze(cohort: Cohort, entries: list[Entry], now: Standing) -> dict[int, di
                     "first_day": (day or session.first_day).isoformat(),
                     "last_day": (day or session.last_day).isoformat(),
                     "hours": round(credited_hours(element, record), 2),
+                    "units": curriculum.units(credited_hours(element, record)),
                     "made_up": day is not None,
                 }
             )
@@ -508,6 +515,8 @@ def _freeze(cohort: Cohort, entries: list[Entry], now: Standing) -> dict[int, di
             "elements": elements,
             "topics": topics,
             "teaching_hours": entry.decision.teaching_hours,
+            "teaching_units": curriculum.units(entry.decision.teaching_hours),
+            "unit_minutes": curriculum.unit_minutes,
             "issuer": organisation.name,
             "signatory": organisation.signatory_name,
             "signatory_role": organisation.signatory_role,

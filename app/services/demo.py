@@ -309,7 +309,7 @@ def _consultant_fork(organisation: Organisation) -> CurriculumVersion:
             'title.en = "Learning companion, compact online (Metallwerke Neckartal)"',
         )
         .replace('mode = "either"', 'mode = "online"')
-        .replace('duration = "4h"\nteaching_hours = 4', 'duration = "8h"\nteaching_hours = 7')
+        .replace('duration = "4h"\nteaching_units = 4', 'duration = "8h"\nteaching_units = 8')
     )
     curriculum = load_text(source, source="compact-metallwerke.toml")
     record = CurriculumRecord(

@@ -24,7 +24,7 @@ def test_check_a_valid_file(qualiplan):
     assert result.out.splitlines() == [
         f"{SHIPPED / 'blended.toml'} is valid: blended version 1, Learning companion, blended: "
         "seven months of in-person, video and webinar",
-        "7 elements, 25 teaching hours, about 7 months",
+        "7 elements, 26 teaching units, about 7 months",
     ]
 
 

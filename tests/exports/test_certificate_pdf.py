@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -103,6 +104,22 @@ def test_german_certificates_use_german_numbers_and_dates():
     (page,) = render([certificate(1)], "de").pages
     text = page.extract_text()
     assert "vom 01.03.2027 bis 01.06.2027 mit 7,5 Unterrichtsstunden" in text
+
+
+def test_a_certificate_states_teaching_units_and_their_length():
+    day = PrintedElement("Seminartag 1", date(2027, 3, 1), date(2027, 3, 1), 6.0, units=8.0)
+    partly = PrintedElement("Seminartag 2", date(2027, 3, 2), date(2027, 3, 2), 5.5, units=7.33)
+    cert = certificate(1, elements=(day, partly), teaching_hours=11.5, teaching_units=15.33)
+    german = " ".join(render([cert], "de").pages[0].extract_text().split())
+    assert "mit 15,33 Unterrichtseinheiten à 45 Minuten erfolgreich abgeschlossen hat" in german
+    assert "8 UE" in german
+    assert "7,33 UE" in german
+    assert "Unterrichtsstunden" not in german
+    assert not re.search(r"\d h\b", german)
+    hourly = replace(cert, teaching_units=24, unit_minutes=60)
+    english = " ".join(render([hourly], "en").pages[0].extract_text().split())
+    assert "with 24 teaching units of 60 minutes." in english
+    assert "8 units" in english
 
 
 def test_a_very_long_name_is_set_smaller_or_on_two_lines_instead_of_running_off_the_page():

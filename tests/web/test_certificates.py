@@ -70,7 +70,10 @@ def test_hr_issues_a_certificate_that_prints_what_it_froze(client, make, db):
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{16}", certificate.code)
     content = certificate.content
     assert content["issuer"] == "Muster AG"
-    assert content["teaching_hours"] == pytest.approx(18.0)
+    assert content["teaching_hours"] == pytest.approx(15.0)
+    assert content["teaching_units"] == 20
+    assert content["unit_minutes"] == 45
+    assert [e["units"] for e in content["elements"]] == [8, 8, 4]
     assert [e["first_day"] for e in content["elements"]] == [
         "2027-03-01",
         "2027-03-02",
@@ -89,10 +92,32 @@ def test_hr_issues_a_certificate_that_prints_what_it_froze(client, make, db):
     assert "Nr. 00001" in text
     assert service.grouped(code) in text
     assert f"localhost/verify/{code}" in text
+    assert "mit 20 Unterrichtseinheiten à 45 Minuten" in " ".join(text.split())
 
     english = pdf_text(client.get(f"/certificates/{cert_id}.pdf?lang=en").data)[0]
     assert "Certificate" in english
     assert "1 Mar 2027" in english
+
+
+def test_a_certificate_issued_when_certificates_stated_hours_still_prints_them(client, make, db):
+    c = setup(make)
+    make.attended(c.cohort, c.people["Anna"])
+    log_in(client, "hr@example.org")
+    issue(client, c, str(c.ids["Anna"]))
+    certificate = db.session.scalar(select(Certificate))
+    # The snapshot as certificates froze it before teaching units.
+    old = {
+        k: v for k, v in certificate.content.items() if k not in ("teaching_units", "unit_minutes")
+    }
+    old["elements"] = [{k: v for k, v in e.items() if k != "units"} for e in old["elements"]]
+    old["teaching_hours"] = 18.0
+    certificate.content = old
+    db.session.commit()
+    pdf = client.get(f"/certificates/{certificate.id}.pdf?lang=de")
+    assert pdf.status_code == 200
+    (text,) = pdf_text(pdf.data)
+    assert "mit 18 Unterrichtsstunden" in " ".join(text.split())
+    assert "Unterrichtseinheiten" not in text
 
 
 def test_someone_who_does_not_meet_the_rule_gets_none(client, make, db):
