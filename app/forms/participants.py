@@ -44,7 +44,21 @@ class EnrolForm(FlaskForm):  # type: ignore[misc]
 
 
 class WithdrawForm(FlaskForm):  # type: ignore[misc]
-    pass
+    """A button that changes something: only the CSRF token."""
+
+
+class ConfirmWithdrawalForm(FlaskForm):  # type: ignore[misc]
+    """The withdrawal's confirmation page: without `confirmed` (a button on
+    an older page) the page only shows what would happen."""
+
+    confirmed = HiddenField()
+    back = HiddenField()
+
+
+class UndoWithdrawalForm(FlaskForm):  # type: ignore[misc]
+    # Which withdrawal to take back: another one since makes it outdated.
+    withdrawn_at = HiddenField(validators=[InputRequired()])
+    back = HiddenField()
 
 
 class UploadForm(FlaskForm):  # type: ignore[misc]

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import (
@@ -25,6 +26,11 @@ from app.models import (
     Enrolment,
     EnrolmentStatus,
     Participant,
+    Session,
+    SessionStatus,
+    Tandem,
+    TandemMember,
+    TandemState,
     User,
 )
 from app.models.certificates import serial_label
@@ -81,13 +87,165 @@ def enrol_participant(
 
 def withdraw_participant(actor: Actor, cohort_id: int, enrolment_id: int) -> Enrolment:
     """Withdraw an enrolment of the cohort (withdrawn already: nothing changes)."""
+    enrolment = _enrolment(actor, cohort_id, enrolment_id)
+    withdraw(enrolment, actor.user)
+    return enrolment
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What withdrawing an enrolment would do, for the page that asks first."""
+
+    enrolment: Enrolment
+    # The cohort's sessions that have not begun and are not cancelled: the
+    # person leaves them (and their calendars).
+    coming: list[Session]
+    # Confirmed tandem partners in the cohort, who lose the person.
+    partners: list[str]
+    # The certificate in force from this cohort: it stays in force. Without
+    # one, no certificate of the cohort can be issued once withdrawn.
+    certificate: Certificate | None
+
+
+def withdrawal(actor: Actor, cohort_id: int, enrolment_id: int, now: datetime) -> Withdrawal:
+    """The consequences of withdrawing the enrolment; nothing changes."""
+    enrolment = _enrolment(actor, cohort_id, enrolment_id)
+    sessions = db.session.scalars(
+        select(Session)
+        .where(Session.cohort_id == enrolment.cohort_id, Session.status != SessionStatus.CANCELLED)
+        .options(joinedload(Session.element), joinedload(Session.cohort))
+        .order_by(Session.first_day, Session.starts_at, Session.id)
+    )
+    partners = db.session.scalars(
+        select(Participant)
+        .join(TandemMember, TandemMember.participant_id == Participant.id)
+        .join(Tandem, Tandem.id == TandemMember.tandem_id)
+        .where(
+            Tandem.cohort_id == enrolment.cohort_id,
+            Tandem.state == TandemState.CONFIRMED,
+            Tandem.id.in_(_tandems_of(enrolment)),
+            Participant.id != enrolment.participant_id,
+        )
+        .order_by(Participant.last_name_key, Participant.first_name_key, Participant.id)
+    )
+    certificate = db.session.scalar(
+        select(Certificate).where(
+            Certificate.cohort_id == enrolment.cohort_id,
+            Certificate.participant_id == enrolment.participant_id,
+            Certificate.revoked_at.is_(None),
+            Certificate.superseded_at.is_(None),
+        )
+    )
+    return Withdrawal(
+        enrolment=enrolment,
+        coming=[s for s in sessions if not _begun(s, now)],
+        partners=[p.name for p in partners],
+        certificate=certificate,
+    )
+
+
+def undo_withdrawal(
+    actor: Actor, cohort_id: int, enrolment_id: int, *, withdrawn_at: str, now: datetime
+) -> Enrolment:
+    """Takes back the withdrawal made at `withdrawn_at` (the stamp the page
+    that confirmed it carries): the person is enrolled as before, with the
+    same enrolment, attendance and tandem place, and no warning is asked
+    again, since they were enrolled a moment ago.
+
+    Only while nothing has moved on since: the enrolment is unchanged since
+    that withdrawal (`undo_outdated`), no session of the cohort has begun in
+    between, whose attendance was taken without them (`undo_session_begun`),
+    and the cohort's tandems were neither confirmed nor ended in between, so
+    their place in a tandem is still theirs (`undo_tandems_changed`). The
+    cohort's own rules apply as to any enrolment (closed, full). Otherwise
+    the person can be enrolled again the ordinary way."""
+    enrolment = _enrolment(actor, cohort_id, enrolment_id)
+    since = enrolment.withdrawn_at
+    if (
+        enrolment.status is not EnrolmentStatus.WITHDRAWN
+        or since is None
+        or withdrawal_stamp(since) != withdrawn_at
+    ):
+        raise EnrolmentError(
+            msg("the enrolment has changed since this withdrawal; it cannot be undone"),
+            code="undo_outdated",
+        )
+    begun = db.session.scalars(
+        select(Session).where(
+            Session.cohort_id == enrolment.cohort_id,
+            Session.status != SessionStatus.CANCELLED,
+            Session.first_day <= now.date(),
+            Session.last_day >= since.date(),
+        )
+    )
+    if any(_begun(s, now) and not _begun(s, since) for s in begun):
+        raise EnrolmentError(
+            msg(
+                "a session of the cohort has begun since the withdrawal; "
+                "please enrol the person again on their page"
+            ),
+            code="undo_session_begun",
+        )
+    moved = db.session.scalar(
+        select(func.count(Tandem.id)).where(
+            Tandem.cohort_id == enrolment.cohort_id,
+            or_(Tandem.confirmed_at > since, Tandem.ended_at > since),
+        )
+    )
+    if moved:
+        raise EnrolmentError(
+            msg(
+                "the cohort's tandems have changed since the withdrawal; "
+                "please enrol the person again on their page"
+            ),
+            code="undo_tandems_changed",
+        )
+    return enrol(enrolment.cohort, enrolment.participant, actor.user)
+
+
+def undo_hindrance(
+    actor: Actor, cohort_id: int, enrolment_id: int, now: datetime
+) -> Message | None:
+    """Why the enrolment's latest withdrawal cannot be undone now, or None
+    when it can: the undo is tried in a savepoint that is always rolled back."""
+    enrolment = _enrolment(actor, cohort_id, enrolment_id)
+    if enrolment.withdrawn_at is None or enrolment.status is not EnrolmentStatus.WITHDRAWN:
+        return msg("the person is not withdrawn")
+    stamp = withdrawal_stamp(enrolment.withdrawn_at)
+    savepoint = db.session.begin_nested()
+    try:
+        undo_withdrawal(actor, cohort_id, enrolment_id, withdrawn_at=stamp, now=now)
+    except EnrolmentError as error:
+        return error.message
+    finally:
+        savepoint.rollback()
+    return None
+
+
+def withdrawal_stamp(moment: datetime) -> str:
+    """A withdrawal's moment as the undo form carries it."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
+
+
+def _enrolment(actor: Actor, cohort_id: int, enrolment_id: int) -> Enrolment:
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None or enrolment.cohort_id != cohort.id:
         raise policy.NotFound()
-    withdraw(enrolment, actor.user)
     return enrolment
+
+
+def _tandems_of(enrolment: Enrolment):  # type: ignore[no-untyped-def]
+    return select(TandemMember.tandem_id).where(
+        TandemMember.participant_id == enrolment.participant_id
+    )
+
+
+def _begun(session: Session, moment: datetime) -> bool:
+    if session.starts_at is not None and not session.all_day:
+        return session.starts_at <= moment
+    return session.first_day <= moment.date()
 
 
 def open_cohorts(person: Participant) -> list[Cohort]:

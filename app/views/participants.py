@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -28,10 +28,12 @@ from app.exports.participants import render_participants, render_participants_xl
 from app.forms.participants import (
     BulkForm,
     ConfirmBulkForm,
+    ConfirmWithdrawalForm,
     EnrolForm,
     ListForm,
     MappingForm,
     ParticipantForm,
+    UndoWithdrawalForm,
     UploadForm,
     WithdrawForm,
 )
@@ -423,22 +425,117 @@ def enrol_in_cohort(participant_id: int) -> ResponseReturnValue:
     return redirect(url_for("participants.edit", participant_id=participant_id))
 
 
-@bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw")
+@bp.route(
+    "/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdraw", methods=["GET", "POST"]
+)
 @transactions.web
 def withdraw_enrolment(cohort_id: int, enrolment_id: int) -> ResponseReturnValue:
-    if not WithdrawForm().validate_on_submit():
+    """Asks first, saying what the withdrawal would do; withdraws once the
+    page's own button confirms it. A one-click button of an older page
+    (without `confirmed`) lands on the question too."""
+    form = ConfirmWithdrawalForm()
+    if request.method == "POST" and not form.validate_on_submit():
         abort(400)
+    if request.method == "GET" or form.confirmed.data != "yes":
+        plan = enrolments.withdrawal(actor(), cohort_id, enrolment_id, datetime.now(UTC))
+        back = _back(
+            form.back.data or request.args.get("back"),
+            request.referrer,
+            plan.enrolment.participant_id,
+        )
+        form.back.data = back
+        form.confirmed.data = "yes"
+        return render_template(
+            "participants/confirm_withdraw.html",
+            plan=plan,
+            enrolment=plan.enrolment,
+            form=form,
+            back=back,
+            serial=certificates.serial_label,
+            number=_number,
+        )
     enrolment = enrolments.withdraw_participant(actor(), cohort_id, enrolment_id)
+    back = _back(form.back.data, None, enrolment.participant_id)
     flash(
         translator().gettext(
-            "%(name)s was withdrawn from the cohort.", name=enrolment.participant.name
+            "%(name)s was withdrawn from the cohort “%(cohort)s”.",
+            name=enrolment.participant.name,
+            cohort=enrolment.cohort.name,
         ),
         "success",
     )
-    referrer = request.referrer
-    if referrer and referrer.startswith(request.host_url):
-        return redirect(referrer)
-    return redirect(_cohort_page(cohort_id))
+    return redirect(
+        url_for(
+            "participants.withdrawn", cohort_id=cohort_id, enrolment_id=enrolment_id, back=back
+        ),
+        303,
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/withdrawn")
+def withdrawn(cohort_id: int, enrolment_id: int) -> ResponseReturnValue:
+    """After a withdrawal: the way back, and undo while it is possible."""
+    acting = actor()
+    now = datetime.now(UTC)
+    plan = enrolments.withdrawal(acting, cohort_id, enrolment_id, now)
+    enrolment = plan.enrolment
+    back = _back(request.args.get("back"), None, enrolment.participant_id)
+    undo = None
+    hindrance = None
+    if enrolment.withdrawn_at is not None and enrolment.status.value == "withdrawn":
+        hindrance = enrolments.undo_hindrance(acting, cohort_id, enrolment_id, now)
+        if hindrance is None:
+            undo = UndoWithdrawalForm(formdata=None)
+            undo.withdrawn_at.data = enrolments.withdrawal_stamp(enrolment.withdrawn_at)
+            undo.back.data = back
+    return render_template(
+        "participants/withdrawn.html",
+        enrolment=enrolment,
+        undo=undo,
+        hindrance=hindrance,
+        back=back,
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrolments/<int:enrolment_id>/undo-withdrawal")
+@transactions.web
+def undo_withdrawal(cohort_id: int, enrolment_id: int) -> ResponseReturnValue:
+    form = UndoWithdrawalForm()
+    if not form.validate_on_submit():
+        abort(400)
+    enrolment = enrolments.undo_withdrawal(
+        actor(),
+        cohort_id,
+        enrolment_id,
+        withdrawn_at=form.withdrawn_at.data,
+        now=datetime.now(UTC),
+    )
+    flash(
+        translator().gettext(
+            "The withdrawal is undone: %(name)s is enrolled in “%(cohort)s” again.",
+            name=enrolment.participant.name,
+            cohort=enrolment.cohort.name,
+        ),
+        "success",
+    )
+    return redirect(_back(form.back.data, None, enrolment.participant_id), 303)
+
+
+def _back(wanted: str | None, referrer: str | None, participant_id: int | None = None) -> str:
+    """Where "back" leads: a path of this site that was asked for, else the
+    page the request came from, else the person's page (or the list)."""
+    for candidate in (wanted, _path_of(referrer)):
+        if candidate and candidate.startswith("/") and not candidate.startswith(("//", "/\\")):
+            return candidate
+    if participant_id is not None:
+        return url_for("participants.edit", participant_id=participant_id)
+    return url_for("participants.index")
+
+
+def _path_of(referrer: str | None) -> str | None:
+    if not referrer or not referrer.startswith(request.host_url):
+        return None
+    return "/" + referrer[len(request.host_url) :]
 
 
 def _cohort_page(cohort_id: int) -> str:

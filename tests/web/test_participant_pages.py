@@ -156,7 +156,8 @@ def test_add_edit_enrol_and_withdraw_a_person(client, make, db):
     assert response.status_code == 302
     token = csrf_token(client, page)
     client.post(
-        f"/cohorts/{cohort_id}/enrolments/{enrolment_id}/withdraw", data={"csrf_token": token}
+        f"/cohorts/{cohort_id}/enrolments/{enrolment_id}/withdraw",
+        data={"csrf_token": token, "confirmed": "yes"},
     )
     assert db.session.get(Enrolment, enrolment_id).status is EnrolmentStatus.WITHDRAWN
     assert db.session.get(Participant, person_id).last_name == "Dorn-Berg"

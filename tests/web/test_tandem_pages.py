@@ -258,7 +258,8 @@ def test_the_partner_of_someone_who_withdraws_gets_a_new_place(client, make, db)
     log_in(client, "trainerin@example.org")
     token = csrf_token(client, f"/cohorts/{cohort.id}")
     client.post(
-        f"/cohorts/{cohort.id}/enrolments/{enrolment}/withdraw", data={"csrf_token": token}
+        f"/cohorts/{cohort.id}/enrolments/{enrolment}/withdraw",
+        data={"csrf_token": token, "confirmed": "yes"},
     )
     page = page_of(client, cohort)
     assert "Nicht mehr angemeldet, aber in einem bestätigten Tandem: Anna" in page
@@ -320,7 +321,7 @@ def test_the_dashboard_says_when_a_tandem_lost_someone(client, make, db):
     token = csrf_token(client, f"/cohorts/{cohort.id}")
     client.post(
         f"/cohorts/{cohort.id}/enrolments/{withdrawal}/withdraw",
-        data={"csrf_token": token},
+        data={"csrf_token": token, "confirmed": "yes"},
     )
     dashboard = client.get("/dashboard").get_data(as_text=True)
     expected = "Gruppe West: nicht mehr angemeldet, aber in einem bestätigten Tandem: Anna"
