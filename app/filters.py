@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from app.i18n import current_language, translator
+from app import lists
+from app.i18n import current_language, region_name, translator
 from app.models import Change, CohortState, Session
 from curricula.messages import msg
 from curricula.model import MODE_TITLES, Curriculum, Element, Mode, Span, Text, TimedBlock
@@ -42,7 +44,13 @@ STATE_TITLES = {
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["zip"] = _zip
     app.jinja_env.filters["length_text"] = length_text
+    # Dates, times and numbers for people: never isoformat(), strftime or
+    # "%g" in a template (docs/glossary.md).
     app.jinja_env.filters["day"] = day_text
+    app.jinja_env.filters["short_day"] = short_day_text
+    app.jinja_env.filters["time_range"] = time_range
+    app.jinja_env.filters["number"] = number_text
+    app.jinja_env.filters["region_name"] = region_name
     app.jinja_env.filters["session_dates"] = session_dates
     app.jinja_env.filters["session_times"] = session_times
     app.jinja_env.filters["state_title"] = state_title
@@ -55,6 +63,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["change_summary"] = change_summary
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["day_range"] = day_range
+    app.jinja_env.filters["number"] = lambda value: translator().number(value)
+    app.jinja_env.filters["region"] = region_name
     app.jinja_env.globals["mode_titles"] = MODE_TITLES
     app.jinja_env.globals["field_titles"] = FIELD_TITLES
     app.jinja_env.globals["state_buttons"] = {
@@ -74,15 +84,45 @@ def length_text(element: Element) -> str:
     if isinstance(length, TimedBlock):
         return tr.gettext(
             "%(start)s, %(hours)s h",
-            start=length.start.strftime("%H:%M"),
-            hours=f"{length.hours:g}",
+            start=clock(length.start),
+            hours=tr.number(length.hours),
         )
     assert isinstance(length, Span)  # noqa: S101 -- a length is a block or a span
     return tr.offset(length.length)
 
 
 def day_text(day: date) -> str:
+    """With the weekday: Di. 03.11.2026 (Tue 3 Nov 2026)."""
     return translator().date(day)
+
+
+def short_day_text(day: date | str | None) -> str:
+    """Without the weekday: 03.11.2026 (3 Nov 2026). Also takes the ISO form
+    that stored records (a certificate's content) keep."""
+    if not day:
+        return ""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return lists.short_day(day, current_language())
+
+
+def number_text(value: float | Decimal | None) -> str:
+    """18 (not 18.0), 1,5 and 1.234 in German; 1.5 and 1,234 in English."""
+    return "" if value is None else lists.number(value, current_language())
+
+
+def clock(moment: time | datetime) -> str:
+    return f"{moment:%H:%M}"
+
+
+def time_range(
+    start: time | datetime, end: time | datetime, zone: str | ZoneInfo | None = None
+) -> str:
+    """09:00–12:15; moments are shown in `zone` (a cohort's time zone) when given."""
+    if zone is not None and isinstance(start, datetime) and isinstance(end, datetime):
+        where = ZoneInfo(zone) if isinstance(zone, str) else zone
+        start, end = start.astimezone(where), end.astimezone(where)
+    return f"{clock(start)}–{clock(end)}"
 
 
 def session_dates(session: Session) -> str:
@@ -95,8 +135,7 @@ def session_dates(session: Session) -> str:
 def session_times(session: Session) -> str:
     if session.all_day or session.starts_at is None or session.ends_at is None:
         return translator().gettext("all day")
-    zone = ZoneInfo(session.cohort.timezone)
-    return f"{session.starts_at.astimezone(zone):%H:%M}–{session.ends_at.astimezone(zone):%H:%M}"
+    return time_range(session.starts_at, session.ends_at, session.cohort.timezone)
 
 
 def state_title(state: CohortState) -> str:
@@ -109,7 +148,7 @@ def mode_title(mode: str) -> str:
 
 def moment_text(moment: datetime, zone: ZoneInfo = DEFAULT_ZONE) -> str:
     local = moment.astimezone(zone)
-    return f"{translator().date(local.date())} {local:%H:%M}"
+    return f"{translator().date(local.date())} {clock(local)}"
 
 
 def change_text(change: Change) -> str:
