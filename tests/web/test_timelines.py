@@ -114,3 +114,35 @@ def test_the_year_overview_shows_every_cohort_of_the_organisation(client, make, 
     assert {b.get("data-first")[:4] for b in rects(svg, "bar")} == {"2027"}
     assert client.get(f"/organisations/{org_id}/year/2028").status_code == 200
     assert client.get(f"/organisations/{org_id}/year/1999").status_code == 404
+
+
+def test_the_picture_is_named_and_lists_its_sessions_in_words(client, make, db):
+    """A screen reader reads the picture's title as its name and every session
+    with its German dates, in order, as its description; the year picture's
+    links are left to the mouse, the page's list of cohorts links the same."""
+    org = make.organisation()
+    make.user(Role.TRAINER, [org], email="trainerin@example.org")
+    cohort = make.cohort(org, key="blended", name="Frühjahr", start=date(2027, 4, 26))
+    db.session.commit()
+    sessions = sorted(cohort.sessions, key=lambda s: s.first_day)
+    expected = [(s.element.title("de"), s.first_day.strftime("%d.%m.%Y")) for s in sessions]
+    cohort_id, org_id = cohort.id, org.id
+    log_in(client, "trainerin@example.org")
+
+    svg = picture(client.get(f"/cohorts/{cohort_id}").get_data(as_text=True))
+    assert svg.get("role") == "img"
+    [name] = [t for t in svg.iter(f"{SVG}title") if t.get("id") == svg.get("aria-labelledby")]
+    assert name.text == "Terminplan von Frühjahr als Zeitleiste"
+    [words] = [d for d in svg.iter(f"{SVG}desc") if d.get("id") == svg.get("aria-describedby")]
+    positions = [words.text.index(f"{title}: ") for title, _ in expected]
+    assert positions == sorted(positions), words.text
+    for title, day in expected:
+        assert f"{title}: " in words.text
+        assert day in words.text
+
+    page = client.get(f"/organisations/{org_id}/year/2027").get_data(as_text=True)
+    year = picture(page)
+    assert all(a.get("tabindex") == "-1" for a in year.iter(f"{SVG}a"))
+    assert f'<a href="/cohorts/{cohort_id}">Frühjahr</a>' in page
+    [words] = [d for d in year.iter(f"{SVG}desc") if d.get("id") == year.get("aria-describedby")]
+    assert words.text.startswith(f"Frühjahr · {expected[0][0]}: ")
