@@ -138,6 +138,22 @@ def reissue(certificate_id: int) -> ResponseReturnValue:
     return redirect(url_for("certificates.record", certificate_id=new.id))
 
 
+@bp.get("/certificates/<int:certificate_id>/revoke")
+def confirm_revocation(certificate_id: int) -> ResponseReturnValue:
+    """Revoking asks first: what it does, that it cannot be undone, and the
+    reason; the form posts to `revoke`."""
+    certificate = service.certificate_of(actor(), certificate_id)
+    if not service.may_issue(actor(), certificate):
+        abort(403)
+    return render_template(
+        "certificates/revoke.html",
+        certificate=certificate,
+        revoke_form=RevokeForm(),
+        grouped=service.grouped,
+        serial=service.serial_label,
+    )
+
+
 @bp.post("/certificates/<int:certificate_id>/revoke")
 @transactions.web
 def revoke(certificate_id: int) -> ResponseReturnValue:

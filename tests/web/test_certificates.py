@@ -242,6 +242,47 @@ def test_reissue_after_a_name_correction_supersedes_the_old_one(client, make, db
     assert client.get(f"/certificates/{old_id}.pdf").status_code == 404
 
 
+def test_revoking_asks_first_and_says_it_cannot_be_undone(client, make, db):
+    c = setup(make)
+    certificate = make.certificate(c.cohort, c.people["Anna"])
+    cid, serial, code = certificate.id, service.serial_label(certificate.serial), certificate.code
+    log_in(client, "hr@example.org")
+    record = client.get(f"/certificates/{cid}").get_data(as_text=True)
+    assert f'href="/certificates/{cid}/revoke"' in record
+    assert 'name="reason"' not in record  # the reason is asked on the next page
+
+    question = client.get(f"/certificates/{cid}/revoke").get_data(as_text=True)
+    assert f"Zertifikat Nr. {serial} von Anna Albers widerrufen?" in question
+    assert f"Wer den Code {service.grouped(code)} prüft, erfährt ab sofort" in question
+    assert "Ein Widerruf lässt sich nicht rückgängig machen." in question
+    assert "ein neues Zertifikat mit neuer Nummer und neuem Code" in question
+    assert 'name="csrf_token"' in question
+    assert 'name="reason"' in question
+    db.session.expire_all()
+    assert db.session.get(Certificate, cid).revoked_at is None
+
+    # Without the page's token nothing is revoked.
+    forged = client.post(f"/certificates/{cid}/revoke", data={"reason": "Irrtum"})
+    assert forged.status_code == 400
+    done = post_form(
+        client,
+        f"/certificates/{cid}/revoke",
+        {"reason": "Irrtum"},
+        form_url=f"/certificates/{cid}/revoke",
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Certificate, cid).state is CertificateState.REVOKED
+    again = client.get(f"/certificates/{cid}/revoke").get_data(as_text=True)
+    assert "Nur ein gültiges Zertifikat kann widerrufen werden." in again
+    assert 'name="reason"' not in again
+
+    # Trainers neither revoke nor see the question.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainer@example.org")
+    assert client.get(f"/certificates/{cid}/revoke").status_code == 403
+
+
 def test_revocation_keeps_the_record_and_the_check_says_410(client, make, db):
     c = setup(make)
     certificate = make.certificate(c.cohort, c.people["Anna"])
