@@ -1,5 +1,5 @@
 """A cohort's attendance report: per person the mark of every session, the
-teaching hours credited and whether the certificate rule is met (with what
+teaching units credited and whether the certificate rule is met (with what
 is missing); per session how many of those expected were there.
 
 As PDF (A4 landscape) to file or sign, and as XLSX to work with: one
@@ -64,7 +64,7 @@ class ReportPerson:
     marks: tuple[ReportMark, ...]  # one per session, in the sessions' order
     eligible: bool
     reasons: tuple[Message, ...]  # what is missing; empty when eligible
-    teaching_hours: float  # credited
+    teaching_units: float  # credited, in the curriculum's units
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ class AttendanceReport:
     as_of: date
     sessions: tuple[ReportSession, ...]
     people: tuple[ReportPerson, ...]  # in the order they are printed
-    teaching_hours: float  # of the elements that count for the certificate
+    teaching_units: float  # of the elements that count for the certificate
+    unit_minutes: int = 45  # how long one unit lasts
 
 
 def mark_text(mark: ReportMark, tr: Translator, *, short: bool = False, full: bool = False) -> str:
@@ -102,7 +103,7 @@ def outcome(person: ReportPerson, tr: Translator) -> str:
     return "; ".join(tr.localize(reason) for reason in person.reasons)
 
 
-def hours(value: float, tr: Translator) -> str:
+def units(value: float, tr: Translator) -> str:
     return format_decimal(round(value, 2), locale=tr.language)
 
 
@@ -138,7 +139,7 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
             )
             for number, s in enumerate(report.sessions, start=1)
         ),
-        Column(tr.gettext("Hours credited"), 19, align="right"),
+        Column(tr.gettext("Units credited"), 19, align="right"),
         Column(tr.gettext("Certificate"), 38, stages=REASONS_CELL),
     )
     rows = tuple(
@@ -147,7 +148,7 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
             listed_name(p.first_name, p.last_name),
             p.department,
             *(mark_text(m, tr, short=short) for m in p.marks),
-            hours(p.teaching_hours, tr),
+            units(p.teaching_units, tr),
             outcome(p, tr),
         )
         for number, p in enumerate(report.people, start=1)
@@ -166,7 +167,7 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
                 )
                 for s in report.sessions
             ),
-            hours(report.teaching_hours, tr),
+            units(report.teaching_units, tr),
             tr.gettext(
                 "%(eligible)d of %(people)d meet the rule so far",
                 eligible=eligible,
@@ -176,10 +177,11 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
     )
     notes = [
         tr.gettext(
-            "As of %(day)s. Teaching hours: credited of %(total)s; a session attended "
-            "partly counts for the share attended.",
+            "As of %(day)s. Teaching units of %(minutes)d minutes: credited of %(total)s; "
+            "a session attended partly counts for the share attended.",
             day=tr.date(report.as_of),
-            total=hours(report.teaching_hours, tr),
+            minutes=report.unit_minutes,
+            total=units(report.teaching_units, tr),
         )
     ]
     if short:
@@ -285,7 +287,7 @@ def render_report_xlsx(report: AttendanceReport, tr: Translator, *, filename: st
         [
             *(text(n, strong=True) for n in names),
             *(text(s.title, strong=True) for s in report.sessions),
-            text(tr.gettext("Teaching hours"), strong=True),
+            text(tr.gettext("Teaching units"), strong=True),
             text(tr.gettext("Certificate"), strong=True),
             text(tr.gettext("What is missing"), strong=True),
         ]
@@ -305,7 +307,7 @@ def render_report_xlsx(report: AttendanceReport, tr: Translator, *, filename: st
                 text(person.department),
                 text(person.site),
                 *(text(mark_text(m, tr, full=True)) for m in person.marks),
-                number(round(person.teaching_hours, 2)),
+                number(round(person.teaching_units, 2)),
                 text(tr.gettext("eligible") if person.eligible else tr.gettext("not yet")),
                 text("" if person.eligible else outcome(person, tr)),
             ]

@@ -170,7 +170,7 @@ def attendance_report(
                 ),
                 eligible=decision.eligible,
                 reasons=() if decision.eligible else decision.reasons,
-                teaching_hours=decision.teaching_hours,
+                teaching_units=curriculum.units(decision.teaching_hours),
             )
         )
     sessions = []
@@ -185,7 +185,6 @@ def attendance_report(
                 expected=expected,
             )
         )
-    counting = sum(e.teaching_hours for e in curriculum.elements if e.counts_for_certificate)
     return AttendanceReport(
         organisation=cohort.organisation.name,
         programme=cohort.version.curriculum.title(language),
@@ -194,7 +193,8 @@ def attendance_report(
         as_of=local_today(cohort, now),
         sessions=tuple(sessions),
         people=tuple(people),
-        teaching_hours=counting,
+        teaching_units=curriculum.teaching_units,
+        unit_minutes=curriculum.unit_minutes,
     )
 
 

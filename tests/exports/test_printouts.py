@@ -303,11 +303,11 @@ def report(count: int, session_count: int = 7, **changes) -> AttendanceReport:
                         why=msg("absent on {day}", day=date(2027, 3, 5)),
                     ),
                 ),
-                teaching_hours=14.5,
+                teaching_units=14.5,
             )
             for n in range(1, count + 1)
         ),
-        teaching_hours=40.0,
+        teaching_units=40.0,
     )
     return AttendanceReport(**(fields | changes))
 
@@ -407,7 +407,7 @@ def test_the_xlsx_has_one_sheet_a_frozen_header_and_typed_cells():
         marks=MARKS,
         eligible=False,
         reasons=(msg("missing: {element} ({why})", element="=Übungstag", why=msg("absent")),),
-        teaching_hours=7.25,
+        teaching_units=7.25,
     )
     data = report(2)
     data = AttendanceReport(**{**data.__dict__, "people": (*data.people, dangerous)})
@@ -422,7 +422,7 @@ def test_the_xlsx_has_one_sheet_a_frozen_header_and_typed_cells():
     assert sheet.freeze_panes == "E3"
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:5] == ("Nachname", "Vorname", "Abteilung", "Standort", "Auftakt")
-    assert rows[0][-3:] == ("Unterrichtsstunden", "Zertifikat", "Was noch fehlt")
+    assert rows[0][-3:] == ("Unterrichtseinheiten", "Zertifikat", "Was noch fehlt")
     assert rows[1][0] == "Datum"
     assert rows[1][4:11] == tuple(datetime(2027, 3, 1 + n) for n in range(7))
     assert sheet.cell(2, 5).number_format == "DD.MM.YYYY"

@@ -251,6 +251,8 @@ def test_the_attendance_report_says_what_the_attendance_page_decides(client, mak
     assert "teilweise, 45 Min. verpasst" in text
     assert "teilweise, 45 Min. verpasst nachgeholt am" in text
     assert "1 von 4 erfüllen die Regel bisher" in text
+    # Teaching units of 45 minutes: the compact format's three days hold 20.
+    assert "Unterrichtseinheiten (UE) zu 45 Minuten: angerechnet von 20;" in text
 
     response = client.get(f"/cohorts/{w.id}/attendance-report.xlsx")
     assert response.status_code == 200
@@ -260,6 +262,7 @@ def test_the_attendance_report_says_what_the_attendance_page_decides(client, mak
     sheet = load_workbook(io.BytesIO(response.data)).worksheets[0]
     rows = {row[0]: row for row in sheet.iter_rows(min_row=3, values_only=True) if row[0]}
     assert rows["Albers"][4:7] == ("anwesend",) * 3
+    assert rows["Albers"][7] == 20
     assert rows["Albers"][8] == "berechtigt"
     assert rows["Öztürk"][5].startswith("abwesend, nachgeholt am ")
     assert rows["Öztürk"][8] == "noch nicht"
