@@ -28,12 +28,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from large_data import PASSWORD, bench_app, build
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
-from app.models import Cohort, Enrolment
-from app.services import attendance
+from app.models import Cohort, Enrolment, Participant
+from app.services import attendance, personal_links
+from app.services.policy import Actor
 
 # What a request is: a GET of a page, or a POST with its form.
 Request = tuple[str, str, dict[str, str] | None]
@@ -101,6 +102,23 @@ def blended_cohort() -> tuple[int, int, int]:
     return cohort.id, begun.id, board.people[0].id
 
 
+def two_cohort_person() -> tuple[str, list[str]]:
+    """A personal link of someone enrolled in the most cohorts (the personal
+    page lists each of them), and 50 e-mail addresses to paste for a bulk
+    enrolment."""
+    counted = (
+        select(Enrolment.participant_id, func.count().label("n"))
+        .group_by(Enrolment.participant_id)
+        .order_by(func.count().desc(), Enrolment.participant_id)
+        .limit(1)
+    )
+    person_id = db.session.execute(counted).first()[0]
+    _person, token = personal_links.create_link(Actor.system(), person_id)
+    db.session.commit()
+    emails = list(db.session.scalars(select(Participant.email).order_by(Participant.id).limit(50)))
+    return token, emails
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=10)
@@ -117,6 +135,7 @@ def main() -> None:
                 + ", ".join(f"{count:,} {name}" for name, count in sizes.items())
             )
             blended, session_id, person_id = blended_cohort()
+            token, emails = two_cohort_person()
             engine = db.engine
             db.session.remove()
         # From here on no app context is held: each request makes its own.
@@ -158,7 +177,21 @@ def main() -> None:
                 f"/cohorts/{blended}/attendance-report.xlsx",
                 None,
             ),
-            "accounts": ("GET", "/accounts", None),
+            "certificates of a cohort": ("GET", f"/cohorts/{blended}/certificates", None),
+            "bulk: enrol 50 pasted": (
+                "POST",
+                "/participants/bulk",
+                {"action": "enrol", "cohort": str(blended), "pasted": "\n".join(emails)},
+            ),
+            "personal page (by link)": ("GET", f"/p/{token}", None),
+            "settings": ("GET", "/settings", None),
+            "settings: users": ("GET", "/settings/users", None),
+            "settings: an organisation": ("GET", "/settings/organisations/1", None),
+            "settings: closure days of a year": (
+                "GET",
+                f"/settings/organisations/1/closures/{date.today().year}",
+                None,
+            ),
             "participants CSV": ("GET", "/participants/export", None),
         }
         floor, _, _ = measure(client, pages["start page (floor)"], args.rounds, engine)
