@@ -56,6 +56,14 @@ class CohortForm(FlaskForm):  # type: ignore[misc]
 
 class StateForm(FlaskForm):  # type: ignore[misc]
     state = HiddenField(validators=[InputRequired()])
+    # Sent by the confirmation page: a cancellation or an early start without
+    # it leads to that page first.
+    confirmed = HiddenField()
+
+
+class UndoForm(FlaskForm):  # type: ignore[misc]
+    # The cohort's version right after the cancellation.
+    version = HiddenField(validators=[InputRequired()])
 
 
 class ReopenForm(FlaskForm):  # type: ignore[misc]

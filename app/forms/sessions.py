@@ -43,4 +43,5 @@ class DetailsForm(VersionedForm):
 
 
 class StatusForm(VersionedForm):
-    pass
+    # Sent by the confirmation page of a cancellation.
+    confirmed = HiddenField()

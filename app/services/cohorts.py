@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -27,6 +27,7 @@ from app.models import (
     CurriculumRecord,
     CurriculumVersion,
     Enrolment,
+    EnrolmentStatus,
     Organisation,
     Role,
     Session,
@@ -37,7 +38,7 @@ from app.models import (
 from app.models.cohorts import ALLOWED_MOVES, session_trainers
 from app.models.tokens import Purpose
 from app.services import history, policy, tandems, tokens
-from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import lines, one_line
 from cohorts.calendar import WorkingCalendar
@@ -49,6 +50,10 @@ from curricula.model import Mode
 
 # Longer reasons belong in a document; the history keeps a sentence or two.
 LONGEST_REASON = 500
+
+# How long a cancellation can be taken back: long enough to notice a wrong
+# click, short enough that nobody will have acted on the cancellation yet.
+UNDO_MINUTES = 30
 
 
 class TrainerConflict(DomainError):
@@ -289,9 +294,11 @@ class CohortPage:
     tandem_count: int
     # The day of the first scheduled session: the cohort starts no earlier.
     first_day: date | None
+    undo: UndoOffer | None
+    today: date
 
 
-def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
+def cohort_page(actor: Actor, cohort_id: int, *, now: datetime) -> CohortPage:
     cohort = policy.get(actor, Cohort, cohort_id)
     sessions = db.session.scalars(
         select(Session)
@@ -329,6 +336,10 @@ def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
         first_day=min(
             (s.first_day for s in sessions if s.status is SessionStatus.SCHEDULED), default=None
         ),
+        undo=cancellation_undo(cohort, now)
+        if policy.may(actor, Action.PLAN, cohort.organisation_id)
+        else None,
+        today=local_today(cohort, now),
     )
 
 
@@ -385,12 +396,89 @@ def local_today(cohort: Cohort, now: datetime) -> date:
     return now.astimezone(ZoneInfo(cohort.timezone)).date()
 
 
-def change_cohort_state(
+@dataclass(frozen=True)
+class StateChangePreview:
+    """What a state change would do, for the page that asks to confirm it."""
+
+    cohort: Cohort
+    wanted: CohortState
+    # The sessions a cancellation cancels (those still to come).
+    coming: list[Session]
+    enrolled: int
+    first_day: date | None
+    # A start before the first session: only when confirmed.
+    early: bool
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.wanted is CohortState.CANCELLED or self.early
+
+
+def preview_state_change(
     actor: Actor, cohort_id: int, wanted: CohortState, *, now: datetime
-) -> Cohort:
-    """Move a cohort on: start it, complete it or cancel it."""
+) -> StateChangePreview:
+    """What moving the cohort to `wanted` would change; nothing changes. A
+    change that would be refused is refused here already."""
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.PLAN, cohort.organisation_id)
+    _check_move(cohort, wanted)
+    today = local_today(cohort, now)
+    scheduled = _scheduled(cohort)
+    if wanted is CohortState.RUNNING:
+        _check_start(cohort, scheduled, today, early=True)
+    elif wanted is CohortState.COMPLETED:
+        _check_completion(cohort, scheduled, now, today)
+    first = min((s.first_day for s in scheduled), default=None)
+    return StateChangePreview(
+        cohort=cohort,
+        wanted=wanted,
+        coming=_coming(scheduled, today) if wanted is CohortState.CANCELLED else [],
+        enrolled=enrolled_count(cohort),
+        first_day=first,
+        early=wanted is CohortState.RUNNING and first is not None and today < first,
+    )
+
+
+def enrolled_count(cohort: Cohort) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Enrolment.id)).where(
+                Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED
+            )
+        )
+        or 0
+    )
+
+
+def change_cohort_state(
+    actor: Actor, cohort_id: int, wanted: CohortState, *, now: datetime, early: bool = False
+) -> Cohort:
+    """Move a cohort on: start it, complete it or cancel it. A start before
+    the first session only with `early` (the planner confirmed it)."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    _check_move(cohort, wanted)
+    before = cohort.state
+    today = local_today(cohort, now)
+    scheduled = _scheduled(cohort)
+    details: dict[str, object] = {}
+    if wanted is CohortState.RUNNING:
+        _check_start(cohort, scheduled, today, early=early)
+        cohort.start()
+    elif wanted is CohortState.COMPLETED:
+        _check_completion(cohort, scheduled, now, today)
+        cohort.complete()
+    else:
+        cohort.cancel()
+        cancelled = _cancel_coming_sessions(scheduled, today)
+        details["sessions_cancelled"] = len(cancelled)
+        # Which ones, so that taking the cancellation back restores exactly these.
+        details["sessions"] = [s.id for s in cancelled]
+    _record_state(actor, cohort, before, details)
+    return cohort
+
+
+def _check_move(cohort: Cohort, wanted: CohortState) -> None:
     if not cohort.state.may_become(wanted):
         raise StateChangeRefused(
             msg(
@@ -401,31 +489,20 @@ def change_cohort_state(
             ),
             code="invalid_state_change",
         )
-    before = cohort.state
-    today = local_today(cohort, now)
-    scheduled = [s for s in cohort.sessions if s.status is SessionStatus.SCHEDULED]
-    details: dict[str, object] = {}
-    if wanted is CohortState.RUNNING:
-        _check_start(cohort, scheduled, today)
-        cohort.start()
-    elif wanted is CohortState.COMPLETED:
-        _check_completion(cohort, scheduled, now, today)
-        cohort.complete()
-    else:
-        cohort.cancel()
-        details["sessions_cancelled"] = _cancel_coming_sessions(scheduled, today)
-    _record_state(actor, cohort, before, details)
-    return cohort
 
 
-def _check_start(cohort: Cohort, scheduled: list[Session], today: date) -> None:
+def _scheduled(cohort: Cohort) -> list[Session]:
+    return [s for s in cohort.sessions if s.status is SessionStatus.SCHEDULED]
+
+
+def _check_start(cohort: Cohort, scheduled: list[Session], today: date, *, early: bool) -> None:
     if not scheduled:
         raise StateChangeRefused(
             msg("{cohort} has no scheduled session and cannot start", cohort=cohort.name),
             code="no_sessions",
         )
     first = min(s.first_day for s in scheduled)
-    if today < first:
+    if today < first and not early:
         raise StateChangeRefused(
             msg(
                 "{cohort} cannot start before its first session on {day}",
@@ -460,17 +537,84 @@ def _has_ended(session: Session, now: datetime, today: date) -> bool:
     return session.last_day < today
 
 
-def _cancel_coming_sessions(scheduled: list[Session], today: date) -> int:
+def _coming(scheduled: list[Session], today: date) -> list[Session]:
+    return [s for s in scheduled if s.last_day >= today]
+
+
+def _cancel_coming_sessions(scheduled: list[Session], today: date) -> list[Session]:
     """Cancel what has not taken place yet, so that calendars show it
     cancelled and trainers are free again; sessions already over stay as
     they were (they took place, and their attendance stays evidence)."""
-    count = 0
-    for session in scheduled:
-        if session.last_day >= today:
-            session.status = SessionStatus.CANCELLED
-            session.revision += 1
-            count += 1
-    return count
+    coming = _coming(scheduled, today)
+    for session in coming:
+        session.status = SessionStatus.CANCELLED
+        session.revision += 1
+    return coming
+
+
+@dataclass(frozen=True)
+class UndoOffer:
+    """A cancellation that can still be taken back, until `until`."""
+
+    change: Change
+    until: datetime
+    sessions: int
+
+
+def cancellation_undo(cohort: Cohort, now: datetime) -> UndoOffer | None:
+    """The cohort's cancellation, while taking it back is safe: it is the
+    last thing recorded of the cohort (nobody enrolled, withdrew or changed
+    anything since) and less than UNDO_MINUTES old."""
+    if cohort.state is not CohortState.CANCELLED:
+        return None
+    last = db.session.scalar(
+        select(Change)
+        .where(Change.cohort_id == cohort.id)
+        .order_by(Change.at.desc(), Change.id.desc())
+        .limit(1)
+    )
+    after = (last.after or {}) if last is not None else {}
+    if last is None or last.action != "state" or after.get("state") != "cancelled":
+        return None
+    # Cancelled before the cancelled sessions were recorded: unknown which.
+    if not isinstance(after.get("sessions"), list):
+        return None
+    until = last.at + timedelta(minutes=UNDO_MINUTES)
+    if now >= until:
+        return None
+    return UndoOffer(last, until, len(after["sessions"]))
+
+
+def undo_cancellation(actor: Actor, cohort_id: int, *, version: object, now: datetime) -> Cohort:
+    """Take a cancellation back: the cohort is in its state before, and the
+    sessions that cancellation cancelled take place again (with a higher
+    revision, so that calendars show them again)."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    expect_version(cohort, version)
+    offer = cancellation_undo(cohort, now)
+    if offer is None:
+        raise StateChangeRefused(
+            msg(
+                "the cancellation of {cohort} can no longer be taken back: it is more than "
+                "{minutes} minutes ago or something else happened since",
+                cohort=cohort.name,
+                minutes=UNDO_MINUTES,
+            ),
+            code="undo_expired",
+        )
+    ids = set(offer.change.after["sessions"])
+    cohort.take_back_cancellation(CohortState(offer.change.before["state"]))
+    restored = [s for s in cohort.sessions if s.id in ids and s.status is SessionStatus.CANCELLED]
+    for session in restored:
+        session.status = SessionStatus.SCHEDULED
+        session.revision += 1
+    # A trainer may have been booked elsewhere at that time meanwhile.
+    check_trainers(restored)
+    _record_state(
+        actor, cohort, CohortState.CANCELLED, {"sessions_restored": len(restored), "undone": True}
+    )
+    return cohort
 
 
 def reopen_cohort(actor: Actor, cohort_id: int, reason: str) -> Cohort:

@@ -38,6 +38,7 @@ from app.services import history, policy
 from app.services.cohorts import (
     check_trainers,
     cohort_session,
+    enrolled_count,
     local_today,
     working_calendar,
 )
@@ -269,6 +270,30 @@ def replan(
     check_trainers([m.session for m in moved])
     _record_moves(cohort, actor.user, moved)
     return moved, schedule.notes
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling a session does, for the page that asks to confirm it."""
+
+    session: Session
+    enrolled: int
+    # Attendance already recorded for it stays, but the session no longer counts.
+    marks: int
+
+
+def preview_cancel(actor: Actor, cohort_id: int, session_id: int) -> CancelPreview:
+    session = planned_session(actor, cohort_id, session_id)
+    _check_open(session)
+    if session.status is SessionStatus.CANCELLED:
+        raise SessionChangeRefused(
+            msg("{session} is already cancelled", session=session.element.text),
+            code="already_cancelled",
+        )
+    marks = db.session.scalar(
+        select(func.count(AttendanceRecord.id)).where(AttendanceRecord.session_id == session.id)
+    )
+    return CancelPreview(session, enrolled_count(session.cohort), marks or 0)
 
 
 def cancel(actor: Actor, cohort_id: int, session_id: int, *, version: object) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
 from app import transactions
 from app.closures import parse_closures
-from app.forms.cohorts import CohortForm, ReopenForm, ReplanForm, StateForm
+from app.forms.cohorts import CohortForm, ReopenForm, ReplanForm, StateForm, UndoForm
 from app.i18n import translator
 from app.models import CohortState
 from app.services import cohorts, sessions
@@ -81,7 +81,7 @@ def _wish(form: CohortForm) -> cohorts.CohortWish:
 
 @bp.get("/<int:cohort_id>")
 def show(cohort_id: int) -> str:
-    page = cohorts.cohort_page(actor(), cohort_id)
+    page = cohorts.cohort_page(actor(), cohort_id, now=datetime.now(UTC))
     replan_form = ReplanForm(prefix="replan")
     replan_form.version.data = str(page.cohort.lock_version)
     replan_form.start.data = page.cohort.start_date
@@ -102,7 +102,30 @@ def show(cohort_id: int) -> str:
         cohort_feed=page.cohort_feed,
         tandem_count=page.tandem_count,
         first_day=page.first_day,
+        today=page.today,
+        undo=page.undo,
+        undo_form=UndoForm(version=page.cohort.lock_version),
         timeline=cohort_timeline(page.cohort, page.sessions, translator(), date.today()),
+    )
+
+
+@bp.get("/<int:cohort_id>/state/<state>")
+def confirm_state(cohort_id: int, state: str) -> ResponseReturnValue:
+    """What a cancellation or an early start will do, to confirm or leave."""
+    try:
+        wanted = CohortState(state)
+    except ValueError:
+        abort(404)
+    preview = cohorts.preview_state_change(actor(), cohort_id, wanted, now=datetime.now(UTC))
+    if not preview.needs_confirmation:
+        return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+    form = StateForm(state=wanted.value, confirmed="yes")
+    return render_template(
+        "cohorts/confirm_state.html",
+        cohort=preview.cohort,
+        preview=preview,
+        form=form,
+        undo_minutes=cohorts.UNDO_MINUTES,
     )
 
 
@@ -117,10 +140,41 @@ def change_state(cohort_id: int) -> ResponseReturnValue:
         wanted = CohortState(form.state.data)
     except ValueError:
         raise InvalidInput(msg("unknown state '{state}'", state=form.state.data)) from None
-    cohort = cohorts.change_cohort_state(actor(), cohort_id, wanted, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    confirmed = form.confirmed.data == "yes"
+    if (
+        not confirmed
+        and cohorts.preview_state_change(actor(), cohort_id, wanted, now=now).needs_confirmation
+    ):
+        # Nothing changes before the planner has seen what will happen.
+        return redirect(
+            url_for("cohorts.confirm_state", cohort_id=cohort_id, state=wanted.value), 303
+        )
+    cohort = cohorts.change_cohort_state(actor(), cohort_id, wanted, now=now, early=confirmed)
     tr = translator()
     # The names of the states are in the catalogs with the page filters.
     flash(tr.gettext("The cohort is now %(state)s.", state=tr.gettext(wanted.value)), "success")
+    return redirect(url_for("cohorts.show", cohort_id=cohort.id))
+
+
+@bp.post("/<int:cohort_id>/undo-cancellation")
+@transactions.web
+def undo_cancellation(cohort_id: int) -> ResponseReturnValue:
+    cohorts.cohort_of(actor(), cohort_id)  # a cohort not seen is not found
+    form = UndoForm()
+    if not form.validate_on_submit():
+        raise _unreadable()
+    cohort = cohorts.undo_cancellation(
+        actor(), cohort_id, version=form.version.data, now=datetime.now(UTC)
+    )
+    tr = translator()
+    flash(
+        tr.gettext(
+            "The cancellation was taken back: the cohort is %(state)s again.",
+            state=tr.gettext(cohort.state.value),
+        ),
+        "success",
+    )
     return redirect(url_for("cohorts.show", cohort_id=cohort.id))
 
 

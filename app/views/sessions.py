@@ -160,6 +160,20 @@ def details(cohort_id: int, session_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.get("/<int:session_id>/cancel")
+def confirm_cancel(cohort_id: int, session_id: int) -> ResponseReturnValue:
+    """What cancelling the session will do, to confirm or leave."""
+    preview = sessions.preview_cancel(actor(), cohort_id, session_id)
+    form = StatusForm(prefix="status", version=str(preview.session.lock_version), confirmed="yes")
+    return render_template(
+        "cohorts/confirm_cancel_session.html",
+        session=preview.session,
+        cohort=preview.session.cohort,
+        preview=preview,
+        form=form,
+    )
+
+
 @bp.post("/<int:session_id>/cancel")
 @transactions.web
 def cancel(cohort_id: int, session_id: int) -> ResponseReturnValue:
@@ -167,8 +181,19 @@ def cancel(cohort_id: int, session_id: int) -> ResponseReturnValue:
     form = StatusForm(prefix="status")
     if not form.validate_on_submit():
         raise _unreadable(form)
+    if form.confirmed.data != "yes":
+        # Nothing changes before the planner has seen what will happen.
+        return redirect(
+            url_for("sessions.confirm_cancel", cohort_id=cohort_id, session_id=session_id), 303
+        )
     sessions.cancel(actor(), cohort_id, session_id, version=form.version.data)
-    return _done(cohort_id, session_id, translator().gettext("The session was cancelled."))
+    return _done(
+        cohort_id,
+        session_id,
+        translator().gettext(
+            "The session was cancelled. If that was a mistake, let it take place again."
+        ),
+    )
 
 
 @bp.post("/<int:session_id>/restore")

@@ -132,7 +132,12 @@ def test_cancelling_a_cohort_cancels_what_has_not_taken_place(db, make):
         "reflection": (SessionStatus.CANCELLED, 1),
     }
     change = db.session.scalar(select(Change).where(Change.action == "state"))
-    assert change.after == {"state": "cancelled", "sessions_cancelled": 1}
+    reflection = next(s for s in cohort.sessions if s.element.key == "reflection")
+    assert change.after == {
+        "state": "cancelled",
+        "sessions_cancelled": 1,
+        "sessions": [reflection.id],
+    }
 
 
 def test_a_cohort_starts_on_the_day_of_its_first_session(db, make):

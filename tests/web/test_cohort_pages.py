@@ -1,6 +1,7 @@
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.models import Change, Cohort, CohortState, Organisation, Role, Session, SessionStatus
@@ -131,6 +132,18 @@ def post_state(client, cohort_id, state, **kwargs):
     )
 
 
+def confirm_cancellation(client, cohort_id):
+    page = f"/cohorts/{cohort_id}/state/cancelled"
+    return post_form(
+        client,
+        f"/cohorts/{cohort_id}/state",
+        {"state": "cancelled", "confirmed": "yes"},
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
+        follow_redirects=True,
+    )
+
+
 def test_cohort_states_move_forward_only(client, make, db):
     org_id, email = planner(make)
     org = db.session.get(Organisation, org_id)
@@ -150,7 +163,7 @@ def test_cohort_states_move_forward_only(client, make, db):
     assert "hat den Status von geplant auf laufend geändert" in page
 
 
-def test_a_cohort_does_not_start_before_its_first_session(client, make, db):
+def test_a_cohort_starts_before_its_first_session_only_when_confirmed(client, make, db):
     org_id, email = planner(make)
     org = db.session.get(Organisation, org_id)
     cohort = make.cohort(org, start=a_monday(12), region="DE-BE")
@@ -158,14 +171,44 @@ def test_a_cohort_does_not_start_before_its_first_session(client, make, db):
     log_in(client, email)
     page = client.get(f"/cohorts/{cohort_id}?lang=en").get_data(as_text=True)
     assert f"from {first_day:%a} {first_day.day} {first_day:%b %Y}, the day of its first" in page
+    # The button is a link to the page that says what will happen.
+    assert f'href="/cohorts/{cohort_id}/state/running"' in page
+    # A form sent without that step leads there, and nothing changes.
     response = post_state(client, cohort_id, "running")
     assert response.status_code == 303
-    page = client.get(f"/cohorts/{cohort_id}?lang=en").get_data(as_text=True)
-    assert "refused-starts_later" in page
-    assert "cannot start before its first session on" in page
-    cohort = db.session.get(Cohort, cohort_id)
-    assert cohort.state is CohortState.PLANNED
+    assert response.headers["Location"].endswith(f"/cohorts/{cohort_id}/state/running")
+    assert db.session.get(Cohort, cohort_id).state is CohortState.PLANNED
+    page = client.get(f"/cohorts/{cohort_id}/state/running?lang=de").get_data(as_text=True)
+    assert "vor dem ersten Termin starten?" in page
+    assert f"{first_day:%d.%m.%Y}" in page
     assert db.session.scalar(select(func.count(Change.id)).where(Change.action == "state")) == 0
+    response = post_form(
+        client,
+        f"/cohorts/{cohort_id}/state",
+        {"state": "running", "confirmed": "yes"},
+        form_url=f"/cohorts/{cohort_id}/state/running",
+        follow_redirects=True,
+    )
+    assert "Die Gruppe ist jetzt laufend." in response.get_data(as_text=True)
+    assert db.session.get(Cohort, cohort_id).state is CohortState.RUNNING
+
+
+def test_without_confirmation_the_service_refuses_an_early_start(app, make, db):
+    """Other doors (the API, scripts) keep the rule: no start before the first session."""
+    from datetime import UTC, datetime
+
+    from app.services import cohorts
+    from app.services.errors import DomainError
+    from app.services.policy import Actor
+
+    org_id, _ = planner(make)
+    org = db.session.get(Organisation, org_id)
+    cohort_id = make.cohort(org, start=a_monday(12), region="DE-BE").id
+    with pytest.raises(DomainError) as refused:
+        cohorts.change_cohort_state(
+            Actor.system(), cohort_id, CohortState.RUNNING, now=datetime.now(UTC)
+        )
+    assert refused.value.code == "starts_later"
 
 
 def test_a_cohort_is_not_completed_before_its_last_session_has_ended(client, make, db):
@@ -199,6 +242,12 @@ def test_cancelling_a_cohort_cancels_its_sessions_still_to_come(client, make, db
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert "Maria Berg ist am" in dashboard
     response = post_state(client, second_id, "cancelled", follow_redirects=True)
+    # First the page that says what will happen; nothing is cancelled yet.
+    page = response.get_data(as_text=True)
+    assert "„Zweite“ absagen?" in page
+    assert "3 bevorstehende Termine werden abgesagt:" in page
+    assert db.session.get(Cohort, second_id).state is CohortState.PLANNED
+    response = confirm_cancellation(client, second_id)
     assert "Die Gruppe ist jetzt abgesagt." in response.get_data(as_text=True)
     cancelled = db.session.get(Cohort, second_id)
     assert cancelled.state is CohortState.CANCELLED

@@ -176,7 +176,20 @@ def test_cancel_a_session(client, make, db):
     log_in(client, email)
     session_id, version = sessions["practice-day"]
     page = f"/cohorts/{cohort_id}/sessions/{session_id}"
+    # Without the confirmation step, the page that asks for it; nothing changes.
     response = post(client, f"{page}/cancel", {"status-version": version}, page)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{page}/cancel")
+    assert db.session.get(Session, session_id).status is SessionStatus.SCHEDULED
+    confirm = client.get(f"{page}/cancel").get_data(as_text=True)
+    assert "absagen?" in confirm
+    assert "zeigen den Termin als abgesagt" in confirm
+    response = post(
+        client,
+        f"{page}/cancel",
+        {"status-version": version, "status-confirmed": "yes"},
+        f"{page}/cancel",
+    )
     assert response.status_code == 302
     session = db.session.get(Session, session_id)
     assert session.status is SessionStatus.CANCELLED
