@@ -21,9 +21,11 @@ from curricula.model import AtLeast, Curriculum, Mode, Text
 from curricula.writer import element_mapping, to_mapping
 
 # A new element: half a day from 09:00 (or, where the last element is
-# self-paced, a two-week phase), two weeks (one to four) after the last one.
-NEW_SESSION = {"start": "09:00", "duration": "4h", "teaching_hours": 4}
-NEW_PHASE = {"span": "2w", "teaching_hours": 4}
+# self-paced, a two-week phase) of four teaching units, two weeks (one to
+# four) after the last one.
+NEW_SESSION = {"start": "09:00", "duration": "4h"}
+NEW_PHASE = {"span": "2w"}
+NEW_UNITS = 4
 NEW_GAP = {"min": "1w", "preferred": "2w", "max": "4w"}
 
 Direction = Literal["up", "down"]
@@ -101,10 +103,11 @@ def new_element(curriculum: Curriculum, key: str, title: Text) -> dict[str, Any]
         "kind": last.kind,
         "title": {"de": title.de, "en": title.en},
         "mode": last.mode.value,
-        **{name: value for name, value in length.items() if name != "teaching_hours"},
+        **length,
         "after": last.key,
         "gap": dict(NEW_GAP),
-        "teaching_hours": length["teaching_hours"],
+        # Four units fit into the half day unless a unit lasts longer than an hour.
+        "teaching_units": min(NEW_UNITS, 4 * 60 // curriculum.unit_minutes),
     }
 
 
@@ -238,7 +241,7 @@ class ElementInput:
     gap_min: str = ""
     gap_preferred: str = ""
     gap_max: str = ""
-    teaching_hours: str = ""
+    teaching_units: str = ""  # in the curriculum's units, e.g. "8" or "7,5"
     counts_for_certificate: bool = True
     topics: str = ""  # one per line: German | English
 
@@ -258,7 +261,7 @@ def input_of(curriculum: Curriculum, key: str) -> ElementInput:
         gap_min=gap.get("min", ""),
         gap_preferred=gap.get("preferred", ""),
         gap_max=gap.get("max", ""),
-        teaching_hours=str(data.get("teaching_hours", 0)).replace(".", ","),
+        teaching_units=f"{curriculum.element_units(key):g}".replace(".", ","),
         counts_for_certificate=data.get("counts_for_certificate", True),
         topics="\n".join(f"{t['de']} | {t['en']}" for t in data.get("topics", [])),
     )
@@ -295,11 +298,11 @@ def values_of(given: ElementInput, current: Mapping[str, Any]) -> dict[str, Any]
         }
         if gap:
             values["gap"] = gap
-    hours = (given.teaching_hours or "0").strip().replace(",", ".")
+    units = (given.teaching_units or "0").strip().replace(",", ".")
     try:
-        values["teaching_hours"] = float(hours)
+        values["teaching_units"] = float(units)
     except ValueError:
-        values["teaching_hours"] = hours  # the loader names the problem
+        values["teaching_units"] = units  # the loader names the problem
     if not given.counts_for_certificate:
         values["counts_for_certificate"] = False
     topics = []

@@ -17,6 +17,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import CheckboxListField
+from app.forms.fields import GapField
+from curricula.model import Unit
 
 
 class DraftForm(FlaskForm):  # type: ignore[misc]
@@ -33,12 +35,13 @@ class ElementForm(DraftForm):
         _l("Start time (e.g. 09:00), for a day or session"), validators=[Optional()]
     )
     duration = StringField(_l("Duration (e.g. 8h, 90min)"), validators=[Optional()])
-    span = StringField(_l("Or: length of a phase (e.g. 2w)"), validators=[Optional()])
+    span = GapField(_l("Or: length of a phase"), validators=[Optional()])
     after = SelectField(_l("After"), validators=[Optional()])
-    gap_min = StringField(_l("Gap at least (e.g. 3w)"), validators=[Optional()])
-    gap_preferred = StringField(_l("Gap preferably"), validators=[Optional()])
-    gap_max = StringField(_l("Gap at most"), validators=[Optional()])
-    teaching_hours = StringField(_l("Teaching hours"), validators=[Optional()])
+    gap_min = GapField(_l("Gap at least"), validators=[Optional()])
+    gap_preferred = GapField(_l("Gap preferably"), validators=[Optional()])
+    gap_max = GapField(_l("Gap at most"), validators=[Optional()], default_unit=Unit.MONTHS)
+    # Labelled with the curriculum's unit length by the view.
+    teaching_units = StringField(_l("Teaching units"), validators=[Optional()])
     counts_for_certificate = BooleanField(_l("Counts for the certificate"))
     topics = TextAreaField(
         _l("Topics, one per line: German | English"), validators=[Optional(), Length(max=5000)]
@@ -46,9 +49,20 @@ class ElementForm(DraftForm):
 
 
 class NewElementForm(DraftForm):
-    key = StringField(_l("Key (lower case, e.g. practice-2)"), validators=[DataRequired()])
     title_de = StringField(_l("Title (German)"), validators=[DataRequired(), Length(max=300)])
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+
+
+class RenameForm(FlaskForm):  # type: ignore[misc]
+    # What the titles were when the page was loaded (see `title_version`).
+    version = HiddenField(validators=[InputRequired()])
+    title_de = StringField(_l("Title (German)"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+
+
+class PublishForm(DraftForm):
+    # "yes" once the page saying what publishing does was shown.
+    confirmed = HiddenField()
 
 
 class ForkForm(FlaskForm):  # type: ignore[misc]

@@ -15,7 +15,9 @@ that checked already (the use cases, the demo data, tests).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import hashlib
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -25,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
+from app.folding import umlauts_spelled_out
 from app.models import (
     Cohort,
     CohortState,
@@ -52,7 +55,7 @@ from cohorts.scheduling import Session as PlannedSession
 from cohorts.scheduling import plan
 from curricula import editing
 from curricula.editing import Direction, EditRefused, UnknownElement
-from curricula.loader import CurriculumError, Problem, load_text, size_problem
+from curricula.loader import KEY_PATTERN, CurriculumError, Problem, load_text, size_problem
 from curricula.messages import Message, msg
 from curricula.model import AtLeast, Curriculum, Element, Mode, Text
 from curricula.versions import UpstreamChange, differences, take, upstream_changes
@@ -94,6 +97,17 @@ COHORT_CHANGED = msg("the cohort changed since the preview; check the new previe
 def may_read(actor: Actor, record: CurriculumRecord) -> bool:
     """Standards are everyone's; any other curriculum its organisation's."""
     return record.organisation_id is None or actor.belongs_to(record.organisation_id)
+
+
+def choice_label(record: CurriculumRecord, language: str) -> str:
+    """How a curriculum is named where people choose or list it: a fork
+    with its client's name ("Lernbegleitung kompakt – Metallwerke
+    Neckartal"), unless its title says it already; a standard by its title."""
+    title = record.title(language)
+    organisation = record.organisation
+    if organisation is None or organisation.name.casefold() in title.casefold():
+        return title
+    return f"{title} – {organisation.name}"
 
 
 def readable(actor: Actor) -> list[CurriculumRecord]:
@@ -284,6 +298,40 @@ def publish_draft(
     return publish(draft, actor.user, expected_version=expected_version)
 
 
+@dataclass(frozen=True)
+class PublishPreview:
+    """What publishing a draft will do, for the page that asks first."""
+
+    record: CurriculumRecord
+    draft: CurriculumVersion
+    cohorts: list[Cohort]  # planned cohorts that can then move onto it
+
+
+def preview_publish(
+    actor: Actor, curriculum_id: int, *, expected_version: object = None
+) -> PublishPreview:
+    """Nothing changes; with `expected_version`, a draft changed since the
+    page showed it is refused as a stale edit."""
+    record = get_editable(actor, curriculum_id)
+    draft = _the_draft(record)
+    if expected_version is not None:
+        _check_draft(draft, expected_version)
+    cohorts = movable_cohorts(actor, record, draft)
+    if record.upstream_id is not None:
+        # The organisation's cohorts on the curriculum this one is a fork of.
+        cohorts += db.session.scalars(
+            select(Cohort)
+            .join(CurriculumVersion, Cohort.version_id == CurriculumVersion.id)
+            .where(
+                CurriculumVersion.curriculum_id == record.upstream_id,
+                Cohort.organisation_id == record.organisation_id,
+                Cohort.state == CohortState.PLANNED,
+            )
+            .order_by(Cohort.start_date)
+        )
+    return PublishPreview(record, draft, cohorts)
+
+
 def discard_draft(actor: Actor, curriculum_id: int, *, expected_version: object) -> None:
     draft = _the_draft(get_editable(actor, curriculum_id))
     _check_draft(draft, expected_version)
@@ -291,22 +339,98 @@ def discard_draft(actor: Actor, curriculum_id: int, *, expected_version: object)
     db.session.delete(draft)
 
 
-def add_element(
-    actor: Actor, curriculum_id: int, key: str, title: Text, *, expected_version: object
-) -> str:
-    """A new element at the end of the draft (see `editing.new_element`);
-    its key as stored."""
+def add_element(actor: Actor, curriculum_id: int, title: Text, *, expected_version: object) -> str:
+    """A new element at the end of the draft (see `editing.new_element`),
+    its key made from its German title; the key as stored."""
     draft = _draft_to_change(actor, curriculum_id, expected_version)
-    key = key.strip()
+    key = derived_key(title.de, {e.key for e in draft.model.elements})
     _store(draft, lambda c, source: editing.add_element(c, key, title, source=source))
     return key
 
 
+_NOT_IN_KEYS = re.compile(r"[^a-z0-9]+")
+# Room for a number that tells apart elements of the same title.
+_KEY_STEM = 56
+
+
+def derived_key(title: str, taken: Collection[str]) -> str:
+    """A key for a new element from its title: lower case, umlauts spelled
+    out ("Übungstag 2" → "uebungstag-2"), unique among `taken`. Keys never
+    change once made, so that sessions and certificate rules keep naming
+    their element when its title changes."""
+    stem = _NOT_IN_KEYS.sub("-", umlauts_spelled_out(title)).strip("-")[:_KEY_STEM].strip("-")
+    stem = stem or "element"
+    key, number = stem, 1
+    while key in taken:
+        number += 1
+        key = f"{stem}-{number}"
+    assert KEY_PATTERN.match(key)  # noqa: S101 -- letters, digits and '-', at most 64
+    return key
+
+
+def title_version(record: CurriculumRecord) -> str:
+    """What a rename form carries to tell whether the titles changed since
+    the page showed them (a curriculum has no lock version of its own)."""
+    titles = f"{record.title_de}\n{record.title_en}".encode()
+    return hashlib.sha256(titles).hexdigest()[:16]
+
+
+TITLES_CHANGED = msg(
+    "someone else renamed this curriculum in the meantime; "
+    "the page now shows the current name, please check and try again"
+)
+
+
+def rename_curriculum(
+    actor: Actor, curriculum_id: int, title: Text, *, expected_version: object
+) -> CurriculumRecord:
+    """A fork's German and English title, checked like titles in a file;
+    the draft (if any) takes them, so that publishing keeps them. Published
+    versions and issued certificates keep the name they had."""
+    record = get_editable(actor, curriculum_id)
+    # Read again under a row lock: of two renames at once the second sees the first.
+    db.session.refresh(record, with_for_update=True)
+    if str(expected_version) != title_version(record):
+        raise StaleEdit(TITLES_CHANGED)
+    newest = draft_of(record) or latest_published(record)
+    if newest is None:
+        raise WorkbenchError(
+            msg("this curriculum has no version to start from"), code="no_version"
+        )
+    wanted = {"de": title.de, "en": title.en}
+
+    def retitle(data: dict[str, Any]) -> None:
+        data["title"] = wanted
+
+    with _judging():
+        checked = editing.changed(newest.model, retitle, source="title")
+    draft = draft_of(record)
+    if draft is not None:
+        draft.source = to_toml(replace(checked, version=draft.number))
+    before = {"de": record.title_de, "en": record.title_en}
+    record.title_de, record.title_en = checked.title.de, checked.title.en
+    assert record.organisation_id is not None  # noqa: S101 -- a standard is never editable
+    history.record(
+        user=actor.user,
+        organisation_id=record.organisation_id,
+        subject="curriculum",
+        subject_id=record.id,
+        action="renamed",
+        before=before,
+        after={"de": record.title_de, "en": record.title_en},
+    )
+    db.session.flush()
+    return record
+
+
 def remove_element(
     actor: Actor, curriculum_id: int, key: str, *, expected_version: object
-) -> None:
+) -> Element:
+    """The draft without the element `key`; the element as it was."""
     draft = _draft_to_change(actor, curriculum_id, expected_version, key=key)
+    gone = draft.model.element(key)
     _store(draft, lambda c, source: editing.remove_element(c, key, source=source))
+    return gone
 
 
 def move_element(
@@ -530,7 +654,11 @@ def start_draft(record: CurriculumRecord) -> CurriculumVersion:
     draft = CurriculumVersion(
         curriculum=record,
         number=number,
-        source=to_toml(replace(newest.model, version=number)),
+        # The curriculum's name as it is now: a rename since the last version
+        # is published with the next.
+        source=to_toml(
+            replace(newest.model, version=number, title=Text(record.title_de, record.title_en))
+        ),
         based_on=newest.based_on,
     )
     db.session.add(draft)
@@ -725,6 +853,17 @@ def _move_target(
     return record, cohort, newest
 
 
+def may_follow(cohort: Cohort, version: CurriculumVersion) -> bool:
+    """Whether `cohort` may move onto `version`: a published version of its
+    own curriculum, or of its organisation's fork of that curriculum."""
+    if version.is_draft:
+        return False
+    record, own = version.curriculum, cohort.version.curriculum_id
+    return record.id == own or (
+        record.upstream_id == own and record.organisation_id == cohort.organisation_id
+    )
+
+
 def move_to_version(
     cohort: Cohort,
     version: CurriculumVersion,
@@ -737,7 +876,7 @@ def move_to_version(
     """Re-plan `cohort` on `version`: pinned and past sessions stay, the rest
     follows the new rules. Without `save_changes` only the differences are
     returned and nothing changes."""
-    if version.is_draft or version.curriculum_id != cohort.version.curriculum_id:
+    if not may_follow(cohort, version):
         raise WorkbenchError(
             msg("the cohort can only move to a published version of its curriculum"),
             code="not_its_version",

@@ -24,6 +24,8 @@ from app.forms.curricula import (
     ForkForm,
     ImportForm,
     NewElementForm,
+    PublishForm,
+    RenameForm,
     TakeForm,
 )
 from app.i18n import Translator, refusal, translator
@@ -32,7 +34,7 @@ from app.services.curricula import InvalidCurriculum, WorkbenchError
 from app.views.access import actor
 from curricula import editing
 from curricula.editing import Direction, ElementInput
-from curricula.model import MODE_TITLES, STANDARD_KINDS, Curriculum, Mode, Span, Text
+from curricula.model import MODE_TITLES, STANDARD_KINDS, Curriculum, Mode, Offset, Span, Text
 from curricula.timeline import nominal_layout
 
 bp = Blueprint("curricula", __name__, url_prefix="/curricula")
@@ -46,24 +48,58 @@ _FIELDS = {
     "title": "title_de",
     "title.de": "title_de",
     "title.en": "title_en",
+    "teaching_hours": "teaching_units",
+}
+# The certificate rule's fields by the loader's field names.
+_RULE_FIELDS = {
+    "certificate.required": "required",
+    "certificate.min_hours_share": "min_hours_percent",
 }
 
 
 @bp.get("")
 def index() -> str:
-    return render_template("curricula/index.html", rows=workbench.overview(actor()))
+    return render_template(
+        "curricula/index.html",
+        rows=workbench.overview(actor()),
+        curriculum_label=workbench.choice_label,
+    )
 
 
 @bp.get("/<int:curriculum_id>")
 def show(curriculum_id: int) -> str:
+    return _show(curriculum_id)
+
+
+def _show(
+    curriculum_id: int,
+    *,
+    new_element: NewElementForm | None = None,
+    rename: RenameForm | None = None,
+) -> str:
+    """The curriculum's page; a form sent back with its errors is shown as sent."""
     page = workbench.curriculum_page(actor(), curriculum_id)
     tr = translator()
     shown, draft = page.shown, page.draft
     fork_form = ForkForm()
     fork_form.organisation.choices = [(o.id, o.name) for o in page.fork_organisations]
     version = draft.lock_version if draft else 0
+    record = page.record
+    if rename is None:
+        rename = RenameForm(
+            formdata=None,
+            prefix="rename",
+            version=workbench.title_version(record),
+            title_de=record.title_de,
+            title_en=record.title_en,
+        )
+    model = shown.model if shown else None
     return render_template(
         "curricula/show.html",
+        curriculum_label=workbench.choice_label,
+        rule=_rule_text(model, tr) if model else None,
+        number=tr.number,
+        rename_form=rename,
         record=page.record,
         upstream_record=page.upstream_record,
         draft=draft,
@@ -75,13 +111,35 @@ def show(curriculum_id: int) -> str:
         can_fork=page.can_fork,
         fork_form=fork_form,
         draft_form=DraftForm(version=version),
-        new_element=NewElementForm(version=version),
+        new_element=new_element or NewElementForm(formdata=None, version=version),
         import_form=ImportForm(),
         upstream=page.upstream,
         own_changes=page.own_changes,
         movable=page.movable,
         forks=page.forks,
     )
+
+
+def _rule_text(curriculum: Curriculum, tr: Translator) -> list[str]:
+    """The certificate rule in words, naming elements by their titles."""
+
+    def titles(keys: tuple[str, ...]) -> str:
+        return ", ".join(curriculum.element(k).title.get(tr.language) for k in keys)
+
+    rule = curriculum.certificate
+    parts = [tr.gettext("required: %(keys)s", keys=titles(rule.required))] if rule.required else []
+    parts += [
+        tr.gettext("at least %(count)d of %(keys)s", count=group.count, keys=titles(group.of))
+        for group in rule.at_least
+    ]
+    if rule.min_hours_share is not None:
+        parts.append(
+            tr.gettext(
+                "at least %(percent)d %% of the teaching units",
+                percent=round(rule.min_hours_share * 100),
+            )
+        )
+    return parts
 
 
 def _shape(curriculum: Curriculum, tr: Translator) -> Any:
@@ -177,14 +235,56 @@ def start_draft(curriculum_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.get("/<int:curriculum_id>/draft/publish")
+def confirm_publish(curriculum_id: int) -> ResponseReturnValue:
+    """What publishing the draft will do, before anything happens."""
+    preview = workbench.preview_publish(actor(), curriculum_id)
+    return render_template(
+        "curricula/confirm_publish.html",
+        preview=preview,
+        curriculum_label=workbench.choice_label,
+        form=PublishForm(formdata=None, version=preview.draft.lock_version, confirmed="yes"),
+    )
+
+
 @bp.post("/<int:curriculum_id>/draft/publish")
 @transactions.web
 def publish(curriculum_id: int) -> ResponseReturnValue:
-    version = workbench.publish_draft(actor(), curriculum_id, expected_version=_expected())
+    form = PublishForm()
+    expected = str(form.version.data) if form.version.data is not None else None
+    if form.confirmed.data != "yes":
+        # Nothing changes before the planner has seen what publishing does;
+        # a page that showed an older draft is told so first.
+        workbench.preview_publish(actor(), curriculum_id, expected_version=expected)
+        return redirect(url_for("curricula.confirm_publish", curriculum_id=curriculum_id), 303)
+    version = workbench.publish_draft(actor(), curriculum_id, expected_version=expected)
     done = translator().gettext(
         "Version %(number)d is published; it never changes again.", number=version.number
     )
     return _back(curriculum_id, done)
+
+
+@bp.post("/<int:curriculum_id>/name")
+@transactions.web
+def rename(curriculum_id: int) -> ResponseReturnValue:
+    """A fork's German and English title; errors at their fields."""
+    form = RenameForm(prefix="rename")
+    tr = translator()
+    if form.validate():
+        try:
+            workbench.rename_curriculum(
+                actor(),
+                curriculum_id,
+                Text(form.title_de.data, form.title_en.data),
+                expected_version=form.version.data,
+            )
+        except InvalidCurriculum as error:
+            _problems_at_fields(form, error, tr, element=None)
+        else:
+            return _back(curriculum_id, tr.gettext("The curriculum was renamed."))
+    else:
+        workbench.get_editable(actor(), curriculum_id)  # not found stays not found
+    return _show(curriculum_id, rename=form), 400
 
 
 @bp.post("/<int:curriculum_id>/draft/discard")
@@ -199,26 +299,34 @@ def discard(curriculum_id: int) -> ResponseReturnValue:
 def add_element(curriculum_id: int) -> ResponseReturnValue:
     form = NewElementForm()
     tr = translator()
-    if not form.validate():
+    if form.validate():
+        title = Text(form.title_de.data, form.title_en.data)
+        try:
+            key = workbench.add_element(
+                actor(), curriculum_id, title, expected_version=form.version.data
+            )
+        except InvalidCurriculum as error:
+            _problems_at_fields(form, error, tr, element=None, any_element=True)
+        else:
+            added = title.get(tr.language).strip()
+            return _back(
+                curriculum_id,
+                tr.gettext("The element %(title)s was added.", title=added),
+                anchor=f"element-{key}",
+            )
+    else:
         # Another organisation's curriculum is not found, whatever the form says.
         workbench.get_editable(actor(), curriculum_id)
-        flash(tr.gettext("The form was incomplete or has expired; please try again."), "error")
-        return _back(curriculum_id)
-    key = workbench.add_element(
-        actor(),
-        curriculum_id,
-        form.key.data,
-        Text(form.title_de.data, form.title_en.data),
-        expected_version=form.version.data,
-    )
-    return _back(curriculum_id, tr.gettext("The element %(key)s was added.", key=key))
+    return _show(curriculum_id, new_element=form), 400
 
 
 @bp.post("/<int:curriculum_id>/draft/elements/<key>/remove")
 @transactions.web
 def remove_element(curriculum_id: int, key: str) -> ResponseReturnValue:
-    workbench.remove_element(actor(), curriculum_id, key, expected_version=_expected())
-    return _back(curriculum_id, translator().gettext("The element %(key)s was removed.", key=key))
+    tr = translator()
+    gone = workbench.remove_element(actor(), curriculum_id, key, expected_version=_expected())
+    title = gone.title.get(tr.language)
+    return _back(curriculum_id, tr.gettext("The element %(title)s was removed.", title=title))
 
 
 @bp.post("/<int:curriculum_id>/draft/elements/<key>/up")
@@ -276,20 +384,34 @@ def _choices(form: ElementForm, page: workbench.DraftElement, tr: Translator) ->
     others = [(k, model.element(k).title.get(tr.language)) for k in page.after]
     start = [("", tr.gettext("– the cohort's start –"))] if page.on_start else []
     form.after.choices = start + others
+    form.teaching_units.label.text = tr.gettext(
+        "Teaching units of %(minutes)d minutes", minutes=model.unit_minutes
+    )
 
 
 _TEXTS = tuple(f.name for f in fields(ElementInput) if f.name != "counts_for_certificate")
+# Distances, entered as a number and a unit; ElementInput holds them as "3w".
+_DISTANCES = ("span", "gap_min", "gap_preferred", "gap_max")
 
 
 def _fill(form: ElementForm, given: ElementInput, version: int) -> None:
     form.version.data = str(version)
     for name in _TEXTS:
-        getattr(form, name).data = getattr(given, name)
+        text = getattr(given, name)
+        if name in _DISTANCES:
+            getattr(form, name).data = Offset.parse(text) if text else None
+        else:
+            getattr(form, name).data = text
     form.counts_for_certificate.data = given.counts_for_certificate
 
 
 def _given(form: ElementForm) -> ElementInput:
-    texts = {name: getattr(form, name).data or "" for name in _TEXTS}
+    texts = {
+        name: str(getattr(form, name).data or "")
+        if name in _DISTANCES
+        else getattr(form, name).data or ""
+        for name in _TEXTS
+    }
     return ElementInput(**texts, counts_for_certificate=bool(form.counts_for_certificate.data))
 
 
@@ -298,19 +420,33 @@ def _show_problems(
 ) -> None:
     """Each problem at its field where the form has one, else on top of the page."""
     if isinstance(error, InvalidCurriculum):
-        for problem in error.problems:
-            text = tr.localize(problem.message)
-            if not _at_field(form, key, problem.element, problem.field, text):
-                flash(refusal(tr.localize(problem.describe())), "error")
-    elif not _at_field(form, key, key, error.field, tr.localize(error.message)):
+        _problems_at_fields(form, error, tr, element=key)
+    elif not _at_field(form, error.field, tr.localize(error.message)):
         raise error
 
 
-def _at_field(
-    form: ElementForm, key: str, element: str | None, name: str | None, text: str
-) -> bool:
-    field = getattr(form, _FIELDS.get(name, name), None) if name and element == key else None
-    if field is None or not hasattr(field, "errors"):
+def _problems_at_fields(
+    form: Any,
+    error: InvalidCurriculum,
+    tr: Translator,
+    *,
+    element: str | None,
+    any_element: bool = False,
+    names: dict[str, str] = _FIELDS,
+) -> None:
+    """Every problem of the curriculum at the form's field it concerns (of
+    the element `element`, or of the curriculum itself when None; of any
+    element with `any_element`); the rest on top of the page."""
+    for problem in error.problems:
+        ours = any_element or problem.element == element
+        text = tr.localize(problem.message)
+        if not (ours and _at_field(form, problem.field, text, names)):
+            flash(refusal(tr.localize(problem.describe())), "error")
+
+
+def _at_field(form: Any, name: str | None, text: str, names: dict[str, str] = _FIELDS) -> bool:
+    field = getattr(form, names.get(name, name), None) if name else None
+    if field is None or not hasattr(field, "errors") or not hasattr(field, "label"):
         return False
     field.errors = [*field.errors, text]
     return True
@@ -351,7 +487,12 @@ def certificate(curriculum_id: int) -> ResponseReturnValue:
                     expected_version=form.version.data,
                 )
             except InvalidCurriculum as error:
-                form.at_least.errors = [tr.localize(p.describe()) for p in error.problems]
+                for problem in error.problems:
+                    name = problem.field or ""
+                    field = _RULE_FIELDS.get(name, "at_least")
+                    text = tr.localize(problem.message)
+                    if not _at_field(form, field, text, _RULE_FIELDS):
+                        flash(refusal(tr.localize(problem.describe())), "error")
             else:
                 flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
                 return _back(curriculum_id)

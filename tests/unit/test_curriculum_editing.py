@@ -35,7 +35,7 @@ def test_a_new_element_follows_the_last_one_like_it():
     assert new.length == TimedBlock(start=last.length.start, duration=last.length.duration)
     assert str(new.length.start) == "09:00:00"
     assert new.length.hours == 4
-    assert new.teaching_hours == 4
+    assert changed.element_units(new) == 4  # 3 hours of 45-minute units
     assert new.placement.after == "reflection"
     gap = new.placement.gap
     assert (gap.min, gap.preferred, gap.max) == tuple(map(Offset.parse, ("1w", "2w", "4w")))
@@ -54,7 +54,7 @@ def test_after_a_self_paced_element_the_new_one_is_a_phase():
     new = changed.element("self-study-2")
     assert new.mode is Mode.SELF_PACED
     assert new.length == Span(Offset.parse("2w"))
-    assert new.teaching_hours == 4
+    assert changed.element_units(new) == 4
 
 
 def test_a_new_element_is_judged_like_a_file():
@@ -153,7 +153,7 @@ def test_what_follows_from_a_forms_texts():
         span=" 2w ",
         gap_min="",
         gap_max=" 4m",
-        teaching_hours="3,5",
+        teaching_units="3,5",
         topics="Austausch | Exchange\n\nNetzwerk\n",
         counts_for_certificate=False,
     )
@@ -162,7 +162,8 @@ def test_what_follows_from_a_forms_texts():
     assert "start" not in values  # a span is all-day
     assert "duration" not in values
     assert values["gap"] == {"preferred": "8w", "max": "4m"}
-    assert values["teaching_hours"] == 3.5
+    assert values["teaching_units"] == 3.5
+    assert "teaching_hours" not in values
     assert values["counts_for_certificate"] is False
     assert values["topics"] == [
         {"de": "Austausch", "en": "Exchange"},
@@ -178,13 +179,25 @@ def test_what_follows_from_a_forms_texts():
     assert "gap" not in first
     # A number the form cannot read is left for the loader to name.
     odd = editing.values_of(
-        replace(given, teaching_hours="vier", counts_for_certificate=True), current
+        replace(given, teaching_units="vier", counts_for_certificate=True), current
     )
     with pytest.raises(CurriculumError) as refused:
         editing.change_element(COMPACT, "reflection", odd)
     assert [(p.element, p.field) for p in refused.value.problems] == [
-        ("reflection", "teaching_hours")
+        ("reflection", "teaching_units")
     ]
+
+
+def test_a_form_shows_teaching_time_in_the_curriculums_units():
+    assert editing.input_of(COMPACT, "seminar-1").teaching_units == "8"
+    hourly = replace(COMPACT, unit_minutes=60)
+    assert editing.input_of(hourly, "seminar-1").teaching_units == "6"
+    longer = replace(COMPACT, unit_minutes=40)
+    assert editing.input_of(longer, "seminar-1").teaching_units == "9"
+    # A curriculum of long units gets as many as fit into the new half day.
+    slow = replace(COMPACT, unit_minutes=120)
+    added = editing.add_element(slow, "more", Text("Mehr", "More"))
+    assert added.element_units("more") == 2
 
 
 def test_the_certificate_rule_is_read_and_written_as_lines():

@@ -55,11 +55,17 @@ def fork_for(client, db, org_id):
     return fork_id(db, org_id)
 
 
+def publish(client, page: str):
+    """Publishes the draft the page shows, confirming what the page asks."""
+    data = {"version": version_field(client.get(page).get_data(as_text=True)), "confirmed": "yes"}
+    return post(client, f"{page}/draft/publish", data, page)
+
+
 def element_form(client, url) -> dict:
     page = client.get(url).get_data(as_text=True)
-    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', page))
+    fields = dict(re.findall(r'<input[^>]*name="([a-z_-]+)"[^>]*value="([^"]*)"', page))
     for name, value in re.findall(
-        r'<select[^>]*name="([a-z_]+)"[^>]*>.*?<option selected value="([^"]*)"', page, flags=re.S
+        r'<select[^>]*name="([a-z_-]+)"[^>]*>.*?<option selected value="([^"]*)"', page, flags=re.S
     ):
         fields[name] = value
     fields["topics"] = re.search(
@@ -76,7 +82,15 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
     text = client.get(page).get_data(as_text=True)
     assert "Entwurf von Version 1" in text
     assert "<svg" in text  # the shape of the format on a relative axis
-    response = post(client, f"{page}/draft/publish", {"version": version_field(text)}, page)
+    # Publishing asks first, saying what will happen; nothing changes before.
+    asked = post(client, f"{page}/draft/publish", {"version": version_field(text)}, page)
+    question = asked.get_data(as_text=True)
+    assert "Version 1 von „Lernbegleitung kompakt" in question or "Version 1 von" in question
+    assert "kann nicht rückgängig gemacht werden" in question
+    assert "nicht mehr bearbeitet werden" in question
+    db.session.expire_all()
+    assert workbench.draft_of(db.session.get(CurriculumRecord, fork)) is not None
+    response = publish(client, page)
     assert "Version 1 ist veröffentlicht" in response.get_data(as_text=True)
 
     v1 = db.session.scalar(
@@ -91,15 +105,15 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
     assert "Entwurf von Version 2 begonnen" in text
     url = f"{page}/draft/elements/reflection"
     values = element_form(client, url)
-    assert values["gap_preferred"] == "8w"
-    bad = post(client, url, {**values, "gap_preferred": "12x"}, url)
+    assert (values["gap_preferred-amount"], values["gap_preferred-unit"]) == ("8", "w")
+    bad = post(client, url, {**values, "gap_preferred-amount": "zwölf"}, url)
     assert bad.status_code == 400
-    assert "ist kein Abstand" in bad.get_data(as_text=True)
-    good = post(client, url, {**values, "gap_preferred": "12w", "gap_max": "6m"}, url)
+    assert "ganze Zahl" in bad.get_data(as_text=True)
+    longer = {"gap_preferred-amount": "12", "gap_max-amount": "6", "gap_max-unit": "m"}
+    good = post(client, url, {**values, **longer}, url)
     assert "Gespeichert" in good.get_data(as_text=True)
-    assert "reflection: geändert: Lage und Abstand" in good.get_data(as_text=True)
-    text = client.get(page).get_data(as_text=True)
-    post(client, f"{page}/draft/publish", {"version": version_field(text)}, page)
+    assert "geändert: Lage und Abstand" in good.get_data(as_text=True)
+    publish(client, page)
 
     db.session.expire_all()
     record = db.session.get(CurriculumRecord, fork)
@@ -142,12 +156,7 @@ def test_upstream_changes_are_taken_one_by_one(client, make, db):
     org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     page = f"/curricula/{fork}"
-    post(
-        client,
-        f"{page}/draft/publish",
-        {"version": version_field(client.get(page).get_data(as_text=True))},
-        page,
-    )
+    publish(client, page)
     # The standard publishes version 2 with a longer gap before the reflection day.
     upstream = db.session.get(CurriculumRecord, standard(db))
     source = (
@@ -204,24 +213,26 @@ def test_add_reorder_and_remove_elements_of_a_draft(client, make, db):
     def version():
         return version_field(client.get(page).get_data(as_text=True))
 
-    data = {"version": version(), "key": "practice", "title_de": "Übung", "title_en": "Practice"}
+    # The key is made from the German title; the page names the element by its title.
+    data = {"version": version(), "title_de": "Übung im Betrieb", "title_en": "Practice"}
     text = post(client, f"{page}/draft/elements", data, page).get_data(as_text=True)
-    assert "Das Element practice wurde hinzugefügt." in text
-    assert keys() == ["seminar-1", "seminar-2", "reflection", "practice"]
-    post(client, f"{page}/draft/elements/practice/up", {"version": version()}, page)
-    assert keys() == ["seminar-1", "seminar-2", "practice", "reflection"]
-    # A key that exists already is refused by the loader, naming the problem.
+    assert "Das Element Übung im Betrieb wurde hinzugefügt." in text
+    assert keys() == ["seminar-1", "seminar-2", "reflection", "uebung-im-betrieb"]
+    assert 'name="key"' not in text
+    assert "(uebung-im-betrieb)" not in text
+    post(client, f"{page}/draft/elements/uebung-im-betrieb/up", {"version": version()}, page)
+    assert keys() == ["seminar-1", "seminar-2", "uebung-im-betrieb", "reflection"]
+    # The same title again gets a key of its own.
     stale = version()
-    data = {"version": stale, "key": "practice", "title_de": "Noch eine", "title_en": "Another"}
-    text = post(client, f"{page}/draft/elements", data, page).get_data(as_text=True)
-    assert "practice" in text
-    assert "Es wurde nichts gespeichert" in text
-    assert keys() == ["seminar-1", "seminar-2", "practice", "reflection"]
+    data = {"version": stale, "title_de": "Übung im Betrieb", "title_en": "Practice 2"}
+    post(client, f"{page}/draft/elements", data, page)
+    assert keys()[-1] == "uebung-im-betrieb-2"
+    post(client, f"{page}/draft/elements/uebung-im-betrieb-2/remove", {"version": version()}, page)
     # Removing an element another one is placed after is refused as well.
     text = post(client, f"{page}/draft/elements/seminar-2/remove", {"version": stale}, page)
     assert "Es wurde nichts gespeichert" in text.get_data(as_text=True)
     assert "seminar-2" in keys()
-    post(client, f"{page}/draft/elements/practice/remove", {"version": version()}, page)
+    post(client, f"{page}/draft/elements/uebung-im-betrieb/remove", {"version": version()}, page)
     assert keys() == ["seminar-1", "seminar-2", "reflection"]
     # A page loaded before a change saves nothing.
     text = post(client, f"{page}/draft/elements/reflection/up", {"version": stale}, page)

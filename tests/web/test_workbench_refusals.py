@@ -89,11 +89,16 @@ def test_the_rules_of_editing_refuse_with_their_codes(client, db, fork):
     ):
         refused(client, send(client, f"{page}/{action}", {"version": version()}, page=page), code)
         assert draft_source(db, fork["id"]) == before
-    data = {"version": version(), "key": "seminar-1", "title_de": "Doppelt", "title_en": "Twice"}
-    text = refused(
-        client, send(client, f"{page}/draft/elements", data, page=page), "invalid_curriculum"
-    )
-    assert "seminar-1" in text
+    # Both titles of a new element are judged at once, each at its field.
+    data = {"version": version(), "title_de": "Ü" * 250, "title_en": "Twice\x07"}
+    response = send(client, f"{page}/draft/elements", data, page=page)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    german = text.split('id="title_de-error"')[1].split("</")[0]
+    english = text.split('id="title_en-error"')[1].split("</")[0]
+    assert "länger als 200 Zeichen" in german
+    assert "Steuerzeichen" in english
+    assert "Es wurde nichts gespeichert" not in text.split("<main")[0]
     assert draft_source(db, fork["id"]) == before
     # An element that does not exist is not found.
     response = send(
@@ -147,7 +152,7 @@ def test_a_cohort_changed_since_the_preview_is_not_moved(client, make, db, fork)
     send(
         client,
         f"{page}/draft/publish",
-        {"version": version_field(client.get(page).get_data(True))},
+        {"version": version_field(client.get(page).get_data(True)), "confirmed": "yes"},
         page=page,
     )
     v1 = db.session.scalar(
@@ -161,7 +166,7 @@ def test_a_cohort_changed_since_the_preview_is_not_moved(client, make, db, fork)
     send(
         client,
         f"{page}/draft/publish",
-        {"version": version_field(client.get(page).get_data(True))},
+        {"version": version_field(client.get(page).get_data(True)), "confirmed": "yes"},
         page=page,
     )
     move = f"{page}/cohorts/{ids['cohort']}"
