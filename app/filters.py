@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["short_day"] = short_day_text
     app.jinja_env.filters["time_range"] = time_range
     app.jinja_env.filters["number"] = number_text
-    app.jinja_env.filters["region_name"] = region_name
+    app.jinja_env.filters["region"] = region_name
     app.jinja_env.filters["session_dates"] = session_dates
     app.jinja_env.filters["session_times"] = session_times
     app.jinja_env.filters["state_title"] = state_title
@@ -63,8 +63,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["change_summary"] = change_summary
     app.jinja_env.filters["field_label"] = field_label
     app.jinja_env.filters["day_range"] = day_range
-    app.jinja_env.filters["number"] = lambda value: translator().number(value)
-    app.jinja_env.filters["region"] = region_name
     app.jinja_env.globals["mode_titles"] = MODE_TITLES
     app.jinja_env.globals["field_titles"] = FIELD_TITLES
     app.jinja_env.globals["state_buttons"] = {

@@ -18,11 +18,11 @@ from typing import Any
 import holidays
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale
 
+from app import lists
 from curricula.messages import Message
 from curricula.model import Offset, Text, Unit
 
@@ -95,7 +95,6 @@ def translations(language: str) -> NullTranslations:
 
 
 DATE_PATTERNS = {"de": "EEE dd.MM.yyyy", "en": "EEE d MMM yyyy"}
-SHORT_DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
 
 # Countries whose subdivisions a region list offers, in this order; any other
 # region the holiday data knows is still valid where it is typed or stored.
@@ -195,11 +194,11 @@ class Translator:
 
     def short_date(self, day: date) -> str:
         """16.03.2026 (16 Mar 2026): a date without its weekday."""
-        return format_date(day, SHORT_DATE_PATTERNS[self.language], locale=self.language)
+        return lists.short_day(day, self.language)
 
     def number(self, value: float | Decimal | int) -> str:
         """18 (not 18.0), 1,5 and 1.234 in German; 1.5 and 1,234 in English."""
-        return format_decimal(value, locale=self.language)
+        return lists.number(value, self.language)
 
     def offset(self, offset: Offset) -> str:
         if offset.unit is Unit.WEEKS:

@@ -4,6 +4,7 @@ dates and numbers in their rows."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 
 from babel.dates import format_date
@@ -22,13 +23,18 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
     return numbers
 
 
+SHORT_DATE_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
+
+
 # Both are asked for every row: Babel parses its locale on each call.
 @lru_cache(maxsize=4096)
 def short_day(day: date, language: str) -> str:
-    """A date in a list: 16.03.2026 (16 Mar 2026 in English)."""
-    return format_date(day, "dd.MM.yyyy" if language == "de" else "d MMM yyyy", locale=language)
+    """A date without its weekday: 16.03.2026 (16 Mar 2026 in English)."""
+    return format_date(day, SHORT_DATE_PATTERNS[language], locale=language)
 
 
 @lru_cache(maxsize=4096)
-def number(value: int, language: str) -> str:
+def number(value: float | Decimal, language: str) -> str:
+    """A count or an amount: 18 (not 18.0), 1,5 and 1.234 in German, 1.5
+    and 1,234 in English; at most three decimals."""
     return format_decimal(value, locale=language)

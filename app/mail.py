@@ -27,7 +27,9 @@ def send(message: EmailMessage) -> None:
     config = current_app.config
     host = config.get("MAIL_SERVER")
     if not host:
-        raise MailNotSent(msg("e-mail is not set up here (MAIL_SERVER is empty)"))
+        raise MailNotSent(
+            msg("e-mail is not set up on this server; ask whoever runs the server to set it up")
+        )
     try:
         with smtplib.SMTP(host, int(config["MAIL_PORT"]), timeout=20) as smtp:
             if config["MAIL_STARTTLS"]:
@@ -36,6 +38,11 @@ def send(message: EmailMessage) -> None:
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as error:
+        # The reason is for whoever runs the server, not for the person who clicked.
+        current_app.logger.warning("The mail server did not take a message: %r", error)
         raise MailNotSent(
-            msg("the mail server did not take the message ({reason})", reason=type(error).__name__)
+            msg(
+                "the mail server did not accept the message; try again later, "
+                "and if it keeps failing, ask whoever runs the server"
+            )
         ) from None

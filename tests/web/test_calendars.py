@@ -170,7 +170,7 @@ def test_a_withdrawn_participant_gets_an_empty_feed_with_a_note(client, make, db
     db.session.commit()
     calendar = parse(client.get(feed_url))
     assert list(calendar.walk("VEVENT")) == []
-    assert "nicht (mehr) in einer Gruppe angemeldet" in str(calendar["X-WR-CALDESC"])
+    assert "nicht (mehr) in einer Gruppe eingeschrieben" in str(calendar["X-WR-CALDESC"])
 
 
 def test_enrolling_again_reaches_the_feed_even_when_no_date_moves(client, make, db):

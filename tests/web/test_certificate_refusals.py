@@ -73,7 +73,7 @@ def test_someone_not_enrolled_in_the_cohort_gets_none(client, make, db):
     outsider_id = outsider.id
     log_in(client, "hr@example.org")
     page = refused(client, c.page, {"participant": outsider_id}, c.page, code="not_enrolled")
-    assert "Olga Ohne ist in dieser Gruppe nicht angemeldet." in page
+    assert "Olga Ohne ist in dieser Gruppe nicht eingeschrieben." in page
     assert count(db) == 0
 
 

@@ -61,7 +61,7 @@ def test_import_with_mapping_preview(client, make, db):
     done = confirm(client, html)
     assert done.status_code == 302
     page = client.get("/participants").get_data(as_text=True)
-    assert "Import abgeschlossen: 2 hinzugefügt, 0 geändert, 0 unverändert, 2 Anmeldungen." in page
+    assert "Import abgeschlossen: 2 hinzugefügt, 0 geändert, 0 unverändert, 2 Einschreibungen." in page
     assert db.session.scalar(select(func.count(Enrolment.id))) == 2
 
 
@@ -162,7 +162,7 @@ def test_add_edit_enrol_and_withdraw_a_person(client, make, db):
     assert db.session.get(Enrolment, enrolment_id).status is EnrolmentStatus.WITHDRAWN
     assert db.session.get(Participant, person_id).last_name == "Dorn-Berg"
     history = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-    assert "abgemeldet" in history
+    assert "ausgetragen" in history
 
 
 def test_a_stale_edit_is_refused(client, make, db):
@@ -341,5 +341,5 @@ def test_the_participant_page_lists_every_enrolment_of_the_person(client, make, 
     person_id = person.id
     log_in(client, "hr@example.org")
     page = client.get(f"/participants/{person_id}").get_data(as_text=True)
-    assert re.search(r">Gruppe 1</a> –\s*angemeldet", page)
-    assert re.search(r">Gruppe 2</a> –\s*abgemeldet", page)
+    assert re.search(r">Gruppe 1</a> –\s*eingeschrieben", page)
+    assert re.search(r">Gruppe 2</a> –\s*ausgetragen", page)

@@ -111,7 +111,7 @@ def test_without_a_mail_server_nothing_changes(client, make, db, app):
         f"{page}/link/send", data={"csrf_token": csrf_token(client, page)}, follow_redirects=True
     )
     text = response.get_data(as_text=True)
-    assert "E-Mail ist hier nicht eingerichtet (MAIL_SERVER ist leer)" in text
+    assert "Der E-Mail-Versand ist auf diesem Server nicht eingerichtet" in text
     assert client.get(f"/p/{old}").status_code == 200  # the old link still works
 
 

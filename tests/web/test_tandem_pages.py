@@ -262,7 +262,7 @@ def test_the_partner_of_someone_who_withdraws_gets_a_new_place(client, make, db)
         data={"csrf_token": token, "confirmed": "yes"},
     )
     page = page_of(client, cohort)
-    assert "Nicht mehr angemeldet, aber in einem bestätigten Tandem: Anna" in page
+    assert "Nicht mehr eingeschrieben, aber in einem bestätigten Tandem: Anna" in page
 
     act(client, cohort, "replace")
     # Ben joins a tandem; the locked Cem–Dora stays as it is... unless it is
@@ -324,7 +324,7 @@ def test_the_dashboard_says_when_a_tandem_lost_someone(client, make, db):
         data={"csrf_token": token, "confirmed": "yes"},
     )
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    expected = "Gruppe West: nicht mehr angemeldet, aber in einem bestätigten Tandem: Anna"
+    expected = "Gruppe West: nicht mehr eingeschrieben, aber in einem bestätigten Tandem: Anna"
     assert expected in dashboard
     assert f'href="/cohorts/{cohort.id}/tandems"' in dashboard
 
