@@ -127,9 +127,7 @@ def timeline_svg(
         label = f'<text x="4" y="{top + 17}" class="lane-label">{escape(_short(lane.label))}'
         label += f"<title>{escape(lane.label)}</title></text>"
         if lane.link:
-            # For the mouse only: inside a picture a link is not reached by
-            # keyboard or read aloud, so the page lists the same links.
-            label = f'<a href="{escape(lane.link)}" tabindex="-1">{label}</a>'
+            label = f'<a href="{escape(lane.link)}">{label}</a>'
         parts.append(label)
         for bar in lane.bars:
             if bar.last < first or bar.first > last:

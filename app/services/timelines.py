@@ -70,8 +70,9 @@ def year_timeline(
     lanes = [
         Lane(
             label=cohort.name,
+            # No link in the lane: a picture (role="img") holds no controls;
+            # the year page links every cohort in its list below the picture.
             bars=tuple(_bar(s, cohort, tr, with_cohort=True) for s in cohort.sessions),
-            link=f"/cohorts/{cohort.id}",
         )
         for cohort in cohorts
     ]
