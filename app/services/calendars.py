@@ -529,40 +529,52 @@ class PersonalPage:
     partners: Mapping[int, Sequence[str]]
     feed: AccessToken | None
     certificates: list[Certificate]
+    # The participant's own mark per session, where one was recorded.
+    marks: Mapping[int, Mark] = field(default_factory=dict)
+
+    def sessions_of(self, cohort: Cohort) -> list[Session]:
+        return [s for s in self.sessions if s.cohort_id == cohort.id]
+
+    def certificates_of(self, cohort: Cohort) -> list[Certificate]:
+        return [c for c in self.certificates if c.cohort_id == cohort.id]
 
 
 def personal_page(participant: Participant, now: datetime) -> PersonalPage:
+    """Everything the participant's own page shows, cohort by cohort (a
+    person in two cohorts sees each apart: its sessions, trainers, tandem,
+    marks and certificate)."""
     enrolments = db.session.scalars(
         select(Enrolment)
         .where(
             Enrolment.participant_id == participant.id,
             Enrolment.status == EnrolmentStatus.ENROLLED,
         )
-        .options(joinedload(Enrolment.cohort))
+        .options(joinedload(Enrolment.cohort).selectinload(Cohort.trainers))
     ).all()
+    cohorts = sorted((e.cohort for e in enrolments), key=lambda c: (c.start_date, c.id))
     sessions = list(
         db.session.scalars(
             select(Session)
-            .where(Session.cohort_id.in_([e.cohort_id for e in enrolments]))
+            .where(Session.cohort_id.in_([c.id for c in cohorts]))
             .options(joinedload(Session.element), joinedload(Session.cohort))
             .order_by(Session.first_day, Session.starts_at)
         )
     )
-    done = set(
-        db.session.scalars(
-            select(AttendanceRecord.session_id).where(
-                AttendanceRecord.participant_id == participant.id,
-                AttendanceRecord.mark == Mark.DONE,
-            )
+    rows = db.session.execute(
+        select(AttendanceRecord.session_id, AttendanceRecord.mark).where(
+            AttendanceRecord.participant_id == participant.id,
+            AttendanceRecord.session_id.in_([s.id for s in sessions]),
         )
     )
+    marks: dict[int, Mark] = {session_id: mark for session_id, mark in rows}
     return PersonalPage(
         participant=participant,
-        cohorts=[e.cohort for e in enrolments],
+        cohorts=cohorts,
         sessions=sessions,
-        done=done,
+        done={session_id for session_id, mark in marks.items() if mark is Mark.DONE},
         markable=attendance.own_self_study_open(participant, sessions, now),
         partners=tandems.partners(participant.id),
         feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
         certificates=certificate_service.of_participant(participant.id),
+        marks=marks,
     )

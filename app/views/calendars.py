@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app import transactions
+from app import marks, transactions
 from app.certificate_files import certificate_download
 from app.downloads import file_response
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
@@ -217,6 +217,8 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
         participant=participant,
         feed_url=feed_url,
         form=ActionForm(),
+        mark_words=marks.mark_words(translator()),
+        mark_symbols=marks.SYMBOLS,
     )
 
 
