@@ -60,6 +60,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         printouts,
         privacy,
         sessions,
+        settings,
         start,
         tandems,
     )
@@ -98,6 +99,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(printouts.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(api_tokens.bp)
+    app.register_blueprint(settings.bp)
     api.init_app(app)
 
     app.after_request(_security_headers)

@@ -1,10 +1,14 @@
-"""Accounts: creating staff users, checking their logins, their own
-password changes, and the admin's deactivating and reactivating."""
+"""Accounts: creating and inviting staff users, checking their logins,
+their own password changes, and the admin's changing of role and
+organisations, deactivating and reactivating."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,10 +17,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import Organisation, Role, User
-from app.models.users import new_session_token, password_method
+from app.models.users import memberships, new_session_token, password_method
 from app.services import history, policy, tokens
-from app.services.errors import InvalidInput, NotFound, NotPermitted
+from app.services.errors import DomainError, InvalidInput, NotFound, NotPermitted, StaleEdit
+from app.services.organisations import refuse_all
 from app.services.policy import Action, Actor
+from app.services.text import NotOneLine, one_line
 from curricula.messages import Message, msg
 
 MIN_PASSWORD_LENGTH = 12
@@ -75,20 +81,43 @@ def create_user(
     organisations: list[Organisation],
 ) -> User:
     address = normalise_email(email)
-    if "@" not in address or address.startswith("@") or address.endswith("@"):
-        raise AccountError(
-            msg("'{email}' is not an e-mail address", email=email), code="invalid_email"
-        )
+    problem = _address_problem(email, address)
+    if problem is not None and problem.code == "invalid_email":
+        raise problem
     check_new_password(password)
-    if db.session.scalar(select(User.id).where(User.email == address)) is not None:
-        raise AccountError(
-            msg("an account for {email} exists already", email=address), code="email_taken"
-        )
+    if problem is not None:
+        raise problem
     user = User(email=address, name=name.strip() or address, role=role)
     user.set_password(password)
     user.organisations = list(organisations)
     db.session.add(user)
     return user
+
+
+def _address_problem(typed: str, address: str) -> AccountError | None:
+    """Why `address` (as normalised from `typed`) cannot be a new account's."""
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        return AccountError(
+            msg("'{email}' is not an e-mail address", email=typed),
+            code="invalid_email",
+            field="email",
+        )
+    if len(address) > User.__table__.c.email.type.length:
+        return AccountError(
+            msg(
+                "the e-mail address is longer than {count} characters",
+                count=User.__table__.c.email.type.length,
+            ),
+            code="too_long",
+            field="email",
+        )
+    if db.session.scalar(select(User.id).where(User.email == address)) is not None:
+        return AccountError(
+            msg("an account for {email} exists already", email=address),
+            code="email_taken",
+            field="email",
+        )
+    return None
 
 
 def check_new_password(password: str, field: str | None = None) -> None:
@@ -240,6 +269,9 @@ def deactivate(actor: Actor, user_id: int) -> User:
         raise InvalidInput(msg("you cannot deactivate your own account"), code="own_account")
     if not user.active:
         return user
+    orphaned = _last_admin_of(user, user.organisation_ids)
+    if orphaned:
+        raise _no_admin_left(orphaned, "active")
     user.active = False
     end_all_sessions(user)
     ended = tokens.revoke_all("user", user.id)
@@ -273,3 +305,156 @@ def record_change(actor: Actor, user: User, action: str, after: dict[str, object
             action=action,
             after=after,
         )
+
+
+# The admin's settings of an account: invitation, role and organisations.
+
+
+@dataclass(frozen=True)
+class AccountWish:
+    """An account as the admin's form describes it."""
+
+    name: str
+    email: str
+    role: str
+    organisation_ids: frozenset[int]
+
+
+def invite(actor: Actor, wish: AccountWish) -> User:
+    """A new account with no password anyone knows: the invited person sets
+    their own through a link (app.services.password_resets), so no admin
+    ever knows it. Every field is checked before anything is kept."""
+    policy.require(actor, Action.MANAGE_ACCOUNTS)
+    problems: list[DomainError] = []
+    name = ""
+    try:
+        name = one_line(wish.name, "name", msg("name"))
+    except NotOneLine as error:
+        problems.append(error)
+    else:
+        if not name:
+            problems.append(
+                InvalidInput(msg("the person needs a name"), code="empty_name", field="name")
+            )
+        elif len(name) > User.__table__.c.name.type.length:
+            longest = User.__table__.c.name.type.length
+            too_long = msg("is longer than {count} characters", count=longest)
+            problems.append(InvalidInput(too_long, code="too_long", field="name"))
+    address = normalise_email(wish.email)
+    address_problem = _address_problem(wish.email, address)
+    if address_problem is not None:
+        problems.append(address_problem)
+    problems.extend(_role_problems(wish.role))
+    organisations, organisation_problems = _organisations(actor, wish.organisation_ids)
+    refuse_all([*problems, *organisation_problems])
+    role = Role(wish.role)
+    user = User(email=address, name=name, role=role)
+    user.set_password(secrets.token_urlsafe(32))
+    user.organisations = organisations
+    db.session.add(user)
+    db.session.flush()
+    record_change(actor, user, "account_invited", {"role": role.value})
+    return user
+
+
+def account_version(user: User) -> str:
+    """What an edit of the account began from: its role, organisations and
+    whether it is active. A form sends it back, so that a change someone
+    saved in the meantime is not silently undone."""
+    state = f"{user.role.value}|{int(user.active)}|{sorted(user.organisation_ids)}"
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def change_account(
+    actor: Actor, user_id: int, role: str, organisation_ids: Iterable[int], version: str
+) -> User:
+    """A new role and new organisations, both checked at once. No
+    organisation loses its last active admin this way (an admin demoting
+    themself needs another admin there first)."""
+    user = managed(actor, user_id)
+    if not hmac.compare_digest(account_version(user), version or ""):
+        raise StaleEdit()
+    problems = _role_problems(role)
+    organisations, organisation_problems = _organisations(actor, frozenset(organisation_ids))
+    problems.extend(organisation_problems)
+    if not problems:
+        stays_admin = Role(role) is Role.ADMIN
+        kept = {o.id for o in organisations} if stays_admin else set()
+        orphaned = _last_admin_of(user, user.organisation_ids - kept)
+        if orphaned:
+            problems.append(_no_admin_left(orphaned, "organisations" if stays_admin else "role"))
+    refuse_all(problems)
+    new_role = Role(role)
+    before = {"role": user.role.value, "organisations": sorted(user.organisation_ids)}
+    user.role = new_role
+    user.organisations = organisations
+    after = {"role": new_role.value, "organisations": sorted(o.id for o in organisations)}
+    if after != before:
+        # Each organisation the account was or is in sees the change.
+        for organisation_id in sorted(set(before["organisations"]) | set(after["organisations"])):
+            history.record(
+                user=actor.user,
+                organisation_id=organisation_id,
+                subject="user",
+                subject_id=user.id,
+                action="account_changed",
+                before=before,
+                after=after,
+            )
+    return user
+
+
+def _role_problems(value: str) -> list[DomainError]:
+    if value in {r.value for r in Role}:
+        return []
+    unknown = msg("'{value}' is not a role", value=value)
+    return [InvalidInput(unknown, code="unknown_role", field="role")]
+
+
+def _organisations(
+    actor: Actor, ids: frozenset[int]
+) -> tuple[list[Organisation], list[DomainError]]:
+    """The chosen organisations, each one the actor keeps; at least one."""
+    if not ids:
+        none = msg("choose at least one organisation")
+        return [], [InvalidInput(none, code="no_organisation", field="organisations")]
+    found = db.session.scalars(
+        select(Organisation).where(Organisation.id.in_(sorted(ids))).order_by(Organisation.name)
+    ).all()
+    if len(found) != len(ids) or not all(actor.belongs_to(o.id) for o in found):
+        unknown = msg("one of the chosen organisations is not one of yours")
+        return [], [InvalidInput(unknown, code="unknown_organisation", field="organisations")]
+    return list(found), []
+
+
+def _last_admin_of(user: User, losing: set[int]) -> list[Organisation]:
+    """The organisations among `losing` where `user` is the last active
+    admin. The other admins' rows are locked until the commit, so that two
+    admins demoting each other at the same moment cannot both succeed."""
+    if not user.active or user.role is not Role.ADMIN or not losing:
+        return []
+    others = db.session.execute(
+        select(memberships.c.organisation_id)
+        .join(User, User.id == memberships.c.user_id)
+        .where(
+            memberships.c.organisation_id.in_(sorted(losing)),
+            User.id != user.id,
+            User.role == Role.ADMIN,
+            User.active.is_(True),
+        )
+        .with_for_update(of=User)
+    ).scalars()
+    covered = set(others)
+    return [o for o in user.organisations if o.id in losing and o.id not in covered]
+
+
+def _no_admin_left(organisations: list[Organisation], field: str) -> InvalidInput:
+    return InvalidInput(
+        msg(
+            "{organisations} would have no administrator left; make someone else an "
+            "administrator there first",
+            organisations=[o.name for o in organisations],
+        ),
+        code="last_admin",
+        field=field,
+    )

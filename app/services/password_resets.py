@@ -44,10 +44,13 @@ def send(
     now: datetime,
     valid: timedelta,
     link_for: Callable[[str], str],
+    *,
+    invitation: bool = False,
 ) -> User:
     """E-mails the account a new reset link, in the account's language;
     stored only once the mail server took the message, so a failed mail
-    changes nothing."""
+    changes nothing. An `invitation` is the first such link of a new
+    account, worded as a welcome."""
     user = _resettable(actor, user_id)
     tr = Translator(user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE)
     token = new_token()
@@ -55,10 +58,21 @@ def send(
     message = EmailMessage()
     message["From"] = mail.sender()
     message["To"] = formataddr((user.name, user.email))
-    message["Subject"] = tr.gettext("Set a new Qualiplan password")
     message["Message-ID"] = make_msgid(domain="qualiplan")
-    message.set_content(
-        tr.gettext(
+    if invitation:
+        message["Subject"] = tr.gettext("Your Qualiplan account")
+        text = tr.gettext(
+            "Hello %(name)s,\n\n"
+            "an administrator has made you an account in Qualiplan. Set your password "
+            "with this link; it works once, for %(hours)s hours:\n\n%(link)s\n\n"
+            "Afterwards you log in with your e-mail address and that password.\n",
+            name=user.name,
+            hours=hours,
+            link=link_for(token),
+        )
+    else:
+        message["Subject"] = tr.gettext("Set a new Qualiplan password")
+        text = tr.gettext(
             "Hello %(name)s,\n\n"
             "an administrator has sent you a link to set a new password for Qualiplan. "
             "It works once, for %(hours)s hours:\n\n%(link)s\n\n"
@@ -68,7 +82,7 @@ def send(
             hours=hours,
             link=link_for(token),
         )
-    )
+    message.set_content(text)
     try:
         mail.send(message)
     except mail.MailNotSent as error:

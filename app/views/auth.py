@@ -1,5 +1,4 @@
-"""Login and logout, the user's own password, reset links, and the admin's
-page of accounts."""
+"""Login and logout, the user's own password, and using a link to set it."""
 
 from __future__ import annotations
 
@@ -24,10 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from app import login_devices, throttle, transactions
-from app.forms.auth import ButtonForm, ChangePasswordForm, LoginForm, NewPasswordForm
+from app.forms.auth import ChangePasswordForm, LoginForm, NewPasswordForm
 from app.i18n import sentence, translator
-from app.models import Role
-from app.public_url import external_url
 from app.services import accounts, password_resets
 from app.services.accounts import (
     MIN_PASSWORD_LENGTH,
@@ -150,90 +147,10 @@ def reset_password(token: str) -> ResponseReturnValue:
     return render_template("auth/reset.html", form=form, min_length=MIN_PASSWORD_LENGTH)
 
 
-# Administration: the accounts of the admin's organisations.
-
-
-def _accounts_page(**_: object) -> str:
-    return url_for("auth.accounts_index")
-
-
-def _checked_form() -> None:
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-
-
-def _reset_valid() -> timedelta:
-    return timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"])
-
-
-def _reset_link(token: str) -> str:
-    return external_url("auth.reset_password", token=token)
-
-
-ROLE_NAMES = {
-    Role.ADMIN.value: _l("Administration"),
-    Role.TRAINER.value: _l("Trainer"),
-    Role.CONSULTANT.value: _l("Consultant"),
-    Role.HR.value: _l("HR"),
-}
-
-
 @bp.get("/accounts")
-def accounts_index() -> str:
-    return render_template(
-        "auth/accounts.html",
-        users=accounts.accounts_of(actor()),
-        form=ButtonForm(),
-        role_names=ROLE_NAMES,
-        mail_set_up=bool(current_app.config.get("MAIL_SERVER")),
-    )
-
-
-@bp.post("/accounts/<int:user_id>/deactivate")
-@transactions.web(back=_accounts_page)
-def deactivate(user_id: int) -> ResponseReturnValue:
-    _checked_form()
-    user = accounts.deactivate(actor(), user_id)
-    flash(
-        _(
-            "%(name)s can no longer log in; every session, API token and calendar "
-            "address of the account has ended.",
-            name=user.name,
-        ),
-        "success",
-    )
-    return redirect(url_for("auth.accounts_index"), 303)
-
-
-@bp.post("/accounts/<int:user_id>/reactivate")
-@transactions.web(back=_accounts_page)
-def reactivate(user_id: int) -> ResponseReturnValue:
-    _checked_form()
-    user = accounts.reactivate(actor(), user_id)
-    flash(_("%(name)s can log in again.", name=user.name), "success")
-    return redirect(url_for("auth.accounts_index"), 303)
-
-
-@bp.post("/accounts/<int:user_id>/reset-link")
-@transactions.web(back=_accounts_page)
-def show_reset_link(user_id: int) -> ResponseReturnValue:
-    _checked_form()
-    user, token = password_resets.issue(actor(), user_id, datetime.now(UTC), _reset_valid())
-    return render_template(
-        "auth/reset_link.html",
-        user=user,
-        link=_reset_link(token),
-        hours=current_app.config["PASSWORD_RESET_HOURS"],
-    )
-
-
-@bp.post("/accounts/<int:user_id>/reset-link/send")
-@transactions.web(back=_accounts_page)
-def send_reset_link(user_id: int) -> ResponseReturnValue:
-    _checked_form()
-    user = password_resets.send(actor(), user_id, datetime.now(UTC), _reset_valid(), _reset_link)
-    flash(_("A link to set a new password was sent to %(email)s.", email=user.email), "success")
-    return redirect(url_for("auth.accounts_index"), 303)
+def accounts_index() -> ResponseReturnValue:
+    """The accounts list lives in the settings area now; bookmarks still work."""
+    return redirect(url_for("settings.users"), 301)
 
 
 @bp.post("/logout")

@@ -39,29 +39,32 @@ def team(make, db):
     return SimpleNamespace(org=org.id, admin=admin.id, trainer=trainer.id, stranger=stranger.id)
 
 
-def press(client, action: str, page: str = "/accounts", **kwargs):
+def press(client, action: str, page: str = "/settings/users", **kwargs):
     return client.post(action, data={"csrf_token": csrf_token(client, page)}, **kwargs)
 
 
 def test_only_admins_see_the_accounts_of_their_organisations(client, team):
     log_in(client, "t@example.org")
-    assert 'href="/accounts"' not in client.get("/dashboard").get_data(as_text=True)
-    assert client.get("/accounts").status_code == 403
-    assert client.post(f"/accounts/{team.admin}/deactivate", data={}).status_code == 400
+    assert 'href="/settings"' not in client.get("/dashboard").get_data(as_text=True)
+    assert client.get("/settings/users").status_code == 403
+    assert client.get("/accounts", follow_redirects=True).status_code == 403
+    assert client.post(f"/settings/users/{team.admin}/deactivate", data={}).status_code == 400
     client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
     log_in(client, "admin@example.org")
-    assert 'href="/accounts"' in client.get("/dashboard").get_data(as_text=True)
-    page = client.get("/accounts").get_data(as_text=True)
+    assert 'href="/settings"' in client.get("/dashboard").get_data(as_text=True)
+    moved = client.get("/accounts")  # the old address of the list
+    assert (moved.status_code, moved.headers["Location"]) == (301, "/settings/users")
+    page = client.get("/settings/users").get_data(as_text=True)
     assert "<h1>Konten</h1>" in page
     assert "Tom Trainer" in page
     assert "Sara Fremd" not in page  # another organisation's
-    assert press(client, f"/accounts/{team.stranger}/deactivate").status_code == 404
+    assert press(client, f"/settings/users/{team.stranger}/deactivate").status_code == 404
 
 
 def test_a_trainer_cannot_deactivate_anyone(client, team):
     log_in(client, "t@example.org")
     token = csrf_token(client, "/dashboard")
-    response = client.post(f"/accounts/{team.admin}/deactivate", data={"csrf_token": token})
+    response = client.post(f"/settings/users/{team.admin}/deactivate", data={"csrf_token": token})
     assert response.status_code == 403
 
 
@@ -78,7 +81,7 @@ def test_deactivating_ends_sessions_api_tokens_and_feeds_at_once(app, client, te
     assert theirs.get(f"/feeds/{feed}.ics").status_code == 200
 
     log_in(client, "admin@example.org")
-    done = press(client, f"/accounts/{team.trainer}/deactivate", follow_redirects=True)
+    done = press(client, f"/settings/users/{team.trainer}/deactivate", follow_redirects=True)
     text = done.get_data(as_text=True)
     assert "Tom Trainer kann sich nicht mehr anmelden" in text
     assert "deaktiviert" in text
@@ -97,7 +100,7 @@ def test_deactivating_ends_sessions_api_tokens_and_feeds_at_once(app, client, te
     assert entries[0].after == {"ended": ["trainer_feed", "api"]}
 
     # Reactivated, the password works again; tokens and feeds stay ended.
-    press(client, f"/accounts/{team.trainer}/reactivate")
+    press(client, f"/settings/users/{team.trainer}/reactivate")
     assert log_in(theirs, "t@example.org").status_code == 302
     assert theirs.get("/api/v1/cohorts", headers=api).status_code == 401
     assert theirs.get(f"/feeds/{feed}.ics").status_code == 404
@@ -105,16 +108,15 @@ def test_deactivating_ends_sessions_api_tokens_and_feeds_at_once(app, client, te
 
 def test_an_admin_cannot_deactivate_their_own_account(client, team):
     log_in(client, "admin@example.org")
-    assert f"/accounts/{team.admin}/deactivate" not in client.get("/accounts").get_data(
-        as_text=True
-    )
-    response = press(client, f"/accounts/{team.admin}/deactivate", follow_redirects=True)
+    own_page = client.get(f"/settings/users/{team.admin}").get_data(as_text=True)
+    assert f"/settings/users/{team.admin}/deactivate" not in own_page
+    response = press(client, f"/settings/users/{team.admin}/deactivate", follow_redirects=True)
     assert "Ihr eigenes Konto können Sie nicht deaktivieren." in response.get_data(as_text=True)
     assert client.get("/dashboard").status_code == 200
 
 
 def _shown_link(client, user_id: int) -> str:
-    shown = press(client, f"/accounts/{user_id}/reset-link").get_data(as_text=True)
+    shown = press(client, f"/settings/users/{user_id}/reset-link").get_data(as_text=True)
     assert "Er wird nur jetzt angezeigt" in shown
     return re.search(r'value="http://localhost(/reset/[A-Za-z0-9_-]+)"', shown).group(1)
 
@@ -169,9 +171,9 @@ def test_a_new_link_replaces_the_earlier_and_links_expire(client, team, db):
 def test_a_deactivated_account_gets_no_link_and_loses_one_in_flight(client, team):
     log_in(client, "admin@example.org")
     link = _shown_link(client, team.trainer)
-    press(client, f"/accounts/{team.trainer}/deactivate")
+    press(client, f"/settings/users/{team.trainer}/deactivate")
     assert client.get(link).status_code == 404
-    response = press(client, f"/accounts/{team.trainer}/reset-link", follow_redirects=True)
+    response = press(client, f"/settings/users/{team.trainer}/reset-link", follow_redirects=True)
     assert "Das Konto ist deaktiviert; aktivieren Sie es zuerst wieder." in response.get_data(
         as_text=True
     )
@@ -195,8 +197,9 @@ def inbox(app, monkeypatch):
 
 def test_a_reset_link_is_sent_by_email_on_the_public_address(app, client, team, inbox):
     log_in(client, "admin@example.org")
-    assert "Link per E-Mail schicken" in client.get("/accounts").get_data(as_text=True)
-    sent = press(client, f"/accounts/{team.trainer}/reset-link/send", follow_redirects=True)
+    page = client.get(f"/settings/users/{team.trainer}").get_data(as_text=True)
+    assert "Link per E-Mail schicken" in page
+    sent = press(client, f"/settings/users/{team.trainer}/reset-link/send", follow_redirects=True)
     assert "wurde an t@example.org geschickt" in sent.get_data(as_text=True)
     [message] = inbox.messages
     assert message["To"].addresses[0].addr_spec == "t@example.org"
@@ -211,9 +214,11 @@ def test_a_reset_link_is_sent_by_email_on_the_public_address(app, client, team, 
 
 def test_without_a_mail_server_sending_changes_nothing(client, team):
     log_in(client, "admin@example.org")
-    page = client.get("/accounts").get_data(as_text=True)
+    page = client.get(f"/settings/users/{team.trainer}").get_data(as_text=True)
     assert "Link per E-Mail schicken" not in page
     link = _shown_link(client, team.trainer)
-    response = press(client, f"/accounts/{team.trainer}/reset-link/send", follow_redirects=True)
-    assert "E-Mail ist hier nicht eingerichtet" in response.get_data(as_text=True)
+    response = press(
+        client, f"/settings/users/{team.trainer}/reset-link/send", follow_redirects=True
+    )
+    assert "E-Mail-Versand ist auf diesem Server nicht eingerichtet" in response.get_data(as_text=True)
     assert client.get(link).status_code == 200  # the earlier link still works
