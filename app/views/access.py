@@ -5,6 +5,7 @@ exactly like records that do not exist."""
 from __future__ import annotations
 
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 from flask.typing import ResponseReturnValue
@@ -72,3 +73,12 @@ def owned_or_404(
         return policy.get(actor(), model, record_id, organisation_attribute)
     except policy.NotFound:
         abort(404)
+
+
+def refused_here() -> bool:
+    """Whether this page is asked for again because a form on it was just
+    refused (the refusal returns to the page the form was on): the refusal
+    said why already, and a page that cannot be shown must not send the
+    browser back to itself."""
+    referrer = request.referrer
+    return bool(referrer) and urlsplit(referrer).path == request.path
