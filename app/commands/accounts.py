@@ -17,6 +17,7 @@ from app.models import Organisation, Role, User
 from app.public_url import external_url
 from app.services import accounts, password_resets
 from app.services.accounts import AccountError, create_user, normalise_email
+from app.services.organisations import DEFAULT_TIMEZONE
 from app.services.organisations import create_organisation as create
 from app.services.policy import Actor
 from curricula.messages import msg
@@ -32,11 +33,14 @@ def organisations() -> None:
 @organisations.command("create")
 @click.argument("name")
 @click.option("--region", default="DE-BW", show_default=True, help="Default region of cohorts.")
+@click.option(
+    "--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="Time zone of new cohorts."
+)
 @with_appcontext
 @transactions.cli
-def create_organisation(name: str, region: str) -> None:
-    """Add an organisation called NAME."""
-    organisation = create(Actor.system(), name, region)
+def create_organisation(name: str, region: str, timezone: str) -> None:
+    """Add an organisation called NAME (as the settings page does)."""
+    organisation = create(Actor.system(), name, region, timezone)
     click.echo(organisation.name)
 
 
