@@ -61,8 +61,11 @@ class StateForm(FlaskForm):  # type: ignore[misc]
     confirmed = HiddenField()
 
 
-class UndoForm(FlaskForm):  # type: ignore[misc]
-    # The cohort's version right after the cancellation.
+class CohortVersionForm(FlaskForm):  # type: ignore[misc]
+    """A step confirmed on a page (taking a cancellation back, moving onto a
+    fork): the cohort's version when the page was loaded, so that a change
+    made since is refused instead of acted on unseen."""
+
     version = HiddenField(validators=[InputRequired()])
 
 

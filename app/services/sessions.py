@@ -28,6 +28,8 @@ from app.models import (
     AttendanceRecord,
     Cohort,
     CohortState,
+    CurriculumRecord,
+    CurriculumVersion,
     Organisation,
     Role,
     Session,
@@ -42,14 +44,15 @@ from app.services.cohorts import (
     local_today,
     working_calendar,
 )
-from app.services.errors import DomainError, InvalidInput, expect_version
+from app.services.curricula import Rescheduled, latest_published, may_follow, move_to_version
+from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import lines, one_line
 from cohorts.errors import PlanningError
 from cohorts.scheduling import Note, followers, plan, tied_earlier
 from cohorts.scheduling import Session as PlannedSession
 from curricula.messages import Message, msg
-from curricula.model import Mode
+from curricula.model import Mode, Text
 
 
 class SessionChangeRefused(DomainError):
@@ -585,3 +588,131 @@ def _record(session: Session, actor: User | None, action: str, before: dict[str,
         before=before,
         after=snapshot(session),
     )
+
+
+# --- Onto the organisation's own version of the curriculum ---------------------
+
+
+@dataclass(frozen=True)
+class ForkMove:
+    """A planned cohort's sessions on a fork of its curriculum: how they would
+    be (a preview) or how they are now (after the move)."""
+
+    cohort: Cohort
+    version: CurriculumVersion
+    rows: list[Rescheduled]
+
+
+def fork_targets(actor: Actor, cohort: Cohort) -> list[CurriculumVersion]:
+    """The newest published version of each of the organisation's forks of
+    the cohort's curriculum, while the cohort is planned and the actor plans it."""
+    if cohort.state is not CohortState.PLANNED or not policy.may(
+        actor, Action.PLAN, cohort.organisation_id
+    ):
+        return []
+    forks = db.session.scalars(
+        select(CurriculumRecord)
+        .where(
+            CurriculumRecord.upstream_id == cohort.version.curriculum_id,
+            CurriculumRecord.organisation_id == cohort.organisation_id,
+        )
+        .order_by(CurriculumRecord.id)
+    )
+    found = []
+    for record in forks:
+        newest = latest_published(record)
+        if newest is not None and may_follow(cohort, newest):
+            found.append(newest)
+    return found
+
+
+def preview_fork_move(
+    actor: Actor, cohort_id: int, version_id: int, *, now: datetime, language: str
+) -> ForkMove:
+    """How the cohort's dates would look on the fork; nothing changes."""
+    return _fork_move(actor, cohort_id, version_id, now=now, language=language, save=False)
+
+
+def move_to_fork(
+    actor: Actor,
+    cohort_id: int,
+    version_id: int,
+    *,
+    expected_version: object,
+    now: datetime,
+    language: str,
+) -> ForkMove:
+    """Move the cohort onto the fork as previewed. Sessions of elements the
+    fork has too stay the same sessions (their calendar UID, attendance and
+    history), enrolments stay; a cohort changed since the preview is refused."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    expect_version(cohort, expected_version)
+    return _fork_move(actor, cohort_id, version_id, now=now, language=language, save=True)
+
+
+def _fork_move(
+    actor: Actor, cohort_id: int, version_id: int, *, now: datetime, language: str, save: bool
+) -> ForkMove:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    version = db.session.get(CurriculumVersion, version_id)
+    if version is None or version not in fork_targets(actor, cohort):
+        if version is not None and cohort.state is not CohortState.PLANNED:
+            raise SessionChangeRefused(
+                msg("only a planned cohort can move to another version"),
+                code="cohort_not_planned",
+            )
+        raise NotFound()
+    today = local_today(cohort, now)
+    _check_fit(cohort, version, today)
+    try:
+        rows = move_to_version(
+            cohort, version, actor.user, today=today, save_changes=save, language=language
+        )
+    except PlanningError as error:
+        raise SessionChangeRefused(
+            msg(
+                "the sessions of {cohort} do not fit {curriculum}: {reason}",
+                cohort=cohort.name,
+                curriculum=_title(version),
+                reason=error.message,
+            ),
+            code="fork_does_not_fit",
+        ) from None
+    return ForkMove(cohort, version, rows)
+
+
+def _check_fit(cohort: Cohort, version: CurriculumVersion, today: date) -> None:
+    """A session that took place, or has attendance, needs its element in
+    the fork: otherwise the move would cancel what happened."""
+    keys = {e.key for e in version.model.elements}
+    ids = [s.id for s in cohort.sessions]
+    attended = (
+        set(
+            db.session.scalars(
+                select(AttendanceRecord.session_id)
+                .where(AttendanceRecord.session_id.in_(ids))
+                .distinct()
+            )
+        )
+        if ids
+        else set()
+    )
+    for session in cohort.sessions:
+        if session.status is not SessionStatus.SCHEDULED or session.element.key in keys:
+            continue
+        if session.id in attended or session.last_day < today:
+            raise SessionChangeRefused(
+                msg(
+                    "{session} took place or has attendance recorded, and {curriculum} "
+                    "has no such element; the cohort cannot move onto it",
+                    session=session.element.text,
+                    curriculum=_title(version),
+                ),
+                code="fork_does_not_fit",
+            )
+
+
+def _title(version: CurriculumVersion) -> Text:
+    return Text(version.curriculum.title_de, version.curriculum.title_en)

@@ -10,13 +10,14 @@ from wtforms.fields.choices import SelectChoice
 
 from app import transactions
 from app.closures import parse_closures
-from app.forms.cohorts import CohortForm, ReopenForm, ReplanForm, StateForm, UndoForm
+from app.forms.cohorts import CohortForm, CohortVersionForm, ReopenForm, ReplanForm, StateForm
 from app.i18n import translator
 from app.models import CohortState
 from app.services import cohorts, sessions
+from app.services.curricula import choice_label
 from app.services.errors import DomainError, InvalidInput
 from app.services.timelines import cohort_timeline
-from app.views.access import actor
+from app.views.access import actor, refused_here
 from curricula.messages import msg
 from curricula.model import Mode
 
@@ -104,7 +105,11 @@ def show(cohort_id: int) -> str:
         first_day=page.first_day,
         today=page.today,
         undo=page.undo,
-        undo_form=UndoForm(version=page.cohort.lock_version),
+        undo_form=CohortVersionForm(version=page.cohort.lock_version),
+        forks=[
+            (v, choice_label(v.curriculum, translator().language))
+            for v in sessions.fork_targets(actor(), page.cohort)
+        ],
         timeline=cohort_timeline(page.cohort, page.sessions, translator(), date.today()),
     )
 
@@ -116,7 +121,12 @@ def confirm_state(cohort_id: int, state: str) -> ResponseReturnValue:
         wanted = CohortState(state)
     except ValueError:
         abort(404)
-    preview = cohorts.preview_state_change(actor(), cohort_id, wanted, now=datetime.now(UTC))
+    try:
+        preview = cohorts.preview_state_change(actor(), cohort_id, wanted, now=datetime.now(UTC))
+    except DomainError as error:
+        if error.status in (403, 404) or not refused_here():
+            raise
+        return redirect(url_for("cohorts.show", cohort_id=cohort_id))
     if not preview.needs_confirmation:
         return redirect(url_for("cohorts.show", cohort_id=cohort_id))
     form = StateForm(state=wanted.value, confirmed="yes")
@@ -161,7 +171,7 @@ def change_state(cohort_id: int) -> ResponseReturnValue:
 @transactions.web
 def undo_cancellation(cohort_id: int) -> ResponseReturnValue:
     cohorts.cohort_of(actor(), cohort_id)  # a cohort not seen is not found
-    form = UndoForm()
+    form = CohortVersionForm()
     if not form.validate_on_submit():
         raise _unreadable()
     cohort = cohorts.undo_cancellation(
@@ -213,6 +223,51 @@ def replan(cohort_id: int) -> ResponseReturnValue:
     for note in notes:
         flash(tr.localize(note.message), "info")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+
+
+@bp.route("/<int:cohort_id>/fork/<int:version_id>", methods=["GET", "POST"])
+@transactions.web
+def move_to_fork(cohort_id: int, version_id: int) -> ResponseReturnValue:
+    """Preview the cohort's dates on the organisation's fork, then move it."""
+    tr = translator()
+    now = datetime.now(UTC)
+    form = CohortVersionForm()
+    if form.is_submitted():
+        if not form.validate_on_submit():
+            raise _unreadable()
+        moved = sessions.move_to_fork(
+            actor(),
+            cohort_id,
+            version_id,
+            expected_version=form.version.data,
+            now=now,
+            language=tr.language,
+        )
+        flash(
+            tr.gettext(
+                "%(name)s now follows %(curriculum)s.",
+                name=moved.cohort.name,
+                curriculum=choice_label(moved.version.curriculum, tr.language),
+            ),
+            "success",
+        )
+        return redirect(url_for("cohorts.show", cohort_id=cohort_id), 303)
+    try:
+        preview = sessions.preview_fork_move(
+            actor(), cohort_id, version_id, now=now, language=tr.language
+        )
+    except DomainError as error:
+        if error.status in (403, 404) or not refused_here():
+            raise
+        return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+    return render_template(
+        "cohorts/fork_move.html",
+        cohort=preview.cohort,
+        version=preview.version,
+        label=choice_label(preview.version.curriculum, tr.language),
+        rows=preview.rows,
+        form=CohortVersionForm(version=preview.cohort.lock_version),
+    )
 
 
 def _unreadable() -> InvalidInput:

@@ -13,9 +13,9 @@ from app.forms.sessions import DetailsForm, MoveForm, StatusForm
 from app.i18n import translator
 from app.models import Session
 from app.services import sessions
-from app.services.errors import InvalidInput
+from app.services.errors import DomainError, InvalidInput
 from app.services.sessions import MovePreview, MoveWish
-from app.views.access import actor
+from app.views.access import actor, refused_here
 from curricula.messages import msg
 
 bp = Blueprint("sessions", __name__, url_prefix="/cohorts/<int:cohort_id>/sessions")
@@ -163,7 +163,12 @@ def details(cohort_id: int, session_id: int) -> ResponseReturnValue:
 @bp.get("/<int:session_id>/cancel")
 def confirm_cancel(cohort_id: int, session_id: int) -> ResponseReturnValue:
     """What cancelling the session will do, to confirm or leave."""
-    preview = sessions.preview_cancel(actor(), cohort_id, session_id)
+    try:
+        preview = sessions.preview_cancel(actor(), cohort_id, session_id)
+    except DomainError as error:
+        if error.status in (403, 404) or not refused_here():
+            raise
+        return redirect(url_for("sessions.edit", cohort_id=cohort_id, session_id=session_id))
     form = StatusForm(prefix="status", version=str(preview.session.lock_version), confirmed="yes")
     return render_template(
         "cohorts/confirm_cancel_session.html",
