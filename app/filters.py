@@ -218,20 +218,34 @@ def field_label(name: str) -> str:
     return str(VERSION_FIELDS.get(name, name))
 
 
-def change_summary(change: UpstreamChange) -> str:
-    """One upstream change in words."""
+def change_summary(change: UpstreamChange, *curricula: Curriculum) -> str:
+    """One upstream change in words, the element named by its title in the
+    first of `curricula` that has it (the key only where none has it)."""
     tr = translator()
     difference = change.difference
     names = ", ".join(field_label(f.field) for f in difference.fields)
+    title = _element_title(difference.element, curricula, tr.language)
     if difference.kind is ChangeKind.ADDED:
-        return tr.gettext("new element %(key)s", key=difference.element)
+        return tr.gettext("new element %(key)s", key=title)
     if difference.kind is ChangeKind.REMOVED:
-        return tr.gettext("element %(key)s removed", key=difference.element)
+        return tr.gettext("element %(key)s removed", key=title)
     if difference.kind is ChangeKind.ORDER:
         return tr.gettext("new order of the elements")
     if difference.kind is ChangeKind.SETTINGS:
         return tr.gettext("changed: %(fields)s", fields=names)
-    return tr.gettext("%(key)s: changed %(fields)s", key=difference.element, fields=names)
+    return tr.gettext("%(key)s: changed %(fields)s", key=title, fields=names)
+
+
+# An element's title inside a sentence, in the reader's quotation marks.
+QUOTES = {"de": "„{}“", "en": "“{}”"}
+
+
+def _element_title(key: str | None, curricula: Iterable[Curriculum], language: str) -> str:
+    for curriculum in curricula:
+        for element in curriculum.elements:
+            if element.key == key:
+                return QUOTES[language].format(element.title.get(language))
+    return key or ""
 
 
 def placement_text(element: Element, curriculum: Curriculum) -> str:
