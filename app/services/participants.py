@@ -45,7 +45,7 @@ from app.models import (
 from app.services import calendars, enrolments, history, policy
 from app.services.errors import DomainError, InvalidInput, expect_version
 from app.services.policy import Action, Actor
-from app.services.text import one_line
+from app.services.text import NotOneLine, one_line
 from curricula.messages import msg
 
 # The person's own fields, in the order forms and exports use.
@@ -524,14 +524,27 @@ def _clean(values: Mapping[str, str]) -> dict[str, str]:
     """The person's fields as stored: one line each (else NotOneLine, at the
     field), trimmed, in Unicode NFC — a decomposed "Nguyễn" would print with
     misplaced accents and not be found by a search for the composed form."""
-    cleaned = {}
+    cleaned, problems = _cleaned(values)
+    if problems:
+        raise next(iter(problems.values()))
+    return cleaned
+
+
+def _cleaned(values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, DomainError]]:
+    """The fields as stored, and the refusal of each field that cannot be."""
+    cleaned: dict[str, str] = {}
+    problems: dict[str, DomainError] = {}
     for name in PERSON_FIELDS:
         if name in values:
-            cleaned[name] = one_line(values.get(name), field=name)
+            try:
+                cleaned[name] = one_line(values.get(name), field=name)
+            except NotOneLine as refusal:
+                problems[name] = refusal
+                continue
             # The columns' lengths are the limits, for every door alike.
             longest = Participant.__table__.c[name].type.length
             if len(cleaned[name]) > longest:
-                raise InvalidInput(
+                problems[name] = InvalidInput(
                     msg("is longer than {count} characters", count=longest),
                     code="too_long",
                     field=name,
@@ -539,4 +552,28 @@ def _clean(values: Mapping[str, str]) -> dict[str, str]:
     for name in ("email", "manager_email"):
         if name in cleaned:
             cleaned[name] = cleaned[name].lower()
-    return cleaned
+    return cleaned, problems
+
+
+def field_problems(
+    actor: Actor,
+    organisation_id: int,
+    values: Mapping[str, str],
+    *,
+    participant_id: int | None = None,
+) -> dict[str, DomainError]:
+    """Every refusal `add` (or `edit` of `participant_id`) would give for these
+    values, by field, so that a form shows them all at once rather than one
+    per attempt. Nothing changes."""
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.KEEP_PEOPLE, organisation.id)
+    cleaned, problems = _cleaned(values)
+    email = cleaned.get("email", "")
+    holder = _holder(organisation.id, email) if email else None
+    if holder is not None and holder != participant_id:
+        problems["email"] = EmailTaken(email)
+    number = cleaned.get("employee_number", "")
+    holder = _number_holder(organisation.id, number)
+    if holder is not None and holder != participant_id:
+        problems["employee_number"] = EmployeeNumberTaken(number)
+    return problems

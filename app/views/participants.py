@@ -51,6 +51,7 @@ from app.services import (
     tandems,
 )
 from app.services.enrolments import EnrolmentError
+from app.services.errors import DomainError
 from app.services.participant_import import (
     FIELDS,
     REQUIRED,
@@ -322,18 +323,17 @@ def bulk_confirm() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     form = ParticipantForm()
     _organisation_choices(form.organisation)
-    if form.validate_on_submit():
-        try:
-            person = participants.add(actor(), form.organisation.data, _values(form))
-        except EmailTaken:
-            form.email.errors = [_email_taken()]
-        except EmployeeNumberTaken:
-            form.employee_number.errors = [_number_taken()]
-        except NotOneLine as error:
-            form[error.field].errors = [translator().localize(error.message)]
-        else:
-            flash(translator().gettext("The person was added."), "success")
-            return redirect(url_for("participants.edit", participant_id=person.id))
+    if form.is_submitted():
+        valid = form.validate_on_submit()
+        organisation_id = form.organisation.data if not form.organisation.errors else None
+        if not _all_problems(form, organisation_id) and valid:
+            try:
+                person = participants.add(actor(), form.organisation.data, _values(form))
+            except (EmailTaken, EmployeeNumberTaken, NotOneLine) as error:
+                _show_at_field(form, error)  # taken by someone else just now
+            else:
+                flash(translator().gettext("The person was added."), "success")
+                return redirect(url_for("participants.edit", participant_id=person.id))
     return render_template("participants/form.html", form=form, person=None), (
         400 if form.is_submitted() else 200
     )
@@ -350,19 +350,45 @@ def edit(participant_id: int) -> ResponseReturnValue:
     del form.organisation  # a person stays in their organisation
     if request.method == "GET":
         form.version.data = str(person.lock_version)
-    if form.validate_on_submit():
-        try:
-            participants.edit(actor(), person.id, _values(form), version=form.version.data)
-        except EmailTaken:
-            form.email.errors = [_email_taken()]
-        except EmployeeNumberTaken:
-            form.employee_number.errors = [_number_taken()]
-        except NotOneLine as error:
-            form[error.field].errors = [translator().localize(error.message)]
-        else:
-            flash(translator().gettext("Saved."), "success")
-            return redirect(url_for("participants.edit", participant_id=person.id))
+    if form.is_submitted():
+        valid = form.validate_on_submit()
+        if not _all_problems(form, person.organisation_id, person.id) and valid:
+            try:
+                participants.edit(actor(), person.id, _values(form), version=form.version.data)
+            except (EmailTaken, EmployeeNumberTaken, NotOneLine) as error:
+                _show_at_field(form, error)
+            else:
+                flash(translator().gettext("Saved."), "success")
+                return redirect(url_for("participants.edit", participant_id=person.id))
     return _person_page(person, form, EnrolForm())
+
+
+def _all_problems(
+    form: ParticipantForm, organisation_id: int | None, participant_id: int | None = None
+) -> bool:
+    """Puts what the service would refuse at the fields, beside the form's own
+    errors, so that one attempt shows every problem; whether there was any."""
+    if organisation_id is None:
+        return False
+    values = {name: value for name, value in _values(form).items() if not form[name].errors}
+    found = participants.field_problems(
+        actor(), organisation_id, values, participant_id=participant_id
+    )
+    for error in found.values():
+        _show_at_field(form, error)
+    return bool(found)
+
+
+def _show_at_field(form: ParticipantForm, error: DomainError) -> None:
+    if isinstance(error, EmailTaken):
+        text = _email_taken()
+    elif isinstance(error, EmployeeNumberTaken):
+        text = _number_taken()
+    else:
+        text = translator().localize(error.message)
+    field = form._fields.get(error.field or "")
+    if field is not None:
+        field.errors = [*field.errors, text]
 
 
 def _person_page(

@@ -61,7 +61,10 @@ def test_import_with_mapping_preview(client, make, db):
     done = confirm(client, html)
     assert done.status_code == 302
     page = client.get("/participants").get_data(as_text=True)
-    assert "Import abgeschlossen: 2 hinzugefügt, 0 geändert, 0 unverändert, 2 Einschreibungen." in page
+    assert (
+        "Import abgeschlossen: 2 hinzugefügt, 0 geändert, 0 unverändert, 2 Einschreibungen."
+        in page
+    )
     assert db.session.scalar(select(func.count(Enrolment.id))) == 2
 
 
@@ -279,6 +282,50 @@ def test_an_address_taken_in_the_organisation_is_refused_at_the_field(client, ma
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Participant.id))) == 2
     assert db.session.get(Participant, ben_id).email == "ben@firma.example"
+
+
+def test_every_problem_of_the_person_form_is_shown_at_once_at_its_field(client, make, db):
+    org_id, _ = setup(make)
+    org = db.session.get(Organisation, org_id)
+    make.participant(org, first_name="Anna", last_name="Alt", email="anna@firma.example")
+    ben = make.participant(
+        org, first_name="Ben", last_name="Berg", email="ben@firma.example", employee_number="P-7"
+    )
+    ben_id, version = ben.id, ben.lock_version
+    log_in(client, "hr@example.org")
+    values = {
+        "first_name": "",  # the form's own check
+        "last_name": "Neu\x07",  # the service's: a control character
+        "email": "anna@firma.example",  # taken
+        "department": "",
+        "site": "",
+        "manager_name": "",
+        "manager_email": "keine-adresse",  # the form's own check
+        "employee_number": "P-7",  # taken
+    }
+    added = post_form(client, "/participants/new", {**values, "organisation": str(org_id)})
+    assert added.status_code == 400
+    page = added.get_data(as_text=True)
+    invalid = re.findall(r'<p class="field invalid">\s*<label for="(\w+)"', page)
+    assert sorted(invalid) == sorted(
+        ["first_name", "last_name", "email", "manager_email", "employee_number"]
+    )
+    assert "Diese E-Mail-Adresse ist bereits vergeben." in page
+    assert re.search(r"Diese Personalnummer ist \w+ vergeben\.", page)
+
+    changed = post_form(
+        client,
+        f"/participants/{ben_id}",
+        {**values, "employee_number": "P-7", "version": str(version)},
+    )
+    assert changed.status_code == 400
+    page = changed.get_data(as_text=True)
+    invalid = re.findall(r'<p class="field invalid">\s*<label for="(\w+)"', page)
+    # Ben's own number is no problem on his page.
+    assert sorted(invalid) == sorted(["first_name", "last_name", "email", "manager_email"])
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Participant.id))) == 2
+    assert db.session.get(Participant, ben_id).last_name == "Berg"
 
 
 def _names_on(page: str) -> list[str]:
