@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from app.extensions import db
@@ -48,10 +52,11 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(tmp_path):
-    """Qualiplan with the demo data, served until the test ends."""
-    with separate_database(tmp_path, "browser_check") as url:
+@contextmanager
+def demo_site(folder: Path) -> Iterator[tuple[Flask, str]]:
+    """Qualiplan with the demo data, served until the block ends: the app
+    (to look ids up or make a personal link) and its address."""
+    with separate_database(folder, "browser_check") as url:
         app = app_for(url, TESTING=False)
         with app.app_context():
             db.create_all()
@@ -62,7 +67,7 @@ def live_server(tmp_path):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}"
+            yield app, f"http://127.0.0.1:{server.server_port}"
         finally:
             server.shutdown()
             thread.join(timeout=10)
@@ -70,6 +75,13 @@ def live_server(tmp_path):
                 db.session.remove()
                 db.drop_all()
                 db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Qualiplan with the demo data, served until the test ends."""
+    with demo_site(tmp_path) as (_, url):
+        yield url
 
 
 @pytest.fixture
