@@ -83,6 +83,19 @@ def test_a_broken_file_lists_its_problems_and_imports_nothing(client, make, db):
     assert db.session.scalar(select(func.count(Participant.id))) == 0
 
 
+def test_required_fields_without_a_column_are_marked_at_their_choice(client, make, db):
+    org_id, _ = setup(make)
+    log_in(client, "hr@example.org")
+    html = upload(client, org_id, "Wer;Wo\nAnna Müller;Ulm\n").get_data(as_text=True)
+    response = confirm(client, html)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    marked = re.findall(r'<select id="map-(\w+)" name="map-\1" aria-invalid="true"', text)
+    assert sorted(marked) == ["email", "first_name", "last_name"]
+    assert text.count("Bitte wählen Sie die Spalte, die dieses Feld enthält.") == 3
+    assert db.session.scalar(select(func.count(Participant.id))) == 0
+
+
 def test_an_unreadable_upload_is_named(client, make):
     org_id, _ = setup(make)
     log_in(client, "hr@example.org")
