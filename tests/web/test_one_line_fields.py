@@ -13,7 +13,7 @@ from app.models import Certificate, Cohort, Organisation, Role, Session
 from tests.web.helpers import csrf_token, log_in, post_form
 from tests.web.test_cohort_pages import cohort_form, planner
 
-ONE_LINE = "nur eine Zeile Text, ohne Zeilenumbrüche oder andere Steuerzeichen"
+ONE_LINE = "darf nur eine Zeile Text sein, ohne Zeilenumbrüche oder andere Steuerzeichen"
 PRINTABLE = "enthält ein Steuerzeichen, das sich nicht drucken lässt"
 
 
