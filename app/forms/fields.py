@@ -24,6 +24,7 @@ _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 DATE_MESSAGE = _l("Please enter a date such as 06.01.2027.")
+REGION_MESSAGE = _l("Please choose a region from the list.")
 
 
 def parse_day(text: str) -> date | None:
@@ -80,6 +81,7 @@ class RegionField(SelectField):  # type: ignore[misc]
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
         kwargs.pop("choices", None)
+        kwargs.setdefault("invalid_choice_message", REGION_MESSAGE)
         super().__init__(label, validators, choices=[], **kwargs)
 
     def process(self, *args: Any, **kwargs: Any) -> None:
