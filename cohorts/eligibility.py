@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from curricula.messages import Message, msg
+from curricula.messages import Message, amount, msg
 from curricula.model import Curriculum, Element, TimedBlock
 
 # The share of a session someone may miss and still have attended it.
@@ -104,9 +104,9 @@ def decide(curriculum: Curriculum, records: Mapping[str, Attendance]) -> Decisio
     if rule.min_hours_share is not None and total and hours / total < rule.min_hours_share:
         reasons.append(
             msg(
-                "teaching hours: {hours} of {total} attended; needs {percent} %",
-                hours=f"{hours:g}",
-                total=f"{total:g}",
+                "teaching units: {units} of {total} attended; needs {percent} %",
+                units=amount(curriculum.units(hours)),
+                total=amount(curriculum.units(total)),
                 percent=round(rule.min_hours_share * 100),
             )
         )

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from curricula.characters import breaks_line, has_control_character, shown
-from curricula.messages import Message, msg
+from curricula.messages import Message, amount, msg
 from curricula.model import (
     DEFAULT_UNIT_MINUTES,
     STANDARD_KINDS,
@@ -705,13 +705,13 @@ def _teaching_hours(
         problem = (
             msg(
                 "{units} teaching units do not fit into {days} days",
-                units=f"{given:g}",
+                units=amount(given),
                 days=length.length.nominal_days,
             )
             if name == "teaching_units"
             else msg(
                 "{hours} teaching hours do not fit into {days} days",
-                hours=f"{given:g}",
+                hours=amount(given),
                 days=length.length.nominal_days,
             )
         )
@@ -721,15 +721,15 @@ def _teaching_hours(
             msg(
                 "{units} teaching units of {minutes} minutes do not fit into a block "
                 "of {block} hours",
-                units=f"{given:g}",
+                units=amount(given),
                 minutes=unit_minutes,
-                block=f"{length.hours:g}",
+                block=amount(length.hours),
             )
             if name == "teaching_units"
             else msg(
                 "{hours} teaching hours do not fit into a block of {block} hours",
-                hours=f"{given:g}",
-                block=f"{length.hours:g}",
+                hours=amount(given),
+                block=amount(length.hours),
             )
         )
         out.add(problem, element=label, field=name)

@@ -45,6 +45,15 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def amount(number: float) -> int | float | str:
+    """A number as a message value: whole numbers without ".0", fractions
+    as numbers (which the shell writes the German way, 7,5), and numbers
+    past any sensible size in their short form."""
+    if abs(number) >= 10**15:
+        return f"{number:g}"
+    return int(number) if float(number).is_integer() else float(number)
+
+
 class MessageError(Exception):
     """An error whose `message` is shown to people, translated by the shell."""
 

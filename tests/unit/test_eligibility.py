@@ -56,7 +56,7 @@ def test_partly_present_counts_up_to_a_quarter_and_credits_the_share():
     records["seminar-1"] = Attendance(Mark.PARTLY, minutes_missed=120)  # of 8 hours
     decision = decide(COMPACT, records)
     assert decision.eligible
-    assert decision.teaching_hours == COMPACT.teaching_hours - 7 * 0.25
+    assert decision.teaching_hours == COMPACT.teaching_hours - 6 * 0.25  # 8 units, 6 hours
     records["seminar-1"] = Attendance(Mark.PARTLY, minutes_missed=121)
     decision = decide(COMPACT, records)
     assert not decision.eligible
@@ -81,13 +81,13 @@ def test_a_self_study_phase_not_done_is_missing():
 def test_a_minimum_share_of_teaching_hours():
     from dataclasses import replace
 
-    rule = replace(COMPACT.certificate, required=("seminar-1",), min_hours_share=0.8)
+    rule = replace(COMPACT.certificate, required=("seminar-1",), min_hours_share=0.85)
     curriculum = replace(COMPACT, certificate=rule)
     records = everything(curriculum)
-    records["reflection"] = Attendance(Mark.ABSENT)  # 4 of 18 hours
+    records["reflection"] = Attendance(Mark.ABSENT)  # 4 of 20 units
     decision = decide(curriculum, records)
     assert not decision.eligible
-    assert [str(r) for r in decision.reasons] == ["teaching hours: 14 of 18 attended; needs 80 %"]
+    assert [str(r) for r in decision.reasons] == ["teaching units: 16 of 20 attended; needs 85 %"]
     records["seminar-2"] = Attendance(Mark.PARTLY, minutes_missed=60)
     records["reflection"] = Attendance(Mark.PRESENT)
-    assert decide(curriculum, records).eligible  # 18 - 7/8 hours is above 80 %
+    assert decide(curriculum, records).eligible  # 20 - 1 unit is above 85 %
