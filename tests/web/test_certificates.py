@@ -447,16 +447,19 @@ def test_participants_download_their_own_from_their_personal_page(client, make, 
     db.session.commit()
     mine_id, others_id = mine.id, others.id
     page = client.get(f"/p/{token}").get_data(as_text=True)
-    assert "Ihr Zertifikat" in page
+    assert "<dt>Zertifikat</dt><dd>ausgestellt am" in page
     link = f"/p/{token}/certificates/{mine_id}.pdf"
     assert link in page
+    assert f"/certificates/{others_id}.pdf" not in page
     (text,) = pdf_text(client.get(link).data)
     assert "Anna Albers" in text
     assert client.get(f"/p/{token}/certificates/{others_id}.pdf").status_code == 404
     service.revoke_certificate(Actor.system(), mine_id, "Test")
     db.session.commit()
     assert client.get(link).status_code == 404
-    assert "Ihr Zertifikat" not in client.get(f"/p/{token}").get_data(as_text=True)
+    after = client.get(f"/p/{token}").get_data(as_text=True)
+    assert link not in after
+    assert "<dt>Zertifikat</dt><dd>noch nicht ausgestellt</dd>" in after
 
 
 def test_hr_sees_on_a_persons_page_whether_and_when_they_qualified(client, make, db):

@@ -100,13 +100,14 @@ def test_participants_see_their_partners_only_once_confirmed(client, cohort, db,
     before = client.get(f"/feeds/{feed}.ics")
     log_in(client, "trainerin@example.org")
     act(client, cohort, "propose")
-    assert "Ihr Tandem" not in client.get(f"/p/{page}").get_data(as_text=True)
+    proposed = client.get(f"/p/{page}").get_data(as_text=True)
+    assert "<dt>Ihr Tandem</dt><dd>noch nicht gebildet</dd>" in proposed
 
     act(client, cohort, "confirm")
     [partners] = [t for t in stored(db, cohort, TandemState.CONFIRMED) if "Anna" in t]
     others = [f"{n} Muster" for n in partners if n != "Anna"]
     personal = client.get(f"/p/{page}").get_data(as_text=True)
-    assert f"Ihr Tandem: {', '.join(others)}" in personal
+    assert f"<dt>Ihr Tandem</dt><dd>{', '.join(others)}</dd>" in personal
 
     after = client.get(f"/feeds/{feed}.ics")
     assert after.headers["ETag"] != before.headers["ETag"]  # clients fetch it again
