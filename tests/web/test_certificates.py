@@ -249,6 +249,10 @@ def test_revoking_asks_first_and_says_it_cannot_be_undone(client, make, db):
     log_in(client, "hr@example.org")
     record = client.get(f"/certificates/{cid}").get_data(as_text=True)
     assert f'href="/certificates/{cid}/revoke"' in record
+    # German dates and teaching units, as the certificate itself says them.
+    assert "01.03.2027: " in record
+    assert "2027-03-01" not in record
+    assert re.search(r"<dt>Unterrichtseinheiten</dt><dd>\d+(,\d+)? UE</dd>", record)
     assert 'name="reason"' not in record  # the reason is asked on the next page
 
     question = client.get(f"/certificates/{cid}/revoke").get_data(as_text=True)
