@@ -56,5 +56,11 @@ def test_translations_keep_their_placeholders():
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
         expected = sorted(set(PLACEHOLDER.findall(ids[-1])))
-        for string in strings:
-            assert sorted(set(PLACEHOLDER.findall(string))) == expected, message.id
+        for index, string in enumerate(strings):
+            found = sorted(set(PLACEHOLDER.findall(string)))
+            if index == 0 and len(ids) > 1:
+                # The singular may leave the count out, as its English does
+                # ("leaves the session" for one).
+                assert set(PLACEHOLDER.findall(ids[0])) <= set(found) <= set(expected), message.id
+            else:
+                assert found == expected, message.id
