@@ -133,3 +133,12 @@ def test_error_pages_speak_the_users_language(client, make):
     wrong_method = client.get("/logout")
     assert wrong_method.status_code == 405
     assert "Nicht auf diesem Weg möglich" in wrong_method.get_data(as_text=True)
+
+
+def test_the_start_page_gives_teaching_units_and_no_internal_keys(client):
+    text = " ".join("".join(parse(client.get("/")).text).split())
+    assert "Version 1 · 20 Unterrichtseinheiten" in text  # compact: 15 hours of 45-minute units
+    assert "Version 1 · 26 Unterrichtseinheiten" in text  # blended
+    assert "Schlüssel" not in text
+    assert "compact" not in text
+    assert "Unterrichtsstunden" not in text
