@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -15,17 +14,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import CheckboxListField
+from app.forms.fields import DayField, RegionField
 
 
 class CohortForm(FlaskForm):  # type: ignore[misc]
     organisation = SelectField(_l("Organisation"), coerce=int, validators=[DataRequired()])
     version = SelectField(_l("Curriculum"), coerce=int, validators=[DataRequired()])
     name = StringField(_l("Name of the cohort"), validators=[DataRequired(), Length(max=200)])
-    # InputRequired, so that "26.05.2027" says "not a valid date", not "required".
-    start = DateField(_l("Start date"), validators=[InputRequired()])
-    region = StringField(
-        _l("Region (ISO 3166-2, e.g. DE-BW)"), validators=[DataRequired(), Length(max=20)]
-    )
+    # InputRequired, so that "26.13.2027" says how to write a date, not "required".
+    start = DayField(_l("Start date"), validators=[InputRequired()])
+    # Public holidays follow the region; the organisation's is the default.
+    region = RegionField(_l("Region"), validators=[DataRequired()])
     timezone = StringField(
         _l("Time zone"), default="Europe/Berlin", validators=[DataRequired(), Length(max=64)]
     )
@@ -77,4 +76,4 @@ class ReopenForm(FlaskForm):  # type: ignore[misc]
 class ReplanForm(FlaskForm):  # type: ignore[misc]
     # The cohort's version when the page was loaded.
     version = HiddenField(validators=[InputRequired()])
-    start = DateField(_l("New start"), validators=[InputRequired()])
+    start = DayField(_l("New start"), validators=[InputRequired()])

@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     TextAreaField,
     TimeField,
@@ -13,6 +12,7 @@ from wtforms import (
 from wtforms.validators import URL, InputRequired, Length, Optional
 
 from app.forms import CheckboxListField
+from app.forms.fields import DayField
 
 
 class VersionedForm(FlaskForm):  # type: ignore[misc]
@@ -22,7 +22,7 @@ class VersionedForm(FlaskForm):  # type: ignore[misc]
 
 
 class MoveForm(VersionedForm):
-    day = DateField(_l("New date"), validators=[InputRequired()])
+    day = DayField(_l("New date"), validators=[InputRequired()])
     start_time = TimeField(_l("New start time (optional)"), validators=[Optional()])
     pin = BooleanField(_l("Pin the session to this date"), default=True)
     earlier = BooleanField(_l("Also move the earlier sessions a rule ties to this one"))

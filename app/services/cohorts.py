@@ -41,9 +41,9 @@ from app.services import history, policy, tandems, tokens
 from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import lines, one_line
-from cohorts.calendar import WorkingCalendar
+from cohorts.calendar import Region, WorkingCalendar
 from cohorts.errors import PlanningError, UnknownRegion, UnknownTimezone
-from cohorts.scheduling import Note, plan
+from cohorts.scheduling import Note, plan, resolve_timezone
 from cohorts.scheduling import Session as PlannedSession
 from curricula.messages import Message, msg
 from curricula.model import Mode
@@ -274,7 +274,8 @@ def new_cohort_choices(actor: Actor) -> NewCohortChoices:
         .where(User.organisations.any(Organisation.id.in_(ids)))
         .order_by(User.name)
     ).all()
-    default_region = user.organisations[0].default_region if user and user.organisations else None
+    # The region of the organisation the form offers first.
+    default_region = organisations[0].default_region if organisations else None
     return NewCohortChoices(organisations, list(versions), list(trainers), default_region)
 
 
@@ -346,11 +347,29 @@ def cohort_page(actor: Actor, cohort_id: int, *, now: datetime) -> CohortPage:
 # --- Use cases ---------------------------------------------------------------
 
 
+def place_problems(region: str, timezone: str) -> list[InvalidInput]:
+    """What is wrong with where a cohort takes place, each at its field, so
+    that a form can show them with its other problems at once."""
+    problems = []
+    try:
+        Region.parse(region)
+    except UnknownRegion as error:
+        problems.append(InvalidInput(error.message, code="unknown_region", field="region"))
+    try:
+        resolve_timezone(timezone.strip())
+    except UnknownTimezone as error:
+        problems.append(InvalidInput(error.message, code="unknown_timezone", field="timezone"))
+    return problems
+
+
 def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...]]:
     """Plan a cohort in one of the actor's organisations. A refusal names the
     form field it belongs to."""
     organisation = policy.get(actor, Organisation, wish.organisation_id, "id")
     policy.require(actor, Action.PLAN, organisation.id)
+    problems = place_problems(wish.region, wish.timezone)
+    if problems:
+        raise problems[0]
     version = db.session.get(CurriculumVersion, wish.version_id)
     owner = version.curriculum.organisation_id if version is not None else None
     if version is None or version.published_at is None or owner not in (None, organisation.id):

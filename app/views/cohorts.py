@@ -29,23 +29,21 @@ bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 def new() -> ResponseReturnValue:
     choices = cohorts.new_cohort_choices(actor())
     tr = translator()
-    form = CohortForm()
+    form = CohortForm(region=choices.default_region)
     form.organisation.choices = [SelectChoice(o.id, o.name) for o in choices.organisations]
     form.version.choices = [
-        SelectChoice(v.id, f"{v.curriculum.title(tr.language)} (v{v.number})")
+        SelectChoice(v.id, f"{choice_label(v.curriculum, tr.language)} (v{v.number})")
         for v in choices.versions
     ]
     form.trainers.choices = [SelectChoice(t.id, t.name) for t in choices.trainers]
-    if not form.is_submitted() and choices.default_region:
-        form.region.data = choices.default_region
-    if form.validate_on_submit():
+    closures = _checked(form) if form.is_submitted() else None
+    if closures is not None:
         try:
-            cohort, notes = cohorts.plan_cohort(actor(), _wish(form))
+            cohort, notes = cohorts.plan_cohort(actor(), _wish(form, closures))
         except DomainError as error:
             if error.status in (403, 404):
                 raise
-            field = getattr(form, error.field or "start", form.start)
-            field.errors = [*field.errors, tr.localize(error.message)]
+            _show_at_field(form, error)
         else:
             flash(tr.gettext("The cohort was planned."), "success")
             for note in notes:
@@ -56,14 +54,39 @@ def new() -> ResponseReturnValue:
     return render_template("cohorts/new.html", form=form), status
 
 
-def _wish(form: CohortForm) -> cohorts.CohortWish:
+def _checked(form: CohortForm) -> dict[date, str] | None:
+    """Every problem of the form at its field at once: the fields' own, the
+    closure days' and the place's. The closure days when there is none."""
+    valid = form.validate_on_submit()
+    closures = None
     try:
-        closures = parse_closures(
+        closures = _closures(form)
+    except InvalidInput as error:
+        _show_at_field(form, error)
+    for problem in cohorts.place_problems(form.region.data or "", form.timezone.data or ""):
+        valid = False
+        if not form._fields[problem.field or "start"].errors:  # said once per field
+            _show_at_field(form, problem)
+    return closures if valid else None
+
+
+def _show_at_field(form: CohortForm, error: DomainError) -> None:
+    # A refusal without a field of its own is about the dates (the plan).
+    field = form._fields.get(error.field or "start", form.start)
+    field.errors = [*field.errors, translator().localize(error.message)]
+
+
+def _closures(form: CohortForm) -> dict[date, str]:
+    try:
+        return parse_closures(
             translator().gettext("Closure days"), (form.closures.data or "").splitlines()
         )
     except InvalidInput as error:
         error.field = "closures"
         raise
+
+
+def _wish(form: CohortForm, closures: dict[date, str]) -> cohorts.CohortWish:
     return cohorts.CohortWish(
         organisation_id=form.organisation.data,
         version_id=form.version.data,
@@ -106,6 +129,7 @@ def show(cohort_id: int) -> str:
         today=page.today,
         undo=page.undo,
         undo_form=CohortVersionForm(version=page.cohort.lock_version),
+        curriculum_label=choice_label(page.cohort.version.curriculum, translator().language),
         forks=[
             (v, choice_label(v.curriculum, translator().language))
             for v in sessions.fork_targets(actor(), page.cohort)

@@ -56,11 +56,11 @@ def test_bad_input_is_named_and_nothing_is_saved(client, make, db):
     version = make.version("compact").id
     log_in(client, email)
     for changes, expected in (
-        ({"region": "DE-XX"}, "unbekannte Region „DE-XX“"),
+        ({"region": "DE-XX"}, "Bitte eine Region aus der Liste wählen."),
         ({"timezone": "Berlin"}, "unbekannte Zeitzone „Berlin“"),
         ({"closures": "2027-13-01"}, "„2027-13-01“ ist kein Kalenderdatum"),
         ({"name": ""}, "Dieses Feld wird benötigt."),
-        ({"start": "26.05.2027"}, "Kein gültiges Datum."),
+        ({"start": "31.02.2027"}, "Bitte ein Datum wie 06.01.2027 eingeben."),
     ):
         response = post_form(client, "/cohorts/new", cohort_form(org, version, **changes))
         assert response.status_code == 400, changes
@@ -69,6 +69,69 @@ def test_bad_input_is_named_and_nothing_is_saved(client, make, db):
         assert expected in page, (changes, expected)
     assert db.session.scalar(select(func.count(Cohort.id))) == 0
     assert db.session.scalar(select(func.count(Session.id))) == 0
+
+
+def test_every_problem_of_the_form_shows_at_its_field_at_once(client, make, db):
+    org, email = planner(make)
+    version = make.version("compact").id
+    log_in(client, email)
+    wrong = {"name": "", "start": "26.13.2027", "timezone": "Berlin", "closures": "2027-13-01"}
+    response = post_form(client, "/cohorts/new", cohort_form(org, version, **wrong))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for field, expected in (
+        ("name", "Dieses Feld wird benötigt."),
+        ("start", "Bitte ein Datum wie 06.01.2027 eingeben."),
+        ("timezone", "unbekannte Zeitzone „Berlin“"),
+        ("closures", "„2027-13-01“ ist kein Kalenderdatum"),
+    ):
+        # Each message stands at its field, named by the field's id.
+        assert re.search(
+            rf'<span class="error" id="{field}-error">[^<]*{re.escape(expected)}', page
+        ), field
+    # What was typed stays in the form.
+    assert 'value="26.13.2027"' in page
+    assert db.session.scalar(select(func.count(Cohort.id))) == 0
+
+
+def test_a_date_typed_the_german_way_and_the_organisations_region(client, make, db):
+    org_id, email = planner(make)
+    db.session.get(Organisation, org_id).default_region = "DE-BY"
+    db.session.commit()
+    version = make.version("compact").id
+    log_in(client, email)
+    form = client.get("/cohorts/new").get_data(as_text=True)
+    # The region is chosen by name, the organisation's preselected.
+    assert re.search(r'<option selected value="DE-BY">Bayern</option>', form) or re.search(
+        r'<option value="DE-BY" selected>Bayern</option>', form
+    )
+    assert "Baden-Württemberg" in form
+    # A fork shows its client's name where the curriculum is chosen.
+    assert "Lernbegleitung kompakt" in form
+    response = post_form(
+        client,
+        "/cohorts/new",
+        cohort_form(org_id, version, start="2.6.2027", region="DE-BY"),
+        follow_redirects=True,
+    )
+    assert "Die Gruppe wurde geplant." in response.get_data(as_text=True)
+    cohort = db.session.scalar(select(Cohort))
+    assert (cohort.start_date, cohort.region) == (date(2027, 6, 2), "DE-BY")
+
+
+def test_a_service_refusal_about_the_dates_stands_at_the_start_date(client, make, db):
+    org, email = planner(make)
+    version = make.version("compact").id
+    log_in(client, email)
+    # A cohort closed for a whole year around its start cannot be planned.
+    closed = "2027-05-01..2027-12-31 Umbau\n2028-01-01..2028-06-30 Umbau"
+    response = post_form(
+        client, "/cohorts/new", cohort_form(org, version, start="26.05.2027", closures=closed)
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'<span class="error" id="start-error">', page)
+    assert db.session.scalar(select(func.count(Cohort.id))) == 0
 
 
 def test_hr_cannot_plan_cohorts(client, make):
