@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -256,7 +257,10 @@ def managed(actor: Actor, user_id: int) -> User:
 
 def accounts_of(actor: Actor) -> list[User]:
     policy.require(actor, Action.MANAGE_ACCOUNTS)
-    users = db.session.scalars(select(User).order_by(User.name, User.email)).all()
+    # Each row shows the account's organisations, and they decide who sees it.
+    users = db.session.scalars(
+        select(User).options(selectinload(User.organisations)).order_by(User.name, User.email)
+    ).all()
     return [u for u in users if may_manage(actor, u)]
 
 

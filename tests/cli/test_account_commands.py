@@ -95,6 +95,17 @@ def test_bad_input_is_one_line_and_changes_nothing(qualiplan_on, args, stdin, me
     assert "Traceback" not in result.stderr
 
 
+def test_an_organisation_with_a_time_zone_and_every_problem_on_one_line(qualiplan_on):
+    made = qualiplan_on("organisations", "create", "Wien GmbH", "--timezone", "Europe/Vienna")
+    assert made.returncode == 0, made.stderr
+    args = ["organisations", "create", "", "--region", "DE-XX", "--timezone", "Mars/X"]
+    result = qualiplan_on(*args)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("Error: the organisation needs a name; unknown region 'DE-XX'")
+    assert line.endswith("unknown time zone 'Mars/X'; use an IANA name such as Europe/Berlin")
+
+
 def test_demo_data_goes_into_an_empty_database_only(qualiplan_on):
     first = qualiplan_on("demo", "--if-empty")
     assert first.returncode == 0, first.stderr
