@@ -227,6 +227,10 @@ def test_withdrawing_many_names_those_not_in_the_cohort(client, make, db):
     assert "1 Person wird ausgetragen" in text
     assert "2 Personen sind nicht in dieser Gruppe eingeschrieben" in text
     assert "1 Person austragen" in text
+    # What happens, as when withdrawing one person from their page.
+    assert "Bestätigte Tandems verlieren sie" in text
+    assert "Ein Zertifikat aus dieser Gruppe kann ihnen danach nicht mehr ausgestellt" in text
+    assert "Die bisher erfasste Anwesenheit bleibt erhalten." in text
     assert enrolled(db, cohort) == {"Anna", "Ben"}
     confirm(client, page)
     assert enrolled(db, cohort) == {"Anna"}
