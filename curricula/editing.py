@@ -131,9 +131,9 @@ def remove_element(
     if followers:
         raise EditRefused(
             msg(
-                "{followers} are placed after '{key}'; place them after another element first",
-                followers=followers,
-                key=key,
+                "{followers} placed after {element}; place them after another element first",
+                followers=[curriculum.element(k).title for k in followers],
+                element=curriculum.element(key).title,
             ),
             code="element_has_followers",
             element=key,
@@ -151,11 +151,11 @@ def remove_element(
             if group["count"] > len(of):
                 raise EditRefused(
                     msg(
-                        "the certificate asks for at least {count} of {keys}; change that "
-                        "rule before removing '{key}'",
+                        "the certificate asks for at least {count} of {elements}; change that "
+                        "rule before removing {element}",
                         count=group["count"],
-                        keys=group["of"],
-                        key=key,
+                        elements=[curriculum.element(k).title for k in group["of"]],
+                        element=curriculum.element(key).title,
                     ),
                     code="needed_by_certificate",
                     element=key,

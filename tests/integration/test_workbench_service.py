@@ -49,12 +49,13 @@ def test_fork_and_edit_refusals_carry_their_codes(setting, db):
 
     draft = workbench.draft_of(fork)
     stale = draft.lock_version
-    workbench.add_element(
-        consultant, fork.id, "practice", Text("Übung", "Practice"), expected_version=stale
+    key = workbench.add_element(
+        consultant, fork.id, Text("Übung", "Practice"), expected_version=stale
     )
+    assert key == "uebung"
     db.session.flush()
     with pytest.raises(StaleEdit):
-        workbench.remove_element(consultant, fork.id, "practice", expected_version=stale)
+        workbench.remove_element(consultant, fork.id, "uebung", expected_version=stale)
     with pytest.raises(workbench.WorkbenchError) as followed:
         workbench.remove_element(
             consultant, fork.id, "seminar-2", expected_version=draft.lock_version
@@ -62,9 +63,9 @@ def test_fork_and_edit_refusals_carry_their_codes(setting, db):
     assert followed.value.code == "element_has_followers"
     with pytest.raises(workbench.InvalidCurriculum) as invalid:
         workbench.add_element(
-            consultant, fork.id, "practice", Text("x", "x"), expected_version=draft.lock_version
+            consultant, fork.id, Text("x" * 201, "x"), expected_version=draft.lock_version
         )
-    assert [(p.element, p.field) for p in invalid.value.problems] == [("practice", "key")]
+    assert [p.field for p in invalid.value.problems] == ["title.de"]
     with pytest.raises(NotFound):
         workbench.move_element(
             consultant, fork.id, "nowhere", "up", expected_version=draft.lock_version

@@ -169,7 +169,9 @@ def test_upstream_changes_are_taken_one_by_one(client, make, db):
 
     text = client.get(page).get_data(as_text=True)
     assert "hat Version 2" in text
-    assert "reflection: geändert" in text
+    # The change names the element by its title, not its key.
+    assert "Netzwerk stärken“: geändert" in text
+    assert "reflection:" not in text
     change = re.search(r'name="change" value="([^"]+)"', text).group(1)
     response = post(
         client, f"{page}/upstream/take", {"version": "0", "change": change, "overwrite": ""}, page
