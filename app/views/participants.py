@@ -38,7 +38,7 @@ from app.forms.participants import (
     WithdrawForm,
 )
 from app.forms.privacy import EraseForm
-from app.i18n import current_language, refusal, translator
+from app.i18n import current_language, refusal, sentence, translator
 from app.models import Cohort, Organisation, Participant, Purpose
 from app.public_url import external_url
 from app.services import bulk as bulk_actions
@@ -303,12 +303,14 @@ def bulk_confirm() -> ResponseReturnValue:
         done = bulk_actions.send_links(acting, ids, tr, _link_for, _keep_cancelled())
         if done.failure is not None:
             flash(
-                tr.gettext(
-                    "%(sent)s of %(total)s links were sent; then: ",
-                    sent=done.changed,
-                    total=len(ids),
-                )
-                + tr.localize(done.failure),
+                sentence(
+                    tr.gettext(
+                        "%(sent)s of %(total)s links were sent; then: ",
+                        sent=done.changed,
+                        total=len(ids),
+                    )
+                    + tr.localize(done.failure)
+                ),
                 "error",
             )
         else:
@@ -755,12 +757,14 @@ def send_cohort_links(cohort_id: int) -> ResponseReturnValue:
     result = personal_links.send_links(actor(), cohort_id, tr, _link_for, _keep_cancelled())
     if result.failure is not None:
         flash(
-            tr.gettext(
-                "%(sent)s of %(total)s links were sent; then: ",
-                sent=result.sent,
-                total=result.total,
-            )
-            + tr.localize(result.failure),
+            sentence(
+                tr.gettext(
+                    "%(sent)s of %(total)s links were sent; then: ",
+                    sent=result.sent,
+                    total=result.total,
+                )
+                + tr.localize(result.failure)
+            ),
             "error",
         )
     else:

@@ -11,7 +11,7 @@ from app import transactions
 from app.downloads import content_disposition
 from app.exports.tandems import render_tandems
 from app.forms.tandems import NotTogetherForm, SwapForm, TandemActionForm
-from app.i18n import translator
+from app.i18n import sentence, translator
 from app.models import Cohort, TandemState
 from app.services import policy
 from app.services import tandems as service
@@ -77,7 +77,7 @@ def _page(cohort_id: int, anchor: str | None = None) -> ResponseReturnValue:
 def _proposed(cohort_id: int, result: Pairing) -> ResponseReturnValue:
     tr = translator()
     for warning in result.warnings:
-        flash(tr.localize(warning), "info")
+        flash(sentence(tr.localize(warning)), "info")
     flash(
         tr.ngettext(
             "A proposal with %(num)d tandem is ready; check it and confirm.",
