@@ -203,7 +203,7 @@ VERSION_FIELDS = {
     "length": _l("length"),
     "placement": _l("placement and gap"),
     "topics": _l("topics"),
-    "teaching_hours": _l("teaching hours"),
+    "teaching_hours": _l("teaching units"),
     "counts_for_certificate": _l("counting for the certificate"),
     "description": _l("description"),
     "preparation": _l("preparation"),
