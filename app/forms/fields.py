@@ -73,10 +73,10 @@ class RegionField(SelectField):  # type: ignore[misc]
     """A region (ISO 3166-2 such as DE-BW) chosen by its name: the German
     states first, then Austria's and Switzerland's, in groups per country.
 
-    The form's user gives the default (the organisation's region):
-    `CohortForm(region=organisation.region)` or `form.region.data = ...` on
-    the first display. A stored region the list does not offer (another
-    country) stays choosable, so that saving the form keeps it.
+    The form's user gives the default (the organisation's region) when
+    building the form: `CohortForm(region=organisation.region)` or `obj=`.
+    A region given so that the list does not offer (another country) stays
+    choosable, so that saving the form again keeps it.
     """
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
