@@ -345,21 +345,3 @@ def change_certificate_rule(
         data["certificate"] = rule
 
     return changed(curriculum, change, source=source)
-
-
-def read_at_least(text: str) -> tuple[AtLeast, ...] | None:
-    """Lines "n: key, key" as rules of "at least n of"; None if a line is
-    not of that shape (the keys are judged with the whole rule)."""
-    rules: list[AtLeast] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        count, colon, keys = line.partition(":")
-        if not colon or not count.strip().isdigit():
-            return None
-        rules.append(AtLeast(int(count), tuple(k.strip() for k in keys.split(",") if k.strip())))
-    return tuple(rules)
-
-
-def at_least_text(rules: Iterable[AtLeast]) -> str:
-    return "\n".join(f"{r.count}: {', '.join(r.of)}" for r in rules)

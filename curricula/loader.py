@@ -422,7 +422,8 @@ def from_mapping(data: Mapping[str, Any], *, source: str = "<curriculum>") -> Cu
             elements.append(element)
 
     _check_references(out, declared)
-    certificate = _certificate(out, data.get("certificate"), list(declared), counting)
+    titles = {e.key: e.title for e in elements}
+    certificate = _certificate(out, data.get("certificate"), list(declared), counting, titles)
 
     if not out.failed:
         _longest_programme(out, elements)
@@ -993,7 +994,11 @@ def _cycles(after: Mapping[str, str]) -> Iterator[list[str]]:
 
 
 def _certificate(
-    out: _Collector, raw: Any, keys: list[str], counting: set[str]
+    out: _Collector,
+    raw: Any,
+    keys: list[str],
+    counting: set[str],
+    titles: Mapping[str, Text] | None = None,
 ) -> CertificateRule:
     known = set(keys)
     if raw is None:
@@ -1027,7 +1032,11 @@ def _certificate(
         overlap = set(of) & set(required)
         if overlap:
             out.add(
-                msg("{keys} required already; list each element once", keys=sorted(overlap)),
+                # Named by title where the element has one: the message is read on pages.
+                msg(
+                    "{keys} required already; list each element once",
+                    keys=[(titles or {}).get(k, k) for k in sorted(overlap)],
+                ),
                 field=f"{name}.of",
             )
         rules.append(AtLeast(count, tuple(of)))

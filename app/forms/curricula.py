@@ -8,6 +8,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -85,13 +88,18 @@ class TakeForm(DraftForm):
     overwrite = HiddenField()
 
 
+class AtLeastForm(Form):  # type: ignore[misc]
+    """One rule "at least n of these elements"; left empty, there is none."""
+
+    count = IntegerField(_l("At least"), validators=[Optional(), NumberRange(min=1, max=100)])
+    of = CheckboxListField(_l("of these elements"), validators=[Optional()])
+
+
 class CertificateForm(DraftForm):
     required = CheckboxListField(_l("Required elements"), validators=[Optional()])
-    at_least = TextAreaField(
-        _l("At least some of (one rule per line, e.g. 1: checkpoint-1, checkpoint-2)"),
-        validators=[Optional(), Length(max=2000)],
-    )
+    # The rules there are and one empty one to add; the view gives the choices.
+    at_least = FieldList(FormField(AtLeastForm), max_entries=20)
     min_hours_percent = IntegerField(
-        _l("Teaching hours to attend at least, in % (empty: no such rule)"),
+        _l("Teaching units to attend at least, in % (empty: no such rule)"),
         validators=[Optional(), NumberRange(min=1, max=100)],
     )

@@ -7,6 +7,7 @@ and maps the result; refusals and the commit are the commit point's
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from datetime import date, timedelta
 from typing import Any
@@ -34,7 +35,16 @@ from app.services.curricula import InvalidCurriculum, WorkbenchError
 from app.views.access import actor
 from curricula import editing
 from curricula.editing import Direction, ElementInput
-from curricula.model import MODE_TITLES, STANDARD_KINDS, Curriculum, Mode, Offset, Span, Text
+from curricula.model import (
+    MODE_TITLES,
+    STANDARD_KINDS,
+    AtLeast,
+    Curriculum,
+    Mode,
+    Offset,
+    Span,
+    Text,
+)
 from curricula.timeline import nominal_layout
 
 bp = Blueprint("curricula", __name__, url_prefix="/curricula")
@@ -460,22 +470,24 @@ def certificate(curriculum_id: int) -> ResponseReturnValue:
     model = draft.model
     tr = translator()
     form = CertificateForm()
-    form.required.choices = [
+    choices = [
         (k, model.element(k).title.get(tr.language)) for k in editing.certificate_choices(model)
     ]
+    form.required.choices = choices
     if not form.is_submitted():
         form.version.data = str(draft.lock_version)
         form.required.data = list(model.certificate.required)
-        form.at_least.data = editing.at_least_text(model.certificate.at_least)
+        for group in model.certificate.at_least:
+            form.at_least.append_entry({"count": group.count, "of": list(group.of)})
         share = model.certificate.min_hours_share
         form.min_hours_percent.data = round(share * 100) if share is not None else None
-    elif form.validate():
-        rules = editing.read_at_least(form.at_least.data or "")
-        if rules is None:
-            form.at_least.errors = [
-                tr.gettext("Write each rule as a number, a colon and element keys, e.g. 1: a, b")
-            ]
-        else:
+    if not form.at_least.entries or _filled(form.at_least.entries[-1].form):
+        form.at_least.append_entry()  # room for one more rule
+    for entry in form.at_least:
+        entry.form.of.choices = choices
+    if form.is_submitted() and form.validate():
+        rules, entries = _rules(form, tr)
+        if rules is not None:
             percent = form.min_hours_percent.data
             try:
                 workbench.change_certificate_rule(
@@ -487,19 +499,68 @@ def certificate(curriculum_id: int) -> ResponseReturnValue:
                     expected_version=form.version.data,
                 )
             except InvalidCurriculum as error:
-                for problem in error.problems:
-                    name = problem.field or ""
-                    field = _RULE_FIELDS.get(name, "at_least")
-                    text = tr.localize(problem.message)
-                    if not _at_field(form, field, text, _RULE_FIELDS):
-                        flash(refusal(tr.localize(problem.describe())), "error")
+                _rule_problems(form, error, entries, tr)
             else:
                 flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
                 return _back(curriculum_id)
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "curricula/certificate.html", record=record, draft=draft, form=form
+        "curricula/certificate.html",
+        record=record,
+        draft=draft,
+        form=form,
+        curriculum_label=workbench.choice_label,
     ), status
+
+
+def _filled(group: Any) -> bool:
+    return group.count.data is not None or bool(group.of.data)
+
+
+def _rules(form: CertificateForm, tr: Translator) -> tuple[list[AtLeast] | None, list[Any]]:
+    """The filled rules of "at least n of", and the form of each; None where
+    one is half filled (its field then says what is missing)."""
+    rules: list[AtLeast] = []
+    entries: list[Any] = []
+    complete = True
+    for entry in form.at_least:
+        group = entry.form
+        if not _filled(group):
+            continue
+        if group.count.data is None:
+            group.count.errors = [*group.count.errors, tr.gettext("Give how many of them.")]
+            complete = False
+        elif not group.of.data:
+            group.of.errors = [*group.of.errors, tr.gettext("Choose the elements of this rule.")]
+            complete = False
+        else:
+            rules.append(AtLeast(group.count.data, tuple(group.of.data)))
+            entries.append(group)
+    return (rules if complete else None), entries
+
+
+_RULE_PART = re.compile(r"^certificate\.at_least\[(\d+)\](?:\.(count|of))?$")
+
+
+def _rule_problems(
+    form: CertificateForm, error: InvalidCurriculum, entries: list[Any], tr: Translator
+) -> None:
+    """Each problem of the rule at the field it concerns; the rest on top."""
+    for problem in error.problems:
+        text = tr.localize(problem.message)
+        name = problem.field or ""
+        part = _RULE_PART.match(name)
+        field = None
+        if part and int(part.group(1)) <= len(entries):
+            field = getattr(entries[int(part.group(1)) - 1], part.group(2) or "of")
+        elif name in _RULE_FIELDS:
+            field = getattr(form, _RULE_FIELDS[name])
+        elif name == "certificate":
+            field = form.required
+        if field is None:
+            flash(refusal(tr.localize(problem.describe())), "error")
+        else:
+            field.errors = [*field.errors, text]
 
 
 @bp.post("/<int:curriculum_id>/import")

@@ -246,31 +246,50 @@ def test_change_the_certificate_rule_of_a_draft(client, make, db):
     org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
     url = f"/curricula/{fork}/draft/certificate"
-    version = version_field(client.get(url).get_data(as_text=True))
+    page = client.get(url).get_data(as_text=True)
+    version = version_field(page)
+    # Elements are chosen by their titles; no key is to be typed.
+    assert "Reflexionstag: Erfahrungen teilen" in page
+    assert "checkpoint-1" not in page
     token = csrf_token(client, url)
 
-    def send(required, at_least, percent=""):
+    def send(required, count="", of=(), percent=""):
         data = {
             "csrf_token": token,
             "version": version,
             "required": required,
-            "at_least": at_least,
+            "at_least-0-count": count,
+            "at_least-0-of": list(of),
             "min_hours_percent": percent,
         }
         return client.post(url, data=data, follow_redirects=True)
 
-    assert send(["seminar-1"], "eins: reflection").status_code == 400
-    refused = send(["seminar-1", "reflection"], "1: reflection, nowhere")
-    assert refused.status_code == 400
-    assert "nowhere" in refused.get_data(as_text=True)
-    assert send(["seminar-1"], "", percent="120").status_code == 400
-    saved = send(["seminar-1", "seminar-2"], "1: reflection", percent="80")
+    # Every error of the form at once, each at its field.
+    wrong = send(["seminar-1"], count="eins", percent="120")
+    assert wrong.status_code == 400
+    text = wrong.get_data(as_text=True)
+    assert 'id="at_least-0-count-error"' in text
+    assert 'id="min_hours_percent-error"' in text
+    half = send(["seminar-1"], count="1").get_data(as_text=True)
+    assert "Wählen Sie die Elemente dieser Regel." in half
+    # A rule the loader refuses is told at the field it concerns.
+    twice = send(["seminar-1", "reflection"], count="1", of=["reflection"])
+    assert twice.status_code == 400
+    error = twice.get_data(as_text=True).split('id="at_least-0-of-error"')[1].split("</")[0]
+    assert "Reflexionstag: Erfahrungen teilen" in error
+    assert "bereits vorausgesetzt" in error
+    too_many = send(["seminar-1"], count="3", of=["reflection", "seminar-2"])
+    assert 'id="at_least-0-count-error"' in too_many.get_data(as_text=True)
+    saved = send(["seminar-1", "seminar-2"], count="1", of=["reflection"], percent="80")
     assert "Gespeichert" in saved.get_data(as_text=True)
     db.session.expire_all()
     rule = workbench.draft_of(db.session.get(CurriculumRecord, fork)).model.certificate
     assert rule.required == ("seminar-1", "seminar-2")
     assert [(r.count, r.of) for r in rule.at_least] == [(1, ("reflection",))]
     assert rule.min_hours_share == 0.8
+    again = client.get(url).get_data(as_text=True)
+    assert re.search(r'name="at_least-0-count"[^>]*value="1"', again)
+    assert 'name="at_least-1-count"' in again  # room for one more rule
 
 
 def test_version_moves_keep_cancelled_sessions_and_their_calendars_intact(client, make, db):
