@@ -20,7 +20,7 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Certificate, CurriculumRecord, Enrolment
+from app.models import Certificate, Cohort, CohortState, CurriculumRecord, Enrolment
 from app.services import curricula as workbench
 from app.services.personal_links import create_link
 from app.services.policy import Actor
@@ -62,8 +62,15 @@ def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str]]]:
             _, token = create_link(Actor.system(), in_two)
             certificate = db.session.scalar(select(Certificate).order_by(Certificate.id))
             code = certificate.code
-            # Pages of a kind the walk may meet first where they are empty.
+            # Pages of a kind the walk may meet first where they are empty, and
+            # a cohort of each state (each shows other panels and forms).
             extra = [f"/certificates/{certificate.id}", f"/curricula/{fork.id}"]
+            for state in CohortState:
+                cohort_id = db.session.scalar(
+                    select(Cohort.id).where(Cohort.state == state).order_by(Cohort.id)
+                )
+                if cohort_id is not None:
+                    extra.append(f"/cohorts/{cohort_id}")
             db.session.commit()
         public = {
             "start page": "/",
@@ -98,18 +105,21 @@ def violations_on(page, axe: Axe, where: str) -> list[str]:
 
 
 def walk(page, axe: Axe, role: str, origin: str, first: list[str]) -> tuple[list[str], list[str]]:
-    """Visit the overview, the pages `first`, and every kind of page linked from
-    the pages seen; return the kinds seen and the problems (violations, pages
-    that failed)."""
+    """Visit the overview, the pages `first` (each of them), and every kind of
+    page linked from the pages seen; return the kinds seen and the problems
+    (violations, pages that failed)."""
     queue = ["/dashboard", *first]
     seen: set[str] = set()
     problems: list[str] = []
-    while queue and len(seen) < PAGES_PER_ROLE:
+    while queue:
         path = queue.pop(0)
         kind = kind_of(urlsplit(path).path)
-        if kind in seen:
+        if kind in seen and path not in first:
             continue
         seen.add(kind)
+        if len(seen) > PAGES_PER_ROLE:
+            problems.append(f"{role}: more than {PAGES_PER_ROLE} kinds of page; raise the limit")
+            break
         try:
             response = page.goto(path)
         except PlaywrightError as error:
