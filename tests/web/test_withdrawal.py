@@ -67,7 +67,7 @@ def test_withdrawing_asks_first_with_what_will_happen(client, make, db):
     assert "Anna Albers aus der Gruppe „Gruppe Nord“ austragen?" in question
     # The coming sessions, with German dates, the partner and the certificate.
     assert f"{group.first_day:%d.%m.%Y}" in question
-    assert "Das bestätigte Tandem verliert die Person: Ben Brandt." in question
+    assert "Das bestätigte Tandem mit Ben Brandt verliert die Person." in question
     assert "Ein Zertifikat aus dieser Gruppe kann danach nicht mehr ausgestellt" in question
     assert 'name="csrf_token"' in question
     assert enrolment_of(db, anna.id).status is EnrolmentStatus.ENROLLED
