@@ -939,6 +939,7 @@ def move_to_version(
                 session.revision += 1
     if save_changes:
         before_number = cohort.version.number
+        before_record = cohort.version.curriculum
         cohort.version = version
         check_trainers(cohort.sessions)
         history.record(
@@ -948,10 +949,15 @@ def move_to_version(
             subject="cohort",
             subject_id=cohort.id,
             action="version",
-            before={"version": before_number},
-            after={"version": version.number},
+            # With the curriculum: a cohort may move onto its organisation's fork.
+            before={"version": before_number, "curriculum": _titles(before_record)},
+            after={"version": version.number, "curriculum": _titles(version.curriculum)},
         )
     return result
+
+
+def _titles(record: CurriculumRecord) -> dict[str, str]:
+    return {"de": record.title_de, "en": record.title_en}
 
 
 def _apply(

@@ -162,7 +162,7 @@ def test_a_file_at_every_limit_imports_publishes_and_shows(client, db, fork):
     token = csrf_token(client, page)
     published = client.post(
         f"{page}/draft/publish",
-        data={"csrf_token": token, "version": version_field(shown)},
+        data={"csrf_token": token, "version": version_field(shown), "confirmed": "yes"},
         follow_redirects=True,
     )
     assert published.status_code == 200
