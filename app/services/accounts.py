@@ -273,7 +273,9 @@ def deactivate(actor: Actor, user_id: int) -> User:
         raise InvalidInput(msg("you cannot deactivate your own account"), code="own_account")
     if not user.active:
         return user
-    orphaned = _last_admin_of(user, user.organisation_ids)
+    # The command line may (a stolen admin account is shut at once): its
+    # operator can always make a new admin, the pages could not.
+    orphaned = _last_admin_of(user, user.organisation_ids) if actor.user is not None else []
     if orphaned:
         raise _no_admin_left(orphaned, "active")
     user.active = False
