@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from app.forms.fields import parse_day as read_day
 from app.services.errors import InvalidInput
 from curricula.messages import msg
 
@@ -16,18 +17,26 @@ LONGEST_CLOSURE_DAYS = 366
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def parse_day(label: str, text: str) -> date:
-    """A date written YYYY-MM-DD, or InvalidInput naming `label`."""
+def parse_day(label: str, text: str, *, typed: bool = False) -> date:
+    """A date written YYYY-MM-DD (scripts), or also 24.12.2027 when `typed`
+    by a person in a form; else InvalidInput naming `label`."""
     try:
-        if not _ISO_DATE.match(text):
+        if typed:
+            found = read_day(text)
+            if found is None:
+                raise ValueError(text)
+            day = found
+        elif not _ISO_DATE.match(text):
             raise ValueError(text)
-        day = date.fromisoformat(text)
+        else:
+            day = date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(
-            msg(
-                "{option}: '{value}' is not a calendar date (YYYY-MM-DD)", option=label, value=text
-            )
-        ) from None
+        template = (
+            "{option}: '{value}' is not a date such as 24.12.2027"
+            if typed
+            else "{option}: '{value}' is not a calendar date (YYYY-MM-DD)"
+        )
+        raise InvalidInput(msg(template, option=label, value=text)) from None
     if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
         raise InvalidInput(
             msg(
@@ -41,9 +50,10 @@ def parse_day(label: str, text: str) -> date:
     return day
 
 
-def parse_closures(label: str, entries: Iterable[str]) -> dict[date, str]:
+def parse_closures(label: str, entries: Iterable[str], *, typed: bool = False) -> dict[date, str]:
     """Closure days from entries such as `2027-12-24..2027-12-31 Betriebsruhe`:
-    one day or a range, optionally followed by a reason."""
+    one day or a range, optionally followed by a reason. What a person
+    `typed` may also read `24.12.2027–31.12.2027 Betriebsruhe` (".." too)."""
     days: dict[date, str] = {}
     for raw in entries:
         entry = raw.strip()
@@ -51,8 +61,10 @@ def parse_closures(label: str, entries: Iterable[str]) -> dict[date, str]:
             continue
         span, _, reason = entry.partition(" ")
         first_text, separator, last_text = span.partition("..")
-        first = parse_day(label, first_text.strip())
-        last = parse_day(label, last_text.strip()) if separator else first
+        if typed and not separator:
+            first_text, separator, last_text = span.partition("–")
+        first = parse_day(label, first_text.strip(), typed=typed)
+        last = parse_day(label, last_text.strip(), typed=typed) if separator else first
         if last < first:
             raise InvalidInput(
                 msg(
