@@ -87,7 +87,8 @@ class Schedule:
 def resolve_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # A name too long for a file name is an OSError, not "not found".
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UnknownTimezone(
             msg("unknown time zone '{name}'; use an IANA name such as Europe/Berlin", name=name)
         ) from None
