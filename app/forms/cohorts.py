@@ -77,3 +77,9 @@ class ReplanForm(FlaskForm):  # type: ignore[misc]
     # The cohort's version when the page was loaded.
     version = HiddenField(validators=[InputRequired()])
     start = DayField(_l("New start"), validators=[InputRequired()])
+
+
+class ForkMoveForm(CohortVersionForm):
+    # The fork's version the preview showed: a newer one published since
+    # would move the cohort onto dates nobody has seen.
+    target = HiddenField(validators=[InputRequired()])

@@ -45,7 +45,7 @@ from app.services.cohorts import (
     working_calendar,
 )
 from app.services.curricula import Rescheduled, latest_published, may_follow, move_to_version
-from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
+from app.services.errors import DomainError, InvalidInput, NotFound, StaleEdit, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import lines, one_line
 from cohorts.errors import PlanningError
@@ -601,6 +601,8 @@ class ForkMove:
     cohort: Cohort
     version: CurriculumVersion
     rows: list[Rescheduled]
+    # The cohort follows the fork already (a page asked for again after the move).
+    already: bool = False
 
 
 def fork_targets(actor: Actor, cohort: Cohort) -> list[CurriculumVersion]:
@@ -627,18 +629,20 @@ def fork_targets(actor: Actor, cohort: Cohort) -> list[CurriculumVersion]:
 
 
 def preview_fork_move(
-    actor: Actor, cohort_id: int, version_id: int, *, now: datetime, language: str
+    actor: Actor, cohort_id: int, curriculum_id: int, *, now: datetime, language: str
 ) -> ForkMove:
-    """How the cohort's dates would look on the fork; nothing changes."""
-    return _fork_move(actor, cohort_id, version_id, now=now, language=language, save=False)
+    """How the cohort's dates would look on the fork's newest version;
+    nothing changes."""
+    return _fork_move(actor, cohort_id, curriculum_id, now=now, language=language, save=None)
 
 
 def move_to_fork(
     actor: Actor,
     cohort_id: int,
-    version_id: int,
+    curriculum_id: int,
     *,
     expected_version: object,
+    expected_target: object,
     now: datetime,
     language: str,
 ) -> ForkMove:
@@ -648,27 +652,69 @@ def move_to_fork(
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.PLAN, cohort.organisation_id)
     expect_version(cohort, expected_version)
-    return _fork_move(actor, cohort_id, version_id, now=now, language=language, save=True)
+    return _fork_move(
+        actor, cohort_id, curriculum_id, now=now, language=language, save=str(expected_target)
+    )
 
 
 def _fork_move(
-    actor: Actor, cohort_id: int, version_id: int, *, now: datetime, language: str, save: bool
+    actor: Actor,
+    cohort_id: int,
+    curriculum_id: int,
+    *,
+    now: datetime,
+    language: str,
+    save: str | None,
 ) -> ForkMove:
+    """The move onto the fork's newest version; saved when `save` names
+    that version (the one the preview showed), else only previewed."""
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.PLAN, cohort.organisation_id)
-    version = db.session.get(CurriculumVersion, version_id)
-    if version is None or version not in fork_targets(actor, cohort):
-        if version is not None and cohort.state is not CohortState.PLANNED:
+    record = db.session.get(CurriculumRecord, curriculum_id)
+    if (
+        record is not None
+        and record.id == cohort.version.curriculum_id
+        and record.upstream_id is not None
+        and record.organisation_id == cohort.organisation_id
+    ):
+        if save is not None:
+            raise SessionChangeRefused(
+                msg(
+                    "{cohort} follows {curriculum} already",
+                    cohort=cohort.name,
+                    curriculum=_title(cohort.version),
+                ),
+                code="already_on_fork",
+            )
+        return ForkMove(cohort, cohort.version, [], already=True)
+    targets = {v.curriculum_id: v for v in fork_targets(actor, cohort)}
+    version = targets.get(curriculum_id)
+    if version is None:
+        mine = (
+            record is not None
+            and record.organisation_id == cohort.organisation_id
+            and record.upstream_id == cohort.version.curriculum_id
+        )
+        if mine and cohort.state is not CohortState.PLANNED:
             raise SessionChangeRefused(
                 msg("only a planned cohort can move to another version"),
                 code="cohort_not_planned",
             )
         raise NotFound()
+    if save is not None and save != str(version.id):
+        raise StaleEdit(
+            msg("a newer version of {curriculum} was published since", curriculum=_title(version))
+        )
     today = local_today(cohort, now)
     _check_fit(cohort, version, today)
     try:
         rows = move_to_version(
-            cohort, version, actor.user, today=today, save_changes=save, language=language
+            cohort,
+            version,
+            actor.user,
+            today=today,
+            save_changes=save is not None,
+            language=language,
         )
     except PlanningError as error:
         raise SessionChangeRefused(

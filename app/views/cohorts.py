@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
 from app import transactions
 from app.closures import parse_closures
-from app.forms.cohorts import CohortForm, CohortVersionForm, ReopenForm, ReplanForm, StateForm
+from app.forms.cohorts import (
+    CohortForm,
+    CohortVersionForm,
+    ForkMoveForm,
+    ReopenForm,
+    ReplanForm,
+    StateForm,
+)
 from app.i18n import translator
 from app.models import CohortState
 from app.services import cohorts, sessions
@@ -138,20 +145,24 @@ def show(cohort_id: int) -> str:
     )
 
 
-@bp.get("/<int:cohort_id>/state/<state>")
-def confirm_state(cohort_id: int, state: str) -> ResponseReturnValue:
-    """What a cancellation or an early start will do, to confirm or leave."""
-    try:
-        wanted = CohortState(state)
-    except ValueError:
-        abort(404)
+@bp.get("/<int:cohort_id>/cancel")
+def confirm_cancel(cohort_id: int) -> ResponseReturnValue:
+    """What cancelling the cohort will do, to confirm or leave."""
+    return _confirm(cohort_id, CohortState.CANCELLED)
+
+
+@bp.get("/<int:cohort_id>/start")
+def confirm_start(cohort_id: int) -> ResponseReturnValue:
+    """What starting the cohort will do (before its first session), to confirm or leave."""
+    return _confirm(cohort_id, CohortState.RUNNING)
+
+
+def _confirm(cohort_id: int, wanted: CohortState) -> ResponseReturnValue:
     try:
         preview = cohorts.preview_state_change(actor(), cohort_id, wanted, now=datetime.now(UTC))
     except DomainError as error:
         if error.status in (403, 404) or not refused_here():
             raise
-        return redirect(url_for("cohorts.show", cohort_id=cohort_id))
-    if not preview.needs_confirmation:
         return redirect(url_for("cohorts.show", cohort_id=cohort_id))
     form = StateForm(state=wanted.value, confirmed="yes")
     return render_template(
@@ -181,9 +192,12 @@ def change_state(cohort_id: int) -> ResponseReturnValue:
         and cohorts.preview_state_change(actor(), cohort_id, wanted, now=now).needs_confirmation
     ):
         # Nothing changes before the planner has seen what will happen.
-        return redirect(
-            url_for("cohorts.confirm_state", cohort_id=cohort_id, state=wanted.value), 303
+        page = (
+            "cohorts.confirm_cancel"
+            if wanted is CohortState.CANCELLED
+            else "cohorts.confirm_start"
         )
+        return redirect(url_for(page, cohort_id=cohort_id), 303)
     cohort = cohorts.change_cohort_state(actor(), cohort_id, wanted, now=now, early=confirmed)
     tr = translator()
     # The names of the states are in the catalogs with the page filters.
@@ -249,21 +263,22 @@ def replan(cohort_id: int) -> ResponseReturnValue:
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
 
 
-@bp.route("/<int:cohort_id>/fork/<int:version_id>", methods=["GET", "POST"])
+@bp.route("/<int:cohort_id>/fork/<int:curriculum_id>", methods=["GET", "POST"])
 @transactions.web
-def move_to_fork(cohort_id: int, version_id: int) -> ResponseReturnValue:
+def move_to_fork(cohort_id: int, curriculum_id: int) -> ResponseReturnValue:
     """Preview the cohort's dates on the organisation's fork, then move it."""
     tr = translator()
     now = datetime.now(UTC)
-    form = CohortVersionForm()
+    form = ForkMoveForm()
     if form.is_submitted():
         if not form.validate_on_submit():
             raise _unreadable()
         moved = sessions.move_to_fork(
             actor(),
             cohort_id,
-            version_id,
+            curriculum_id,
             expected_version=form.version.data,
+            expected_target=form.target.data,
             now=now,
             language=tr.language,
         )
@@ -278,7 +293,7 @@ def move_to_fork(cohort_id: int, version_id: int) -> ResponseReturnValue:
         return redirect(url_for("cohorts.show", cohort_id=cohort_id), 303)
     try:
         preview = sessions.preview_fork_move(
-            actor(), cohort_id, version_id, now=now, language=tr.language
+            actor(), cohort_id, curriculum_id, now=now, language=tr.language
         )
     except DomainError as error:
         if error.status in (403, 404) or not refused_here():
@@ -290,7 +305,8 @@ def move_to_fork(cohort_id: int, version_id: int) -> ResponseReturnValue:
         version=preview.version,
         label=choice_label(preview.version.curriculum, tr.language),
         rows=preview.rows,
-        form=CohortVersionForm(version=preview.cohort.lock_version),
+        already=preview.already,
+        form=ForkMoveForm(version=preview.cohort.lock_version, target=preview.version.id),
     )
 
 

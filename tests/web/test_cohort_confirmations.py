@@ -24,8 +24,8 @@ def test_the_confirmation_names_sessions_people_and_calendars(client, make, db):
     cohort_id, email = enrolled_cohort(make, db)
     log_in(client, email)
     page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
-    assert f'href="/cohorts/{cohort_id}/state/cancelled"' in page
-    page = client.get(f"/cohorts/{cohort_id}/state/cancelled").get_data(as_text=True)
+    assert f'href="/cohorts/{cohort_id}/cancel"' in page
+    page = client.get(f"/cohorts/{cohort_id}/cancel").get_data(as_text=True)
     assert "„Herbst“ absagen?" in page
     assert "Noch hat sich nichts geändert." in page
     assert "bevorstehende Termine werden abgesagt:" in page
@@ -52,7 +52,7 @@ def test_hr_sees_no_confirmation_page(client, make, db):
     org = db.session.get(Cohort, cohort_id).organisation
     make.user(Role.HR, [org], email="hr@example.org")
     log_in(client, "hr@example.org")
-    assert client.get(f"/cohorts/{cohort_id}/state/cancelled").status_code == 403
+    assert client.get(f"/cohorts/{cohort_id}/cancel").status_code == 403
 
 
 def test_a_completed_cohort_is_refused_before_the_confirmation(client, make, db):
@@ -61,7 +61,7 @@ def test_a_completed_cohort_is_refused_before_the_confirmation(client, make, db)
     db.session.commit()
     log_in(client, email)
     response = client.get(
-        f"/cohorts/{cohort_id}/state/cancelled",
+        f"/cohorts/{cohort_id}/cancel",
         headers={"Referer": f"http://localhost/cohorts/{cohort_id}"},
         follow_redirects=True,
     )

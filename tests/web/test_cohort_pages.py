@@ -196,7 +196,7 @@ def post_state(client, cohort_id, state, **kwargs):
 
 
 def confirm_cancellation(client, cohort_id):
-    page = f"/cohorts/{cohort_id}/state/cancelled"
+    page = f"/cohorts/{cohort_id}/cancel"
     return post_form(
         client,
         f"/cohorts/{cohort_id}/state",
@@ -235,13 +235,13 @@ def test_a_cohort_starts_before_its_first_session_only_when_confirmed(client, ma
     page = client.get(f"/cohorts/{cohort_id}?lang=en").get_data(as_text=True)
     assert f"from {first_day:%a} {first_day.day} {first_day:%b %Y}, the day of its first" in page
     # The button is a link to the page that says what will happen.
-    assert f'href="/cohorts/{cohort_id}/state/running"' in page
+    assert f'href="/cohorts/{cohort_id}/start"' in page
     # A form sent without that step leads there, and nothing changes.
     response = post_state(client, cohort_id, "running")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/cohorts/{cohort_id}/state/running")
+    assert response.headers["Location"].endswith(f"/cohorts/{cohort_id}/start")
     assert db.session.get(Cohort, cohort_id).state is CohortState.PLANNED
-    page = client.get(f"/cohorts/{cohort_id}/state/running?lang=de").get_data(as_text=True)
+    page = client.get(f"/cohorts/{cohort_id}/start?lang=de").get_data(as_text=True)
     assert "vor dem ersten Termin starten?" in page
     assert f"{first_day:%d.%m.%Y}" in page
     assert db.session.scalar(select(func.count(Change.id)).where(Change.action == "state")) == 0
@@ -249,7 +249,7 @@ def test_a_cohort_starts_before_its_first_session_only_when_confirmed(client, ma
         client,
         f"/cohorts/{cohort_id}/state",
         {"state": "running", "confirmed": "yes"},
-        form_url=f"/cohorts/{cohort_id}/state/running",
+        form_url=f"/cohorts/{cohort_id}/start",
         follow_redirects=True,
     )
     assert "Die Gruppe ist jetzt laufend." in response.get_data(as_text=True)

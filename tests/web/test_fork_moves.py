@@ -9,6 +9,7 @@ from app.models import (
     AttendanceRecord,
     Cohort,
     CohortState,
+    CurriculumRecord,
     Enrolment,
     Organisation,
     Role,
@@ -58,7 +59,8 @@ def world(make, db, change=later_reflection, start=None, people=2):
     return {
         "org": org.id,
         "cohort": cohort.id,
-        "fork": fork.id,
+        "fork": fork.curriculum_id,
+        "fork_version": fork.id,
         "user": user.email,
         "sessions": {s.element.key: (s.id, s.uid, s.first_day) for s in cohort.sessions},
     }
@@ -69,7 +71,9 @@ def move(client, ids, version=None, **kwargs):
     return post_form(
         client,
         page,
-        {"version": str(version)} if version is not None else {},
+        {"version": str(version), "target": str(ids["fork_version"])}
+        if version is not None
+        else {},
         form_url=f"/cohorts/{ids['cohort']}",
         headers={"Referer": f"http://localhost{page}"},
         **kwargs,
@@ -98,14 +102,14 @@ def test_preview_then_move_onto_the_fork(client, make, db):
     assert "Frühjahr folgt jetzt Lernbegleitung kompakt" in shown
     db.session.expire_all()
     cohort = db.session.get(Cohort, ids["cohort"])
-    assert cohort.version_id == ids["fork"]
+    assert cohort.version_id == ids["fork_version"]
     after = {s.element.key: s for s in cohort.sessions}
     assert set(after) == set(ids["sessions"])
     for key, (session_id, uid, _) in ids["sessions"].items():
         # The same sessions: calendars keep their events.
         assert after[key].id == session_id
         assert after[key].uid == uid
-        assert after[key].element.version_id == ids["fork"]
+        assert after[key].element.version_id == ids["fork_version"]
     assert after["reflection"].first_day == later
     assert after["reflection"].revision == 1
     assert after["seminar-1"].revision == 0
@@ -137,7 +141,7 @@ def test_attendance_stays_with_its_session(client, make, db):
     log_in(client, ids["user"])
     move(client, ids, version)
     db.session.expire_all()
-    assert db.session.get(Cohort, ids["cohort"]).version_id == ids["fork"]
+    assert db.session.get(Cohort, ids["cohort"]).version_id == ids["fork_version"]
     record = db.session.scalar(select(AttendanceRecord))
     assert (record.session_id, record.mark) == (seminar_id, Mark.PRESENT)
 
@@ -236,7 +240,7 @@ def test_another_organisations_fork_is_not_a_target(client, make, db):
     ids = world(make, db)
     other = make.organisation("Andere AG")
     foreign = fork_of_compact(db, make, other, later_reflection)
-    foreign_id = foreign.id
+    foreign_id = foreign.curriculum_id
     log_in(client, ids["user"])
     assert client.get(f"/cohorts/{ids['cohort']}/fork/{foreign_id}").status_code == 404
     page = client.get(f"/cohorts/{ids['cohort']}").get_data(as_text=True)
@@ -252,3 +256,32 @@ def test_hr_does_not_move_cohorts(client, make, db):
         as_text=True
     )
     assert client.get(f"/cohorts/{ids['cohort']}/fork/{ids['fork']}").status_code == 403
+
+
+def test_a_fork_version_published_after_the_preview_is_refused(client, make, db):
+    ids = world(make, db)
+    version = db.session.get(Cohort, ids["cohort"]).lock_version
+    log_in(client, ids["user"])
+    client.get(f"/cohorts/{ids['cohort']}/fork/{ids['fork']}")
+    # Meanwhile the organisation publishes a newer version of its fork.
+    draft = workbench.start_draft(db.session.get(CurriculumRecord, ids["fork"]))
+    db.session.flush()
+    workbench.publish(draft, None, expected_version=draft.lock_version)
+    db.session.commit()
+    response = move(client, ids, version, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "refused-stale" in page
+    assert "neuere Version" in page
+    assert db.session.get(Cohort, ids["cohort"]).version.curriculum.organisation_id is None
+
+
+def test_after_the_move_the_page_says_the_cohort_follows_the_fork(client, make, db):
+    ids = world(make, db)
+    version = db.session.get(Cohort, ids["cohort"]).lock_version
+    log_in(client, ids["user"])
+    move(client, ids, version)
+    page = client.get(f"/cohorts/{ids['cohort']}/fork/{ids['fork']}").get_data(as_text=True)
+    assert "Frühjahr folgt Lernbegleitung kompakt" in page
+    assert "bereits." in page
+    response = move(client, ids, version + 1, follow_redirects=True)
+    assert "refused-already_on_fork" in response.get_data(as_text=True)
