@@ -42,6 +42,7 @@ from app.models import (
     Certificate,
     Cohort,
     CohortState,
+    CurriculumVersion,
     Enrolment,
     EnrolmentStatus,
     Participant,
@@ -549,7 +550,12 @@ def personal_page(participant: Participant, now: datetime) -> PersonalPage:
             Enrolment.participant_id == participant.id,
             Enrolment.status == EnrolmentStatus.ENROLLED,
         )
-        .options(joinedload(Enrolment.cohort).selectinload(Cohort.trainers))
+        .options(
+            joinedload(Enrolment.cohort).selectinload(Cohort.trainers),
+            joinedload(Enrolment.cohort)
+            .joinedload(Cohort.version)
+            .joinedload(CurriculumVersion.curriculum),
+        )
     ).all()
     cohorts = sorted((e.cohort for e in enrolments), key=lambda c: (c.start_date, c.id))
     sessions = list(

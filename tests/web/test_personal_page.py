@@ -5,7 +5,7 @@ login."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from app.models import Purpose, Role
 from app.services import tokens
@@ -70,3 +70,28 @@ def test_two_cohorts_are_shown_apart(client, make, db):
     assert 'href="/"' not in page
     assert f'class="brand" href="/p/{token}"' in page
     assert "Anmelden" not in page
+
+
+def test_the_page_asks_the_same_questions_for_one_cohort_or_four(app, client, make, db):
+    from app.models import Enrolment
+    from tests.web.test_query_counts import statements_of
+
+    def statements(cohorts: int) -> int:
+        org = make.organisation(f"Org {cohorts}")
+        person = make.participant(org, first_name="Anna")
+        for number in range(cohorts):
+            cohort = make.cohort(
+                org,
+                key="blended" if number % 2 else "compact",
+                name=f"Gruppe {number}",
+                start=date(2027, 3, 1) + timedelta(weeks=40 * number),
+                trainers=[make.user(Role.TRAINER, [org])],
+            )
+            db.session.add(Enrolment(cohort=cohort, participant=person))
+        db.session.commit()
+        token = tokens.issue(Purpose.PERSONAL_PAGE, person.id, org.id, None)
+        db.session.commit()
+        run = statements_of(app.test_client(), db.engine, {"page": f"/p/{token}"})
+        return len(run["page"])
+
+    assert statements(4) == statements(1)
