@@ -251,7 +251,7 @@ def test_someone_enrolled_later_is_not_expected_and_not_counted(client, make, db
     row = page[page.index("Carla Clausen") :]
     row = row[: row.index("</tr>")]
     assert row.count("– nicht erwartet") == 2  # both seminar days were before her enrolment
-    assert "vor der Anmeldung; in einer anderen Gruppe nachzuholen" in page
+    assert "vor der Einschreibung; in einer anderen Gruppe nachzuholen" in page
 
 
 def test_eligibility_with_reasons_and_hr_sees_but_does_not_record(client, make, db):
