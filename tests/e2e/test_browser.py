@@ -44,7 +44,7 @@ def test_plan_a_cohort_from_a_curriculum(page):
     page.get_by_label("Name der Gruppe").fill("Kompakt Riesa")
     start = working_day_from(next_monday(date.today() + timedelta(days=400)), "DE-SN")
     page.get_by_label("Startdatum").fill(start.isoformat())
-    page.get_by_label("Region").fill("DE-SN")
+    page.get_by_label("Region").select_option("DE-SN")
     page.get_by_label("Durchführung").select_option("online")
     page.get_by_role("button", name="Gruppe planen").click()
     page.wait_for_url("**/cohorts/*")
@@ -58,12 +58,16 @@ def test_plan_a_cohort_from_a_curriculum(page):
 def test_bad_input_is_shown_at_the_field(page):
     log_in(page, TRAINER)
     page.goto("/cohorts/new")
-    page.get_by_label("Name der Gruppe").fill("Irgendwo")
     page.get_by_label("Startdatum").fill("2027-03-01")
-    page.get_by_label("Region").fill("DE-XX")
     page.get_by_role("button", name="Gruppe planen").click()
     assert page.get_by_text("Es wurde nichts gespeichert.").is_visible()
-    assert page.locator("#region-error").inner_text().startswith("unbekannte Region „DE-XX“")
+    # At the field, and said to a screen reader there too.
+    name = page.get_by_label("Name der Gruppe")
+    assert name.get_attribute("aria-invalid") == "true"
+    assert name.get_attribute("aria-describedby") == "name-error"
+    assert page.locator("#name-error").is_visible()
+    # What was typed stays.
+    assert page.get_by_label("Startdatum").input_value() == "2027-03-01"
 
 
 def test_switch_language(page):
@@ -176,12 +180,13 @@ def test_fork_change_a_gap_publish_and_move_a_planned_cohort(page):
     page.goto("/cohorts/new")
     page.get_by_label("Organisation").select_option(label="Metallwerke Neckartal GmbH")
     page.get_by_label("Curriculum", exact=True).select_option(
-        label="Lernbegleitung kompakt online (Metallwerke Neckartal) (v1)"
+        label="Lernbegleitung kompakt online (Metallwerke Neckartal)"
+        " – Metallwerke Neckartal GmbH (v1)"
     )
     page.get_by_label("Name der Gruppe").fill("Kompakt Heilbronn")
     start = working_day_from(next_monday(date.today() + timedelta(days=300)), "DE-BW")
     page.get_by_label("Startdatum").fill(start.isoformat())
-    page.get_by_label("Region").fill("DE-BW")
+    page.get_by_label("Region").select_option("DE-BW")
     page.get_by_role("button", name="Gruppe planen").click()
     page.wait_for_url("**/cohorts/*")
     cohort_url = page.url
@@ -193,10 +198,14 @@ def test_fork_change_a_gap_publish_and_move_a_planned_cohort(page):
     page.get_by_role("button", name="Neuen Entwurf beginnen").click()
     assert page.get_by_text("Entwurf von Version 2 begonnen.").is_visible()
     page.locator("#element-reflection").get_by_role("link", name="Ändern").click()
-    page.get_by_label("Abstand möglichst").fill("16w")
+    page.get_by_label("Abstand möglichst").fill("16")
+    page.locator("select[name='gap_preferred-unit']").select_option("w")
     page.get_by_role("button", name="Speichern").click()
     assert page.get_by_text("Gespeichert.").is_visible()
     assert page.get_by_text("16 Wochen nach Seminartag 2").is_visible()
+    page.get_by_role("button", name="Version 2 veröffentlichen").click()
+    # Publishing cannot be undone: the page says what will happen, nothing yet.
+    assert page.get_by_role("heading", name="Version 2 von", exact=False).is_visible()
     page.get_by_role("button", name="Version 2 veröffentlichen").click()
     assert page.get_by_text("Version 2 ist veröffentlicht").is_visible()
 
