@@ -18,7 +18,7 @@ from app.forms.cohorts import (
     ReplanForm,
     StateForm,
 )
-from app.i18n import translator
+from app.i18n import sentence, translator
 from app.models import CohortState
 from app.services import cohorts, sessions
 from app.services.curricula import choice_label
@@ -54,7 +54,7 @@ def new() -> ResponseReturnValue:
         else:
             flash(tr.gettext("The cohort was planned."), "success")
             for note in notes:
-                flash(tr.localize(note.message), "info")
+                flash(sentence(tr.localize(note.message)), "info")
             return redirect(url_for("cohorts.show", cohort_id=cohort.id))
     # A refused form answers 400, so that nothing it did is kept.
     status = 400 if form.is_submitted() else 200
@@ -259,7 +259,7 @@ def replan(cohort_id: int) -> ResponseReturnValue:
         "success",
     )
     for note in notes:
-        flash(tr.localize(note.message), "info")
+        flash(sentence(tr.localize(note.message)), "info")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id))
 
 
