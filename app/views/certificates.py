@@ -281,13 +281,15 @@ def preview(organisation_id: int) -> Response:
         programme=tr.gettext("Training companions: sample programme"),
         version_label=tr.gettext("Sample"),
         period=(date(2027, 3, 1), date(2027, 6, 1)),
+        # Six hours a day: eight teaching units of 45 minutes.
         elements=(
-            PrintedElement(tr.gettext("Seminar day 1"), date(2027, 3, 1), date(2027, 3, 1), 7),
-            PrintedElement(tr.gettext("Seminar day 2"), date(2027, 3, 2), date(2027, 3, 2), 7),
-            PrintedElement(tr.gettext("Reflection day"), date(2027, 6, 1), date(2027, 6, 1), 4),
+            PrintedElement(tr.gettext("Seminar day 1"), date(2027, 3, 1), date(2027, 3, 1), 6, 8),
+            PrintedElement(tr.gettext("Seminar day 2"), date(2027, 3, 2), date(2027, 3, 2), 6, 8),
+            PrintedElement(tr.gettext("Reflection day"), date(2027, 6, 1), date(2027, 6, 1), 6, 8),
         ),
         topics=(tr.gettext("Role of the training companion"), tr.gettext("Learning formats")),
         teaching_hours=18,
+        teaching_units=24,
         issuer=organisation.name,
         signatory=organisation.signatory_name,
         signatory_role=organisation.signatory_role,

@@ -59,6 +59,8 @@ def test_hr_sets_signatory_and_logo_and_sees_them_in_a_preview(client, make, db)
     assert "Dr. Ulrike Hägele" in text
     assert "Metallwerke Neckartal GmbH" in text
     assert "Beispiel – kein Zertifikat" in text
+    # The sample states teaching units, as certificates issued now do.
+    assert "24 Unterrichtseinheiten" in text
     assert len(page.images) == 1
 
 
