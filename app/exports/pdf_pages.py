@@ -23,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 
+from app import lists
 from app.exports import Rendered
 from app.exports.certificate_pdf import BOLD, MIMETYPE, REGULAR, register_fonts
 
@@ -51,9 +52,6 @@ TITLE = ((1, 16.0, 13.0), (2, 13.0, 11.0))
 FOOT = ((1, 7.5, 6.0),)
 NOTE = ((3, 7.5, 6.5), (8, 6.5, 6.0))
 LONG_DAY = {"de": "EEEE, dd.MM.yyyy", "en": "EEEE, d MMMM yyyy"}
-SHORT_DAY = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
-
-
 # --- The words of printed lists ------------------------------------------
 
 
@@ -77,7 +75,7 @@ def days(first: date, last: date, tr: Translator) -> str:
 
 def short_day(day: date, tr: Translator) -> str:
     """A date without its weekday, where the weekday is said elsewhere."""
-    return format_date(day, SHORT_DAY[tr.language], locale=tr.language)
+    return lists.short_day(day, tr.language)
 
 
 # --- Pages ---------------------------------------------------------------

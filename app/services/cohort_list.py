@@ -18,13 +18,13 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Protocol
 
-import holidays
 from sqlalchemy import ColumnElement, bindparam, case, func, or_, select, union
 from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.sql import Select
 
 from app.extensions import db
 from app.folding import fold, query_words, umlauts_spelled_out
+from app.i18n import region_name
 from app.models import (
     Cohort,
     CohortState,
@@ -557,16 +557,3 @@ def _checked(filters: Filters, options: Options) -> tuple[Filters, list[Message]
         options.years.append(checked.year)
         options.years.sort(reverse=True)
     return checked, notices
-
-
-@lru_cache(maxsize=64)
-def region_name(code: str) -> str:
-    """A region's name ("DE-BY" → "Bayern"), from the holidays library; the
-    code itself where the library has no name for it."""
-    country, _, subdivision = code.partition("-")
-    try:
-        aliases = getattr(holidays.country_holidays(country), "subdivisions_aliases", {})
-    except NotImplementedError:
-        return code
-    names = {short: name for name, short in aliases.items()}
-    return names.get(subdivision, code) if subdivision else code
