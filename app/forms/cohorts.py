@@ -77,6 +77,8 @@ class ReplanForm(FlaskForm):  # type: ignore[misc]
     # The cohort's version when the page was loaded.
     version = HiddenField(validators=[InputRequired()])
     start = DayField(_l("New start"), validators=[InputRequired()])
+    # Sent by the preview: without it the re-plan is shown, not saved.
+    confirmed = HiddenField()
 
 
 class ForkMoveForm(CohortVersionForm):

@@ -299,6 +299,36 @@ def preview_cancel(actor: Actor, cohort_id: int, session_id: int) -> CancelPrevi
     return CancelPreview(session, enrolled_count(session.cohort), marks or 0)
 
 
+@dataclass(frozen=True)
+class ReplanPreview:
+    """What planning again from `start` would change; nothing is saved."""
+
+    cohort: Cohort
+    start: date
+    moved: list[Moved]
+    notes: tuple[Note, ...]
+    # Pinned sessions lose their pin.
+    unpinned: int
+
+
+def preview_replan(
+    actor: Actor, cohort_id: int, start: date, *, version: object, now: datetime
+) -> ReplanPreview:
+    """The re-plan tried inside a savepoint that is always rolled back; a
+    refusal is raised as the re-plan itself would raise it."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    unpinned = sum(1 for s in cohort.sessions if s.pinned)
+    nested = db.session.begin_nested()
+    try:
+        moved, notes = replan(actor, cohort_id, start, version=version, now=now)
+        # Plain copies: the rollback expires the sessions themselves.
+        copies = [Moved(m.session, dict(m.before), dict(m.after)) for m in moved]
+    finally:
+        nested.rollback()
+    return ReplanPreview(cohort, start, copies, notes, unpinned)
+
+
 def cancel(actor: Actor, cohort_id: int, session_id: int, *, version: object) -> None:
     session = planned_session(actor, cohort_id, session_id)
     expect_version(session, version)

@@ -246,6 +246,14 @@ def replan(cohort_id: int) -> ResponseReturnValue:
     form = ReplanForm(prefix="replan")
     if not form.validate_on_submit():
         raise _unreadable()
+    if form.confirmed.data != "yes":
+        preview = sessions.preview_replan(
+            actor(), cohort_id, form.start.data, version=form.version.data, now=datetime.now(UTC)
+        )
+        form.confirmed.data = "yes"
+        return render_template(
+            "cohorts/confirm_replan.html", cohort=preview.cohort, preview=preview, form=form
+        )
     moved, notes = sessions.replan(
         actor(), cohort_id, form.start.data, version=form.version.data, now=datetime.now(UTC)
     )

@@ -442,15 +442,31 @@ def test_a_planned_cohort_can_be_planned_again_from_a_new_start(client, make, db
     new_start = calendar.working_day_on_or_after(a_monday(10))
     log_in(client, email)
     page = f"/cohorts/{cohort_id}"
+    wanted = {"replan-version": str(version), "replan-start": new_start.isoformat()}
+    # First what would change; nothing is saved.
     response = post_form(
         client,
         f"{page}/replan",
-        {"replan-version": str(version), "replan-start": new_start.isoformat()},
+        wanted,
+        form_url=page,
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert response.status_code == 200
+    preview = response.get_data(as_text=True)
+    assert "neu planen?" in preview
+    assert "1 festgehaltener Termin wird nicht mehr festgehalten." in preview
+    assert f"{new_start:%d.%m.%Y}" in preview
+    assert db.session.get(Cohort, cohort_id).sessions[2].pinned
+    response = post_form(
+        client,
+        f"{page}/replan",
+        {**wanted, "replan-confirmed": "yes"},
         form_url=page,
         headers={"Referer": f"http://localhost{page}"},
         follow_redirects=True,
     )
     assert response.status_code == 200
+    db.session.expire_all()
     cohort = db.session.get(Cohort, cohort_id)
     days = [s.first_day for s in cohort.sessions]
     assert days[0] == new_start
@@ -464,6 +480,7 @@ def test_a_planned_cohort_can_be_planned_again_from_a_new_start(client, make, db
         {
             "replan-version": str(cohort.lock_version),
             "replan-start": a_monday(-2).isoformat(),
+            "replan-confirmed": "yes",
         },
         form_url=page,
         headers={"Referer": f"http://localhost{page}"},
@@ -505,6 +522,7 @@ def test_a_cohort_stuck_in_the_past_gets_out_by_planning_again(client, make, db)
         {
             "replan-version": str(db.session.get(Cohort, cohort_id).lock_version),
             "replan-start": a_monday(3).isoformat(),
+            "replan-confirmed": "yes",
         },
         form_url=page,
     )
