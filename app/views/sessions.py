@@ -87,7 +87,7 @@ def preview(cohort_id: int, session_id: int) -> ResponseReturnValue:
     session = sessions.planned_session(actor(), cohort_id, session_id)
     move_form, details, status = _forms(session)
     if not move_form.validate_on_submit():
-        raise _unreadable(move_form)
+        return _again(session, move=move_form)
     found = sessions.preview_move(
         actor(), cohort_id, session_id, _wish(move_form), now=datetime.now(UTC)
     )
@@ -109,18 +109,25 @@ def _wish(form: MoveForm) -> MoveWish:
 @bp.post("/<int:session_id>/move")
 @transactions.web
 def move(cohort_id: int, session_id: int) -> ResponseReturnValue:
-    sessions.planned_session(actor(), cohort_id, session_id)  # 404/403 before the form
+    session = sessions.planned_session(actor(), cohort_id, session_id)  # 404/403 first
     form = MoveForm(prefix="move")
     if not form.validate_on_submit():
-        raise _unreadable(form)
-    moved = sessions.move(
-        actor(),
-        cohort_id,
-        session_id,
-        _wish(form),
-        version=form.version.data,
-        now=datetime.now(UTC),
-    )
+        return _again(session, move=form)
+    try:
+        moved = sessions.move(
+            actor(),
+            cohort_id,
+            session_id,
+            _wish(form),
+            version=form.version.data,
+            now=datetime.now(UTC),
+        )
+    except DomainError as error:
+        if error.field not in form._fields or error.status in (403, 404):
+            raise
+        # A refusal about the day stands at the day, with the form as it was sent.
+        form._fields[error.field].errors = [translator().localize(error.message)]
+        return _again(session, move=form)
     tr = translator()
     if not moved:
         return _done(cohort_id, session_id, tr.gettext("Nothing had to move."))
@@ -140,9 +147,10 @@ def move(cohort_id: int, session_id: int) -> ResponseReturnValue:
 @bp.post("/<int:session_id>/details")
 @transactions.web
 def details(cohort_id: int, session_id: int) -> ResponseReturnValue:
-    _, form, _ = _forms(sessions.planned_session(actor(), cohort_id, session_id))
+    session = sessions.planned_session(actor(), cohort_id, session_id)
+    _, form, _ = _forms(session)
     if not form.validate_on_submit():
-        raise _unreadable(form)
+        return _again(session, details=form)
     changed = sessions.set_details(
         actor(),
         cohort_id,
@@ -215,6 +223,26 @@ def restore(cohort_id: int, session_id: int) -> ResponseReturnValue:
 def _done(cohort_id: int, session_id: int, text: str) -> ResponseReturnValue:
     flash(text, "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort_id, _anchor=f"session-{session_id}"))
+
+
+def _again(
+    session: Session, *, move: MoveForm | None = None, details: DetailsForm | None = None
+) -> ResponseReturnValue:
+    """The page again with the sent form's problems at their fields, all at
+    once (400: nothing is kept). A form broken in a way no person could
+    have sent (its CSRF token, its hidden version) is refused as unreadable."""
+    sent = move or details
+    assert sent is not None  # noqa: S101 -- one of the two is given
+    if sent.csrf_token.errors or sent.version.errors:
+        raise _unreadable(sent)
+    others = _forms(session)
+    _fill(
+        session,
+        move=None if move else others[0],
+        details=None if details else others[1],
+        status=others[2],
+    )
+    return _page(session, move or others[0], details or others[1], others[2]), 400
 
 
 def _unreadable(form: MoveForm | DetailsForm | StatusForm) -> InvalidInput:

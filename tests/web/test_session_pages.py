@@ -140,8 +140,9 @@ def test_moving_the_first_day_into_the_past_is_refused(client, make, db):
     response = post(
         client, f"{page}/move", {"move-version": version, "move-day": past.isoformat()}, page
     )
-    assert response.status_code == 303
-    assert "refused-day_over" in client.get(page).get_data(as_text=True)
+    # The refusal stands at the day field; nothing is saved.
+    assert response.status_code == 400
+    assert 'id="move-day-error"' in response.get_data(as_text=True)
     assert [s.first_day for s in db.session.get(Cohort, cohort_id).sessions] == days_before
 
 
@@ -258,8 +259,36 @@ def test_the_day_a_session_really_took_place_can_be_recorded(client, make, db):
     page = f"/cohorts/{cohort_id}/sessions/{reflection_id}"
     wanted = {"move-version": version, "move-day": held_on.isoformat()}
     response = post(client, f"{page}/move", wanted, page)
-    assert response.status_code == 303
-    assert "refused-day_over" in client.get(page).get_data(as_text=True)
+    # The refusal stands at the day field; nothing is saved.
+    assert response.status_code == 400
+    assert 'id="move-day-error"' in response.get_data(as_text=True)
     response = post(client, f"{page}/move", {**wanted, "move-held": "y"}, page)
     assert response.status_code == 302
     assert db.session.get(Session, reflection_id).first_day == held_on
+
+
+def test_a_date_that_is_none_and_a_refused_day_stand_at_the_day_field(client, make, db):
+    cohort_id, sessions, email = setup(make)
+    log_in(client, email)
+    session_id, version = sessions["webinar"]
+    page = f"/cohorts/{cohort_id}/sessions/{session_id}"
+    response = post(
+        client,
+        f"{page}/move",
+        {"move-version": version, "move-day": "31.02.2027", "move-start_time": "25:00"},
+        page,
+    )
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert (
+        '<span class="error" id="move-day-error">Bitte ein Datum wie 06.01.2027 eingeben.' in text
+    )
+    assert 'id="move-start_time-error"' in text
+    assert 'value="31.02.2027"' in text
+    # A day typed the German way that is over: the service's refusal, at the field.
+    response = post(
+        client, f"{page}/move", {"move-version": version, "move-day": "04.01.2021"}, page
+    )
+    assert response.status_code == 400
+    assert 'id="move-day-error"' in response.get_data(as_text=True)
+    assert db.session.get(Session, session_id).revision == 0
