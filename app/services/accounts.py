@@ -23,7 +23,7 @@ from app.services import history, policy, tokens
 from app.services.errors import DomainError, InvalidInput, NotFound, NotPermitted, StaleEdit
 from app.services.organisations import refuse_all
 from app.services.policy import Action, Actor
-from app.services.text import NotOneLine, one_line
+from app.services.text import NotOneLine, line_problem, one_line
 from curricula.messages import Message, msg
 
 MIN_PASSWORD_LENGTH = 12
@@ -97,7 +97,10 @@ def create_user(
 
 def _address_problem(typed: str, address: str) -> AccountError | None:
     """Why `address` (as normalised from `typed`) cannot be a new account's."""
-    if "@" not in address or address.startswith("@") or address.endswith("@"):
+    # A control character is never part of an address (PostgreSQL would not
+    # even compare one).
+    unusable = "@" not in address or address.startswith("@") or address.endswith("@")
+    if unusable or line_problem(address) is not None:
         return AccountError(
             msg("'{email}' is not an e-mail address", email=typed),
             code="invalid_email",

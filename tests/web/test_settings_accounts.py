@@ -264,3 +264,17 @@ def test_deactivating_and_reactivating_on_the_account_page(client, team, db):
     assert db.session.get(User, team.trainer).active is True
     # A button without the form's token changes nothing.
     assert client.post(f"/settings/users/{team.trainer}/deactivate").status_code == 400
+
+
+@pytest.mark.parametrize("email", ["nina@exa\nmple.org", "nina@example.org\x1b"])
+def test_an_address_with_a_control_character_is_refused_at_its_field(client, team, db, email):
+    log_in(client, "admin@example.org")
+    before = _users(db)
+    refused = post_form(
+        client,
+        "/settings/users/new",
+        {"name": "Nina", "email": email, "role": "hr", "organisations": [team.org]},
+    )
+    assert refused.status_code == 400
+    assert 'id="email-error"' in refused.get_data(as_text=True)
+    assert _users(db) == before
