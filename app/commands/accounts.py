@@ -65,16 +65,7 @@ def create_account(
         raise CommandFailed(
             msg("--role: '{value}' is not a role; use {known}", value=role, known=ROLES)
         )
-    chosen = []
-    for organisation_name in organisation_names:
-        organisation = db.session.scalar(
-            select(Organisation).where(Organisation.name == organisation_name)
-        )
-        if organisation is None:
-            raise CommandFailed(
-                msg("there is no organisation called '{name}'", name=organisation_name)
-            )
-        chosen.append(organisation)
+    chosen = [_organisation(n) for n in organisation_names]
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -84,6 +75,33 @@ def create_account(
     except AccountError as error:
         raise CommandFailed(error.message) from None
     click.echo(f"{user.email} ({user.role.value})")
+
+
+@users.command("invite")
+@click.argument("email")
+@click.option("--role", required=True, metavar="|".join(ROLES))
+@click.option("--name", required=True, help="Full name.")
+@click.option("--organisation", "organisation_names", multiple=True, required=True)
+@with_appcontext
+@transactions.cli
+def invite_account(email: str, role: str, name: str, organisation_names: tuple[str, ...]) -> None:
+    """Make an account for EMAIL as the settings page does, and print the
+    one-time link with which the person sets their own password."""
+    ids = frozenset(_organisation(n).id for n in organisation_names)
+    wish = accounts.AccountWish(name=name, email=email, role=role, organisation_ids=ids)
+    user = accounts.invite(Actor.system(), wish)
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    _, token = password_resets.issue(
+        Actor.system(), user.id, datetime.now(UTC), timedelta(hours=hours)
+    )
+    click.echo(external_url("auth.reset_password", token=token))
+
+
+def _organisation(name: str) -> Organisation:
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        raise CommandFailed(msg("there is no organisation called '{name}'", name=name))
+    return organisation
 
 
 def _account(email: str) -> User:

@@ -106,6 +106,22 @@ def test_an_organisation_with_a_time_zone_and_every_problem_on_one_line(qualipla
     assert line.endswith("unknown time zone 'Mars/X'; use an IANA name such as Europe/Berlin")
 
 
+def test_an_invitation_prints_the_link_to_set_a_password(qualiplan_on):
+    assert qualiplan_on("organisations", "create", "Muster AG").returncode == 0
+    args = ["users", "invite", "Nina@Muster.example", "--name", "Nina Neu", "--role", "hr"]
+    made = qualiplan_on(*args, "--organisation", "Muster AG")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("/reset/")
+    refused = qualiplan_on(
+        "users", "invite", "x", "--name", "X", "--role", "boss", "--organisation", "Muster AG"
+    )
+    assert refused.returncode == 2
+    [line] = refused.stderr.splitlines()
+    assert line == "Error: 'x' is not an e-mail address; 'boss' is not a role"
+    again = qualiplan_on(*args, "--organisation", "Muster AG")
+    assert again.stderr.startswith("Error: an account for nina@muster.example exists already")
+
+
 def test_demo_data_goes_into_an_empty_database_only(qualiplan_on):
     first = qualiplan_on("demo", "--if-empty")
     assert first.returncode == 0, first.stderr
