@@ -34,7 +34,7 @@ def test_the_dashboard_shows_it(client, make, db):
     log_in(client, "a@example.org")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Braucht Aufmerksamkeit" in page
-    assert "hat noch keine Trainer:in" in page
+    assert "ist noch niemand als Trainer:in eingetragen" in page
 
 
 def test_only_planners_are_offered_to_plan_a_cohort(client, make, db):
