@@ -1,6 +1,7 @@
 """Cancelling a cohort or a session says first what will happen; a cohort's
 cancellation can be taken back for a while, as long as nothing else happened."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -263,3 +264,30 @@ def test_an_already_cancelled_session_has_no_confirmation(client, make, db):
         f"{page}/cancel", headers={"Referer": f"http://localhost{page}"}, follow_redirects=True
     )
     assert "refused-already_cancelled" in response.get_data(as_text=True)
+
+
+def test_calendars_show_the_sessions_again_with_a_higher_sequence(client, make, db):
+    cohort_id, email = enrolled_cohort(make, db)
+    uid = db.session.get(Cohort, cohort_id).sessions[0].uid
+    log_in(client, email)
+
+    def event():
+        text = client.get(f"/cohorts/{cohort_id}/calendar.ics").get_data(as_text=True)
+        text = text.replace("\r\n ", "")  # unfold long lines
+        block = next(b for b in text.split("BEGIN:VEVENT") if uid in b)
+        return re.search(r"SEQUENCE:(\d+)", block).group(1), re.search(
+            r"STATUS:(\w+)", block
+        ).group(1)
+
+    assert event() == ("0", "CONFIRMED")
+    confirm_cancellation(client, cohort_id)
+    assert event() == ("1", "CANCELLED")
+    version = db.session.get(Cohort, cohort_id).lock_version
+    post_form(
+        client,
+        f"/cohorts/{cohort_id}/undo-cancellation",
+        {"version": str(version)},
+        form_url=f"/cohorts/{cohort_id}",
+    )
+    # The same event (its UID), taking place again as a newer revision.
+    assert event() == ("2", "CONFIRMED")
