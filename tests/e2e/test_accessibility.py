@@ -44,7 +44,7 @@ LINK_TARGETS = "links => links.map(a => new URL(a.getAttribute('href'), document
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str]]]:
+def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str], list]]:
     """The demo, a draft of the consultant's fork (so that element forms exist)
     and the addresses no staff link leads to."""
     with demo_site(tmp_path_factory.mktemp("accessibility")) as (app, url):
@@ -60,6 +60,12 @@ def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str]]]:
                 .order_by(Enrolment.participant_id)
             )
             _, token = create_link(Actor.system(), in_two)
+            enrolment = db.session.scalar(
+                select(Enrolment)
+                .join(Cohort)
+                .where(Cohort.state == CohortState.PLANNED)
+                .order_by(Enrolment.id)
+            )
             certificate = db.session.scalar(select(Certificate).order_by(Certificate.id))
             code = certificate.code
             # Pages of a kind the walk may meet first where they are empty, and
@@ -71,7 +77,17 @@ def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str]]]:
                 )
                 if cohort_id is not None:
                     extra.append(f"/cohorts/{cohort_id}")
+            fork_id, enrolment_id, cohort_of_enrolment = fork.id, enrolment.id, enrolment.cohort_id
             db.session.commit()
+        # Pages that answer a form, in the order a person meets them.
+        behind_forms = [
+            (f"/curricula/{fork_id}", f"form[action$='/curricula/{fork_id}/draft/publish']"),
+            (f"/participants/{in_two}", f"form[action$='/participants/{in_two}/link']"),
+            (
+                f"/cohorts/{cohort_of_enrolment}/enrolments/{enrolment_id}/withdraw",
+                f"form[action$='/enrolments/{enrolment_id}/withdraw']",
+            ),
+        ]
         public = {
             "start page": "/",
             "login": "/login",
@@ -80,7 +96,7 @@ def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str]]]:
             "verification": f"/verify/{code}",
             "personal page": f"/p/{token}",
         }
-        yield url, public, extra
+        yield url, public, extra, behind_forms
 
 
 def kind_of(path: str) -> str:
@@ -144,7 +160,7 @@ def walk(page, axe: Axe, role: str, origin: str, first: list[str]) -> tuple[list
 
 
 def test_every_page_of_every_role_passes_axe(browser, site):
-    origin, public, extra = site
+    origin, public, extra, behind_forms = site
     axe = Axe()
     problems: list[str] = []
     reached: dict[str, list[str]] = {}
@@ -166,6 +182,23 @@ def test_every_page_of_every_role_passes_axe(browser, site):
         if response is None or response.status != expected:
             problems.append(f"{name} {path}: {response.status if response else 'no answer'}")
         problems += violations_on(page, axe, name)
+    context.close()
+
+    # The answers to forms (a question before publishing, a new personal link,
+    # a withdrawal with its undo), as the admin sends them; last, as they
+    # change the data (the new link ends the one the personal page used).
+    context = browser.new_context(locale="de-DE", base_url=origin)
+    page = context.new_page()
+    log_in(page, ROLES["admin"])
+    for path, form in behind_forms:
+        page.goto(path)
+        with page.expect_response(lambda response: response.request.method == "POST"):
+            page.locator(f"{form} button[type=submit]").first.click()
+        page.wait_for_load_state("load")
+        where = f"admin, the answer to {form} on {path}"
+        if page.locator("main h1").count() == 0:
+            problems.append(f"{where}: no heading, so no page: {page.url}")
+        problems += violations_on(page, axe, where)
     context.close()
 
     # The walk must have reached what each role works with, or it proves little.
