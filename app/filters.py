@@ -185,6 +185,8 @@ def change_text(change: Change) -> str:
         return tr.localize(
             msg("moved the cohort to version {number}", number=after.get("version", ""))
         )
+    if change.action == "changed":
+        return tr.localize(msg("changed the name, capacity, venue or link of the cohort"))
     if change.action == "details":
         return tr.localize(msg("changed venue, link or trainers of {session}", session=session))
     return change.action
