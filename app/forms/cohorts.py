@@ -85,3 +85,13 @@ class ForkMoveForm(CohortVersionForm):
     # The fork's version the preview showed: a newer one published since
     # would move the cohort onto dates nobody has seen.
     target = HiddenField(validators=[InputRequired()])
+
+
+class ChangeCohortForm(CohortVersionForm):
+    name = StringField(_l("Name of the cohort"), validators=[DataRequired(), Length(max=200)])
+    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1, max=500)])
+    venue = TextAreaField(_l("Venue (address)"), validators=[Optional(), Length(max=1000)])
+    online_link = URLField(
+        _l("Online meeting link"),
+        validators=[Optional(), URL(require_tld=False), Length(max=500)],
+    )

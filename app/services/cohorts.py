@@ -410,6 +410,63 @@ def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...
         raise DomainError(error.message, code="planning_error", field="start") from None
 
 
+def change_cohort(
+    actor: Actor,
+    cohort_id: int,
+    *,
+    name: str,
+    capacity: int | None,
+    venue: str | None,
+    online_link: str | None,
+    version: object,
+) -> bool:
+    """Change what a cohort is called, how many it takes and where it meets;
+    True when anything changed. Its dates, region and curriculum change
+    through planning (moves, planning again, moving onto a fork)."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    expect_version(cohort, version)
+    if cohort.state not in (CohortState.PLANNED, CohortState.RUNNING):
+        raise StateChangeRefused(
+            msg("a {state} cohort does not change any more", state=msg(cohort.state.value)),
+            code="cohort_closed",
+        )
+    wanted = {
+        "name": one_line(name, "name"),
+        "capacity": capacity,
+        "venue": lines(venue, "venue") or None,
+        "online_link": one_line(online_link, "online_link") or None,
+    }
+    if not wanted["name"]:
+        raise InvalidInput(msg("the cohort needs a name"), code="name_missing", field="name")
+    enrolled = enrolled_count(cohort)
+    if capacity is not None and capacity < enrolled:
+        raise InvalidInput(
+            msg(
+                "{count} people are enrolled; the capacity cannot be less",
+                count=enrolled,
+            ),
+            code="capacity_below_enrolled",
+            field="capacity",
+        )
+    before = {key: getattr(cohort, key) for key in wanted}
+    if before == wanted:
+        return False
+    for key, value in wanted.items():
+        setattr(cohort, key, value)
+    history.record(
+        user=actor.user,
+        organisation_id=cohort.organisation_id,
+        cohort_id=cohort.id,
+        subject="cohort",
+        subject_id=cohort.id,
+        action="changed",
+        before={k: v for k, v in before.items() if v != wanted[k]},
+        after={k: v for k, v in wanted.items() if v != before[k]},
+    )
+    return True
+
+
 def local_today(cohort: Cohort, now: datetime) -> date:
     """Today where the cohort takes place (its sessions' days are local)."""
     return now.astimezone(ZoneInfo(cohort.timezone)).date()
@@ -675,6 +732,13 @@ def _record_state(
         before={"state": before.value},
         after={"state": cohort.state.value, **details},
     )
+
+
+def cohort_to_change(actor: Actor, cohort_id: int) -> Cohort:
+    """A cohort the actor may plan, else NotFound or NotPermitted."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    return cohort
 
 
 def cohort_of(actor: Actor, cohort_id: int) -> Cohort:

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from app import transactions
 from app.closures import parse_closures
 from app.forms.cohorts import (
+    ChangeCohortForm,
     CohortForm,
     CohortVersionForm,
     ForkMoveForm,
@@ -77,9 +78,9 @@ def _checked(form: CohortForm) -> dict[date, str] | None:
     return closures if valid else None
 
 
-def _show_at_field(form: CohortForm, error: DomainError) -> None:
+def _show_at_field(form: CohortForm | ChangeCohortForm, error: DomainError) -> None:
     # A refusal without a field of its own is about the dates (the plan).
-    field = form._fields.get(error.field or "start", form.start)
+    field = form._fields.get(error.field or "") or form._fields["start"]
     field.errors = [*field.errors, translator().localize(error.message)]
 
 
@@ -143,6 +144,53 @@ def show(cohort_id: int) -> str:
         ],
         timeline=cohort_timeline(page.cohort, page.sessions, translator(), date.today()),
     )
+
+
+@bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
+@transactions.web
+def edit(cohort_id: int) -> ResponseReturnValue:
+    """Name, capacity, venue and link of a cohort, every problem at its field."""
+    cohort = cohorts.cohort_to_change(actor(), cohort_id)
+    form = ChangeCohortForm(
+        data={
+            "name": cohort.name,
+            "capacity": cohort.capacity,
+            "venue": cohort.venue or "",
+            "online_link": cohort.online_link or "",
+            "version": str(cohort.lock_version),
+        }
+    )
+    if form.is_submitted():
+        valid = form.validate_on_submit()
+        if form.csrf_token.errors or form.version.errors:
+            raise _unreadable()
+        if valid:
+            try:
+                changed = cohorts.change_cohort(
+                    actor(),
+                    cohort_id,
+                    name=form.name.data,
+                    capacity=form.capacity.data,
+                    venue=form.venue.data,
+                    online_link=form.online_link.data,
+                    version=form.version.data,
+                )
+            except DomainError as error:
+                if error.field not in form._fields:
+                    raise
+                _show_at_field(form, error)
+            else:
+                tr = translator()
+                done = (
+                    tr.gettext("The cohort was changed.")
+                    if changed
+                    else tr.gettext("Nothing changed.")
+                )
+                flash(done, "success")
+                return redirect(url_for("cohorts.show", cohort_id=cohort_id))
+    # A refused form answers 400, so that nothing it did is kept.
+    status = 400 if form.is_submitted() else 200
+    return render_template("cohorts/edit.html", cohort=cohort, form=form), status
 
 
 @bp.get("/<int:cohort_id>/cancel")
