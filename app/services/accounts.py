@@ -381,7 +381,8 @@ def change_account(
     organisation loses its last active admin this way (an admin demoting
     themself needs another admin there first)."""
     user = managed(actor, user_id)
-    if not hmac.compare_digest(account_version(user), version or ""):
+    # Bytes: compare_digest refuses str with non-ASCII characters, which a form may post.
+    if not hmac.compare_digest(account_version(user).encode(), (version or "").encode()):
         raise StaleEdit()
     problems = _role_problems(role)
     organisations, organisation_problems = _organisations(actor, frozenset(organisation_ids))

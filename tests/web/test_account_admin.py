@@ -220,5 +220,6 @@ def test_without_a_mail_server_sending_changes_nothing(client, team):
     response = press(
         client, f"/settings/users/{team.trainer}/reset-link/send", follow_redirects=True
     )
-    assert "E-Mail-Versand ist auf diesem Server nicht eingerichtet" in response.get_data(as_text=True)
+    text = response.get_data(as_text=True)
+    assert "E-Mail-Versand ist auf diesem Server nicht eingerichtet" in text
     assert client.get(link).status_code == 200  # the earlier link still works
