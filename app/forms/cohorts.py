@@ -46,7 +46,7 @@ class CohortForm(FlaskForm):  # type: ignore[misc]
     trainers = CheckboxListField(_l("Trainers"), coerce=int)
     closures = TextAreaField(
         _l(
-            "Closure days of this cohort (one per line: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, "
+            "Closure days of this cohort (one per line: 24.12.2027 or 24.12.2027–31.12.2027, "
             "then a reason)"
         ),
         validators=[Optional(), Length(max=5000)],

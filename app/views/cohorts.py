@@ -87,7 +87,9 @@ def _show_at_field(form: CohortForm | ChangeCohortForm, error: DomainError) -> N
 def _closures(form: CohortForm) -> dict[date, str]:
     try:
         return parse_closures(
-            translator().gettext("Closure days"), (form.closures.data or "").splitlines()
+            translator().gettext("Closure days"),
+            (form.closures.data or "").splitlines(),
+            typed=True,
         )
     except InvalidInput as error:
         error.field = "closures"

@@ -58,7 +58,7 @@ def test_bad_input_is_named_and_nothing_is_saved(client, make, db):
     for changes, expected in (
         ({"region": "DE-XX"}, "Bitte eine Region aus der Liste wählen."),
         ({"timezone": "Berlin"}, "unbekannte Zeitzone „Berlin“"),
-        ({"closures": "2027-13-01"}, "„2027-13-01“ ist kein Kalenderdatum"),
+        ({"closures": "32.12.2027"}, "„32.12.2027“ ist kein Datum wie 24.12.2027"),
         ({"name": ""}, "Dieses Feld wird benötigt."),
         ({"start": "31.02.2027"}, "Bitte ein Datum wie 06.01.2027 eingeben."),
     ):
@@ -75,7 +75,7 @@ def test_every_problem_of_the_form_shows_at_its_field_at_once(client, make, db):
     org, email = planner(make)
     version = make.version("compact").id
     log_in(client, email)
-    wrong = {"name": "", "start": "26.13.2027", "timezone": "Berlin", "closures": "2027-13-01"}
+    wrong = {"name": "", "start": "26.13.2027", "timezone": "Berlin", "closures": "32.12.2027"}
     response = post_form(client, "/cohorts/new", cohort_form(org, version, **wrong))
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -83,7 +83,7 @@ def test_every_problem_of_the_form_shows_at_its_field_at_once(client, make, db):
         ("name", "Dieses Feld wird benötigt."),
         ("start", "Bitte ein Datum wie 06.01.2027 eingeben."),
         ("timezone", "unbekannte Zeitzone „Berlin“"),
-        ("closures", "„2027-13-01“ ist kein Kalenderdatum"),
+        ("closures", "„32.12.2027“ ist kein Datum wie 24.12.2027"),
     ):
         # Each message stands at its field, named by the field's id.
         assert re.search(
@@ -124,7 +124,7 @@ def test_a_service_refusal_about_the_dates_stands_at_the_start_date(client, make
     version = make.version("compact").id
     log_in(client, email)
     # A cohort closed for a whole year around its start cannot be planned.
-    closed = "2027-05-01..2027-12-31 Umbau\n2028-01-01..2028-06-30 Umbau"
+    closed = "01.05.2027–31.12.2027 Umbau\n01.01.2028–30.06.2028 Umbau"
     response = post_form(
         client, "/cohorts/new", cohort_form(org, version, start="26.05.2027", closures=closed)
     )
