@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from app import transactions
 from app.forms.auth import ButtonForm
 from app.forms.settings import ROLE_NAMES, AccountForm, ClosureForm, InviteForm, OrganisationForm
-from app.i18n import region_name, sentence, translator
+from app.i18n import sentence, translator
 from app.models import User
 from app.public_url import external_url
 from app.services import accounts, organisations, password_resets, policy
@@ -33,7 +33,6 @@ def index() -> str:
         "settings/index.html",
         organisations=organisations.organisations_of(actor()),
         year=date.today().year,
-        region_name=region_name,
     )
 
 

@@ -51,7 +51,9 @@ def test_an_admin_adds_an_organisation_and_belongs_to_it(client, team, db):
         select(Organisation).where(Organisation.name == "Neckar Logistik GmbH")
     )
     assert (made.default_region, made.default_timezone) == ("DE-BY", "Europe/Vienna")
-    assert "Neckar Logistik GmbH" in client.get("/settings").get_data(as_text=True)
+    listed = client.get("/settings").get_data(as_text=True)
+    assert "Neckar Logistik GmbH" in listed
+    assert "<td>Bayern</td>" in listed  # by name, not DE-BY
     assert client.get(f"/settings/organisations/{made.id}").status_code == 200
 
 
