@@ -183,7 +183,7 @@ def test_publishing_says_which_cohorts_can_move_onto_the_version(client, make, d
     assert asked.status_code == 303
     question = client.get(asked.headers["Location"]).get_data(as_text=True)
     assert "Version 2 von „" in question
-    assert "1 geplante Gruppe kann dann zu ihr wechseln" in question
+    assert "1 geplante Gruppe kann dann auf sie umgestellt werden" in question
     assert "Gruppe Frühjahr" in question
     assert "Das Veröffentlichen kann nicht rückgängig gemacht werden." in question
     assert draft_source(db, fork["id"]) == before  # nothing happened yet
