@@ -56,8 +56,10 @@ class ConfirmWithdrawalForm(FlaskForm):  # type: ignore[misc]
 
 
 class UndoWithdrawalForm(FlaskForm):  # type: ignore[misc]
-    # Which withdrawal to take back: another one since makes it outdated.
-    withdrawn_at = HiddenField(validators=[InputRequired()])
+    # Which withdrawal to take back: another one since makes it outdated. Not
+    # required here: the service checks the record first (another's answers
+    # "not found"), then refuses a missing or other stamp as outdated.
+    withdrawn_at = HiddenField()
     back = HiddenField()
 
 

@@ -535,7 +535,7 @@ def undo_withdrawal(cohort_id: int, enrolment_id: int) -> ResponseReturnValue:
         actor(),
         cohort_id,
         enrolment_id,
-        withdrawn_at=form.withdrawn_at.data,
+        withdrawn_at=form.withdrawn_at.data or "",
         now=datetime.now(UTC),
     )
     flash(

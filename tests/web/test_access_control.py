@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from app.models import Role
+from app.models import ClosureDay, Role
 from app.services import api_tokens
 from app.views.access import PUBLIC_ENDPOINTS as PUBLIC
 from tests.web.helpers import csrf_token, log_in
@@ -48,6 +48,11 @@ def two_organisations(make, db):
     our_certificate = make.certificate(cohort, person)
     their_certificate = make.certificate(foreign, stranger)
     ours.logo_png = theirs.logo_png = TINY_PNG
+    our_closure, their_closure = (
+        ClosureDay(organisation=org, day=date(2027, 12, 24), reason="Betriebsferien")
+        for org in (ours, theirs)
+    )
+    db.session.add_all([our_closure, their_closure])
     our_key, their_key = (
         api_tokens.issue(user, org.id) and api_tokens.of_user(user)[-1]
         for user, org in ((insider, ours), (outsider, theirs))
@@ -74,6 +79,7 @@ def two_organisations(make, db):
             "code": our_certificate.code,
             "token_id": our_key.id,
             "user_id": insider.id,
+            "closure_id": our_closure.id,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -92,6 +98,7 @@ def two_organisations(make, db):
             "code": their_certificate.code,
             "token_id": their_key.id,
             "user_id": outsider.id,
+            "closure_id": their_closure.id,
         },
     }
 

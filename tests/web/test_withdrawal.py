@@ -142,6 +142,15 @@ def test_undo_enrols_again_as_before(client, make, db):
     assert stale.status_code == 303
     assert 'refused-undo_outdated"' in client.get(page).get_data(as_text=True)
     assert enrolment_of(db, anna.id).status is EnrolmentStatus.WITHDRAWN
+    # Without a stamp it is refused the same way, not taken as "any withdrawal".
+    unstamped = client.post(
+        undo_url,
+        data={"csrf_token": csrf_token(client, page)},
+        headers={"Referer": f"http://localhost{page}"},
+    )
+    assert unstamped.status_code == 303
+    assert 'refused-undo_outdated"' in client.get(page).get_data(as_text=True)
+    assert enrolment_of(db, anna.id).status is EnrolmentStatus.WITHDRAWN
 
 
 def test_no_undo_once_the_tandems_changed(client, make, db):
