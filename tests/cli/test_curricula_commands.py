@@ -8,8 +8,8 @@ def test_list_shows_key_version_length_and_title(qualiplan):
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0].split() == ["Key", "Version", "Length", "Title"]
-    assert lines[1].startswith("blended  1        about 7 months  Learning companion, blended")
-    assert lines[2].startswith("compact  1        about 8 weeks   Learning companion, compact")
+    assert lines[1].startswith("blended  2        about 7 months  Learning companion, blended")
+    assert lines[2].startswith("compact  2        about 8 weeks   Learning companion, compact")
 
 
 def test_list_in_german(qualiplan):
@@ -22,7 +22,7 @@ def test_check_a_valid_file(qualiplan):
     result = qualiplan("curricula", "check", str(SHIPPED / "blended.toml"), "--lang", "en")
     assert result.code == 0
     assert result.out.splitlines() == [
-        f"{SHIPPED / 'blended.toml'} is valid: blended version 1, Learning companion, blended: "
+        f"{SHIPPED / 'blended.toml'} is valid: blended version 2, Learning companion, blended: "
         "seven months of in-person, video and webinar",
         "7 elements, 26 teaching units, about 7 months",
     ]

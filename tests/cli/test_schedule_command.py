@@ -16,7 +16,7 @@ def test_table_in_german_by_default(schedule):
     assert result.code == 0
     lines = result.out.splitlines()
     assert lines[0] == (
-        "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag (compact, Version 1)"
+        "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag (compact, Version 2)"
     )
     assert lines[1] == "Region DE-BW, Zeitzone Europe/Berlin"
     assert lines[3].split() == ["Datum", "Uhrzeit", "Termin", "Form"]
@@ -49,7 +49,7 @@ def test_json_shape(schedule):
     data = json.loads(result.out)
     assert data["curriculum"] == {
         "key": "blended",
-        "version": 1,
+        "version": 2,
         "title": "Learning companion, blended: seven months of in-person, video and webinar",
     }
     assert data["region"] == "DE-BY"

@@ -197,7 +197,7 @@ def test_completed_and_cancelled_cohorts_are_listed_with_what_a_planner_needs(cl
     ]
     row = next(r for r in page.rows if r["Gruppe"] == "Kompakt Esslingen 03/2024")
     assert row["Status"] == "abgeschlossen"
-    assert re.fullmatch(r"Lernbegleitung kompakt.*, Version 1", row["Curriculum"]), row
+    assert re.fullmatch(r"Lernbegleitung kompakt.*, Version 2", row["Curriculum"]), row
     assert row["Zeitraum"].startswith("04.03.2024 – ")
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4} – \d\d\.\d\d\.\d{4}", row["Zeitraum"])
     assert row["Trainer:innen"] == "Theresa Albrecht"

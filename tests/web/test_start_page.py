@@ -137,8 +137,8 @@ def test_error_pages_speak_the_users_language(client, make):
 
 def test_the_start_page_gives_teaching_units_and_no_internal_keys(client):
     text = " ".join("".join(parse(client.get("/")).text).split())
-    assert "Version 1 · 20 Unterrichtseinheiten" in text  # compact: 15 hours of 45-minute units
-    assert "Version 1 · 26 Unterrichtseinheiten" in text  # blended
+    assert "Version 2 · 20 Unterrichtseinheiten" in text  # compact: 15 hours of 45-minute units
+    assert "Version 2 · 26 Unterrichtseinheiten" in text  # blended
     assert "Schlüssel" not in text
     assert "compact" not in text
     assert "Unterrichtsstunden" not in text

@@ -157,18 +157,18 @@ def test_upstream_changes_are_taken_one_by_one(client, make, db):
     fork = fork_for(client, db, org_id)
     page = f"/curricula/{fork}"
     publish(client, page)
-    # The standard publishes version 2 with a longer gap before the reflection day.
+    # The standard publishes version 3 with a longer gap before the reflection day.
     upstream = db.session.get(CurriculumRecord, standard(db))
     source = (
         upstream.versions[-1]
         .source.replace('preferred = "8w"', 'preferred = "10w"')
-        .replace("version = 1", "version = 2", 1)
+        .replace("version = 2", "version = 3", 1)
     )
     add_version(upstream, load_text(source), source)
     db.session.commit()
 
     text = client.get(page).get_data(as_text=True)
-    assert "hat Version 2" in text
+    assert "hat Version 3" in text
     # The change names the element by its title, not its key.
     assert "Netzwerk stärken“: geändert" in text
     assert "reflection:" not in text
@@ -180,8 +180,8 @@ def test_upstream_changes_are_taken_one_by_one(client, make, db):
     db.session.expire_all()
     draft = workbench.draft_of(db.session.get(CurriculumRecord, fork))
     assert draft.model.element("reflection").placement.gap.preferred == Offset.parse("10w")
-    assert draft.based_on.number == 2  # in step now
-    assert "hat Version 2" not in client.get(page).get_data(as_text=True)
+    assert draft.based_on.number == 3  # in step now
+    assert "hat Version 3" not in client.get(page).get_data(as_text=True)
 
 
 def test_import_a_file_as_the_draft_and_refuse_a_broken_one(client, make, db):
