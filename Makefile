@@ -17,12 +17,14 @@ run: $(VENV)/.installed translations
 	$(BIN)/qualiplan demo --if-empty
 	QUALIPLAN_INSECURE_COOKIES=1 $(BIN)/qualiplan run --host 127.0.0.1 --port $(PORT)
 
-# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+# The suite runs on SQLite (one worker per core: each has its own in-memory
+# database), then again on PostgreSQL when TEST_DATABASE_URL is set (one worker:
+# the tests share that database's schema).
 test: $(VENV)/.installed-test translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	env -u TEST_DATABASE_URL -u QUALIPLAN_REQUIRE_POSTGRES $(BIN)/pytest --cov --cov-report=term:skip-covered
+	env -u TEST_DATABASE_URL -u QUALIPLAN_REQUIRE_POSTGRES $(BIN)/pytest -n auto --cov --cov-report=term:skip-covered
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on PostgreSQL"; \
 		$(BIN)/pytest -q -p no:cacheprovider; \
