@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -27,7 +27,6 @@ from app.models import (
     CurriculumRecord,
     CurriculumVersion,
     Enrolment,
-    EnrolmentStatus,
     Organisation,
     Role,
     Session,
@@ -38,6 +37,7 @@ from app.models import (
 from app.models.cohorts import ALLOWED_MOVES, session_trainers
 from app.models.tokens import Purpose
 from app.services import history, policy, tandems, tokens
+from app.services.enrolments import enrolled_count
 from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import lines, one_line
@@ -512,17 +512,6 @@ def preview_state_change(
         enrolled=enrolled_count(cohort),
         first_day=first,
         early=wanted is CohortState.RUNNING and first is not None and today < first,
-    )
-
-
-def enrolled_count(cohort: Cohort) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Enrolment.id)).where(
-                Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED
-            )
-        )
-        or 0
     )
 
 

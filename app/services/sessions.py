@@ -40,11 +40,11 @@ from app.services import history, policy
 from app.services.cohorts import (
     check_trainers,
     cohort_session,
-    enrolled_count,
     local_today,
     working_calendar,
 )
 from app.services.curricula import Rescheduled, latest_published, may_follow, move_to_version
+from app.services.enrolments import enrolled_count
 from app.services.errors import DomainError, InvalidInput, NotFound, StaleEdit, expect_version
 from app.services.policy import Action, Actor
 from app.services.text import lines, one_line
