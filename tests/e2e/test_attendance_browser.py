@@ -5,6 +5,7 @@ kept in a visible queue, sent again when it is back, and saved."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from playwright.sync_api import expect
 from sqlalchemy import select, update
@@ -124,6 +125,15 @@ def test_one_tap_counters_and_taps_kept_while_offline(browser, tmp_path):
         context.close()
 
 
+def wait_until_sent(page, key, seconds=10.0):
+    """Polls from here, not with wait_for_function: the page's CSP forbids
+    the eval that Playwright's in-page polling needs."""
+    deadline = monotonic() + seconds
+    while page.evaluate("key => localStorage.getItem(key)", key) is not None:
+        assert monotonic() < deadline, "the queued tap was never sent"
+        page.wait_for_timeout(100)
+
+
 def test_a_tap_made_offline_survives_a_reload(browser, tmp_path):
     with served(tmp_path, "attendance_reload") as (app, base):
         cohort_id, session_id, anna_id = world(app)
@@ -146,7 +156,7 @@ def test_a_tap_made_offline_survives_a_reload(browser, tmp_path):
         page = context.new_page()
         page.goto(grid)
         expect(segment(page, "Anna Albers", "entschuldigt")).to_be_checked()
-        page.wait_for_function(f"!localStorage.getItem('qualiplan.attendance.{cohort_id}')")
+        wait_until_sent(page, f"qualiplan.attendance.{cohort_id}")
         assert stored_mark(app, session_id, anna_id) is Mark.EXCUSED
         expect(
             page.locator("td", has=segment(page, "Anna Albers", "entschuldigt")).locator(".status")
