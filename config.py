@@ -63,6 +63,10 @@ class Config:
     LOGIN_DEVICE_DAYS = int(os.environ.get("QUALIPLAN_LOGIN_DEVICE_DAYS", "180"))
     # A password reset link an admin sends works once, for this many hours.
     PASSWORD_RESET_HOURS = int(os.environ.get("QUALIPLAN_PASSWORD_RESET_HOURS", "24"))
+    # Where queued work waits for the worker (app.queue): empty for a SQLite
+    # file in the instance folder, or the PostgreSQL database when that is the
+    # database; redis://… or postgresql://… to name one.
+    QUEUE_URL = os.environ.get("QUALIPLAN_QUEUE_URL", "")
 
     # E-mail (the participants' personal links); without MAIL_SERVER nothing is sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -93,3 +97,5 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"
+    # Queued work stays in the test's process; a test runs it with app.queue.run_pending.
+    QUEUE_URL = "memory://"

@@ -41,9 +41,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from app import api, database, error_pages, filters, i18n, logs, throttle
+    from app import api, database, error_pages, filters, i18n, logs, queue, throttle
     from app.extensions import csrf, db, login, migrate
-    from app.models import participant_search
     from app.views import (
         access,
         api_tokens,
@@ -72,9 +71,12 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         db,
         directory=str(MIGRATIONS),
         render_as_batch=True,
-        # The search index is made by hand, per database (app.models.participant_search).
-        include_name=participant_search.compared,
+        # The search index and the queue's tables are made outside the models.
+        include_name=_compared,
     )
+    queue.init_app(app)
+    from app import tasks  # noqa: F401 -- registers every task with the queue
+
     csrf.init_app(app)
     throttle.init_app(app)
     auth.init_login(app, login)
@@ -105,6 +107,16 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.after_request(_security_headers)
     error_pages.init_app(app)
     return app
+
+
+def _compared(name: str | None, type_: str, parents: object) -> bool:
+    """Alembic's `include_name`: leaves out what the models do not describe
+    (the search index, the queue's own tables when it lives in the database)."""
+    from app.models import participant_search
+
+    return participant_search.compared(name, type_, parents) and not (
+        type_ == "table" and name is not None and name.startswith("huey_")
+    )
 
 
 class MissingSecretKey(RuntimeError):

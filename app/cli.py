@@ -26,6 +26,7 @@ from app.commands.demo import demo
 from app.commands.retention import retention
 from app.commands.serve import serve
 from app.commands.tandems import tandems
+from app.commands.worker import worker
 from app.exports.schedule import as_calendar, as_json, as_table
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from app.services.errors import DomainError, InvalidInput
@@ -53,6 +54,7 @@ cli.add_command(demo)
 cli.add_command(retention)
 cli.add_command(serve)
 cli.add_command(tandems)
+cli.add_command(worker)
 
 
 @cli.group()

@@ -5,6 +5,7 @@ from app.models.certificates import Certificate, CertificateState
 from app.models.changes import Change
 from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, SessionStatus
 from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
+from app.models.notifications import Delivery, Notification
 from app.models.organisations import ClosureDay, Organisation
 from app.models.participants import Enrolment, EnrolmentStatus, Participant
 from app.models.tandems import NotTogether, Tandem, TandemMember, TandemState
@@ -26,8 +27,10 @@ __all__ = [
     "CurriculumElement",
     "CurriculumRecord",
     "CurriculumVersion",
+    "Delivery",
     "Enrolment",
     "NotTogether",
+    "Notification",
     "EnrolmentStatus",
     "Organisation",
     "Participant",

@@ -1,0 +1,40 @@
+"""`qualiplan worker`: runs queued and periodic work (app.queue)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask.cli import with_appcontext
+
+from app import queue
+from app.schema import utcnow
+
+
+@click.command()
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Tasks run at the same time.",
+)
+@click.option("--once", is_flag=True, help="Run what is due now, then stop.")
+@with_appcontext
+def worker(threads: int, once: bool) -> None:
+    """Deliver notifications and run long jobs and periodic work.
+
+    Start one or more on any machine that reaches the database and the queue
+    (QUALIPLAN_QUEUE_URL; with PostgreSQL as the database, the queue lives
+    there by default). Periodic work runs once per minute across all workers.
+    """
+    from app.services import notifications
+
+    if once:
+        ran = queue.run_pending()
+        tried = notifications.sweep_now(utcnow())
+        click.echo(f"{ran} tasks, {tried} notifications")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+    consumer.run()

@@ -1,0 +1,2 @@
+"""The modules that render notifications, imported once so their renderers
+are registered (app.notices). Add a line for each new module."""

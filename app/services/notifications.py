@@ -1,0 +1,118 @@
+"""Notifications: recorded with the change, delivered by the worker.
+
+A service that changes something calls `record` in the same transaction: a
+change that rolls back leaves no notification, and one that commits leaves
+its notifications in the database however soon the process dies. After the
+commit the queue is told to deliver them; app.delivery sends them, and its
+sweep every minute finds whatever that message did not reach.
+
+Each notification is one message to one address and has a key that is never
+recorded twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, inspect, select
+
+from app import notices
+from app.extensions import db
+from app.models import Delivery, Notification
+from app.queue import after_commit
+from app.schema import utcnow
+
+SESSION_KEY = "qualiplan.recorded_notifications"
+
+
+def record(
+    *,
+    kind: str,
+    key: str,
+    address: str,
+    organisation_id: int,
+    payload: dict[str, Any],
+    language: str = "de",
+    name: str | None = None,
+    cohort_id: int | None = None,
+    session_id: int | None = None,
+    participant_id: int | None = None,
+    user_id: int | None = None,
+    due_at: datetime | None = None,
+) -> Notification | None:
+    """Records one message to `address` in the current transaction; None
+    when a notification with this `key` exists already (recorded earlier, or
+    earlier in this transaction), so recording twice sends once.
+
+    `payload` is what the renderer of `kind` needs, as plain JSON values;
+    `name` is the recipient's name for the To header."""
+    if kind not in notices.kinds():
+        raise notices.UnknownKind(kind)
+    pending: dict[str, tuple[Notification, datetime]] = db.session().info.setdefault(
+        SESSION_KEY, {}
+    )
+    if key in pending or db.session.scalar(select(Notification.id).where(Notification.key == key)):
+        return None
+    notification = Notification(
+        key=key,
+        kind=kind,
+        payload={**payload, "to_name": name} if name else payload,
+        language=language,
+        address=address,
+        organisation_id=organisation_id,
+        cohort_id=cohort_id,
+        session_id=session_id,
+        participant_id=participant_id,
+        user_id=user_id,
+        due_at=due_at or utcnow(),
+        state=Delivery.QUEUED,
+        attempts=0,
+    )
+    db.session.add(notification)
+    pending[key] = (notification, notification.due_at)
+    if len(pending) == 1:
+        after_commit(_kick)
+    return notification
+
+
+def _kick() -> None:
+    """After the commit: deliver what is due of what was just recorded."""
+    from app import delivery
+
+    now = utcnow()
+    pending: dict[str, tuple[Notification, datetime]] = db.session().info.pop(SESSION_KEY, {})
+    # No SQL may run here: the ids come from the identity map, not the rows.
+    due = sorted(
+        identity[0]
+        for notification, due_at in pending.values()
+        if due_at <= now and (identity := inspect(notification).identity) is not None
+    )
+    for start in range(0, len(due), delivery.BATCH):
+        delivery.deliver(due[start : start + delivery.BATCH])
+
+
+# The delivery log.
+
+
+def of_cohort(cohort_id: int, limit: int = 200) -> list[Notification]:
+    return _newest(Notification.cohort_id == cohort_id, limit)
+
+
+def of_participant(participant_id: int, limit: int = 200) -> list[Notification]:
+    return _newest(Notification.participant_id == participant_id, limit)
+
+
+def of_user(user_id: int, limit: int = 200) -> list[Notification]:
+    return _newest(Notification.user_id == user_id, limit)
+
+
+def _newest(condition: Any, limit: int) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(and_(condition))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,5 @@
+"""Every module that defines tasks for the queue, imported by create_app so
+that the web processes (which enqueue) and the worker (which runs) know the
+same tasks by the same names. Add a line for each new module."""
+
+from app import delivery  # noqa: F401

@@ -1,0 +1,18 @@
+"""Long work as jobs with progress
+
+Revision ID: e16_jobs
+Revises: e16_notifications
+"""
+
+revision = "e16_jobs"
+down_revision = "e16_notifications"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
