@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,6 +28,12 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     # certificates stay verifiable, without their name, after erasure.
     attendance_retention_years: Mapped[int | None]
     keep_certificates_after_erasure: Mapped[bool] = mapped_column(default=True)
+    # Notifications: the sender (and calendar ORGANIZER) of its messages,
+    # MAIL_FROM when empty; reminders this many days before each session;
+    # reminders when a self-study phase starts and shortly before it ends.
+    mail_from: Mapped[str] = mapped_column(String(320), default="")
+    reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 1])
+    study_reminders: Mapped[bool] = mapped_column(default=True)
     # The last serial number given to a certificate of this organisation.
     last_certificate_serial: Mapped[int] = mapped_column(default=0)
     lock_version: Mapped[int] = mapped_column(default=1)

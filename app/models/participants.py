@@ -23,6 +23,16 @@ SEARCHED = ("first_name", "last_name", "email", "department", "site", "employee_
 KEY = String(400).with_variant(String(400, collation="C"), "postgresql")
 
 
+class CalendarChoice(StrEnum):
+    """How a person gets their dates: e-mail invitations that their calendar
+    keeps up to date, a feed they subscribe to, or both
+    (docs/calendar-invitations.md says what each means in which client)."""
+
+    INVITATIONS = "invitations"
+    FEED = "feed"
+    BOTH = "both"
+
+
 class Participant(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "participants"
     __table_args__ = (
@@ -45,6 +55,12 @@ class Participant(db.Model):  # type: ignore[name-defined,misc]
     # them again in the next import when their e-mail address has changed.
     # NULL when absent, so that the unique constraint holds only for numbers.
     employee_number: Mapped[str | None] = mapped_column(String(50))
+    # The language of the messages they get; their dates by e-mail
+    # invitations, by a subscribed feed, or both (see CalendarChoice); and
+    # whether they want reminders (changes are always sent).
+    language: Mapped[str] = mapped_column(String(5), default="de")
+    calendar_choice: Mapped[str] = mapped_column(String(20), default="invitations")
+    reminders: Mapped[bool] = mapped_column(default=True)
     # Kept by the model whenever a field above changes (see `_derive`), and
     # made from the row by an INSERT without the model (a bulk load): what
     # the search looks in (app.folding.search_text; indexed for substrings by

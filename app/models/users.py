@@ -59,6 +59,9 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(5), default="de")
     active: Mapped[bool] = mapped_column(default=True)
+    # A trainer's dates by e-mail invitations, a feed or both; the weekly digest.
+    calendar_choice: Mapped[str] = mapped_column(String(20), default="invitations")
+    digest: Mapped[bool] = mapped_column(default=True)
     # Part of the login session: replacing it on logout ends every session of
     # the account, also a cookie someone copied.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
