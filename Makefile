@@ -11,10 +11,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 
 .PHONY: run test lint format bench translations update-translations clean
 
-# Upgrades the database, loads the demo data into an empty one, serves on 127.0.0.1.
+# Upgrades the database, loads the demo data into an empty one, serves on
+# 127.0.0.1 and runs the worker beside it (notifications, long jobs, periodic
+# work); Ctrl-C stops both.
 run: $(VENV)/.installed translations
 	$(BIN)/qualiplan db upgrade
 	$(BIN)/qualiplan demo --if-empty
+	@$(BIN)/qualiplan worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	QUALIPLAN_INSECURE_COOKIES=1 $(BIN)/qualiplan run --host 127.0.0.1 --port $(PORT)
 
 # The suite runs on SQLite (one worker per core: each has its own in-memory

@@ -7,7 +7,8 @@ import logging
 import click
 from flask.cli import with_appcontext
 
-from app import queue
+from app import delivery, queue
+from app.commands import language_option, translator
 from app.schema import utcnow
 
 
@@ -20,20 +21,25 @@ from app.schema import utcnow
     help="Tasks run at the same time.",
 )
 @click.option("--once", is_flag=True, help="Run what is due now, then stop.")
+@language_option
 @with_appcontext
-def worker(threads: int, once: bool) -> None:
+def worker(threads: int, once: bool, lang: str | None) -> None:
     """Deliver notifications and run long jobs and periodic work.
 
     Start one or more on any machine that reaches the database and the queue
     (QUALIPLAN_QUEUE_URL; with PostgreSQL as the database, the queue lives
     there by default). Periodic work runs once per minute across all workers.
     """
-    from app.services import notifications
-
     if once:
         ran = queue.run_pending()
-        tried = notifications.sweep_now(utcnow())
-        click.echo(f"{ran} tasks, {tried} notifications")
+        tried = delivery.sweep_now(utcnow())
+        click.echo(
+            translator(lang).gettext(
+                "%(tasks)d queued tasks run, %(messages)d notifications tried.",
+                tasks=ran,
+                messages=tried,
+            )
+        )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
