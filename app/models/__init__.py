@@ -5,6 +5,7 @@ from app.models.certificates import Certificate, CertificateState
 from app.models.changes import Change
 from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, SessionStatus
 from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
+from app.models.jobs import Job, JobState
 from app.models.notifications import Delivery, Notification
 from app.models.organisations import ClosureDay, Organisation
 from app.models.participants import Enrolment, EnrolmentStatus, Participant
@@ -29,6 +30,8 @@ __all__ = [
     "CurriculumVersion",
     "Delivery",
     "Enrolment",
+    "Job",
+    "JobState",
     "NotTogether",
     "Notification",
     "EnrolmentStatus",
