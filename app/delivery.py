@@ -34,6 +34,7 @@ from app.extensions import db
 from app.models import Delivery, Notification
 from app.queue import crontab, periodic, task
 from app.schema import utcnow
+from curricula.messages import msg
 
 CLAIM = timedelta(minutes=10)
 FIRST_RETRY = timedelta(seconds=30)
@@ -42,6 +43,17 @@ GIVE_UP_AFTER = timedelta(days=2)
 # Messages one delivery task sends over one connection.
 BATCH = 200
 ANSWER_LENGTH = 1000
+
+# Qualiplan's own reasons in the delivery log, stored in English and shown in
+# the reader's language (the mail server's answers are shown as they came).
+NOT_SET_UP = msg("not sent: e-mail is not set up on this server")
+UNWRITABLE = msg("not sent: the message could not be written")
+NO_ANSWER = msg("given up: the mail server did not take it for two days")
+ABANDONED = msg(
+    "not sent again: the worker stopped while sending it, "
+    "and the mail server may have taken it already"
+)
+OWN_ANSWERS = frozenset(m.template for m in (NOT_SET_UP, UNWRITABLE, NO_ANSWER, ABANDONED))
 
 
 @task()
@@ -107,7 +119,7 @@ def deliver_now(ids: Sequence[int], now: datetime) -> Outcome:
                     outcome.connection_lost = True
                     break
     except mail.NotSetUp:
-        _give_up(mine, "e-mail is not set up on this server (MAIL_SERVER is empty)")
+        _give_up(mine, NOT_SET_UP.template)
         outcome.failed += len(mine)
     except (OSError, smtplib.SMTPException) as error:
         # Connecting, greeting or logging in failed: nothing of this batch left.
@@ -144,9 +156,9 @@ def _send_one(
     the connection is gone (the rest of the batch waits)."""
     try:
         message = envelope(notification)
-    except Exception as error:  # a renderer's bug must not stop the batch
+    except Exception:  # a renderer's bug must not stop the batch
         current_app.logger.exception("Notification %s could not be rendered", notification.id)
-        _finish(notification, Delivery.FAILED, f"the message could not be written: {error!r}")
+        _finish(notification, Delivery.FAILED, UNWRITABLE.template)
         outcome.failed += 1
         return True
     try:
@@ -219,7 +231,7 @@ def _wait(ids: Iterable[int], now: datetime, answer: str | None) -> None:
         if notification is None:
             continue
         if now - notification.created_at >= GIVE_UP_AFTER:
-            _finish(notification, Delivery.FAILED, answer or "the mail server did not answer")
+            _finish(notification, Delivery.FAILED, NO_ANSWER.template)
             continue
         pause = min(FIRST_RETRY * 2 ** max(notification.attempts - 1, 0), LONGEST_WAIT)
         notification.state = Delivery.QUEUED
@@ -250,8 +262,7 @@ def _fail_abandoned(now: datetime) -> None:
         .values(
             state=Delivery.FAILED,
             claimed_until=None,
-            answer="the worker stopped while sending it; not sent again, since the mail "
-            "server may have taken it already",
+            answer=ABANDONED.template,
         )
         .execution_options(synchronize_session=False)
     )
