@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -336,21 +336,65 @@ def propose(
     """A new proposal for everyone enrolled; locked tandems of the current
     proposal (or of the confirmed tandems) are kept as they are."""
     _check(cohort, expected_version)
+    given = pairing_input(cohort, shuffle=shuffle)
+    cohort.pairing_seed = given.seed
+    result = compute(given)
+    _store_proposal(cohort, result)
+    return result
+
+
+@dataclass(frozen=True)
+class PairingInput:
+    """What the pairing needs of a cohort, read in one go, so that the
+    computation can run without holding the database (a job does)."""
+
+    people: list[Person]
+    history: list[tuple[str, ...]]
+    not_together: list[tuple[str, str]]
+    locked: list[tuple[str, ...]]
+    seed: int | None
+
+
+def pairing_input(cohort: Cohort, *, shuffle: bool = False) -> PairingInput:
+    """The people enrolled, the pairs of earlier cohorts, the pairs kept
+    apart and the locked tandems to keep; `shuffle` draws a new seed."""
     participants = enrolled(cohort)
     present = {str(p.id) for p in participants}
     basis = tandems(cohort, TandemState.PROPOSED) or tandems(cohort, TandemState.CONFIRMED)
-    locked = [_ids(t) for t in basis if t.locked and set(_ids(t)) <= present]
-    if shuffle:
-        cohort.pairing_seed = secrets.randbelow(2**31)
-    result = pair(
-        people(cohort, participants),
+    return PairingInput(
+        people=people(cohort, participants),
         history=earlier_pairs(cohort),
         not_together=_not_together_pairs(cohort),
-        locked=locked,
-        seed=cohort.pairing_seed,
+        locked=[_ids(t) for t in basis if t.locked and set(_ids(t)) <= present],
+        seed=secrets.randbelow(2**31) if shuffle else cohort.pairing_seed,
     )
+
+
+def compute(given: PairingInput) -> Pairing:
+    """The pairing core on what `pairing_input` read (no database)."""
+    return pair(
+        given.people,
+        history=given.history,
+        not_together=given.not_together,
+        locked=given.locked,
+        seed=given.seed,
+    )
+
+
+def check_version(cohort: Cohort, expected_version: object) -> None:
+    """Refuses a page someone else changed since (before work is queued)."""
+    if str(cohort.lock_version) != str(expected_version):
+        raise StaleEdit(TANDEMS_CHANGED)
+
+
+def store_computed(
+    cohort: Cohort, result: Pairing, *, expected_version: object, seed: int | None
+) -> None:
+    """Keeps a proposal computed apart from its reading (a job): refused
+    when the cohort's tandems changed since the work was asked for."""
+    _check(cohort, expected_version)
+    cohort.pairing_seed = seed
     _store_proposal(cohort, result)
-    return result
 
 
 def confirm(cohort: Cohort, actor: User | None, *, expected_version: object) -> list[Tandem]:
