@@ -12,10 +12,10 @@ recorded twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, inspect, select
+from sqlalchemy import and_, delete, inspect, select
 
 from app import notices
 from app.extensions import db
@@ -94,20 +94,24 @@ def _kick() -> None:
 
 # The delivery log.
 
+# How long the log keeps a message that was sent or given up (data
+# minimisation: it names people and their addresses).
+KEPT = timedelta(days=365)
 
-def of_cohort(cohort_id: int, limit: int = 200) -> list[Notification]:
+
+def of_cohort(cohort_id: int, limit: int | None = 200) -> list[Notification]:
     return _newest(Notification.cohort_id == cohort_id, limit)
 
 
-def of_participant(participant_id: int, limit: int = 200) -> list[Notification]:
+def of_participant(participant_id: int, limit: int | None = 200) -> list[Notification]:
     return _newest(Notification.participant_id == participant_id, limit)
 
 
-def of_user(user_id: int, limit: int = 200) -> list[Notification]:
+def of_user(user_id: int, limit: int | None = 200) -> list[Notification]:
     return _newest(Notification.user_id == user_id, limit)
 
 
-def _newest(condition: Any, limit: int) -> list[Notification]:
+def _newest(condition: Any, limit: int | None) -> list[Notification]:
     return list(
         db.session.scalars(
             select(Notification)
@@ -116,3 +120,20 @@ def _newest(condition: Any, limit: int) -> list[Notification]:
             .limit(limit)
         )
     )
+
+
+def forget_participant(participant_id: int) -> None:
+    """Erasure: every message to the person goes, sent or not."""
+    db.session.execute(delete(Notification).where(Notification.participant_id == participant_id))
+
+
+def prune(now: datetime) -> int:
+    """Deletes messages sent or given up longer ago than KEPT; the daily
+    periodic work calls it. Returns how many went."""
+    result = db.session.execute(
+        delete(Notification).where(
+            Notification.state.in_((Delivery.SENT, Delivery.FAILED)),
+            Notification.created_at < now - KEPT,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

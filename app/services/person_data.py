@@ -32,7 +32,7 @@ from app.models import (
     TandemState,
     User,
 )
-from app.services import history, tokens
+from app.services import history, notifications, tokens
 from app.services.redaction import Redactor
 
 PERSONAL_PURPOSES = tokens.HELD_BY["participant"]
@@ -143,6 +143,17 @@ def gather(person: Participant) -> dict[str, Any]:
                 "revoked_reason": others.text(c.revoked_reason) or None,
             }
             for c in certificates_of(person)
+        ],
+        "messages": [
+            {
+                "created_at": n.created_at.isoformat(),
+                "kind": n.kind,
+                "subject": n.subject,
+                "address": n.address,
+                "state": n.state.value,
+                "sent_at": _at(n.sent_at),
+            }
+            for n in notifications.of_participant(person.id, limit=None)
         ],
         "history": [
             {

@@ -30,6 +30,7 @@ from app.models import (
     CohortClosure,
     CohortState,
     Enrolment,
+    Notification,
     NotTogether,
     Organisation,
     Participant,
@@ -39,7 +40,14 @@ from app.models import (
     User,
     participant_search,
 )
-from app.services import calendars, database_files, history, person_data, policy
+from app.services import (
+    calendars,
+    database_files,
+    history,
+    notifications,
+    person_data,
+    policy,
+)
 from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
 from app.services.redaction import Redactor
@@ -130,6 +138,8 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
     for change in history.about(organisation.id, person_data.OWN_SUBJECTS, person.id):
         db.session.delete(change)
     db.session.execute(delete(Enrolment).where(Enrolment.participant_id == person.id))
+    # The messages sent to them: addresses, names and dates are about them.
+    notifications.forget_participant(person.id)
     erased_id = person.id
     db.session.delete(person)
     db.session.flush()
@@ -216,6 +226,9 @@ MENTIONS = (
     Session.venue,
     CohortClosure.reason,
     ClosureDay.reason,
+    # Messages to others that named the person (a digest, a change notice).
+    Notification.payload,
+    Notification.subject,
 )
 
 
@@ -260,6 +273,12 @@ def _redact_mentions(organisation_id: int, redactor: Redactor) -> int:
         select(ClosureDay).where(ClosureDay.organisation_id == organisation_id)
     ):
         count += _redact(day, "reason", redactor)
+    for message in db.session.scalars(
+        select(Notification)
+        .where(Notification.organisation_id == organisation_id)
+        .execution_options(yield_per=500)
+    ):
+        count += any([_redact(message, f, redactor) for f in ("payload", "subject")])
     db.session.flush()
     return count
 

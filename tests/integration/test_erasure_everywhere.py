@@ -256,6 +256,19 @@ NEVER_A_PERSON = {
     "certificates.code": "a random verification code",
     "changes.subject": "a word naming the kind of record",
     "changes.action": "a word naming the change",
+    "organisations.mail_from": "the organisation's sender address",
+    "organisations.reminder_days": "numbers of days",
+    **dict.fromkeys(
+        ["users.calendar_choice", "participants.calendar_choice", "participants.language"],
+        "a word from a fixed list",
+    ),
+    **dict.fromkeys(
+        ["notifications.address", "notifications.answer"],
+        "the recipient's address and the mail server's answer about it: deleted with them",
+    ),
+    "notifications.key": "ids and version numbers",
+    "notifications.kind": "a word naming the kind of message",
+    "notifications.language": "a language code",
 }
 
 
