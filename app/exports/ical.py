@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 from app.exports import Rendered
 from app.exports.vtimezone import vtimezone
@@ -71,6 +71,69 @@ def render_calendar(
     if refresh is not None:
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
 
+    writable = _add_timezones(calendar, events)
+    stamp = dtstamp.astimezone(UTC)
+    for event in events:
+        calendar.add_component(_event(event, stamp, writable))
+    return Rendered(filename, MIMETYPE, calendar.to_ical())
+
+
+@dataclass(frozen=True)
+class Person:
+    """An ORGANIZER or ATTENDEE: a name and an e-mail address; `role` is an
+    attendee's (REQ-PARTICIPANT, or CHAIR for who leads the session)."""
+
+    name: str
+    address: str
+    role: str = "REQ-PARTICIPANT"
+
+
+def render_scheduling(
+    method: str, event: CalendarEvent, *, organizer: Person, attendee: Person
+) -> bytes:
+    """A scheduling message (iTIP, RFC 5546) about one event for one
+    attendee: METHOD REQUEST or CANCEL, the event's VTIMEZONE, one VEVENT with
+    ORGANIZER and ATTENDEE. Replies are not asked for (RSVP=FALSE): nothing
+    reads them. The event's `stamp` is its DTSTAMP."""
+    if method not in ("REQUEST", "CANCEL"):
+        raise ValueError(f"unsupported iTIP method {method!r}")
+    if event.stamp is None:
+        raise ValueError("a scheduling message needs the event's stamp")
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    writable = _add_timezones(calendar, [event])
+    component = _event(event, event.stamp.astimezone(UTC), writable)
+    component.add("organizer", _address(organizer))
+    component.add(
+        "attendee",
+        _address(
+            attendee,
+            CUTYPE="INDIVIDUAL",
+            ROLE=attendee.role,
+            PARTSTAT="NEEDS-ACTION",
+            RSVP="FALSE",
+        ),
+    )
+    calendar.add_component(component)
+    return calendar.to_ical()
+
+
+def _address(person: Person, **parameters: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.address}")
+    if person.name:
+        # A double quote cannot stand in a parameter value; RFC 6868's ^'
+        # escape is unknown to Outlook, so it becomes a single quote.
+        address.params["CN"] = person.name.replace('"', "'")
+    address.params.update(parameters)
+    return address
+
+
+def _add_timezones(calendar: Calendar, events: Sequence[CalendarEvent]) -> set[str]:
+    """Adds a VTIMEZONE for each zone of the events' times; returns the zones
+    written (the others' events are written in UTC)."""
     years: dict[str, set[int]] = {}
     for event in events:
         for moment in (event.start, event.end):
@@ -82,11 +145,7 @@ def render_calendar(
         if component is not None:
             calendar.add_component(component)
             writable.add(key)
-
-    stamp = dtstamp.astimezone(UTC)
-    for event in events:
-        calendar.add_component(_event(event, stamp, writable))
-    return Rendered(filename, MIMETYPE, calendar.to_ical())
+    return writable
 
 
 def _event(event: CalendarEvent, stamp: datetime, writable: set[str]) -> Event:
