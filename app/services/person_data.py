@@ -52,6 +52,7 @@ PARTS = {
     "certificates": "certificates",
     "access_tokens": "links",  # subject_id, for the personal purposes
     "changes": "history",  # subject_id, for the subjects above; tandem changes by name
+    "notifications": "messages",
 }
 
 
