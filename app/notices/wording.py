@@ -213,3 +213,21 @@ def _clock(span: Dates) -> tuple[str, str] | None:
 
 def _as_date(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
+
+
+CANCELLING = frozenset({"cancelled", "cohort_cancelled", "withdrawn", "trainer_removed"})
+
+
+def change_words(payload: Payload, language: str) -> tuple[str, str]:
+    """Subject and plain text of one session's change, for a person who
+    follows a feed instead of taking invitations: the same words as the
+    invitation's, without the calendar entry."""
+    tr = Translator(language)
+    found = (payload.get("change") or {}).get("what")
+    kind = "cancellation" if found in CANCELLING else "invitation"
+    lines = [change_text(payload, kind, tr)]
+    if payload.get("link") and kind == "invitation":
+        lines.append(tr.gettext("Online meeting: %(link)s", link=payload["link"]))
+    if payload.get("personal_url"):
+        lines.append(tr.gettext("Your personal page: %(url)s", url=payload["personal_url"]))
+    return subject(payload, kind, tr), "\n".join(lines) + "\n"
