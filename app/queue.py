@@ -24,6 +24,7 @@ message left behind.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -51,12 +52,27 @@ __all__ = ["after_commit", "crontab", "huey", "init_app", "periodic", "run_pendi
 
 
 def init_app(app: Flask) -> None:
-    huey.storage = storage_for(
-        app.config.get("QUEUE_URL") or "",
-        app.config["SQLALCHEMY_DATABASE_URI"],
-        Path(app.instance_path),
-    )
+    queue_url = app.config.get("QUEUE_URL") or ""
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    instance = Path(app.instance_path)
+    huey.storage = _Connected(lambda: storage_for(queue_url, database_url, instance))
     _bound["app"] = app
+
+
+class _Connected:
+    """The queue's store, connected on first use in each process: creating the
+    app never connects (a database that is down does not stop it starting),
+    and a process forked after that (gunicorn) gets its own connection."""
+
+    def __init__(self, connect: Callable[[], Any]) -> None:
+        self._connect = connect
+        self._store: Any = None
+        self._pid = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if self._store is None or self._pid != os.getpid():
+            self._store, self._pid = self._connect(), os.getpid()
+        return getattr(self._store, name)
 
 
 def storage_for(queue_url: str, database_url: str, instance: Path) -> Any:
