@@ -54,7 +54,9 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         cohorts,
         curricula,
         dashboard,
+        deliveries,
         health,
+        jobs,
         participants,
         printouts,
         privacy,
@@ -102,6 +104,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(privacy.bp)
     app.register_blueprint(api_tokens.bp)
     app.register_blueprint(settings.bp)
+    app.register_blueprint(jobs.bp)
+    app.register_blueprint(deliveries.bp)
     api.init_app(app)
 
     app.after_request(_security_headers)

@@ -21,7 +21,7 @@ from app.forms.cohorts import (
 )
 from app.i18n import sentence, translator
 from app.models import CohortState
-from app.services import cohorts, sessions
+from app.services import cohorts, delivery_log, sessions
 from app.services.curricula import choice_label
 from app.services.errors import DomainError, InvalidInput
 from app.services.timelines import cohort_timeline
@@ -145,6 +145,7 @@ def show(cohort_id: int) -> str:
             for v in sessions.fork_targets(actor(), page.cohort)
         ],
         timeline=cohort_timeline(page.cohort, page.sessions, translator(), date.today()),
+        deliveries=delivery_log.newest_of_cohort(page.cohort.id),
     )
 
 

@@ -44,6 +44,7 @@ from app.public_url import external_url
 from app.services import bulk as bulk_actions
 from app.services import (
     certificates,
+    delivery_log,
     enrolments,
     participants,
     personal_links,
@@ -410,6 +411,7 @@ def _person_page(
         serial=certificates.serial_label,
         may_export=policy.may(actor(), policy.Action.EXPORT_PERSON, person.organisation_id),
         may_erase=policy.may(actor(), policy.Action.ERASE_PERSON, person.organisation_id),
+        deliveries=delivery_log.newest_of_person(person.id),
     ), (400 if form.is_submitted() else 200)
 
 

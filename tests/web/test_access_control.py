@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from app.models import ClosureDay, Role
-from app.services import api_tokens
+from app.services import api_tokens, notifications
 from app.views.access import PUBLIC_ENDPOINTS as PUBLIC
 from tests.web.helpers import csrf_token, log_in
 
@@ -57,6 +57,18 @@ def two_organisations(make, db):
         api_tokens.issue(user, org.id) and api_tokens.of_user(user)[-1]
         for user, org in ((insider, ours), (outsider, theirs))
     )
+    our_message, their_message = (
+        notifications.record(
+            kind="text",
+            key=f"access:{someone.id}",
+            address=someone.email,
+            organisation_id=someone.organisation_id,
+            cohort_id=group.id,
+            participant_id=someone.id,
+            payload={"subject": "Hallo", "body": "Hallo"},
+        )
+        for someone, group in ((person, cohort), (stranger, foreign))
+    )
     db.session.commit()
     return {
         "insider": insider,
@@ -80,6 +92,7 @@ def two_organisations(make, db):
             "token_id": our_key.id,
             "user_id": insider.id,
             "closure_id": our_closure.id,
+            "notification_id": our_message.id,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -99,6 +112,7 @@ def two_organisations(make, db):
             "token_id": their_key.id,
             "user_id": outsider.id,
             "closure_id": their_closure.id,
+            "notification_id": their_message.id,
         },
     }
 

@@ -1,0 +1,167 @@
+"""The delivery log: what Qualiplan sent to the people of a cohort and to
+one person, and what became of it, so that "I never got it" can be
+answered; a failed message can be sent again."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+
+from app import transactions
+from app.extensions import db
+from app.i18n import translator
+from app.lists import page_numbers
+from app.models import Delivery, Notification
+from app.schema import utcnow
+from app.services import delivery_log
+from app.services.delivery_log import LogPage, Shown
+from app.views.access import actor
+
+bp = Blueprint("deliveries", __name__)
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something: only the CSRF token."""
+
+
+# What a message is, in words. The kinds are named by their renderers
+# (app.notices); a kind not listed here is told by its subject alone.
+KIND_WORDS = (
+    ("cancel", _l("Cancellation")),
+    ("update", _l("Change notice")),
+    ("change", _l("Change notice")),
+    ("invitation", _l("Invitation")),
+    ("reminder", _l("Reminder")),
+    ("digest", _l("Weekly digest")),
+    ("link", _l("Personal link")),
+)
+
+STATE_WORDS = {
+    Delivery.QUEUED: _l("queued"),
+    Delivery.SENDING: _l("being sent"),
+    Delivery.SENT: _l("sent"),
+    Delivery.FAILED: _l("failed"),
+}
+
+FILTER_WORDS = {
+    Shown.ALL: _l("All"),
+    Shown.WAITING: _l("Queued"),
+    Shown.SENT: _l("Sent"),
+    Shown.FAILED: _l("Failed"),
+}
+
+
+def _shown() -> Shown:
+    """The state filter from the address; a value not offered shows all."""
+    try:
+        return Shown(request.args.get("state", ""))
+    except ValueError:
+        return Shown.ALL
+
+
+def _page() -> int:
+    text = request.args.get("page", "")
+    return int(text) if text.isdigit() and len(text) < 9 else 1
+
+
+def _render(log: LogPage, **context: object) -> str:
+    return render_template(
+        "deliveries/log.html",
+        log=log,
+        page_numbers=page_numbers(log.page, log.pages),
+        filters=FILTER_WORDS,
+        form=ActionForm(),
+        **context,
+    )
+
+
+@bp.get("/cohorts/<int:cohort_id>/notifications")
+def cohort(cohort_id: int) -> str:
+    found, log = delivery_log.cohort_log(actor(), cohort_id, shown=_shown(), page=_page())
+    return _render(
+        log,
+        title=translator().gettext("Notifications of %(cohort)s", cohort=found.name),
+        back=(url_for("cohorts.show", cohort_id=found.id), found.name),
+        here="deliveries.cohort",
+        here_args={"cohort_id": found.id},
+        scope="cohort",
+    )
+
+
+@bp.get("/participants/<int:participant_id>/notifications")
+def person(participant_id: int) -> str:
+    found, log = delivery_log.person_log(actor(), participant_id, shown=_shown(), page=_page())
+    return _render(
+        log,
+        title=translator().gettext("Notifications to %(name)s", name=found.name),
+        back=(url_for("participants.edit", participant_id=found.id), found.name),
+        here="deliveries.person",
+        here_args={"participant_id": found.id},
+        scope="person",
+    )
+
+
+def _log_of(notification: Notification | None, wanted: str | None) -> str:
+    """The log the send-again button was on: the person's or the cohort's."""
+    if notification is None:
+        return url_for("dashboard.index")
+    if notification.participant_id is not None and (
+        wanted == "person" or notification.cohort_id is None
+    ):
+        return url_for("deliveries.person", participant_id=notification.participant_id)
+    if notification.cohort_id is not None:
+        return url_for("deliveries.cohort", cohort_id=notification.cohort_id)
+    return url_for("dashboard.index")
+
+
+def _back_to_log(notification_id: int, **_: object) -> str:
+    """Where a refusal returns to when the browser sent no page of ours:
+    the log the message is in (a message of another organisation is not
+    found before this is asked)."""
+    return _log_of(db.session.get(Notification, notification_id), request.form.get("from"))
+
+
+@bp.post("/notifications/<int:notification_id>/again")
+@transactions.web(back=_back_to_log)
+def send_again(notification_id: int) -> ResponseReturnValue:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    copy = delivery_log.send_again(actor(), notification_id)
+    flash(
+        translator().gettext("The message is queued again for %(address)s.", address=copy.address),
+        "success",
+    )
+    return redirect(_log_of(copy, request.form.get("from")))
+
+
+# The words of the log, for the cohort's and the person's page too.
+
+
+@bp.app_template_global("delivery_kind")
+def kind_words(notification: Notification) -> str:
+    for start, words in KIND_WORDS:
+        if notification.kind.startswith(start):
+            return str(words)
+    return str(_l("Message"))
+
+
+@bp.app_template_global("delivery_subject")
+def subject_of(notification: Notification) -> str:
+    """The subject as sent, or as recorded for a plain message not sent yet."""
+    if notification.subject:
+        return notification.subject
+    subject = (notification.payload or {}).get("subject")
+    return subject if isinstance(subject, str) else ""
+
+
+@bp.app_template_global("delivery_state")
+def state_words(state: Delivery) -> str:
+    return str(STATE_WORDS[state])
+
+
+@bp.app_template_global("delivery_later")
+def due_later(notification: Notification) -> bool:
+    """Whether a message waits for its moment (a reminder), not for the worker."""
+    return notification.due_at > utcnow()
