@@ -49,11 +49,14 @@ ANSWER_LENGTH = 1000
 NOT_SET_UP = msg("not sent: e-mail is not set up on this server")
 UNWRITABLE = msg("not sent: the message could not be written")
 NO_ANSWER = msg("given up: the mail server did not take it for two days")
+TOO_LATE = msg("not sent: its moment had passed before it could be sent")
 ABANDONED = msg(
     "not sent again: the worker stopped while sending it, "
     "and the mail server may have taken it already"
 )
-OWN_ANSWERS = frozenset(m.template for m in (NOT_SET_UP, UNWRITABLE, NO_ANSWER, ABANDONED))
+OWN_ANSWERS = frozenset(
+    m.template for m in (NOT_SET_UP, UNWRITABLE, NO_ANSWER, TOO_LATE, ABANDONED)
+)
 
 
 @task()
@@ -154,6 +157,12 @@ def _send_one(
 ) -> bool:
     """Sends one claimed notification and records what happened; False when
     the connection is gone (the rest of the batch waits)."""
+    expires = notification.payload.get("expires_at")
+    if expires and datetime.fromisoformat(expires) <= now:
+        # A reminder after its session began helps nobody.
+        _finish(notification, Delivery.FAILED, TOO_LATE.template)
+        outcome.failed += 1
+        return True
     try:
         message = envelope(notification)
     except Exception:  # a renderer's bug must not stop the batch

@@ -47,10 +47,19 @@ def kinds() -> frozenset[str]:
 @renderer("text")
 def _text(payload: Mapping[str, Any], language: str) -> EmailMessage:
     """A message whose words were made when it was recorded (already in the
-    recipient's language): subject and body."""
+    recipient's language): subject and body, and optionally one attachment
+    {"content": text, "filename": …, "subtype": e.g. "calendar", "params": {…}}."""
     message = EmailMessage()
     message["Subject"] = payload["subject"]
     message.set_content(payload["body"])
+    attachment = payload.get("attachment")
+    if attachment:
+        message.add_attachment(
+            attachment["content"],
+            subtype=attachment.get("subtype", "plain"),
+            filename=attachment["filename"],
+            params=attachment.get("params") or {},
+        )
     return message
 
 

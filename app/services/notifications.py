@@ -12,6 +12,7 @@ recorded twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ from app.queue import after_commit
 from app.schema import utcnow
 
 SESSION_KEY = "qualiplan.recorded_notifications"
+# Keys looked up in one statement (well below every database parameter limit).
+LOOKUP = 500
 
 
 def record(
@@ -47,33 +50,56 @@ def record(
 
     `payload` is what the renderer of `kind` needs, as plain JSON values;
     `name` is the recipient's name for the To header."""
-    if kind not in notices.kinds():
-        raise notices.UnknownKind(kind)
+    recorded = record_many([dict(locals())])
+    return recorded[0] if recorded else None
+
+
+def record_many(items: Iterable[Mapping[str, Any]]) -> list[Notification]:
+    """`record` for many messages at once (each item holds record's
+    arguments), with one look-up per 500 keys: what a change that tells a
+    whole cohort records. Returns the notifications recorded now."""
+    wanted = list(items)
+    for item in wanted:
+        if item["kind"] not in notices.kinds():
+            raise notices.UnknownKind(item["kind"])
     pending: dict[str, tuple[Notification, datetime]] = db.session().info.setdefault(
         SESSION_KEY, {}
     )
-    if key in pending or db.session.scalar(select(Notification.id).where(Notification.key == key)):
-        return None
-    notification = Notification(
-        key=key,
-        kind=kind,
-        payload={**payload, "to_name": name} if name else payload,
-        language=language,
-        address=address,
-        organisation_id=organisation_id,
-        cohort_id=cohort_id,
-        session_id=session_id,
-        participant_id=participant_id,
-        user_id=user_id,
-        due_at=due_at or utcnow(),
-        state=Delivery.QUEUED,
-        attempts=0,
-    )
-    db.session.add(notification)
-    pending[key] = (notification, notification.due_at)
-    if len(pending) == 1:
-        after_commit(_kick)
-    return notification
+    keys = [item["key"] for item in wanted if item["key"] not in pending]
+    taken: set[str] = set()
+    with db.session.no_autoflush:
+        for start in range(0, len(keys), LOOKUP):
+            chunk = keys[start : start + LOOKUP]
+            found = db.session.scalars(select(Notification.key).where(Notification.key.in_(chunk)))
+            taken.update(found)
+    now = utcnow()
+    recorded = []
+    for item in wanted:
+        key = item["key"]
+        if key in pending or key in taken:
+            continue
+        name = item.get("name")
+        notification = Notification(
+            key=key,
+            kind=item["kind"],
+            payload={**item["payload"], "to_name": name} if name else item["payload"],
+            language=item.get("language") or "de",
+            address=item["address"],
+            organisation_id=item["organisation_id"],
+            cohort_id=item.get("cohort_id"),
+            session_id=item.get("session_id"),
+            participant_id=item.get("participant_id"),
+            user_id=item.get("user_id"),
+            due_at=item.get("due_at") or now,
+            state=Delivery.QUEUED,
+            attempts=0,
+        )
+        recorded.append(notification)
+        if not pending:
+            after_commit(_kick)
+        pending[key] = (notification, notification.due_at)
+    db.session.add_all(recorded)
+    return recorded
 
 
 def _kick() -> None:

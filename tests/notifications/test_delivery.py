@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app import delivery, queue
 from app.models import Delivery, Notification
@@ -167,3 +167,87 @@ def test_without_a_mail_server_messages_fail_with_a_reason(app, db, make):
     failed = db.session.scalar(select(Notification))
     assert failed.state is Delivery.FAILED
     assert failed.answer == delivery.NOT_SET_UP.template
+
+
+def test_many_are_recorded_with_one_look_up_and_each_key_once(db, make, server):
+    org = make.organisation()
+    note(org, 1)
+    db.session.commit()
+    items = [
+        {
+            "kind": "text",
+            "key": f"test:{number % 4}",
+            "address": f"person{number}@example.org",
+            "organisation_id": org.id,
+            "payload": {"subject": f"Nachricht {number}", "body": "Hallo"},
+        }
+        for number in range(8)
+    ]
+    statements = []
+    engine = db.session.get_bind()
+
+    def count(*_):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        recorded = notifications.record_many(items)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert sorted(n.key for n in recorded) == ["test:0", "test:2", "test:3"]
+    db.session.commit()
+    queue.run_pending()
+    assert sorted(m["Subject"] for m in server.inbox.messages) == [
+        "Nachricht 0",
+        "Nachricht 1",  # the one recorded first, under key test:1
+        "Nachricht 2",
+        "Nachricht 3",
+    ]
+
+
+def test_a_message_past_its_moment_is_not_sent(db, make, server):
+    org = make.organisation()
+    notifications.record(
+        kind="text",
+        key="late",
+        address="late@example.org",
+        organisation_id=org.id,
+        payload={
+            "subject": "Morgen",
+            "body": "Erinnerung",
+            "expires_at": (utcnow() - timedelta(minutes=1)).isoformat(),
+        },
+    )
+    db.session.commit()
+    queue.run_pending()
+    late = db.session.scalar(select(Notification))
+    assert (late.state, late.answer) == (Delivery.FAILED, delivery.TOO_LATE.template)
+    assert server.inbox.messages == []
+
+
+def test_a_text_message_may_carry_a_calendar_file(db, make, server):
+    org = make.organisation()
+    notifications.record(
+        kind="text",
+        key="with-file",
+        address="file@example.org",
+        organisation_id=org.id,
+        payload={
+            "subject": "Ihre Termine",
+            "body": "Im Anhang.",
+            "attachment": {
+                "content": "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                "filename": "termine.ics",
+                "subtype": "calendar",
+                "params": {"method": "PUBLISH"},
+            },
+        },
+    )
+    db.session.commit()
+    queue.run_pending()
+    [message] = server.inbox.messages
+    [part] = list(message.iter_attachments())
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_filename() == "termine.ics"
+    assert part.get_param("method") == "PUBLISH"
