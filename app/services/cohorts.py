@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.cohorts import ALLOWED_MOVES, session_trainers
 from app.models.tokens import Purpose
-from app.services import history, policy, tandems, tokens
+from app.services import announcements, history, policy, tandems, tokens
 from app.services.enrolments import enrolled_count
 from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
@@ -398,7 +398,7 @@ def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...
         closures=wish.closures,
     )
     try:
-        return create_cohort(data, actor.user)
+        cohort, notes = create_cohort(data, actor.user)
     except UnknownRegion as error:
         raise InvalidInput(error.message, code="unknown_region", field="region") from None
     except UnknownTimezone as error:
@@ -408,6 +408,8 @@ def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...
         raise
     except PlanningError as error:
         raise DomainError(error.message, code="planning_error", field="start") from None
+    announcements.new_cohort(cohort)
+    return cohort, notes
 
 
 def change_cohort(
@@ -454,6 +456,8 @@ def change_cohort(
         return False
     for key, value in wanted.items():
         setattr(cohort, key, value)
+    if (before["venue"], before["online_link"]) != (wanted["venue"], wanted["online_link"]):
+        announcements.place_changed(cohort, before["venue"], before["online_link"])
     history.record(
         user=actor.user,
         organisation_id=cohort.organisation_id,
@@ -539,6 +543,7 @@ def change_cohort_state(
         details["sessions_cancelled"] = len(cancelled)
         # Which ones, so that taking the cancellation back restores exactly these.
         details["sessions"] = [s.id for s in cancelled]
+        announcements.cancelled(cohort, cancelled, "cohort_cancelled")
     _record_state(actor, cohort, before, details)
     return cohort
 
@@ -676,6 +681,7 @@ def undo_cancellation(actor: Actor, cohort_id: int, *, version: object, now: dat
         session.revision += 1
     # A trainer may have been booked elsewhere at that time meanwhile.
     check_trainers(restored)
+    announcements.restored(cohort, restored)
     _record_state(
         actor, cohort, CohortState.CANCELLED, {"sessions_restored": len(restored), "undone": True}
     )

@@ -34,7 +34,7 @@ from app.models import (
     User,
 )
 from app.models.certificates import serial_label
-from app.services import history, policy
+from app.services import announcements, history, policy
 from app.services.errors import DomainError
 from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
@@ -369,14 +369,18 @@ def enrol(cohort: Cohort, participant: Participant, actor: User | None) -> Enrol
             ),
             code="cohort_full",
         )
+    # Enrolled again after a withdrawal: invited again beside the first invitations.
+    again = None
     if enrolment is None:
         enrolment = Enrolment(cohort=cohort, participant=participant)
         db.session.add(enrolment)
     else:
+        again = withdrawal_stamp(enrolment.withdrawn_at) if enrolment.withdrawn_at else None
         enrolment.status = EnrolmentStatus.ENROLLED
         enrolment.withdrawn_at = None
     db.session.flush()
     _record(enrolment, actor, "enrolled")
+    announcements.enrolled(cohort, [(participant, again)])
     return enrolment
 
 
@@ -387,6 +391,7 @@ def withdraw(enrolment: Enrolment, actor: User | None) -> None:
     enrolment.status = EnrolmentStatus.WITHDRAWN
     enrolment.withdrawn_at = datetime.now(UTC)
     _record(enrolment, actor, "withdrawn")
+    announcements.withdrawn(enrolment, withdrawal_stamp(enrolment.withdrawn_at))
 
 
 def _active(cohort: Cohort, person: Participant) -> Enrolment | None:

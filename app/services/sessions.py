@@ -2,8 +2,10 @@
 sessions stay unless asked), re-plan a cohort from a new start, change a
 session's venue, link or trainers, or cancel it.
 
-Every change raises the session's revision when its time or status changes
-(calendars use it as SEQUENCE) and is recorded with before and after. A
+Every change raises the session's revision when its time, status, venue,
+link or trainers change (calendars and invitations use it as SEQUENCE), is
+recorded with before and after, and tells the people it concerns
+(app.services.announcements). A
 change that would break a rule raises and leaves everything as it was; the
 door commits only on success.
 
@@ -36,7 +38,7 @@ from app.models import (
     SessionStatus,
     User,
 )
-from app.services import history, policy
+from app.services import announcements, history, policy
 from app.services.cohorts import (
     check_trainers,
     cohort_session,
@@ -272,6 +274,7 @@ def replan(
     cohort.start_date = schedule.first_day
     check_trainers([m.session for m in moved])
     _record_moves(cohort, actor.user, moved)
+    announcements.moved(cohort, [(m.session, m.before) for m in moved])
     return moved, schedule.notes
 
 
@@ -463,6 +466,7 @@ def move_session(
     cohort.start_date = schedule.first_day
     check_trainers([m.session for m in moved])
     _record_moves(cohort, actor, moved)
+    announcements.moved(cohort, [(m.session, m.before) for m in moved])
     return moved
 
 
@@ -552,6 +556,7 @@ def cancel_session(session: Session, *, actor: User | None, expected_version: ob
     session.status = SessionStatus.CANCELLED
     session.revision += 1
     _record(session, actor, "cancelled", before)
+    announcements.cancelled(session.cohort, [session])
 
 
 def restore_session(session: Session, *, actor: User | None, expected_version: object) -> None:
@@ -564,6 +569,7 @@ def restore_session(session: Session, *, actor: User | None, expected_version: o
     session.revision += 1
     check_trainers([session])
     _record(session, actor, "restored", before)
+    announcements.restored(session.cohort, [session])
 
 
 def change_details(
@@ -579,6 +585,7 @@ def change_details(
     expect_version(session, expected_version)
     _check_open(session)
     before = snapshot(session)
+    trainers_before = list(session.trainers)
     session.venue = lines(venue, "venue", msg("venue of the session")) or None
     session.online_link = one_line(online_link, "online_link", msg("online link")) or None
     session.trainers = list(trainers)
@@ -586,10 +593,18 @@ def change_details(
     if after == before:
         return False
     # Trainers live in another table; touching the session makes calendars
-    # (and their fingerprints) see the change.
+    # (and their fingerprints) see the change. A new revision, so that the
+    # invitations saying the new venue or trainers replace the earlier ones.
     session.updated_at = datetime.now(UTC)
+    session.revision += 1
     check_trainers([session])
     _record(session, actor, "details", before)
+    announcements.details_changed(
+        session,
+        before,
+        added=[t for t in session.trainers if t not in trainers_before],
+        removed=[t for t in trainers_before if t not in session.trainers],
+    )
     return True
 
 
@@ -737,6 +752,7 @@ def _fork_move(
         )
     today = local_today(cohort, now)
     _check_fit(cohort, version, today)
+    earlier = announcements.versions_before(cohort) if save is not None else {}
     try:
         rows = move_to_version(
             cohort,
@@ -756,6 +772,8 @@ def _fork_move(
             ),
             code="fork_does_not_fit",
         ) from None
+    if save is not None:
+        announcements.reshaped(cohort, earlier)
     return ForkMove(cohort, version, rows)
 
 
