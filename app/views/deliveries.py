@@ -26,17 +26,18 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     """A button that changes something: only the CSRF token."""
 
 
-# What a message is, in words. The kinds are named by their renderers
-# (app.notices); a kind not listed here is told by its subject alone.
-KIND_WORDS = (
-    ("cancel", _l("Cancellation")),
-    ("update", _l("Change notice")),
-    ("change", _l("Change notice")),
-    ("invitation", _l("Invitation")),
-    ("reminder", _l("Reminder")),
-    ("digest", _l("Weekly digest")),
-    ("link", _l("Personal link")),
-)
+# What a message is, in words, by its kind (app.notices) and, for plain
+# messages, by its key (app.services.announcements: "text:change:…").
+KIND_WORDS = {
+    "invitation": _l("Invitation"),
+    "cancellation": _l("Cancellation"),
+    "reminder": _l("Reminder"),
+    "digest": _l("Weekly digest"),
+}
+CHANGED = _l("Change notice")
+# An invitation that updates one sent before: a changed session.
+UPDATES = frozenset({"moved", "details", "restored"})
+KEY_WORDS = (("text:change:", CHANGED), ("text:link", _l("Personal link")))
 
 STATE_WORDS = {
     Delivery.QUEUED: _l("queued"),
@@ -141,8 +142,15 @@ def send_again(notification_id: int) -> ResponseReturnValue:
 
 @bp.app_template_global("delivery_kind")
 def kind_words(notification: Notification) -> str:
-    for start, words in KIND_WORDS:
-        if notification.kind.startswith(start):
+    kind, payload = notification.kind, notification.payload or {}
+    if kind == "invitation":
+        change = payload.get("change")
+        if isinstance(change, dict) and change.get("what") in UPDATES:
+            return str(CHANGED)
+    if kind in KIND_WORDS:
+        return str(KIND_WORDS[kind])
+    for start, words in KEY_WORDS:
+        if notification.key.startswith(start):
             return str(words)
     return str(_l("Message"))
 

@@ -140,16 +140,33 @@ def test_kinds_are_told_in_words(client, db, setting, monkeypatch):
 
     anna, cohort = setting["anna"], setting["cohort"]
     words = {
-        "invitation": "Einladung",
-        "cancel": "Absage",
-        "update": "Änderung",
-        "reminder": "Erinnerung",
-        "digest": "Wochenübersicht",
+        ("invitation", None): "Einladung",
+        ("cancellation", None): "Absage",
+        ("invitation", "moved"): "Änderung",
+        ("text", "change"): "Änderung",
+        ("reminder", None): "Erinnerung",
+        ("digest", None): "Wochenübersicht",
+        ("text", None): "Nachricht",
     }
-    for kind in words:  # the producers' renderers, as registered elsewhere
-        monkeypatch.setitem(notices._RENDERERS, kind, notices._RENDERERS["text"])
-    for number, kind in enumerate(words):
-        note(anna, number, cohort=cohort, kind=kind)
+    for kind, _ in words:  # the producers' renderers, registered elsewhere or not yet
+        if kind not in notices.kinds():
+            monkeypatch.setitem(notices._RENDERERS, kind, notices._RENDERERS["text"])
+    for number, (kind, what) in enumerate(words):
+        if kind == "text" and what:
+            notifications.record(
+                kind="text",
+                key=f"text:change:{cohort.id}:abc:p{anna.id}",
+                address=anna.email,
+                organisation_id=anna.organisation_id,
+                cohort_id=cohort.id,
+                participant_id=anna.id,
+                payload={"subject": f"Nachricht {number}", "body": "Verschoben"},
+            )
+        else:
+            sent = note(anna, number, cohort=cohort, kind=kind)
+            if what:
+                row = db.session.get(Notification, sent.id)
+                row.payload = {**row.payload, "change": {"what": what, "before": None}}
     db.session.commit()
     log_in(client, "staff@example.org")
     page = client.get(f"/cohorts/{cohort.id}/notifications").get_data(as_text=True)
