@@ -1,7 +1,8 @@
 """iCalendar (RFC 5545) files for schedules.
 
 Follows what real clients need: one stable UID per session, SEQUENCE as the
-session's revision, DTSTAMP in UTC, METHOD:PUBLISH, a VTIMEZONE in RRULE
+session's revision, DTSTAMP in UTC, METHOD:PUBLISH for feeds and downloads
+(REQUEST or CANCEL for the invitations by e-mail), a VTIMEZONE in RRULE
 form for every TZID (or UTC times where the zone cannot be written so),
 whole-day spans as VALUE=DATE with an exclusive DTEND, folded CRLF lines.
 """
@@ -89,12 +90,21 @@ class Person:
 
 
 def render_scheduling(
-    method: str, event: CalendarEvent, *, organizer: Person, attendee: Person
+    method: str,
+    event: CalendarEvent,
+    *,
+    organizer: Person,
+    attendee: Person,
+    uninvite: bool = False,
 ) -> bytes:
     """A scheduling message (iTIP, RFC 5546) about one event for one
     attendee: METHOD REQUEST or CANCEL, the event's VTIMEZONE, one VEVENT with
     ORGANIZER and ATTENDEE. Replies are not asked for (RSVP=FALSE): nothing
-    reads them. The event's `stamp` is its DTSTAMP."""
+    reads them. The event's `stamp` is its DTSTAMP.
+
+    A CANCEL that only `uninvite`s the attendee (the event itself goes on)
+    carries no STATUS, as RFC 5546 (3.2.5) asks; one that cancels the whole
+    event says STATUS:CANCELLED."""
     if method not in ("REQUEST", "CANCEL"):
         raise ValueError(f"unsupported iTIP method {method!r}")
     if event.stamp is None:
@@ -106,6 +116,10 @@ def render_scheduling(
     calendar.add("method", method)
     writable = _add_timezones(calendar, [event])
     component = _event(event, event.stamp.astimezone(UTC), writable)
+    if uninvite:
+        if method != "CANCEL":
+            raise ValueError("only a CANCEL uninvites")
+        component.pop("STATUS")
     component.add("organizer", _address(organizer))
     component.add(
         "attendee",

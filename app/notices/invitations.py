@@ -30,12 +30,14 @@ from app.notices.wording import (
     CANCELS,
     KEEPS_UP,
     REPLIES,
+    UNINVITING,
     Payload,
     at_text,
     change_text,
     dates,
     quoted,
     subject,
+    what,
 )
 
 METHODS = {"invitation": "REQUEST", "cancellation": "CANCEL"}
@@ -57,7 +59,8 @@ def render_message(kind: str, payload: Payload, language: str) -> EmailMessage:
     sentence = change_text(payload, kind, tr)
     details = _details(payload, tr)
     if method == "CANCEL":
-        closing = [tr.gettext(CANCELS)]
+        # The session goes on for those who chose the feed: no word of cancelling.
+        closing = [] if what(payload, kind) == "feed_chosen" else [tr.gettext(CANCELS)]
     else:
         closing = [
             tr.gettext(KEEPS_UP),
@@ -113,6 +116,7 @@ def calendar(kind: str, payload: Payload, tr: Translator, sentence: str) -> byte
         event,
         organizer=Person(organizer.get("name") or "", organizer["address"]),
         attendee=Person(attendee.get("name") or "", attendee["address"], role),
+        uninvite=method == "CANCEL" and what(payload, kind) in UNINVITING,
     )
 
 

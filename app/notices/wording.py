@@ -39,6 +39,9 @@ SUBJECTS = {
     "cohort_cancelled": _l("Cancelled: %(title)s – %(cohort)s"),
     "withdrawn": _l("Withdrawn: %(title)s – %(cohort)s"),
     "trainer_removed": _l("No longer assigned: %(title)s – %(cohort)s"),
+    # The person changed how they get their dates (docs/calendar-invitations.md).
+    "invitations_chosen": _l("Invitation: %(title)s – %(cohort)s"),
+    "feed_chosen": _l("Now in your subscribed calendar: %(title)s – %(cohort)s"),
 }
 
 SENTENCES = {
@@ -54,6 +57,13 @@ SENTENCES = {
     ),
     "trainer_removed": _l(
         "You are no longer a trainer of %(title)s in the cohort %(cohort)s: %(at)s."
+    ),
+    "invitations_chosen": _l(
+        "Your dates now come as calendar invitations, as you chose. %(title)s: %(at)s."
+    ),
+    "feed_chosen": _l(
+        "Your dates now come only through your subscribed calendar, as you chose; this "
+        "entry from an invitation is removed, the subscription keeps %(title)s: %(at)s."
     ),
 }
 MOVED = _l("%(title)s is moved: from %(before)s to %(after)s.")
@@ -215,7 +225,11 @@ def _as_date(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-CANCELLING = frozenset({"cancelled", "cohort_cancelled", "withdrawn", "trainer_removed"})
+CANCELLING = frozenset(
+    {"cancelled", "cohort_cancelled", "withdrawn", "trainer_removed", "feed_chosen"}
+)
+# Cancellations for one person while the session itself goes on.
+UNINVITING = frozenset({"withdrawn", "trainer_removed", "feed_chosen"})
 
 
 def change_words(payload: Payload, language: str) -> tuple[str, str]:

@@ -33,8 +33,12 @@ WHATS = (
     "trainer_added",
     "trainer_removed",
     "cohort_cancelled",
+    "invitations_chosen",
+    "feed_chosen",
 )
-CANCELLING = {"cancelled", "withdrawn", "trainer_removed", "cohort_cancelled"}
+CANCELLING = {"cancelled", "withdrawn", "trainer_removed", "cohort_cancelled", "feed_chosen"}
+# Cancellations of one person's copy while the session goes on.
+UNINVITING = {"withdrawn", "trainer_removed", "feed_chosen"}
 
 
 def payload(**changes: Any) -> dict[str, Any]:
@@ -128,7 +132,13 @@ def read_back(message: EmailMessage, method: str, data: dict[str, Any]):
     assert attendee.params["ROLE"] == data["attendee"]["role"]
     assert attendee.params["PARTSTAT"] == "NEEDS-ACTION"
     assert attendee.params["RSVP"] == "FALSE"
-    assert str(event["status"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    uninvite = (data.get("change") or {}).get("what") in UNINVITING
+    if uninvite:
+        # RFC 5546 3.2.5: a CANCEL that uninvites one attendee has no STATUS.
+        assert method == "CANCEL"
+        assert "status" not in event
+    else:
+        assert str(event["status"]) == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
 
     # ical, the second parser
     [second] = IcsCalendarStream.from_ics(text).calendars
@@ -142,7 +152,10 @@ def read_back(message: EmailMessage, method: str, data: dict[str, Any]):
     assert person.uri == f"mailto:{data['attendee']['address']}"
     assert person.rsvp is False
     assert person.role == data["attendee"]["role"]
-    assert other.status.value == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    if uninvite:
+        assert other.status is None
+    else:
+        assert other.status.value == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
 
     if not data["all_day"]:
         # Every TZID has its VTIMEZONE, in RRULE form (no RDATE lists).
@@ -336,7 +349,7 @@ def test_every_change_is_said_in_german_and_in_english(what):
         said[language] = (message["Subject"], text.splitlines()[2])
     assert said["de"][0] != said["en"][0]
     assert said["de"][1] != said["en"][1]
-    assert said["de"][1].startswith(("Sie ", "Seminartag 2 ", "Die Gruppe ", "Die Angaben "))
+    assert said["de"][1].startswith(("Sie ", "Seminartag 2 ", "Die ", "Ihre Termine "))
     assert "Do. 05.11.2026, 09:00–17:00, Bildungszentrum Nord, Raum 2" in said["de"][1]
     assert "Thu 5 Nov 2026, 09:00–17:00, Bildungszentrum Nord, Raum 2" in said["en"][1]
 
@@ -415,3 +428,20 @@ def test_an_invitation_arrives_through_a_real_mail_server_with_encoded_headers(d
     [row] = db.session.query(Notification).all()
     assert row.state == Delivery.SENT
     assert row.subject == "Verschoben: Seminartag 2 – Übergänge gestalten 2026"
+
+
+def test_a_change_of_choice_to_the_feed_removes_the_invited_copy_without_saying_cancelled():
+    data = payload(change={"what": "feed_chosen", "before": None})
+    message = notices.render("cancellation", data, "de")
+    _, text = read_back(message, "CANCEL", data)
+    assert "STATUS" not in text
+    words = plain(message)
+    assert message["Subject"] == (
+        "Jetzt in Ihrem abonnierten Kalender: Seminartag 2 – Lernbegleitung Herbst 2026"
+    )
+    assert "das Abonnement enthält Seminartag 2 weiterhin" in words
+    assert "abgesagt" not in words
+    back = payload(change={"what": "invitations_chosen", "before": None})
+    message = notices.render("invitation", back, "en")
+    read_back(message, "REQUEST", back)
+    assert "Your dates now come as calendar invitations, as you chose." in plain(message)
