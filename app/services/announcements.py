@@ -521,13 +521,8 @@ def _record(
 
 
 def record_all(rows: list[dict[str, Any]]) -> None:
-    """Records many notifications; set-wise where the outbox offers it."""
-    many = getattr(notifications, "record_many", None)
-    if many is not None:
-        many(rows)
-        return
-    for row in rows:
-        notifications.record(**row)
+    """Records many notifications with one key look-up per 500."""
+    notifications.record_many(rows)
 
 
 def _organizer(name: str, mail_from: str | None) -> dict[str, str]:

@@ -31,7 +31,7 @@ from app.models import (
     Participant,
     User,
 )
-from app.services import policy
+from app.services import announcements, policy
 from app.services.enrolments import EnrolmentError, warnings
 from app.services.participants import PERSON_FIELDS, add_participants, update_participant
 from app.services.policy import Action, Actor
@@ -689,4 +689,5 @@ def _enrol_all(
             for cohort, person_id in pairs
         ],
     )
+    announcements.enrolled_ids(pairs)
     return len(pairs)
