@@ -2,4 +2,5 @@
 that the web processes (which enqueue) and the worker (which runs) know the
 same tasks by the same names. Add a line for each new module."""
 
+import app.job_runner  # noqa: F401
 from app import delivery  # noqa: F401

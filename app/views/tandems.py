@@ -11,9 +11,9 @@ from app import transactions
 from app.downloads import content_disposition
 from app.exports.tandems import render_tandems
 from app.forms.tandems import NotTogetherForm, SwapForm, TandemActionForm
-from app.i18n import sentence, translator
+from app.i18n import current_language, sentence, translator
 from app.models import Cohort, TandemState
-from app.services import policy
+from app.services import enrolments, jobs, policy
 from app.services import tandems as service
 from app.views.access import actor, owned_or_404
 from cohorts.pairing import Pairing
@@ -49,6 +49,7 @@ def show(cohort_id: int) -> str:
         swap_form=swap_form,
         exclusion_form=exclusion_form,
         reasons=service.reasons,
+        job=jobs.of_cohort(actor(), cohort.id, jobs.TANDEMS),
     )
 
 
@@ -105,8 +106,29 @@ def _propose(cohort_id: int, *, shuffle: bool) -> ResponseReturnValue:
     version = _version(cohort_id, TandemActionForm())
     if version is None:
         return _page(cohort_id)
+    cohort = owned_or_404(Cohort, cohort_id)
+    if enrolments.enrolled_count(cohort) >= jobs.TANDEMS_FROM:
+        return _propose_as_job(cohort, version, shuffle=shuffle)
     result = service.propose_tandems(actor(), cohort_id, version=version, shuffle=shuffle)
     return _proposed(cohort_id, result)
+
+
+def _propose_as_job(cohort: Cohort, version: str, *, shuffle: bool) -> ResponseReturnValue:
+    """A large pool takes seconds: the worker forms it, the job's page shows
+    how far it is and links the proposal. One such job per cohort at a time."""
+    running = jobs.of_cohort(actor(), cohort.id, jobs.TANDEMS)
+    if running is None:
+        service.check_version(cohort, version)
+        running = jobs.start(
+            jobs.TANDEMS,
+            actor(),
+            organisation_id=cohort.organisation_id,
+            cohort_id=cohort.id,
+            language=current_language(),
+            params={"version": version, "shuffle": shuffle},
+            total=3,
+        )
+    return redirect(url_for("jobs.show", public_id=running.public_id))
 
 
 @bp.post("/<int:cohort_id>/tandems/replace")
