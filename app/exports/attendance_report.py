@@ -226,6 +226,8 @@ def report_document(report: AttendanceReport, tr: Translator) -> Document:
         notes=tuple(notes),
         orientation="landscape",
         pdf_title=f"{tr.gettext('Attendance report')} {report.cohort}",
+        pdf_author=report.organisation,
+        pdf_subject=report.programme,
     )
 
 

@@ -1,7 +1,10 @@
 """Certificates as print-ready A4 PDF: one page per certificate.
 
 The fonts are DejaVu Sans, shipped in app/fonts and embedded (as a subset),
-so any name an HR system holds prints with its own letters. The QR code is
+so any name an HR system holds prints with its own letters; no font is
+referenced that the file does not carry (a canvas starts in Helvetica unless
+told otherwise). Every file says what archives read: title, author (the
+organisation), subject, its language (/Lang) and the creator. The QR code is
 drawn as one vector path of filled runs, which costs a fraction of a
 millisecond per page; the letterhead logo is stored once per file.
 """
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from unicodedata import combining
 
 import segno
@@ -45,6 +48,8 @@ QR_SIZE = 30 * mm
 QR_MASK = 2
 # Without the weekday the schedule pages show: a certificate states dates.
 DAY_PATTERNS = {"de": "dd.MM.yyyy", "en": "d MMM yyyy"}
+# The document language as PDF readers (and screen readers) take it.
+PDF_LANGUAGES = {"de": "de-DE", "en": "en"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,36 @@ def missing_glyphs(text: str) -> str:
     return "".join(sorted({c for c in text if not c.isspace() and ord(c) not in widths}))
 
 
+def new_canvas(
+    out: Any,
+    tr: Translator,
+    *,
+    pagesize: tuple[float, float] = A4,
+    title: str,
+    author: str = "",
+    subject: str = "",
+) -> Canvas:
+    """A canvas for every Qualiplan PDF: compressed, reproducible, starting
+    in the embedded font, and with the metadata archives read."""
+    register_fonts()
+    canvas = Canvas(
+        out,
+        pagesize=pagesize,
+        pageCompression=1,
+        invariant=True,
+        # Without these the canvas sets Helvetica on every page, a font the
+        # file then references without carrying it.
+        initialFontName=REGULAR,
+        initialFontSize=12,
+        lang=PDF_LANGUAGES.get(tr.language, tr.language),
+    )
+    canvas.setTitle(title)
+    canvas.setAuthor(author or "Qualiplan")
+    canvas.setSubject(subject or title)
+    canvas.setCreator("Qualiplan")
+    return canvas
+
+
 def write_pdf(
     certificates: Iterable[PrintedCertificate],
     out: BinaryIO,
@@ -102,15 +137,25 @@ def write_pdf(
     *,
     logo_png: bytes | None = None,
     title: str = "",
+    author: str = "",
+    subject: str = "",
 ) -> int:
-    """Writes the certificates to `out` as one PDF; returns the page count."""
-    register_fonts()
-    canvas = Canvas(out, pagesize=A4, pageCompression=1, invariant=True)
-    canvas.setTitle(title or tr.gettext("Certificate"))
-    canvas.setCreator("Qualiplan")
+    """Writes the certificates to `out` as one PDF; returns the page count.
+    `author` is the issuing organisation (by default the first certificate's
+    issuer)."""
+    canvas = new_canvas(
+        out,
+        tr,
+        title=title or tr.gettext("Certificate"),
+        author=author,
+        subject=subject or tr.gettext("Certificate"),
+    )
     letterhead = _letterhead(canvas, logo_png)
     pages = 0
     for certificate in certificates:
+        if not pages and not author:
+            # A batch is one organisation's: its issuer is the author.
+            canvas.setAuthor(certificate.issuer or "Qualiplan")
         _page(canvas, certificate, tr, letterhead)
         canvas.showPage()
         pages += 1
@@ -126,7 +171,16 @@ def render_certificate(
     certificate: PrintedCertificate, tr: Translator, *, logo_png: bytes | None, filename: str
 ) -> Rendered:
     buffer = io.BytesIO()
-    write_pdf([certificate], buffer, tr, logo_png=logo_png, title=certificate.name)
+    number = tr.gettext("Certificate no. %(serial)s", serial=certificate.serial)
+    write_pdf(
+        [certificate],
+        buffer,
+        tr,
+        logo_png=logo_png,
+        title=f"{number} – {certificate.name}" if certificate.name else number,
+        author=certificate.issuer,
+        subject=certificate.programme,
+    )
     return Rendered(filename, MIMETYPE, buffer.getvalue())
 
 

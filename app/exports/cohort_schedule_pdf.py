@@ -90,6 +90,8 @@ def schedule_document(schedule: CohortSchedule, tr: Translator) -> Document:
             ),
         ),
         pdf_title=f"{tr.gettext('Schedule')} {schedule.cohort}",
+        pdf_author=schedule.organisation,
+        pdf_subject=schedule.programme,
     )
 
 

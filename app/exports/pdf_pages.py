@@ -25,7 +25,7 @@ from reportlab.pdfgen.textobject import PDFTextObject
 
 from app import lists
 from app.exports import Rendered
-from app.exports.certificate_pdf import BOLD, MIMETYPE, REGULAR, register_fonts
+from app.exports.certificate_pdf import BOLD, MIMETYPE, REGULAR, new_canvas, register_fonts
 
 # The certificate's text fitting, the one implementation of it.
 from app.exports.certificate_pdf import _draw as draw_fitted
@@ -138,6 +138,9 @@ class Document:
     notes: tuple[str, ...] = ()
     orientation: Literal["portrait", "landscape"] = "portrait"
     pdf_title: str = ""
+    # The file's metadata: who made it (the organisation) and what it is about.
+    pdf_author: str = ""
+    pdf_subject: str = ""
 
     @property
     def size(self) -> tuple[float, float]:
@@ -165,9 +168,14 @@ def write_document(document: Document, out: io.BytesIO, tr: Translator) -> int:
     register_fonts()
     layout = _Layout(document)
     pages = layout.pages()
-    canvas = Canvas(out, pagesize=document.size, pageCompression=1, invariant=True)
-    canvas.setTitle(document.pdf_title or document.title)
-    canvas.setCreator("Qualiplan")
+    canvas = new_canvas(
+        out,
+        tr,
+        pagesize=document.size,
+        title=document.pdf_title or document.title,
+        author=document.pdf_author,
+        subject=document.pdf_subject or document.title,
+    )
     for number, rows in enumerate(pages, start=1):
         layout.draw_page(canvas, rows, tr, number, len(pages))
         canvas.showPage()

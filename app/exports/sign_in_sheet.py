@@ -107,6 +107,8 @@ def sign_in_document(sheet: SignInSheet, tr: Translator) -> Document:
             ),
         ),
         pdf_title=f"{tr.gettext('Sign-in sheet')} {sheet.session} – {sheet.cohort}",
+        pdf_author=sheet.organisation,
+        pdf_subject=sheet.programme,
     )
 
 
