@@ -445,3 +445,75 @@ def test_a_change_of_choice_to_the_feed_removes_the_invited_copy_without_saying_
     message = notices.render("invitation", back, "en")
     read_back(message, "REQUEST", back)
     assert "Your dates now come as calendar invitations, as you chose." in plain(message)
+
+
+def calendars_in(messages: list[EmailMessage]) -> list[tuple[str, Any]]:
+    """(MIME method, icalendar VEVENT) of each message, each read by both parsers."""
+    found = []
+    for message in messages:
+        part = calendar_part(message)
+        raw = part.get_payload(decode=True)
+        calendar = Calendar.from_ical(raw)
+        assert str(calendar["method"]) == part.get_param("method")
+        [event] = calendar.walk("VEVENT")
+        [second] = IcsCalendarStream.from_ics(raw.decode("utf-8")).calendars
+        assert second.method == part.get_param("method")
+        assert second.events[0].uid == str(event["uid"])
+        assert second.events[0].sequence == int(event["sequence"])
+        found.append((part.get_param("method"), event))
+    return found
+
+
+def test_enrolling_cancelling_and_restoring_a_session_reach_the_persons_calendar_in_place(
+    db, make, server
+):
+    from app.services.enrolments import enrol
+    from app.services.sessions import cancel_session, restore_session
+
+    org = make.organisation()
+    org.mail_from = "Muster AG Lernen <lernen@muster.example>"
+    cohort = make.cohort(org, name="Übergänge <2027> & mehr", start=date(2027, 3, 1))
+    person = make.participant(
+        org, first_name="Jörg", last_name="Yılmaz", email="joerg@muster.example", language="de"
+    )
+    enrol(cohort, person, None)
+    db.session.commit()
+    queue.run_pending()
+    sessions = {s.uid: s for s in cohort.sessions}
+    invited = calendars_in(server.inbox.to("joerg@muster.example"))
+    # One invitation per session, each with the session's UID and revision.
+    assert sorted(str(e["uid"]) for _, e in invited) == sorted(sessions)
+    for method, event in invited:
+        assert method == "REQUEST"
+        session = sessions[str(event["uid"])]
+        assert int(event["sequence"]) == session.revision
+        assert str(event["organizer"]) == "mailto:lernen@muster.example"
+        assert str(event["attendee"]) == "mailto:joerg@muster.example"
+    first = server.inbox.messages[0]
+    assert str(first["To"]) == "Jörg Yılmaz <joerg@muster.example>"
+    assert parseaddr(str(first["From"]))[1] == "lernen@muster.example"
+    assert str(first["Subject"]).startswith("Einladung: ")
+
+    session = sorted(cohort.sessions, key=lambda s: s.first_day)[1]
+    revision = session.revision
+    server.inbox.messages.clear()
+    cancel_session(session, actor=None, expected_version=session.lock_version)
+    db.session.commit()
+    queue.run_pending()
+    [(method, event)] = calendars_in(server.inbox.to("joerg@muster.example"))
+    assert method == "CANCEL"
+    assert str(event["uid"]) == session.uid
+    assert int(event["sequence"]) == revision + 1
+    assert str(event["status"]) == "CANCELLED"
+    assert str(server.inbox.messages[0]["Subject"]).startswith("Abgesagt: ")
+
+    server.inbox.messages.clear()
+    restore_session(session, actor=None, expected_version=session.lock_version)
+    db.session.commit()
+    queue.run_pending()
+    [(method, event)] = calendars_in(server.inbox.to("joerg@muster.example"))
+    assert method == "REQUEST"
+    assert str(event["uid"]) == session.uid
+    assert int(event["sequence"]) == revision + 2
+    assert str(event["status"]) == "CONFIRMED"
+    assert "findet doch statt" in plain(server.inbox.messages[0])
