@@ -197,38 +197,18 @@ def _too_many(count: int) -> InvalidInput:
 
 
 def preview_enrolment(actor: Actor, cohort_id: int, ids: Sequence[int]) -> Plan:
-    """What enrolling the people would do, found by doing it in a savepoint
-    that is always rolled back: the single enrolment's rules decide, and the
+    """What enrolling the people would do, changing nothing: the enrolment's
+    rules checked for all of them at once (`enrolments.prospects`), so the
     cohort's places run out for the last ones as they would."""
-    policy.require(actor, Action.KEEP_PEOPLE, policy.get(actor, Cohort, cohort_id).organisation_id)
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
     people = chosen(actor, ids, Action.KEEP_PEOPLE)
-    enrolled = _enrolled_in(cohort_id, people)
-    outcomes = []
-    savepoint = db.session.begin_nested()
-    try:
-        for person in people:
-            named = Person(person.id, person.name, person.email)
-            if person.id in enrolled:
-                outcomes.append(Outcome(named, "already_enrolled"))
-                continue
-            outcomes.append(_try_enrolment(actor, cohort_id, person, named))
-    finally:
-        savepoint.rollback()
-    return Plan(outcomes)
-
-
-def _try_enrolment(actor: Actor, cohort_id: int, person: Participant, named: Person) -> Outcome:
-    try:
-        enrolments.enrol_participant(actor, cohort_id, person.id)
-    except EnrolmentError as warning:
-        if warning.code not in enrolments.WARNINGS:
-            return Outcome(named, warning.code, warning.message)
-        try:  # acknowledged, it takes a place like the others
-            enrolments.enrol_participant(actor, cohort_id, person.id, acknowledge=True)
-        except EnrolmentError as refusal:
-            return Outcome(named, refusal.code, refusal.message)
-        return Outcome(named, warning.code, warning.message)
-    return Outcome(named, "enrolled")
+    return Plan(
+        [
+            Outcome(Person(p.id, p.name, p.email), prospect.code, prospect.message)
+            for p, prospect in zip(people, enrolments.prospects(cohort, people), strict=True)
+        ]
+    )
 
 
 def enrol(actor: Actor, cohort_id: int, ids: Sequence[int], *, acknowledge: bool) -> Done:

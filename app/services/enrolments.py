@@ -10,6 +10,7 @@ closed, full) and check no permission.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -261,69 +262,163 @@ def open_cohorts(person: Participant) -> list[Cohort]:
 
 
 def warnings(cohort: Cohort, person: Participant) -> list[EnrolmentWarning]:
-    """What speaks against enrolling `person` in `cohort`, though it is allowed.
+    """What speaks against enrolling `person` in `cohort`, though it is allowed
+    (see `warnings_of`)."""
+    return warnings_of(cohort, [person]).get(person.id, [])
+
+
+def warnings_of(
+    cohort: Cohort, people: Sequence[Participant]
+) -> dict[int, list[EnrolmentWarning]]:
+    """Per person id, what speaks against enrolling them in `cohort`, though
+    it is allowed; people without warnings are left out. The same statements
+    for one person or a thousand.
 
     The same curriculum is any version of the cohort's curriculum and of every
     curriculum of the same lineage (a fork and the standard it was forked
     from, and the standard's other forks): they lead to the same qualification.
-    A certificate counts while it is in force (not revoked, not superseded).
+    A certificate counts while it is in force (not revoked, not superseded);
+    the newest one is named, and the first open cohort by start.
     """
+    if not people:
+        return {}
     family = same_curriculum(cohort.version.curriculum)
-    found = []
-    certificate = db.session.scalar(
-        select(Certificate)
+    by_id = {p.id: p for p in people}
+    found: dict[int, list[EnrolmentWarning]] = {}
+    certificates = db.session.execute(
+        select(Certificate.participant_id, Certificate.serial, Certificate.issued_on, Cohort.name)
         .join(Cohort, Cohort.id == Certificate.cohort_id)
         .join(CurriculumVersion, CurriculumVersion.id == Cohort.version_id)
         .where(
-            Certificate.participant_id == person.id,
+            Certificate.participant_id.in_(by_id),
             Certificate.revoked_at.is_(None),
             Certificate.superseded_at.is_(None),
             CurriculumVersion.curriculum_id.in_(family),
         )
-        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
-        .limit(1)
+        .order_by(Certificate.participant_id, Certificate.issued_on.desc(), Certificate.id.desc())
     )
-    if certificate is not None:
-        serial = serial_label(certificate.serial)
-        found.append(
+    for person_id, serial, issued_on, cohort_name in certificates:
+        if person_id in found:
+            continue
+        found[person_id] = [
             EnrolmentWarning(
                 "already_certified",
                 msg(
                     "{name} already holds a certificate in force for this curriculum "
                     "(no. {serial} of {day}, cohort '{cohort}')",
-                    name=person.name,
-                    serial=serial,
-                    day=certificate.issued_on,
-                    cohort=certificate.cohort.name if certificate.cohort else "?",
+                    name=by_id[person_id].name,
+                    serial=serial_label(serial),
+                    day=issued_on,
+                    cohort=cohort_name,
                 ),
             )
-        )
-    elsewhere = db.session.scalar(
-        select(Cohort)
-        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        ]
+    elsewhere = db.session.execute(
+        select(Enrolment.participant_id, Cohort.name)
+        .join(Cohort, Enrolment.cohort_id == Cohort.id)
         .join(CurriculumVersion, CurriculumVersion.id == Cohort.version_id)
         .where(
-            Enrolment.participant_id == person.id,
+            Enrolment.participant_id.in_(by_id),
             Enrolment.status == EnrolmentStatus.ENROLLED,
             Cohort.id != cohort.id,
             Cohort.state.in_(OPEN_STATES),
             CurriculumVersion.curriculum_id.in_(family),
         )
-        .order_by(Cohort.start_date, Cohort.id)
-        .limit(1)
+        .order_by(Enrolment.participant_id, Cohort.start_date, Cohort.id)
     )
-    if elsewhere is not None:
-        found.append(
+    named: set[int] = set()
+    for person_id, cohort_name in elsewhere:
+        if person_id in named:
+            continue
+        named.add(person_id)
+        found.setdefault(person_id, []).append(
             EnrolmentWarning(
                 "enrolled_elsewhere",
                 msg(
                     "{name} is enrolled in the cohort '{cohort}' of this curriculum already",
-                    name=person.name,
-                    cohort=elsewhere.name,
+                    name=by_id[person_id].name,
+                    cohort=cohort_name,
                 ),
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class Prospect:
+    """What enrolling one person would do: `code` is "enrolled",
+    "already_enrolled", a warning's code (WARNINGS: enrolled once the warning
+    is acknowledged) or a refusal's; `message` says why where it is not plain."""
+
+    participant_id: int
+    code: str
+    message: Message | None = None
+
+
+def prospects(cohort: Cohort, people: Sequence[Participant]) -> list[Prospect]:
+    """What enrolling `people` in `cohort` one after another, each warning
+    acknowledged, would do, changing nothing: the rules of
+    `enrol_participant` and `enrol` (a refusal goes before a warning, and
+    each person enrolled takes one of the places left), checked for all of
+    them at once in a few statements whatever their number. Permission and
+    visibility are the caller's."""
+    ids = [p.id for p in people]
+    active = set(
+        db.session.scalars(
+            select(Enrolment.participant_id).where(
+                Enrolment.cohort_id == cohort.id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+                Enrolment.participant_id.in_(ids),
+            )
+        )
+    )
+    taken = enrolled_count(cohort) if cohort.capacity is not None else 0
+    found = warnings_of(cohort, [p for p in people if p.id not in active])
+    outcomes = []
+    for person in people:
+        if person.id in active:
+            outcomes.append(Prospect(person.id, "already_enrolled"))
+            continue
+        refused = closed_to(cohort, person) or full(cohort, taken)
+        if refused is not None:
+            outcomes.append(Prospect(person.id, refused.code, refused.message))
+            continue
+        taken += 1
+        warned = found.get(person.id)
+        outcomes.append(
+            Prospect(person.id, warned[0].code, warned[0].message)
+            if warned
+            else Prospect(person.id, "enrolled")
+        )
+    return outcomes
+
+
+def closed_to(cohort: Cohort, participant: Participant) -> EnrolmentError | None:
+    """Why the cohort takes nobody of the person's kind: another
+    organisation's person, or the cohort is over or cancelled."""
+    if participant.organisation_id != cohort.organisation_id:
+        return EnrolmentError(
+            msg("the person belongs to another organisation"), code="other_organisation"
+        )
+    if cohort.state in (CohortState.COMPLETED, CohortState.CANCELLED):
+        return EnrolmentError(
+            msg("the cohort '{name}' is closed", name=cohort.name), code="cohort_closed"
+        )
+    return None
+
+
+def full(cohort: Cohort, enrolled: int) -> EnrolmentError | None:
+    """The refusal when `enrolled` people take all of the cohort's places."""
+    if cohort.capacity is not None and enrolled >= cohort.capacity:
+        return EnrolmentError(
+            msg(
+                "the cohort '{name}' is full ({capacity} places)",
+                name=cohort.name,
+                capacity=cohort.capacity,
+            ),
+            code="cohort_full",
+        )
+    return None
 
 
 def same_curriculum(record: CurriculumRecord) -> set[int]:
@@ -345,14 +440,8 @@ def same_curriculum(record: CurriculumRecord) -> set[int]:
 
 def enrol(cohort: Cohort, participant: Participant, actor: User | None) -> Enrolment:
     """The enrolment step (see the module's text)."""
-    if participant.organisation_id != cohort.organisation_id:
-        raise EnrolmentError(
-            msg("the person belongs to another organisation"), code="other_organisation"
-        )
-    if cohort.state in (CohortState.COMPLETED, CohortState.CANCELLED):
-        raise EnrolmentError(
-            msg("the cohort '{name}' is closed", name=cohort.name), code="cohort_closed"
-        )
+    if (closed := closed_to(cohort, participant)) is not None:
+        raise closed
     enrolment = db.session.scalar(
         select(Enrolment).where(
             Enrolment.cohort_id == cohort.id, Enrolment.participant_id == participant.id
@@ -360,15 +449,8 @@ def enrol(cohort: Cohort, participant: Participant, actor: User | None) -> Enrol
     )
     if enrolment is not None and enrolment.status is EnrolmentStatus.ENROLLED:
         return enrolment
-    if cohort.capacity is not None and enrolled_count(cohort) >= cohort.capacity:
-        raise EnrolmentError(
-            msg(
-                "the cohort '{name}' is full ({capacity} places)",
-                name=cohort.name,
-                capacity=cohort.capacity,
-            ),
-            code="cohort_full",
-        )
+    if cohort.capacity is not None and (taken := full(cohort, enrolled_count(cohort))):
+        raise taken
     # Enrolled again after a withdrawal: invited again beside the first invitations.
     again = None
     if enrolment is None:
