@@ -6,7 +6,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -54,6 +54,15 @@ class OrganisationForm(FlaskForm):  # type: ignore[misc]
         validators=[InputRequired()],
     )
     version = HiddenField()
+
+
+class OrganisationSettingsForm(OrganisationForm):
+    """An organisation's page: also its sender address and reminders (their
+    rules are app.services.reminders')."""
+
+    mail_from = StringField(_l("Sender address of its e-mails"), validators=[Length(max=320)])
+    reminder_days = StringField(_l("Reminders … days before"), validators=[Length(max=100)])
+    study_reminders = BooleanField(_l("Reminders when a self-study phase starts and ends"))
 
 
 class ClosureForm(FlaskForm):  # type: ignore[misc]

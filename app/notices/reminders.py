@@ -38,8 +38,8 @@ SUBJECT_STUDY_END = _l("Self-study phase ends on %(day)s: %(title)s")
 TODAY = _l("Today: %(title)s.")
 TOMORROW = _l("Tomorrow: %(title)s.")
 IN_DAYS = (_l("In %(num)d day: %(title)s."), _l("In %(num)d days: %(title)s."))
-STUDY_STARTS = _l("Your self-study phase %(title)s begins today.")
-STUDY_ENDS = _l("Your self-study phase %(title)s ends on %(day)s.")
+STUDY_STARTS = _l("Your self-study phase begins today: %(title)s.")
+STUDY_ENDS = _l("Your self-study phase ends on %(day)s: %(title)s.")
 AS_TRAINER = _l("You are a trainer of this session.")
 WHEN = _l("When: %(when)s")
 TIMES_IN = _l("(times in the time zone %(zone)s)")
@@ -130,7 +130,10 @@ def reminder(payload: Payload, language: str) -> EmailMessage:
         text.extend(["", tr.gettext(TURN_OFF)])
     text.extend(["", *signature(payload, tr)])
 
-    html = [f"<p>{escape(greeting(payload, tr))}</p>", f"<p><strong>{escape(lead(payload, tr))}</strong>"]
+    html = [
+        f"<p>{escape(greeting(payload, tr))}</p>",
+        f"<p><strong>{escape(lead(payload, tr))}</strong>",
+    ]
     if trainer:
         html.append(f"<br>{escape(tr.gettext(AS_TRAINER))}")
     html.append("</p><p>")

@@ -14,11 +14,18 @@ from wtforms.fields.choices import SelectChoice
 
 from app import transactions
 from app.forms.auth import ButtonForm
-from app.forms.settings import ROLE_NAMES, AccountForm, ClosureForm, InviteForm, OrganisationForm
+from app.forms.settings import (
+    ROLE_NAMES,
+    AccountForm,
+    ClosureForm,
+    InviteForm,
+    OrganisationForm,
+    OrganisationSettingsForm,
+)
 from app.i18n import sentence, translator
 from app.models import User
 from app.public_url import external_url
-from app.services import accounts, organisations, password_resets, policy
+from app.services import accounts, organisations, password_resets, policy, reminders
 from app.services.errors import DomainError, StaleEdit
 from app.services.organisations import InvalidFields, OrganisationWish
 from app.services.policy import Action
@@ -285,20 +292,28 @@ def _organisation_page(organisation_id: int, **_: object) -> str:
 def organisation(organisation_id: int) -> ResponseReturnValue:
     record = organisations.managed(actor(), organisation_id)
     # The stored values, also under a post: a region the list lacks stays a choice.
-    form = OrganisationForm(
+    form = OrganisationSettingsForm(
         data={
             "name": record.name,
             "region": record.default_region,
             "timezone": record.default_timezone,
+            "mail_from": record.mail_from,
+            "reminder_days": reminders.days_text(record.reminder_days or ()),
+            "study_reminders": record.study_reminders,
         }
     )
     if request.method == "GET":
         form.version.data = str(record.lock_version)
     if _sent(form):
+        # Both parts are asked, so that the page shows every problem at once.
         try:
             organisations.update_organisation(
                 actor(), record.id, _organisation_wish(form), form.version.data or ""
             )
+        except DomainError as error:
+            _at_fields(form, error)
+        try:
+            reminders.change_settings(actor(), record.id, _reminder_wish(form))
         except DomainError as error:
             _at_fields(form, error)
         if not form.errors:
@@ -310,6 +325,14 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
         organisation=record,
         year=date.today().year,
     ), _refused_status(form)
+
+
+def _reminder_wish(form: OrganisationSettingsForm) -> reminders.ReminderSettings:
+    return reminders.ReminderSettings(
+        mail_from=form.mail_from.data or "",
+        reminder_days=form.reminder_days.data or "",
+        study_reminders=bool(form.study_reminders.data),
+    )
 
 
 def _closures_page(organisation_id: int, year: int, **_: object) -> str:
