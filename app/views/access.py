@@ -31,6 +31,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "calendars.personal_revoke",
         "calendars.personal_self_study",
         "calendars.personal_certificate",
+        "calendars.personal_choices",
         # The API's description; the API itself checks tokens (app.api.auth).
         "api-docs.openapi_json",
         # Anyone may check a certificate (throttled).

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -26,8 +27,9 @@ from app.certificate_files import certificate_download
 from app.downloads import file_response
 from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from app.models import Cohort, Participant, Purpose
+from app.models.participants import CalendarChoice
 from app.public_url import external_url
-from app.services import attendance, certificates, tokens
+from app.services import attendance, certificates, choices, tokens
 from app.services import calendars as service
 from app.services.calendars import (
     Feed,
@@ -42,6 +44,56 @@ from app.services.calendars import (
     trainer_version,
 )
 from app.views.access import actor, owned_or_404
+
+# How a person's dates reach them, in words: what each choice means. The
+# feed always shows every session; the choice decides only the invitations
+# (docs/calendar-invitations.md).
+PARTICIPANT_CALENDAR_CHOICES = (
+    (
+        CalendarChoice.INVITATIONS.value,
+        _l("Invitations by e-mail"),
+        _l(
+            "Each session comes as an e-mail invitation that your calendar takes over; "
+            "when a session moves or is cancelled, an update moves or cancels it there."
+        ),
+    ),
+    (
+        CalendarChoice.FEED.value,
+        _l("Calendar subscription"),
+        _l(
+            "Your calendar fetches your sessions itself from the subscription address on "
+            "this page; you get no invitations, and changes reach you by e-mail in words."
+        ),
+    ),
+    (
+        CalendarChoice.BOTH.value,
+        _l("Both"),
+        _l(
+            "Invitations by e-mail and the subscription; a calendar showing both may show "
+            "a session twice, once from each."
+        ),
+    ),
+)
+TRAINER_CALENDAR_CHOICES = (
+    (
+        CalendarChoice.INVITATIONS.value,
+        _l("Invitations by e-mail"),
+        _l(
+            "Each session you train comes as an e-mail invitation that your calendar takes "
+            "over; when it moves or is cancelled, an update moves or cancels it there."
+        ),
+    ),
+    (
+        CalendarChoice.FEED.value,
+        _l("Calendar subscription"),
+        _l(
+            "Your calendar fetches the sessions you train from your subscription address "
+            "(on “My calendar”); you get no invitations, and changes reach you by e-mail "
+            "in words."
+        ),
+    ),
+    PARTICIPANT_CALENDAR_CHOICES[2],
+)
 
 
 def _back_to_personal_page(token: str, **_: object) -> str:
@@ -161,6 +213,27 @@ def me() -> str:
     )
 
 
+@bp.get("/me/notifications")
+def my_notifications() -> str:
+    """The staff member's own choices: invitations or a feed, and the digest."""
+    return render_template(
+        "calendars/my_notifications.html",
+        user=current_user,
+        calendar_choices=TRAINER_CALENDAR_CHOICES,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/me/notifications")
+@transactions.web
+def my_choices() -> ResponseReturnValue:
+    _checked_form()
+    chosen = choices.read_user_choices(request.form.get("calendar"), request.form.get("digest"))
+    choices.choose_own(actor(), chosen)
+    flash(translator().gettext("Your choices are saved."), "success")
+    return redirect(url_for("calendars.my_notifications"))
+
+
 @bp.get("/me/calendar.ics")
 def my_download() -> Response:
     tr, now, keep = translator(), datetime.now(UTC), _keep_cancelled()
@@ -219,7 +292,22 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
         form=ActionForm(),
         mark_words=marks.mark_words(translator()),
         mark_symbols=marks.SYMBOLS,
+        calendar_choices=PARTICIPANT_CALENDAR_CHOICES,
     )
+
+
+@bp.post("/p/<token>/choices")
+@transactions.web(back=_back_to_personal_page)
+def personal_choices(token: str) -> ResponseReturnValue:
+    """The participant's own choices: invitations or a feed, reminders, language."""
+    participant = _participant(token)
+    _checked_form()
+    chosen = choices.read_participant_choices(
+        request.form.get("calendar"), request.form.get("reminders"), request.form.get("language")
+    )
+    choices.choose_for_participant(participant, chosen)
+    flash(translator().gettext("Your choices are saved."), "success")
+    return redirect(url_for("calendars.personal", token=token, _anchor="choices-title"))
 
 
 @bp.get("/p/<token>/calendar.ics")
