@@ -67,6 +67,12 @@ class Config:
     # file in the instance folder, or the PostgreSQL database when that is the
     # database; redis://… or postgresql://… to name one.
     QUEUE_URL = os.environ.get("QUALIPLAN_QUEUE_URL", "")
+    # Signed credentials (app/credentials): the secret that encrypts each
+    # organisation's signing key in the database (any long random text, e.g.
+    # the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`).
+    # Without it a key file in the instance folder is used (`make run`);
+    # production refuses to issue credentials without it.
+    CREDENTIAL_KEY = os.environ.get("QUALIPLAN_CREDENTIAL_KEY", "")
 
     # E-mail (the participants' personal links); without MAIL_SERVER nothing is sent.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -99,3 +105,4 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL")) or "sqlite://"
     # Queued work stays in the test's process; a test runs it with app.queue.run_pending.
     QUEUE_URL = "memory://"
+    CREDENTIAL_KEY = "test-only-credential-key-0123456789abcdef"  # noqa: S105 -- tests only
