@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from app.models import Cohort, Organisation, Purpose, Role
-from app.services import tandems, tokens
+from app.models import Cohort, Delivery, Organisation, Purpose, Role
+from app.services import notifications, tandems, tokens
 from app.services.enrolments import enrol
 from tests.web.helpers import log_in
 
@@ -78,6 +78,17 @@ def world(make, db):
     cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BW")
     people = [make.participant(org, cohort=cohort) for _ in range(3)]
     certificate = make.certificate(cohort, people[0])
+    failed = notifications.record(
+        kind="text",
+        key="bad-input:failed",
+        address=people[1].email,
+        organisation_id=org.id,
+        cohort_id=cohort.id,
+        participant_id=people[1].id,
+        payload={"subject": "Hallo", "body": "Hallo"},
+    )
+    failed.state, failed.answer = Delivery.FAILED, "550 no such user"
+    db.session.commit()
     return {
         "admin": admin.id,
         "colleague": colleague.id,
@@ -107,6 +118,10 @@ def test_no_form_answers_random_input_with_a_server_error(client, make, db):
         f"/curricula/{ids['curriculum']}",
         "/me",
         "/me/api-tokens",
+        "/me/notifications",
+        # The delivery log, with a failed message to send again.
+        f"/cohorts/{ids['cohort']}/notifications",
+        f"/participants/{ids['person']}/notifications",
         # The questions before what cannot be undone, and the settings area.
         f"/cohorts/{ids['cohort']}/cancel",
         f"/cohorts/{ids['cohort']}/enrolments/{ids['enrolment']}/withdraw",
