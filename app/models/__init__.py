@@ -4,6 +4,7 @@ from app.models.attendance import AttendanceChange, AttendanceRecord
 from app.models.certificates import Certificate, CertificateState
 from app.models.changes import Change
 from app.models.cohorts import Cohort, CohortClosure, CohortState, Session, SessionStatus
+from app.models.credentials import CredentialRecord, SigningKey, StatusList  # noqa: F401
 from app.models.curricula import CurriculumElement, CurriculumRecord, CurriculumVersion
 from app.models.jobs import Job, JobState
 from app.models.notifications import Delivery, Notification
