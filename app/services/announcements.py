@@ -63,6 +63,7 @@ from app.models import (
 )
 from app.models.cohorts import session_trainers
 from app.models.participants import CalendarChoice
+from app.notices import wording
 from app.services import notifications
 from curricula.model import Mode
 
@@ -247,6 +248,50 @@ def new_cohort(cohort: Cohort) -> None:
             if recipient is not None:
                 told.append((Change(session, INVITATION, "trainer_added"), recipient))
     _record(cohort, told, now=now)
+
+
+def choice_changed(person: Participant | User, before: str) -> None:
+    """The person changed how they get their dates (calendar_choice, from
+    `before`): from the feed to invitations, an invitation to each session
+    still to come; from invitations to the feed only, a cancellation of
+    each, so that no invited copy stays beside the feed's. Between
+    invitations and both, nothing."""
+    after = person.calendar_choice or CalendarChoice.INVITATIONS.value
+    feed = CalendarChoice.FEED.value
+    if (before == feed) == (after == feed) or _trying():
+        return
+    recipient = _participant(person) if isinstance(person, Participant) else _user(person)
+    if recipient is None:
+        return
+    now = _now()
+    suffix = f":choice:{now.strftime('%Y%m%dT%H%M%S')}"
+    kind, what = (
+        (INVITATION, "invitations_chosen") if before == feed else (CANCELLATION, "feed_chosen")
+    )
+    for cohort, sessions in _sessions_of_person(person).items():
+        told = [
+            (Change(s, kind, what, None, suffix), recipient)
+            for s in _coming(cohort, sessions, now)
+        ]
+        _record(cohort, told, now=now)
+
+
+def _sessions_of_person(person: Participant | User) -> dict[Cohort, list[Session]]:
+    """The sessions of the cohorts a participant is enrolled in, or those a
+    trainer trains, by cohort (one statement)."""
+    query = select(Session).options(joinedload(Session.element), joinedload(Session.cohort))
+    if isinstance(person, Participant):
+        query = query.join(Enrolment, Enrolment.cohort_id == Session.cohort_id).where(
+            Enrolment.participant_id == person.id, Enrolment.status == EnrolmentStatus.ENROLLED
+        )
+    else:
+        query = query.join(session_trainers, session_trainers.c.session_id == Session.id).where(
+            session_trainers.c.user_id == person.id
+        )
+    found: dict[Cohort, list[Session]] = {}
+    for session in db.session.scalars(query.order_by(Session.first_day, Session.id)).unique():
+        found.setdefault(session.cohort, []).append(session)
+    return found
 
 
 def versions_before(cohort: Cohort) -> dict[int, tuple[int, SessionStatus, dict[str, Any]]]:
@@ -474,7 +519,7 @@ def _record(
             if change.what is None
             else {"what": change.what, "before": _before(change, cohort, zone)},
         }
-        if person.wants_invitations:
+        if person.wants_invitations or change.what == "feed_chosen":
             rows.append(
                 {
                     "kind": change.kind,
@@ -619,75 +664,14 @@ def _place(session: Session, venue: str | None, link: str | None) -> tuple[str |
 
 
 def words(payloads: Sequence[Mapping[str, Any]], language: str) -> tuple[str, str]:
-    """Subject and plain text of a change in words: the message texts'
-    wording where it exists (app.notices.wording), else our own sentences.
-    Several sessions of one change make one message."""
-    said = [_words_of(p, language) for p in payloads]
+    """Subject and plain text of a change in words, with the invitations'
+    own sentences (app.notices.wording); the sessions one change touched
+    make one message."""
+    said = [wording.change_words(p, language) for p in payloads]
     if len(said) == 1:
         return said[0]
     tr = Translator(language)
-    subject = tr.gettext("Changed: %(cohort)s", cohort=payloads[0]["cohort"])
-    return subject, "\n\n".join(body.strip() for _, body in said) + "\n"
-
-
-def _words_of(payload: Mapping[str, Any], language: str) -> tuple[str, str]:
-    try:
-        from app.notices import wording  # type: ignore[attr-defined]
-
-        change_words = wording.change_words
-    except (ImportError, AttributeError):
-        change_words = plain_words
-    return change_words(payload, language)  # type: ignore[no-any-return]
-
-
-_SUBJECTS = {
-    "moved": "Moved: %(title)s – %(cohort)s",
-    "details": "New venue or link: %(title)s – %(cohort)s",
-    "cancelled": "Cancelled: %(title)s – %(cohort)s",
-    "cohort_cancelled": "Cancelled: %(title)s – %(cohort)s",
-    "restored": "Takes place again: %(title)s – %(cohort)s",
-    "withdrawn": "Withdrawn: %(title)s – %(cohort)s",
-    "trainer_removed": "No longer yours to train: %(title)s – %(cohort)s",
-}
-_SENTENCES = {
-    "moved": "%(title)s is moved: from %(before)s to %(when)s.",
-    "details": "%(title)s on %(when)s has a new venue or link.",
-    "cancelled": "%(title)s on %(when)s is cancelled.",
-    "cohort_cancelled": "%(title)s on %(when)s is cancelled: the cohort is cancelled.",
-    "restored": "%(title)s on %(when)s takes place again.",
-    "withdrawn": "You are withdrawn from %(title)s on %(when)s.",
-    "trainer_removed": "You no longer train %(title)s on %(when)s.",
-}
-
-
-def plain_words(payload: Mapping[str, Any], language: str) -> tuple[str, str]:
-    """Our own words for one session's change (see `words`)."""
-    tr = Translator(language)
-    change = payload.get("change") or {}
-    what = change.get("what") or "details"
-    values = {"title": payload["title"], "cohort": payload["cohort"]}
-    subject = tr.gettext(_SUBJECTS.get(what, _SUBJECTS["details"]), **values)
-    before = change.get("before")
-    sentence = tr.gettext(
-        _SENTENCES.get(what, _SENTENCES["details"]),
-        when=_when(payload, tr),
-        before=_when(before, tr) if before else "",
-        **values,
-    )
-    lines = [sentence]
-    if payload.get("location"):
-        lines.append(tr.gettext("Venue: %(venue)s", venue=payload["location"]))
-    if payload.get("link"):
-        lines.append(tr.gettext("Online: %(link)s", link=payload["link"]))
-    return subject, "\n".join(lines) + "\n"
-
-
-def _when(values: Mapping[str, Any], tr: Translator) -> str:
-    """ "Di. 03.11.2026, 09:00–17:00" or "Di. 03.11.2026 – Mi. 04.11.2026"."""
-    if values.get("all_day"):
-        first, last = date.fromisoformat(values["start"]), date.fromisoformat(values["end"])
-        return tr.date(first) if first == last else f"{tr.date(first)} – {tr.date(last)}"
-    start, end = datetime.fromisoformat(values["start"]), datetime.fromisoformat(values["end"])
-    if start.date() == end.date():
-        return f"{tr.date(start.date())}, {start:%H:%M}–{end:%H:%M}"
-    return f"{tr.date(start.date())} {start:%H:%M} – {tr.date(end.date())} {end:%H:%M}"
+    cancelling = all((p.get("change") or {}).get("what") in wording.CANCELLING for p in payloads)
+    template = "Cancelled: %(cohort)s" if cancelling else "Changes: %(cohort)s"
+    subject = tr.gettext(template, cohort=payloads[0]["cohort"])
+    return subject, "\n".join(body.strip() for _, body in said) + "\n"
