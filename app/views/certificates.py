@@ -44,11 +44,11 @@ from app.exports.certificate_pdf import (
     write_pdf,
 )
 from app.forms.certificates import LetterheadForm, ReissueForm, RevokeForm, VerifyForm
-from app.i18n import refusal, translator
+from app.i18n import current_language, refusal, translator
 from app.models import CertificateState, Organisation
 from app.public_url import external_url
+from app.services import certificate_years, jobs, letterhead
 from app.services import certificates as service
-from app.services import letterhead
 from app.services.errors import NotFound
 from app.views.access import actor
 
@@ -83,6 +83,7 @@ def cohort(cohort_id: int) -> str:
         can_issue=page.can_issue,
         form=FlaskForm(),
         serial=service.serial_label,
+        print_as_job=page.printable >= jobs.CERTIFICATES_FROM,
     )
 
 
@@ -205,6 +206,65 @@ def cohort_zip(cohort_id: int) -> Response:
                 write_pdf([printed(certificate, tr)], member, tr, logo_png=logo)
     name = tr.gettext("Certificates") + f" {name_part(record.name)}.zip"
     return _spooled_attachment(spool, "application/zip", name)
+
+
+# Many certificates at once: a job draws the PDF, its page links it.
+
+
+@bp.post("/cohorts/<int:cohort_id>/certificates/print")
+@transactions.web
+def print_cohort(cohort_id: int) -> ResponseReturnValue:
+    """Every certificate in force of the cohort as one PDF, drawn by the worker."""
+    record, certificates = service.printable_of_cohort(actor(), cohort_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = jobs.start(
+        jobs.CERTIFICATES,
+        actor(),
+        organisation_id=record.organisation_id,
+        cohort_id=record.id,
+        language=current_language(),
+        params={"lang": _print_language(), "base_url": _base_url()},
+        total=len(certificates),
+    )
+    return redirect(url_for("jobs.show", public_id=job.public_id))
+
+
+@bp.get("/organisations/<int:organisation_id>/certificates/years")
+def years(organisation_id: int) -> str:
+    organisation, counts = certificate_years.years(actor(), organisation_id)
+    return render_template(
+        "certificates/years.html", organisation=organisation, counts=counts, form=FlaskForm()
+    )
+
+
+@bp.post("/organisations/<int:organisation_id>/certificates/years/<int:year>/print")
+@transactions.web
+def print_year(organisation_id: int, year: int) -> ResponseReturnValue:
+    """Every certificate in force issued in `year`, as one PDF (a job)."""
+    organisation = certificate_years.organisation_to_print(actor(), organisation_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = jobs.start(
+        jobs.CERTIFICATES,
+        actor(),
+        organisation_id=organisation.id,
+        language=current_language(),
+        params={"lang": _print_language(), "base_url": _base_url(), "year": year},
+        total=certificate_years.count_of_year(organisation.id, year),
+    )
+    return redirect(url_for("jobs.show", public_id=job.public_id))
+
+
+def _print_language() -> str:
+    wanted = request.form.get("lang", "")
+    return wanted if wanted in ("de", "en") else current_language()
+
+
+def _base_url() -> str:
+    """What the worker builds the printed verification addresses on: the
+    public address when set, else this request's (as a download would)."""
+    return current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/")
 
 
 def _spool() -> IO[bytes]:
