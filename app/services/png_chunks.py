@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -123,3 +124,80 @@ def _unpacked_size(kind: bytes, body: bytes, most: int) -> int:
     if unpacker.unconsumed_tail:
         return most
     return len(body) + len(unpacked)
+
+
+# Text chunks by keyword: Open Badges "bakes" a credential into its image
+# as one uncompressed iTXt chunk.
+
+
+def itxt_chunk(keyword: str, text: str) -> bytes:
+    """An uncompressed iTXt chunk without language tag or translated keyword."""
+    # keyword, NUL, compression flag 0, method 0, empty language tag and
+    # translated keyword (each ended by NUL), then the UTF-8 text.
+    body = keyword.encode("latin-1") + b"\0" + b"\0\0" + b"\0" + b"\0" + text.encode("utf-8")
+    return _chunk(b"iTXt", body)
+
+
+def with_text(data: bytes, keyword: str, text: str) -> bytes:
+    """The PNG with one iTXt chunk `keyword` right after its header (so a
+    reader that stops at the first one finds it at once); a chunk of that
+    keyword already there is replaced."""
+    chunks = list(_chunks(data))
+    kept = [
+        SIGNATURE + chunks[0][2],
+        itxt_chunk(keyword, text),
+        *(raw for kind, body, raw in chunks[1:] if not _is_text(kind, body, keyword)),
+    ]
+    return b"".join(kept)
+
+
+def find_text(data: bytes, keyword: str, *, limit: int) -> str | None:
+    """The text of the first iTXt (or tEXt) chunk named `keyword` of a PNG
+    read with `read_png` first; None when there is none. BrokenPng when its
+    text is not UTF-8 or unpacks past `limit` bytes."""
+    read_png(data, metadata_limit=limit)
+    for kind, body, _raw in _chunks(data):
+        if not _is_text(kind, body, keyword):
+            continue
+        rest = body[len(keyword) + 1 :]
+        if kind == b"tEXt":
+            return rest.decode("latin-1")
+        compressed, rest = rest[0:1] == b"\1", rest[2:]
+        language_end = rest.find(b"\0")
+        translated_end = rest.find(b"\0", language_end + 1)
+        if language_end < 0 or translated_end < 0:
+            raise BrokenPng("structure")
+        text = rest[translated_end + 1 :]
+        if compressed:
+            unpacker = zlib.decompressobj()
+            try:
+                text = unpacker.decompress(text, limit + 1)
+            except zlib.error:
+                raise BrokenPng("structure") from None
+            if len(text) > limit:
+                raise BrokenPng("metadata")
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BrokenPng("structure") from None
+    return None
+
+
+def _is_text(kind: bytes, body: bytes, keyword: str) -> bool:
+    return kind in (b"iTXt", b"tEXt") and body.startswith(keyword.encode("latin-1") + b"\0")
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _chunks(data: bytes) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """(kind, body, raw bytes) of each chunk of a well-formed PNG."""
+    position = len(SIGNATURE)
+    while position + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        end = position + 12 + length
+        yield kind, data[position + 8 : end - 4], data[position:end]
+        position = end
+        if kind == b"IEND":
+            return
