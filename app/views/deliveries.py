@@ -173,3 +173,16 @@ def state_words(state: Delivery) -> str:
 def due_later(notification: Notification) -> bool:
     """Whether a message waits for its moment (a reminder), not for the worker."""
     return notification.due_at > utcnow()
+
+
+CHOICE_WORDS = {
+    "invitations": _l("Invitations by e-mail"),
+    "feed": _l("Calendar subscription"),
+    "both": _l("Both"),
+}
+
+
+@bp.app_template_global("calendar_choice_words")
+def choice_words(value: str) -> str:
+    """A person's calendar choice as their personal page names it."""
+    return str(CHOICE_WORDS.get(value, value))

@@ -202,3 +202,18 @@ def test_the_page_needs_a_login(client, trainer):
     assert client.get("/me/notifications").status_code == 302
     assert client.post("/me/notifications", data={"calendar": "feed"}).status_code in (302, 400)
     assert user_choices(trainer) == ("invitations", True)
+
+
+def test_staff_see_what_the_person_chose(client, make, person):
+    # "I never got a reminder" is answered on the person's page.
+    from app.models import Organisation
+
+    org = db.session.get(Participant, person["anna"]).organisation_id
+    make.user(Role.CONSULTANT, [db.session.get(Organisation, org)], email="staff@example.org")
+    choose(client, person["token"], calendar="feed", language="en")
+    log_in(client, "staff@example.org")
+    page = client.get(f"/participants/{person['anna']}").get_data(as_text=True)
+    facts = page.split("Wie die Termine ankommen")[1].split("</dl>")[0]
+    assert "Kalender-Abo" in facts
+    assert "ausgeschaltet" in facts
+    assert "English" in facts
