@@ -67,7 +67,8 @@ def render_message(kind: str, payload: Payload, language: str) -> EmailMessage:
             tr.gettext(REPLIES, organisation=payload["organisation"]),
         ]
     attendee = payload["attendee"]
-    greeting = tr.gettext("Hello %(name)s,", name=attendee.get("name") or "")
+    name = attendee.get("name")
+    greeting = tr.gettext("Hello %(name)s,", name=name) if name else tr.gettext("Hello,")
 
     message = EmailMessage()
     message["Subject"] = subject(payload, kind, tr)

@@ -172,7 +172,8 @@ def what(payload: Payload, kind: str) -> str | None:
 def subject(payload: Payload, kind: str, tr: Translator) -> str:
     """Verschoben: Seminartag 2 – Lernbegleitung Herbst 2026."""
     template = tr.gettext(SUBJECTS[what(payload, kind)])
-    return template % {"title": payload["title"], "cohort": payload["cohort"]}
+    text = template % {"title": payload["title"], "cohort": payload["cohort"]}
+    return " ".join(text.split())  # one line, whatever a name holds
 
 
 def change_text(payload: Payload, kind: str, tr: Translator) -> str:

@@ -314,6 +314,12 @@ def test_names_with_umlauts_and_markup_are_escaped_in_html_and_kept_in_the_calen
     )
 
 
+def test_a_name_with_a_line_break_keeps_the_subject_on_one_line():
+    message = notices.render("invitation", payload(cohort="Herbst\r\nBcc: x@example.org"), "en")
+    assert message["Subject"] == "Moved: Seminartag 2 – Herbst Bcc: x@example.org"
+    assert message["Bcc"] is None
+
+
 def test_a_trainer_is_the_chair_and_sees_the_cohort_in_the_summary():
     data = payload(
         attendee={"name": "Anna Trainerin", "address": "anna@muster.example", "role": "CHAIR"},
