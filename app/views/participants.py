@@ -46,6 +46,7 @@ from app.services import (
     certificates,
     delivery_log,
     enrolments,
+    jobs,
     participants,
     personal_links,
     policy,
@@ -58,6 +59,7 @@ from app.services.participant_import import (
     REQUIRED,
     ImportRejected,
     Problem,
+    Row,
     Table,
     check,
     import_participants,
@@ -649,6 +651,8 @@ def import_confirm() -> ResponseReturnValue:
     rows, problems = check(table, mapping, organisation, acknowledge=acknowledge)
     if problems:
         return _mapping_page(form, organisation, table, mapping, problems), 400
+    if len(rows) >= jobs.IMPORT_FROM:
+        return _import_as_job(organisation, rows)
     # A cohort filled since the check refuses the whole file (the commit point
     # says why, on the upload page).
     summary = import_participants(actor(), organisation.id, rows)
@@ -664,6 +668,26 @@ def import_confirm() -> ResponseReturnValue:
         "success",
     )
     return redirect(url_for("participants.index"))
+
+
+def _import_as_job(organisation: Organisation, rows: list[Row]) -> ResponseReturnValue:
+    """A large file is imported by the worker, all of it or nothing, from
+    the rows as checked here; the job's page shows the summary."""
+    policy.require(actor(), policy.Action.KEEP_PEOPLE, organisation.id)
+    job = jobs.start(
+        jobs.IMPORT,
+        actor(),
+        organisation_id=organisation.id,
+        language=current_language(),
+        params={
+            "rows": [
+                {"number": row.number, "values": row.values, "person_id": row.person_id}
+                for row in rows
+            ]
+        },
+        total=len(rows),
+    )
+    return redirect(url_for("jobs.show", public_id=job.public_id))
 
 
 @bp.get("/participants/export")
