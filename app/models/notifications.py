@@ -27,7 +27,10 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     # One message to one address: the same key is never recorded twice, so
     # recording a change again, or two workers, cannot send it twice.
-    key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Also what matches many rows inserted at once to their generated ids
+    # (insert_sentinel), so that SQLite too takes a change's messages in
+    # one INSERT instead of one each; it changes no table.
+    key: Mapped[str] = mapped_column(String(200), unique=True, insert_sentinel=True)
     # What it is (app.notices renders each kind) and what the renderer needs,
     # as it was when the change happened.
     kind: Mapped[str] = mapped_column(String(30))
