@@ -56,6 +56,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         dashboard,
         deliveries,
         health,
+        issuers,
         jobs,
         participants,
         printouts,
@@ -106,6 +107,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(settings.bp)
     app.register_blueprint(jobs.bp)
     app.register_blueprint(deliveries.bp)
+    app.register_blueprint(issuers.bp)
     api.init_app(app)
 
     app.after_request(_security_headers)

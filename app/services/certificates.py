@@ -36,6 +36,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app import credentials
 from app.exports.certificate_pdf import PrintedCertificate, PrintedElement, missing_glyphs
 from app.extensions import db
 from app.i18n import Translator
@@ -324,6 +325,7 @@ def reissue_certificate(actor: Actor, certificate_id: int, name: str) -> Certifi
     _flush_or_refuse(msg("Someone else changed this certificate just now; nothing was issued."))
     old.superseded_by = new
     db.session.flush()
+    credentials.reissued(old, new)
     return new
 
 
@@ -345,6 +347,7 @@ def revoke_certificate(actor: Actor, certificate_id: int, reason: str) -> Certif
     certificate.revoked_reason = reason
     certificate.revoked_by = actor.user
     db.session.flush()
+    credentials.revoked(certificate)
     return certificate
 
 
@@ -437,6 +440,7 @@ def _issue_many(
     _flush_or_refuse(
         msg("Someone else issued certificates for this cohort just now; nothing was issued.")
     )
+    credentials.issued(cohort, issued)
     return issued
 
 

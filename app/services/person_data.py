@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from app import credentials
 from app.extensions import db
 from app.models import (
     AccessToken,
@@ -50,6 +51,7 @@ PARTS = {
     "tandem_members": "tandems",
     "not_together": "not_together",
     "certificates": "certificates",
+    "credentials": "certificates",  # the signed credential of each certificate
     "access_tokens": "links",  # subject_id, for the personal purposes
     "changes": "history",  # subject_id, for the subjects above; tandem changes by name
     "notifications": "messages",
@@ -142,6 +144,9 @@ def gather(person: Participant) -> dict[str, Any]:
                 "superseded_at": _at(c.superseded_at),
                 "revoked_at": _at(c.revoked_at),
                 "revoked_reason": others.text(c.revoked_reason) or None,
+                "credential": credential.jwt
+                if (credential := credentials.credential_of(c))
+                else None,
             }
             for c in certificates_of(person)
         ],

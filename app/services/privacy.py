@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from app import credentials
 from app.extensions import db
 from app.models import (
     AttendanceChange,
@@ -113,6 +114,7 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
     # that holds the earlier ones goes.
     redactor = Redactor(person_data.identity(person).mentions)
     certificates = person_data.certificates_of(person)
+    credentials.erased(certificates, kept=organisation.keep_certificates_after_erasure)
     if organisation.keep_certificates_after_erasure:
         for certificate in certificates:
             certificate.name = ""

@@ -37,6 +37,12 @@ PUBLIC_ENDPOINTS = frozenset(
         # Anyone may check a certificate (throttled).
         "certificates.verify",
         "certificates.verify_form",
+        # An issuer's profile, public keys and status list: anyone verifying a credential.
+        "issuers.profile",
+        "issuers.jwks",
+        "issuers.key",
+        "issuers.status_list",
+        "issuers.status_list_part",
     }
 )
 

@@ -269,6 +269,14 @@ NEVER_A_PERSON = {
     "notifications.key": "ids and version numbers",
     "notifications.kind": "a word naming the kind of message",
     "notifications.language": "a language code",
+    **dict.fromkeys(
+        ["credential_keys.kid", "credential_keys.public_jwk"], "an organisation's public key"
+    ),
+    "credentials.credential_id": "a random identifier",
+    **dict.fromkeys(
+        ["credentials.jwt", "credentials.subject_salt"],
+        "the signed credential (base64) and its salt: deleted on erasure",
+    ),
 }
 
 
