@@ -40,6 +40,9 @@ CLAIM = timedelta(minutes=10)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(days=2)
+# "Service not available, closing transmission channel" (RFC 5321): the
+# server is going away, so the rest of the batch waits for the next try.
+CLOSING = 421
 # Messages one delivery task sends over one connection.
 BATCH = 200
 ANSWER_LENGTH = 1000
@@ -174,13 +177,11 @@ def _send_one(
         refused = smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         code, text = next(iter(error.recipients.values()))
-        permanent = code >= 500
-        _after_answer(notification, now, permanent, f"{code} {_text(text)}", outcome)
-        return True
+        _after_answer(notification, now, code >= 500, f"{code} {_text(text)}", outcome)
+        return code != CLOSING
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-        permanent = error.smtp_code >= 500
-        _after_answer(notification, now, permanent, _answer(error), outcome)
-        return True
+        _after_answer(notification, now, error.smtp_code >= 500, _answer(error), outcome)
+        return error.smtp_code != CLOSING
     except (OSError, smtplib.SMTPException) as error:
         _wait([notification.id], now, _answer(error))
         outcome.waiting += 1

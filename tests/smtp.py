@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import email
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import policy
 from email.message import EmailMessage
@@ -19,12 +20,21 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.refused: set[str] = set()  # addresses the server refuses mail for (550)
         self.busy_after: int | None = None  # answer 451 once this many have arrived
+        # Shut the server down once this many have arrived: the next message
+        # gets 421 (closing) and the server then stops, as a restarting one does.
+        self.shut_down_after: int | None = None
+        self.shut_down: Callable[[], None] | None = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
         if self.refused & set(envelope.rcpt_tos):
             return "550 mailbox unavailable"
         if self.busy_after is not None and len(self.messages) >= self.busy_after:
             return "451 try again later"
+        if self.shut_down_after is not None and len(self.messages) >= self.shut_down_after:
+            self.shut_down_after = None
+            if self.shut_down is not None:
+                threading.Thread(target=self.shut_down).start()
+            return "421 shutting down, closing transmission channel"
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         return "250 OK"
@@ -47,15 +57,19 @@ class MailServer:
         self.inbox = inbox
         self.port = free_port()
         self.controller: Controller | None = None
+        self.stopped = threading.Event()
+        inbox.shut_down = self.stop
 
     def start(self) -> None:
+        self.stopped.clear()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
+        controller, self.controller = self.controller, None
+        if controller is not None:
+            controller.stop()
+        self.stopped.set()
 
 
 @contextmanager

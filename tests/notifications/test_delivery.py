@@ -113,6 +113,26 @@ def test_a_server_stopped_in_the_middle_of_a_batch_gets_every_message_once(db, m
     assert len(set(server.inbox.ids())) == 20
 
 
+def test_a_server_shutting_down_inside_one_batch_gets_every_message_once(db, make, server):
+    org = make.organisation()
+    server.inbox.shut_down_after = 7
+    for number in range(20):
+        note(org, number)
+    db.session.commit()
+    queue.run_pending()  # one batch, one connection: the server goes away at the 8th
+    assert server.stopped.wait(10)
+    assert len(server.inbox.messages) == 7
+    assert rows(db, Delivery.SENT) == 7
+    assert rows(db, Delivery.QUEUED) == 13
+    delivery.sweep_now(utcnow() + timedelta(minutes=5))  # still down: they wait again
+    assert rows(db, Delivery.QUEUED) == 13
+    server.start()
+    delivery.sweep_now(utcnow() + timedelta(hours=2))
+    assert rows(db, Delivery.SENT) == 20
+    assert sorted(server.inbox.ids()) == sorted(set(server.inbox.ids()))
+    assert len(server.inbox.messages) == 20
+
+
 def test_try_later_answers_wait_and_refusals_fail_with_the_answer(db, make, server):
     org = make.organisation()
     server.inbox.refused.add("person1@example.org")
