@@ -179,7 +179,9 @@ def subject(payload: Payload, kind: str, tr: Translator) -> str:
 def change_text(payload: Payload, kind: str, tr: Translator) -> str:
     """The change in one sentence, in the Translator's language."""
     zone = payload["timezone"]
-    title = payload["title"]
+    # "Seminartag 2 ist verschoben: …", but a title with a colon of its own
+    # in quotes: "„Seminartag 1: Rolle“ ist verschoben: …".
+    title = quoted(payload["title"], tr) if ":" in payload["title"] else payload["title"]
     now = at_text(payload, zone, tr)
     change = payload.get("change") or {}
     before = change.get("before")

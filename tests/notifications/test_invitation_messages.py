@@ -314,6 +314,14 @@ def test_names_with_umlauts_and_markup_are_escaped_in_html_and_kept_in_the_calen
     )
 
 
+def test_a_title_with_a_colon_is_quoted_in_the_sentence():
+    data = payload(title="Seminartag 1: Rolle und Lernformate")
+    text = plain(notices.render("invitation", data, "de"))
+    assert "„Seminartag 1: Rolle und Lernformate“ ist verschoben: von Di. 03.11.2026" in text
+    english = plain(notices.render("invitation", data, "en"))
+    assert "“Seminartag 1: Rolle und Lernformate” is moved: from Tue 3 Nov 2026" in english
+
+
 def test_a_name_with_a_line_break_keeps_the_subject_on_one_line():
     message = notices.render("invitation", payload(cohort="Herbst\r\nBcc: x@example.org"), "en")
     assert message["Subject"] == "Moved: Seminartag 2 – Herbst Bcc: x@example.org"
