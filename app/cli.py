@@ -22,6 +22,7 @@ from app import create_app
 from app.closures import parse_closures, parse_day
 from app.commands import CommandFailed, language_option, translator
 from app.commands.accounts import organisations, users
+from app.commands.credentials import credentials
 from app.commands.demo import demo
 from app.commands.retention import retention
 from app.commands.serve import serve
@@ -55,6 +56,7 @@ cli.add_command(retention)
 cli.add_command(serve)
 cli.add_command(tandems)
 cli.add_command(worker)
+cli.add_command(credentials)
 
 
 @cli.group()

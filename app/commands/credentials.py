@@ -1,0 +1,43 @@
+"""`qualiplan credentials rotate-key`: a new signing key for an organisation."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app import transactions
+from app.commands import CommandFailed, language_option, translator
+from app.credentials import keys
+from app.extensions import db
+from app.models import Organisation
+from curricula.messages import msg
+
+
+@click.group()
+def credentials() -> None:
+    """Signed credentials (Open Badges 3.0) and their keys."""
+
+
+@credentials.command("rotate-key")
+@click.option("--organisation", "name", required=True, help="The organisation's name.")
+@language_option
+@with_appcontext
+@transactions.cli
+def rotate_key(name: str, lang: str | None) -> None:
+    """Make a new signing key the organisation's current one. Earlier keys
+    stay published, so the credentials they signed still verify."""
+    tr = translator(lang)
+    organisation = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if organisation is None:
+        raise CommandFailed(msg("there is no organisation called '{name}'", name=name))
+    key = keys.rotate(organisation.id)
+    click.echo(
+        tr.gettext(
+            "%(organisation)s signs with key %(kid)s from now on; %(count)d earlier keys "
+            "stay published.",
+            organisation=organisation.name,
+            kid=key.kid,
+            count=len(keys.published(organisation.id)) - 1,
+        )
+    )
