@@ -34,7 +34,7 @@ from flask import Flask, has_app_context
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, PostgresStorage, RedisStorage, SqliteStorage
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -179,9 +179,15 @@ def _committed(session: Session) -> None:
             log.warning("The task queue could not be told about a change", exc_info=True)
 
 
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    """Nothing the transaction did exists, so nothing of it is announced
-    (services keep what they noted for after the commit under "qualiplan.")."""
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended: after a commit its actions have run,
+    after a rollback nothing it did exists, so nothing of it is announced
+    (services keep what they note for after the commit under "qualiplan.").
+    A savepoint's end changes nothing: its transaction goes on (what a
+    rolled-back savepoint recorded is not in the database, and delivering
+    an id that does not exist does nothing)."""
+    if transaction.parent is not None:
+        return
     for key in [key for key in session.info if str(key).startswith("qualiplan.")]:
         del session.info[key]

@@ -271,3 +271,16 @@ def test_a_text_message_may_carry_a_calendar_file(db, make, server):
     assert part.get_content_type() == "text/calendar"
     assert part.get_filename() == "termine.ics"
     assert part.get_param("method") == "PUBLISH"
+
+
+def test_a_savepoint_rolled_back_in_the_same_transaction_keeps_the_rest_announced(
+    db, make, server
+):
+    org = make.organisation()
+    note(org, 1)
+    with db.session.begin_nested() as preview:  # a preview tries something, then undoes it
+        note(org, 2)
+        preview.rollback()
+    db.session.commit()
+    assert queue.run_pending() == 1
+    assert [m["Subject"] for m in server.inbox.messages] == ["Nachricht 1"]
