@@ -83,6 +83,13 @@ KEEPS_UP = _l(
 )
 CANCELS = _l("Your calendar shows the date as cancelled or removes it.")
 
+# The changes sent as a cancellation (METHOD:CANCEL); the others are invitations.
+CANCELLING = frozenset(
+    {"cancelled", "cohort_cancelled", "withdrawn", "trainer_removed", "feed_chosen"}
+)
+# Cancellations for one person while the session itself goes on.
+UNINVITING = frozenset({"withdrawn", "trainer_removed", "feed_chosen"})
+
 KINDS_WHEN_NONE = {"cancellation": "cancelled"}
 
 
@@ -166,6 +173,11 @@ def what(payload: Payload, kind: str) -> str | None:
         return KINDS_WHEN_NONE.get(kind)
     if found not in SUBJECTS:
         raise ValueError(f"unknown change {found!r}")
+    if kind in ("invitation", "cancellation") and (found in CANCELLING) != (
+        kind == "cancellation"
+    ):
+        # A REQUEST that says "cancelled" (or the reverse) would contradict itself.
+        raise ValueError(f"a change {found!r} is not sent as {kind!r}")
     return str(found)
 
 
@@ -226,13 +238,6 @@ def _clock(span: Dates) -> tuple[str, str] | None:
 
 def _as_date(value: datetime | date) -> date:
     return value.date() if isinstance(value, datetime) else value
-
-
-CANCELLING = frozenset(
-    {"cancelled", "cohort_cancelled", "withdrawn", "trainer_removed", "feed_chosen"}
-)
-# Cancellations for one person while the session itself goes on.
-UNINVITING = frozenset({"withdrawn", "trainer_removed", "feed_chosen"})
 
 
 def change_words(payload: Payload, language: str) -> tuple[str, str]:

@@ -395,9 +395,13 @@ def test_people_who_follow_a_feed_get_the_same_words_without_a_calendar():
     assert subject == "Cancelled: Seminartag 2 – Lernbegleitung Herbst 2026"
 
 
-def test_an_unknown_change_is_refused_in_words():
+def test_an_unknown_change_or_one_of_the_wrong_kind_is_refused_in_words():
     with pytest.raises(ValueError, match="unknown change 'exploded'"):
         notices.render("invitation", payload(change={"what": "exploded", "before": None}), "de")
+    with pytest.raises(ValueError, match="'cancelled' is not sent as 'invitation'"):
+        notices.render("invitation", payload(change={"what": "cancelled", "before": None}), "de")
+    with pytest.raises(ValueError, match="'moved' is not sent as 'cancellation'"):
+        notices.render("cancellation", payload(), "de")
 
 
 @pytest.fixture
