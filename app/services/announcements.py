@@ -38,9 +38,9 @@ one the person has (see app.services.personal_links); `personal_url` stays null.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import formataddr, parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +63,7 @@ from app.models import (
 )
 from app.models.cohorts import session_trainers
 from app.models.participants import CalendarChoice
+from app.models.tokens import token_hash
 from app.notices import wording
 from app.services import notifications
 from curricula.model import Mode
@@ -294,6 +295,63 @@ def _sessions_of_person(person: Participant | User) -> dict[Cohort, list[Session
     return found
 
 
+def personal_link(
+    person: Participant,
+    token: str,
+    link_for: Callable[[str], str],
+    keep_cancelled: timedelta,
+) -> dict[str, Any] | None:
+    """The message that brings a person their new personal link (`token`,
+    issued in this transaction) and their schedule as a calendar file, to
+    record with `record_all`; None without an address. In their language."""
+    from app.services.calendars import participant_feed
+    from app.services.calendars import render as render_feed
+
+    if not person.email:
+        return None
+    tr = Translator(_language(person.language))
+    now = datetime.now(UTC)
+    calendar = render_feed(
+        participant_feed(person, tr, now, keep_cancelled), tr, refresh=False, stamp=now
+    )
+    organisation = person.organisation
+    body = tr.gettext(
+        "Hello %(name)s,\n\n"
+        "your personal page shows your sessions, lets you add them to your calendar "
+        "and keeps them up to date:\n\n%(link)s\n\n"
+        "The attached file holds the sessions as they are planned today; open it to "
+        "add them to your calendar once. Please keep the link to yourself.\n",
+        name=person.first_name,
+        link=link_for(token),
+    )
+    payload: dict[str, Any] = {
+        "subject": tr.gettext("Your schedule for the learning companion programme"),
+        "body": body,
+        # The MIME method must equal the calendar's METHOD, or Outlook rejects it.
+        "attachment": {
+            "content": calendar.content.decode("utf-8"),
+            "filename": calendar.filename,
+            "subtype": "calendar",
+            "params": {"method": "PUBLISH"},
+        },
+    }
+    if organisation.mail_from:
+        organizer = _organizer(organisation.name, organisation.mail_from)
+        payload["from"] = formataddr((organizer["name"], organizer["address"]))
+    # The key names the link by its hash: the token itself is only in the message.
+    return {
+        "kind": "text",
+        "key": f"text:link:p{person.id}:{token_hash(token)[:32]}",
+        "address": person.email,
+        "organisation_id": person.organisation_id,
+        "payload": payload,
+        "language": tr.language,
+        "name": person.name,
+        "participant_id": person.id,
+        "user_id": None,
+    }
+
+
 def versions_before(cohort: Cohort) -> dict[int, tuple[int, SessionStatus, dict[str, Any]]]:
     """What `reshaped` compares with: each session's revision, status and place."""
     return {
@@ -504,20 +562,27 @@ def _record(
     events: dict[tuple[int, str], dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
     in_words: dict[str, tuple[Recipient, list[tuple[Change, dict[str, Any]]]]] = {}
+    # What all messages of one change say alike, made once per language.
+    said_alike: dict[tuple[int, str], dict[str, Any]] = {}
     for change, person in told:
         session = change.session
-        event = events.get((session.id, person.language))
-        if event is None:
-            event = events[(session.id, person.language)] = {
-                **common,
-                **_event(session, cohort, zone, person.language),
+        alike = said_alike.get((id(change), person.language))
+        if alike is None:
+            event = events.get((session.id, person.language))
+            if event is None:
+                event = events[(session.id, person.language)] = {
+                    **common,
+                    **_event(session, cohort, zone, person.language),
+                }
+            alike = said_alike[(id(change), person.language)] = {
+                **event,
+                "change": None
+                if change.what is None
+                else {"what": change.what, "before": _before(change, cohort, zone)},
             }
         payload = {
-            **event,
+            **alike,
             "attendee": {"name": person.name, "address": person.address, "role": person.role},
-            "change": None
-            if change.what is None
-            else {"what": change.what, "before": _before(change, cohort, zone)},
         }
         if person.wants_invitations or change.what == "feed_chosen":
             rows.append(
@@ -538,9 +603,15 @@ def _record(
             )
         elif change.what in IN_WORDS:
             in_words.setdefault(person.tag, (person, []))[1].append((change, payload))
+    # The words depend on the changes and the language, not on the person:
+    # made once for everyone who reads the same.
+    made: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
     for person, said in in_words.values():
-        subject, body = words([p for _, p in said], person.language)
         names = sorted(f"{c.kind}:{c.session.id}:{c.session.revision}{c.suffix}" for c, _ in said)
+        key = (person.language, tuple(names))
+        if key not in made:
+            made[key] = words([p for _, p in said], person.language)
+        subject, body = made[key]
         digest = hashlib.sha256(";".join(names).encode("utf-8")).hexdigest()[:24]
         only = said[0][0].session.id if len(said) == 1 else None
         rows.append(
