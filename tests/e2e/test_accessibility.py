@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,8 +21,16 @@ from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Certificate, Cohort, CohortState, CurriculumRecord, Enrolment
+from app.models import (
+    Certificate,
+    Cohort,
+    CohortState,
+    CurriculumRecord,
+    Delivery,
+    Enrolment,
+)
 from app.services import curricula as workbench
+from app.services import notifications
 from app.services.personal_links import create_link
 from app.services.policy import Actor
 from tests.e2e.conftest import demo_site, log_in
@@ -78,6 +87,19 @@ def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str], lis
                 if cohort_id is not None:
                     extra.append(f"/cohorts/{cohort_id}")
             fork_id, enrolment_id, cohort_of_enrolment = fork.id, enrolment.id, enrolment.cohort_id
+            # A failed message, so that the delivery log shows a row and its button.
+            failed = notifications.record(
+                kind="text",
+                key="accessibility:failed",
+                address=enrolment.participant.email,
+                organisation_id=enrolment.participant.organisation_id,
+                cohort_id=cohort_of_enrolment,
+                participant_id=enrolment.participant_id,
+                payload={"subject": "Ihr Zeitplan", "body": "Hallo"},
+                due_at=datetime.now(UTC) + timedelta(days=1),
+            )
+            failed.state, failed.answer = Delivery.FAILED, "550 5.1.1 mailbox unavailable"
+            extra.append(f"/cohorts/{cohort_of_enrolment}/notifications")
             db.session.commit()
         # Pages that answer a form, in the order a person meets them.
         behind_forms = [
@@ -214,6 +236,9 @@ def test_every_page_of_every_role_passes_axe(browser, site):
         "/organisations/N/certificates",
         "/organisations/N/privacy",
         "/me/api-tokens",
+        "/me/notifications",
+        "/cohorts/N/notifications",
+        "/participants/N/notifications",
     ]
     needed["consultant"].append("/curricula/N/draft/elements/KEY")
     for role, kinds in needed.items():
