@@ -1,18 +1,18 @@
 """Doing the same thing to many people at once: enrol them in a cohort,
 withdraw them from one, send them their personal links.
 
-Each action runs the single-person use case once per person
-(`enrolments.enrol_participant`, `enrolments.withdraw_participant`,
-`personal_links.send_link`), so that its permission check and its rules
-apply to every record exactly as on that person's page. Each has a preview
+Enrolling and withdrawing run the single-person use case once per person
+(`enrolments.enrol_participant`, `enrolments.withdraw_participant`), so that
+its permission check and its rules apply to every record exactly as on that
+person's page. Each has a preview
 that changes nothing, for the page that asks for confirmation.
 
 Enrolling and withdrawing are all or nothing: one person refused (the cohort
 is full before the last of them, a warning not acknowledged) and nobody is
 enrolled or withdrawn, so that a group is never half in a cohort. Sending
-links goes person by person and stops at the first mail that fails, as for a
-cohort's links: mails already sent cannot be taken back, so those links are
-kept and the result says how far it got.
+links issues everyone's new link and queues its message in one transaction;
+the worker delivers them (retrying while the mail server is away), and the
+delivery log says what became of each.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.i18n import Translator
-from app.models import Cohort, Enrolment, EnrolmentStatus, Participant
-from app.services import enrolments, personal_links, policy
+from app.models import Cohort, Enrolment, EnrolmentStatus, Participant, Purpose
+from app.services import announcements, enrolments, policy, tokens
 from app.services.enrolments import EnrolmentError
 from app.services.errors import InvalidInput
-from app.services.personal_links import LinkNotSent
 from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
 
@@ -284,18 +282,21 @@ def preview_links(actor: Actor, ids: Sequence[int]) -> Plan:
 def send_links(
     actor: Actor,
     ids: Sequence[int],
-    tr: Translator,
     link_for: Callable[[str], str],
     keep_cancelled: timedelta,
 ) -> Done:
-    """A new personal link for each, alphabetically; the first mail that
-    fails stops the round, and the links sent before it are kept."""
+    """A new personal link for each, by e-mail in their language with their
+    schedule attached: the links are issued and their messages queued in
+    this transaction (both or neither), and the worker sends them; each
+    person's delivery log says when. Those without an address get none."""
     people = chosen(actor, ids, Action.SHARE_LINKS)
-    sent = 0
+    rows = []
     for person in people:
-        try:
-            personal_links.send_link(actor, person.id, tr, link_for, keep_cancelled)
-        except LinkNotSent as error:
-            return Done(changed=sent, unchanged=len(people) - sent, failure=error.message)
-        sent += 1
-    return Done(changed=sent, unchanged=0)
+        if not person.email:
+            continue
+        token = tokens.issue(Purpose.PERSONAL_PAGE, person.id, person.organisation_id, actor.user)
+        row = announcements.personal_link(person, token, link_for, keep_cancelled)
+        if row is not None:
+            rows.append(row)
+    announcements.record_all(rows)
+    return Done(changed=len(rows), unchanged=len(people) - len(rows))

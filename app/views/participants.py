@@ -303,21 +303,15 @@ def bulk_confirm() -> ResponseReturnValue:
             "success",
         )
     elif form.action.data == "links":
-        done = bulk_actions.send_links(acting, ids, tr, _link_for, _keep_cancelled())
-        if done.failure is not None:
-            flash(
-                sentence(
-                    tr.gettext(
-                        "%(sent)s of %(total)s links were sent; then: ",
-                        sent=done.changed,
-                        total=len(ids),
-                    )
-                    + tr.localize(done.failure)
-                ),
-                "error",
-            )
-        else:
-            flash(tr.gettext("%(sent)s personal links were sent.", sent=done.changed), "success")
+        done = bulk_actions.send_links(acting, ids, _link_for, _keep_cancelled())
+        flash(
+            tr.gettext(
+                "%(sent)s personal links are queued for sending; the messages on each "
+                "person's page say when they went out.",
+                sent=done.changed,
+            ),
+            "success",
+        )
     else:
         abort(400)
     return redirect(url_for("participants.index"), 303)

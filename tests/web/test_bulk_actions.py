@@ -10,10 +10,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.models import Change, Enrolment, EnrolmentStatus, Participant, Role
+from app import queue
+from app.models import AccessToken, Change, Enrolment, EnrolmentStatus, Participant, Purpose, Role
 from app.services import bulk
+from tests.smtp import mail_server
 from tests.web.helpers import csrf_token, log_in
-from tests.web.test_personal_links import inbox  # noqa: F401 -- the fixture
 
 _HIDDEN = re.compile(r'<input id="(\w+)" name="\1" type="hidden" value="([^"]*)"')
 
@@ -236,21 +237,43 @@ def test_withdrawing_many_names_those_not_in_the_cohort(client, make, db):
     assert enrolled(db, cohort) == {"Anna"}
 
 
-def test_links_are_sent_to_everyone_chosen(client, make, db, inbox):  # noqa: F811
+def test_links_are_queued_for_everyone_chosen_and_sent_by_the_worker(client, make, db, app):
     _, _, people = setup(make)
     log_in(client, "hr@example.org")
-    page = preview(client, action="links", person=[str(p.id) for p in people[:3]])
-    assert "3 Personen bekommen einen neuen persönlichen Link" in page.get_data(as_text=True)
-    assert inbox.messages == []
-    done = confirm(client, page)
-    assert "3 persönliche Links wurden verschickt." in client.get(
-        done.headers["Location"]
-    ).get_data(as_text=True)
-    assert sorted(m["To"].addresses[0].addr_spec for m in inbox.messages) == [
-        "anna@eigene.example",
-        "ben@eigene.example",
-        "carla@eigene.example",
-    ]
+    queue.huey.flush()
+    with mail_server(app) as server:
+        page = preview(client, action="links", person=[str(p.id) for p in people[:3]])
+        assert "3 Personen bekommen einen neuen persönlichen Link" in page.get_data(as_text=True)
+        done = confirm(client, page)
+        assert "3 persönliche Links stehen zum Versand bereit" in client.get(
+            done.headers["Location"]
+        ).get_data(as_text=True)
+        # Issued with their messages in the request's transaction; sent by the worker.
+        assert server.inbox.messages == []
+        db.session.expire_all()
+        issued = db.session.scalars(
+            select(AccessToken.subject_id).where(
+                AccessToken.purpose == Purpose.PERSONAL_PAGE, AccessToken.revoked_at.is_(None)
+            )
+        )
+        assert sorted(issued) == sorted(p.id for p in people[:3])
+        queue.run_pending()
+        assert sorted(m["To"].addresses[0].addr_spec for m in server.inbox.messages) == [
+            "anna@eigene.example",
+            "ben@eigene.example",
+            "carla@eigene.example",
+        ]
+        message = server.inbox.to("anna@eigene.example")[0]
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert body.startswith("Hallo Anna,")
+        link = re.search(r"http://localhost(/p/[A-Za-z0-9_-]+)", body).group(1)
+        assert client.get(link).status_code == 200
+        [attached] = [
+            p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"
+        ]
+        assert attached.get_param("method") == "PUBLISH"
+        assert queue.run_pending() == 0
+    queue.huey.flush()
 
 
 def test_another_organisations_people_and_forged_forms_change_nothing(client, make, db):
