@@ -69,6 +69,9 @@ def two_organisations(make, db):
         )
         for someone, group in ((person, cohort), (stranger, foreign))
     )
+    our_job, their_job = (
+        finished_job(user, org) for user, org in ((insider, ours), (outsider, theirs))
+    )
     db.session.commit()
     return {
         "insider": insider,
@@ -93,6 +96,7 @@ def two_organisations(make, db):
             "user_id": insider.id,
             "closure_id": our_closure.id,
             "notification_id": our_message.id,
+            "public_id": our_job.public_id,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -113,8 +117,31 @@ def two_organisations(make, db):
             "user_id": outsider.id,
             "closure_id": their_closure.id,
             "notification_id": their_message.id,
+            "public_id": their_job.public_id,
         },
     }
+
+
+def finished_job(user, organisation):
+    """A job of the user's that printed a PDF (its page, state and file)."""
+    from app.services import jobs
+    from app.services.policy import Actor
+
+    job = jobs.start(
+        jobs.CERTIFICATES,
+        Actor.of_user(user),
+        organisation_id=organisation.id,
+        language="de",
+        params={"lang": "de"},
+    )
+    jobs.finish(
+        job,
+        {"certificates": 0},
+        file=b"%PDF-1.4\n",
+        file_name="Zertifikate.pdf",
+        file_type="application/pdf",
+    )
+    return job
 
 
 def forked(make, db, organisation):
