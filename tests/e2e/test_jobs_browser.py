@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from datetime import date, timedelta
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from app import queue
@@ -16,6 +17,7 @@ from app.models import Role
 from app.services import jobs
 from app.services import tandems as tandem_service
 from tests.conftest import PASSWORD
+from tests.e2e.test_accessibility import violations_on
 from tests.real_server import compact_cohort, enrolled, organisation_with, served
 
 START = date.today() + timedelta(weeks=10)
@@ -90,10 +92,13 @@ def test_the_bar_follows_the_worker_to_the_proposal(browser, tmp_path, monkeypat
         )
         expect(page.locator("#job-count")).to_have_text("1 von 3")
         assert page.url == job_url
+        axe = Axe()
+        assert violations_on(page, axe, "job under way") == []
 
         go_on.set()
         expect(page.get_by_role("heading", name="Fertig")).to_be_visible()
         expect(page.get_by_text("Ein Vorschlag mit 30 Tandems ist fertig")).to_be_visible()
+        assert violations_on(page, axe, "job done") == []
         assert polls, "the page asked for the job's state"
         page.get_by_role("link", name="Zum Vorschlag").click()
         page.wait_for_url(f"**/cohorts/{cohort_id}/tandems")
