@@ -40,7 +40,6 @@ NEEDS_YOU = _l("What needs you:")
 NOTHING_NEEDED = _l("Nothing needs you this week.")
 UNSTAFFED = _l("Sessions without a trainer:")
 ATTENDANCE = _l("Attendance not taken:")
-OPEN = (_l("%(num)d person without a mark"), _l("%(num)d people without a mark"))
 TANDEMS = _l("Tandems that lost someone:")
 LOST = _l("%(cohort)s: %(gone)s withdrawn; stays in the tandem: %(remaining)s")
 LOST_ALL = _l("%(cohort)s: %(gone)s withdrawn; nobody stays in the tandem")
@@ -64,7 +63,11 @@ def _session_line(item: Payload, tr: Translator) -> tuple[str, list[tuple[str, s
         parts.append((", " + tr.gettext(ONLINE, link=""), None))
         parts.append((str(item["link"]), str(item["link"])))
     if "open" in item:
-        parts.append((": " + tr.ngettext(*OPEN, int(item["open"])), None))
+        count = int(item["open"])
+        words = tr.ngettext(
+            "%(num)d person without a mark", "%(num)d people without a mark", count
+        )
+        parts.append((": " + words, None))
     return "".join(text for text, _ in parts), parts
 
 

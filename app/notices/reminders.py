@@ -37,7 +37,6 @@ SUBJECT_STUDY_START = _l("Self-study phase begins: %(title)s")
 SUBJECT_STUDY_END = _l("Self-study phase ends on %(day)s: %(title)s")
 TODAY = _l("Today: %(title)s.")
 TOMORROW = _l("Tomorrow: %(title)s.")
-IN_DAYS = (_l("In %(num)d day: %(title)s."), _l("In %(num)d days: %(title)s."))
 STUDY_STARTS = _l("Your self-study phase begins today: %(title)s.")
 STUDY_ENDS = _l("Your self-study phase ends on %(day)s: %(title)s.")
 AS_TRAINER = _l("You are a trainer of this session.")
@@ -109,7 +108,9 @@ def lead(values: Payload, tr: Translator) -> str:
         return tr.gettext(TODAY, title=title)
     if days == 1:
         return tr.gettext(TOMORROW, title=title)
-    return tr.ngettext(*IN_DAYS, days, title=title)
+    return tr.ngettext(
+        "In %(num)d day: %(title)s.", "In %(num)d days: %(title)s.", days, title=title
+    )
 
 
 def signature(values: Payload, tr: Translator) -> list[str]:
