@@ -60,7 +60,7 @@ class OrganisationSettingsForm(OrganisationForm):
     """An organisation's page: also its sender address and reminders (their
     rules are app.services.reminders')."""
 
-    mail_from = StringField(_l("Sender address of its e-mails"), validators=[Length(max=320)])
+    mail_from = EmailField(_l("Sender address of its e-mails"), validators=[Length(max=320)])
     reminder_days = StringField(_l("Reminders … days before"), validators=[Length(max=100)])
     study_reminders = BooleanField(_l("Reminders when a self-study phase starts and ends"))
 
