@@ -21,9 +21,10 @@ from app.schema import utcnow
     help="Tasks run at the same time.",
 )
 @click.option("--once", is_flag=True, help="Run what is due now, then stop.")
+@click.option("--verbose", is_flag=True, help="Log every task the worker runs.")
 @language_option
 @with_appcontext
-def worker(threads: int, once: bool, lang: str | None) -> None:
+def worker(threads: int, once: bool, verbose: bool, lang: str | None) -> None:
     """Deliver notifications and run long jobs and periodic work.
 
     Start one or more on any machine that reaches the database and the queue
@@ -41,6 +42,17 @@ def worker(threads: int, once: bool, lang: str | None) -> None:
             )
         )
         return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Quiet by default (the sweep runs every minute); failures are always logged.
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+    )
+    click.echo(
+        translator(lang).ngettext(
+            "The worker runs %(num)d task at a time; Ctrl+C stops it.",
+            "The worker runs %(num)d tasks at a time; Ctrl+C stops it.",
+            threads,
+        )
+    )
     consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     consumer.run()
