@@ -215,13 +215,11 @@ def place_changed(cohort: Cohort, venue: str | None, online_link: str | None) ->
     now = _now()
     changes = []
     for session in _coming(cohort, _sessions_of(cohort), now):
-        before = {
-            "venue": session.venue or venue,
-            "online_link": session.online_link or online_link,
-        }
-        after = (session.effective_venue, session.effective_link)
-        if _place(session, before["venue"], before["online_link"]) == _place(session, *after):
+        place = _place(session, session.venue or venue, session.online_link or online_link)
+        if place == _place(session, session.effective_venue, session.effective_link):
             continue
+        # The place as the event showed it before (with the cohort's old one).
+        before = {"location": place[0], "link": place[1]}
         session.revision += 1
         changes.append(Change(session, INVITATION, "details", before))
     _to_everyone(cohort, changes, now=now)
@@ -686,9 +684,12 @@ def _before(change: Change, cohort: Cohort, zone: ZoneInfo) -> dict[str, Any] | 
         start, end, all_day = _times(
             session.starts_at, session.ends_at, session.first_day, session.last_day, zone
         )
-    venue = snapshot.get("venue", session.venue) or cohort.venue
-    link = snapshot.get("online_link", session.online_link) or cohort.online_link
-    location, link = _place(session, venue, link)
+    if "location" in snapshot:  # the place as the event showed it
+        location, link = snapshot["location"], snapshot.get("link")
+    else:
+        venue = snapshot.get("venue", session.venue) or cohort.venue
+        link = snapshot.get("online_link", session.online_link) or cohort.online_link
+        location, link = _place(session, venue, link)
     return {"start": start, "end": end, "all_day": all_day, "location": location, "link": link}
 
 

@@ -411,3 +411,91 @@ def test_a_move_arrives_as_an_update_in_the_calendar(client, make, db, app):
         moved = [s for s in db.session.get(Cohort, world.cohort).sessions if s.revision]
         assert len(server.inbox.messages) == sum(2 + len(s.trainers) for s in moved) + 1
         assert queue.run_pending() == 0
+
+
+def test_a_cohort_moved_onto_a_fork_tells_what_changed(client, make, db):
+    from tests.web.test_fork_moves import move as fork_move
+    from tests.web.test_fork_moves import without_reflection
+    from tests.web.test_fork_moves import world as fork_world
+
+    ids = fork_world(make, db, change=without_reflection)
+    db.session.execute(Notification.__table__.delete())
+    db.session.commit()
+    reflection_id = ids["sessions"]["reflection"][0]
+    log_in(client, ids["user"])
+    cohort = db.session.get(Cohort, ids["cohort"])
+    revisions = {s.id: s.revision for s in cohort.sessions}
+    fork_move(client, ids, cohort.lock_version, follow_redirects=True)
+    db.session.expire_all()
+    cohort = db.session.get(Cohort, ids["cohort"])
+    assert cohort.version_id == ids["fork_version"]
+    notes = recorded(db)
+    assert len({n.key for n in notes}) == len(notes)
+    by_session: dict[int, set[str]] = {}
+    for note in notes:
+        by_session.setdefault(note.session_id, set()).add(
+            f"{note.kind}:{note.payload['change'] and note.payload['change']['what']}"
+        )
+    # The session the fork has no element for is cancelled for both people.
+    assert by_session.pop(reflection_id) == {"cancellation:cancelled"}
+    assert sorted(n.address for n in to(notes, session_id=reflection_id)) == [
+        "p0@example.org",
+        "p1@example.org",
+    ]
+    changed = {s.id for s in cohort.sessions if s.revision != revisions.get(s.id)}
+    assert set(by_session) <= changed
+    assert all(kinds <= {"invitation:moved", "invitation:None"} for kinds in by_session.values())
+
+
+def test_a_new_cohort_venue_reaches_the_sessions_that_use_it(db, make):
+    from app.services import cohorts
+    from app.services.policy import Actor
+
+    world = setup(make, db)
+    cohort = db.session.get(Cohort, world.cohort)
+    kickoff = db.session.get(Session, world.sessions["kickoff"])
+    kickoff.venue = "Eigener Raum"  # keeps its own venue
+    db.session.commit()
+    cohorts.change_cohort(
+        Actor.system(),
+        world.cohort,
+        name=cohort.name,
+        capacity=None,
+        venue="Haus am See",
+        online_link=None,
+        version=cohort.lock_version,
+    )
+    db.session.commit()
+    notes = recorded(db)
+    in_person = {
+        s.id for s in cohort.sessions if s.mode in ("in_person", "either") and not s.venue
+    }
+    assert in_person
+    assert {n.session_id for n in notes if n.kind == "invitation"} == in_person
+    for note in notes:
+        if note.kind == "invitation":
+            assert note.payload["location"] == "Haus am See"
+            assert note.payload["change"] == {
+                "what": "details",
+                "before": note.payload["change"]["before"] | {"location": None},
+            }
+            session = db.session.get(Session, note.session_id)
+            assert note.payload["sequence"] == session.revision == 1
+    assert db.session.get(Session, world.sessions["kickoff"]).revision == 0
+
+
+def test_enrolling_many_at_once_invites_each(db, make):
+    from app.services import bulk
+    from app.services.policy import Actor
+
+    world = setup(make, db)
+    org = db.session.get(Organisation, world.org)
+    other = make.cohort(org, key="blended", start=date(2027, 3, 1), region="DE-BY", name="B")
+    db.session.execute(Notification.__table__.delete())
+    db.session.commit()
+    bulk.enrol(Actor.system(), other.id, [world.anna, world.ben], acknowledge=True)
+    db.session.commit()
+    notes = recorded(db)
+    # Anna takes invitations; Ben follows his feed, which shows the new cohort.
+    assert {n.participant_id for n in notes} == {world.anna}
+    assert len(notes) == len(other.sessions)
