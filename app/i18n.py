@@ -19,8 +19,11 @@ import holidays
 from babel import Locale
 from babel.dates import format_date
 from babel.support import NullTranslations, Translations
-from flask import Flask, Response, current_app, request
-from flask_babel import Babel, get_locale
+from flask import Flask, Response, current_app, has_request_context, request
+from flask_babel import Babel, get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app import lists
 from curricula.messages import Message
@@ -36,6 +39,12 @@ babel = Babel()
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_language)
+    # Flask-Babel's template callables look the catalog up through several
+    # context look-ups for every text (about 10 µs each, hundreds per page);
+    # these find it once per request and keep each text's result.
+    app.jinja_env.globals.update(
+        gettext=_template_gettext, _=_template_gettext, ngettext=_template_ngettext
+    )
     app.after_request(_remember_language)
 
     @app.context_processor
@@ -43,7 +52,71 @@ def init_app(app: Flask) -> None:
         return {"current_language": current_language(), "languages": list(LANGUAGES.items())}
 
 
+_CATALOG = "qualiplan.catalog"
+_LANGUAGE = "qualiplan.language"
+
+
+def request_catalog() -> NullTranslations:
+    """The catalog of the current request's language, looked up once per
+    request (Flask-Babel chooses the language once per request too)."""
+    if not has_request_context():
+        return get_translations()
+    environ = request.environ
+    catalog = environ.get(_CATALOG)
+    if catalog is None:
+        catalog = environ[_CATALOG] = get_translations()
+    return catalog
+
+
+# Per catalog (Flask-Babel keeps one per language for the process) and
+# escaping, each text without values as a template shows it.
+_shown: dict[tuple[NullTranslations, bool], dict[str, str]] = {}
+
+
+@pass_context
+def _template_gettext(context: Context, text: str, /, **values: Any) -> str:
+    """`_()` and `gettext()` in templates, as Jinja's new-style gettext: the
+    translation is marked safe where the template escapes, then formatted
+    with the values (escaped), always, so `%%` reads as `%` everywhere."""
+    catalog = request_catalog()
+    autoescape = context.eval_ctx.autoescape
+    if not values:
+        shown = _shown.get((catalog, autoescape))
+        if shown is None:
+            shown = _shown[(catalog, autoescape)] = {}
+        found = shown.get(text)
+        if found is None:
+            found = shown[text] = _as_shown(catalog.gettext(text), autoescape) % {}
+        return found
+    return _as_shown(catalog.gettext(text), autoescape) % values
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, /, **values: Any
+) -> str:
+    translated = request_catalog().ngettext(singular, plural, num)
+    return _as_shown(translated, context.eval_ctx.autoescape) % {"num": num, **values}
+
+
+def _as_shown(translated: str, autoescape: bool) -> str:
+    # The catalog's texts are the application's own, trusted as Jinja's
+    # gettext trusts them; only the values formatted in are escaped.
+    return Markup(translated) if autoescape else translated  # noqa: S704
+
+
 def current_language() -> str:
+    """The language of the current request (chosen once per request, kept
+    in its environ: filters ask for it for every date and number)."""
+    if has_request_context():
+        environ = request.environ
+        language = environ.get(_LANGUAGE)
+        if language is None:
+            locale = get_locale()
+            language = environ[_LANGUAGE] = (
+                locale.language if locale is not None else DEFAULT_LANGUAGE
+            )
+        return language
     locale = get_locale()
     return locale.language if locale is not None else DEFAULT_LANGUAGE
 

@@ -18,6 +18,8 @@ an empty database that may be filled).
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import random
 import re
 import statistics
@@ -66,6 +68,32 @@ def measure(client, request: Request, rounds: int, engine: Engine) -> tuple[floa
         size = len(response.get_data())  # type: ignore[attr-defined]
     event.remove(engine, "before_cursor_execute", count)
     return statistics.median(timings) * 1000, max(counts), size
+
+
+def explain(client, request: Request, engine: Engine, *, profile: bool) -> None:  # type: ignore[no-untyped-def]
+    """One request of the page with its statements and, with `profile`, the
+    functions it spends most time in (cumulative)."""
+    method, url, form = request
+    statements: list[str] = []
+
+    def count(*args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", count)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    if method == "GET":
+        client.get(url)
+    else:
+        client.post(url, data=form, headers={"Accept": "application/json"})
+    profiler.disable()
+    event.remove(engine, "before_cursor_execute", count)
+    print(f"--- {method} {url}: {len(statements)} statements")
+    for statement in statements:
+        print("   ", " ".join(statement.split())[:160])
+    if profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
 
 
 def blended_cohort() -> tuple[int, int, int]:
@@ -123,6 +151,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument(
+        "--only", action="append", default=[], help="measure only pages whose name holds this"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="print where each measured page spends its time"
+    )
+    parser.add_argument(
+        "--statements", action="store_true", help="print the SQL statements of each page"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         app = bench_app(Path(folder))
@@ -197,6 +234,10 @@ def main() -> None:
         floor, _, _ = measure(client, pages["start page (floor)"], args.rounds, engine)
         print(f"{'page':<26}{'median ms':>10}{'× floor':>9}{'queries':>9}{'KB':>8}")
         for name, request in pages.items():
+            if args.only and not any(part in name for part in args.only):
+                continue
+            if args.profile or args.statements:
+                explain(client, request, engine, profile=args.profile)
             try:
                 took, queries, size = measure(client, request, args.rounds, engine)
             except AssertionError as missing:
