@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -188,21 +188,69 @@ def check_trainers(sessions: Iterable[Session]) -> None:
 
 
 def trainer_conflicts(sessions: Iterable[Session]) -> dict[int, list[Message]]:
-    """Existing double bookings of these sessions' trainers, by session id."""
+    """Existing double bookings of these sessions' trainers, by session id
+    (five at most each): one statement for all the sessions, as a page
+    shows them."""
+    mine = {s.id: s for s in sessions if s.id is not None and _may_clash(s)}
+    if not mine:
+        return {}
+    own, own_trainer, other_trainer = (
+        aliased(Session),
+        session_trainers.alias(),
+        session_trainers.alias(),
+    )
+    pairs = (
+        select(
+            own.id.label("session_id"),
+            other_trainer.c.user_id.label("user_id"),
+            other_trainer.c.session_id.label("other_id"),
+            func.row_number()
+            .over(partition_by=own.id, order_by=(Session.starts_at, Session.id))
+            .label("place"),
+        )
+        .join(own_trainer, own_trainer.c.session_id == own.id)
+        .join(other_trainer, other_trainer.c.user_id == own_trainer.c.user_id)
+        .join(Session, Session.id == other_trainer.c.session_id)
+        .join(Cohort, Cohort.id == Session.cohort_id)
+        .where(
+            own.id.in_(list(mine)),
+            Session.id != own.id,
+            Session.status == SessionStatus.SCHEDULED,
+            Cohort.state != CohortState.CANCELLED,
+            Session.starts_at < own.ends_at,
+            Session.ends_at > own.starts_at,
+        )
+        .subquery()
+    )
+    query = (
+        select(Session, pairs.c.session_id, pairs.c.user_id)
+        .join(pairs, pairs.c.other_id == Session.id)
+        .where(pairs.c.place <= 5)
+        .options(joinedload(Session.cohort), joinedload(Session.element))
+        .order_by(pairs.c.session_id, pairs.c.place)
+    )
+    with db.session.no_autoflush:
+        rows = db.session.execute(query).all()
     found: dict[int, list[Message]] = {}
-    for session in sessions:
-        clashes = _clashes(session, limit=5)
-        if clashes:
-            found[session.id] = clashes
+    for other, session_id, trainer_id in rows:
+        session = mine[session_id]
+        names = {t.id: t.name for t in session.trainers}
+        found.setdefault(session_id, []).append(_clash(session, names[trainer_id], other))
     return found
 
 
-def _clashes(session: Session, limit: int) -> list[Message]:
+def _may_clash(session: Session) -> bool:
+    """Whether the session could put a trainer in two places: it has a time,
+    trainers, and neither it nor its cohort is cancelled."""
     if session.starts_at is None or session.ends_at is None:
-        return []
+        return False
     if session.status is SessionStatus.CANCELLED or not session.trainers:
-        return []
-    if session.cohort is not None and session.cohort.state is CohortState.CANCELLED:
+        return False
+    return session.cohort is None or session.cohort.state is not CohortState.CANCELLED
+
+
+def _clashes(session: Session, limit: int) -> list[Message]:
+    if not _may_clash(session):
         return []
     query = (
         select(Session, session_trainers.c.user_id)
@@ -223,19 +271,20 @@ def _clashes(session: Session, limit: int) -> list[Message]:
     with db.session.no_autoflush:
         rows = db.session.execute(query).all()
     names = {t.id: t.name for t in session.trainers}
-    return [
-        msg(
-            "{trainer} would be in two places at once: {session} ({cohort}) and "
-            "{other} ({other_cohort}) overlap on {day}",
-            trainer=names[trainer_id],
-            session=session.element.text,
-            cohort=session.cohort.name if session.cohort else "",
-            other=other.element.text,
-            other_cohort=other.cohort.name,
-            day=session.first_day,
-        )
-        for other, trainer_id in rows
-    ]
+    return [_clash(session, names[trainer_id], other) for other, trainer_id in rows]
+
+
+def _clash(session: Session, trainer: str, other: Session) -> Message:
+    return msg(
+        "{trainer} would be in two places at once: {session} ({cohort}) and "
+        "{other} ({other_cohort}) overlap on {day}",
+        trainer=trainer,
+        session=session.element.text,
+        cohort=session.cohort.name if session.cohort else "",
+        other=other.element.text,
+        other_cohort=other.cohort.name,
+        day=session.first_day,
+    )
 
 
 # --- Reads for the pages ---------------------------------------------------
