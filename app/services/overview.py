@@ -5,7 +5,7 @@ amount of data."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -151,39 +151,53 @@ def needs_attention(organisation_ids: set[int], today: date) -> list[Attention]:
 
 
 def _double_bookings(organisation_ids: set[int], today: date) -> list[Attention]:
-    mine, other = aliased(Session), aliased(Session)
-    mine_trainer, other_trainer = session_trainers.alias(), session_trainers.alias()
+    # Only sessions that end after the earliest moment today can be (any time
+    # zone is at most 14 hours ahead of UTC): both sides of a double booking
+    # are among them, so the trainers' sessions of past years are never
+    # paired.
+    earliest = datetime.combine(today, time.min, UTC) - timedelta(hours=14)
+    booked = (
+        select(
+            Session.id,
+            Session.cohort_id,
+            Session.first_day,
+            Session.starts_at,
+            Session.ends_at,
+            session_trainers.c.user_id,
+        )
+        .join(session_trainers, session_trainers.c.session_id == Session.id)
+        .join(Cohort, Cohort.id == Session.cohort_id)
+        .where(
+            Session.ends_at > earliest,
+            Session.status == SessionStatus.SCHEDULED,
+            # A cancelled cohort frees its trainers, also one cancelled
+            # before its sessions were cancelled with it.
+            Cohort.state != CohortState.CANCELLED,
+        )
+        .cte("booked")
+    )
+    mine, other = booked.alias("mine"), booked.alias("other")
     mine_cohort, other_cohort = aliased(Cohort), aliased(Cohort)
     rows = db.session.execute(
         select(
-            mine.id, mine_cohort.id, mine_cohort.name, other_cohort.name, User.name, mine.first_day
+            mine.c.id,
+            mine_cohort.id,
+            mine_cohort.name,
+            other_cohort.name,
+            User.name,
+            mine.c.first_day,
         )
-        .join(mine_cohort, mine_cohort.id == mine.cohort_id)
-        .join(mine_trainer, mine_trainer.c.session_id == mine.id)
-        .join(
-            other_trainer,
-            and_(
-                other_trainer.c.user_id == mine_trainer.c.user_id,
-                other_trainer.c.session_id != mine.id,
-            ),
-        )
-        .join(other, other.id == other_trainer.c.session_id)
-        .join(other_cohort, other_cohort.id == other.cohort_id)
-        .join(User, User.id == mine_trainer.c.user_id)
+        .join(other, and_(other.c.user_id == mine.c.user_id, other.c.id > mine.c.id))
+        .join(mine_cohort, mine_cohort.id == mine.c.cohort_id)
+        .join(other_cohort, other_cohort.id == other.c.cohort_id)
+        .join(User, User.id == mine.c.user_id)
         .where(
             mine_cohort.organisation_id.in_(organisation_ids),
-            mine.first_day >= today,
-            mine.status == SessionStatus.SCHEDULED,
-            other.status == SessionStatus.SCHEDULED,
-            # A cancelled cohort frees its trainers, also one cancelled
-            # before its sessions were cancelled with it.
-            mine_cohort.state != CohortState.CANCELLED,
-            other_cohort.state != CohortState.CANCELLED,
-            mine.starts_at < other.ends_at,
-            other.starts_at < mine.ends_at,
-            mine.id < other.id,
+            mine.c.first_day >= today,
+            mine.c.starts_at < other.c.ends_at,
+            other.c.starts_at < mine.c.ends_at,
         )
-        .order_by(mine.first_day)
+        .order_by(mine.c.first_day)
         .limit(20)
     ).all()
     return [

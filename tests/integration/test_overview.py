@@ -61,3 +61,20 @@ def test_a_cancelled_cohort_frees_its_trainers_in_the_overview(db, make):
     db.session.commit()
     found = [str(a.message) for a in needs_attention({org.id}, TODAY)]
     assert not any("booked twice" in f for f in found)
+
+
+def test_a_double_booking_in_another_organisation_counts_and_the_past_does_not(db, make):
+    org, elsewhere = make.organisation(), make.organisation("Andere AG")
+    trainer = make.user(Role.TRAINER, [org, elsewhere], name="Maria Berg")
+    first = make.cohort(org, start=date(2026, 12, 7), region="DE-BY", trainers=[trainer], name="A")
+    past = make.cohort(elsewhere, start=date(2025, 3, 3), region="DE-BY", name="Früher")
+    other = make.cohort(elsewhere, start=date(2027, 1, 11), region="DE-BY", name="C")
+    # The same hours in another organisation's cohort, planned later.
+    other.sessions[0].starts_at = first.sessions[0].starts_at
+    other.sessions[0].ends_at = first.sessions[0].ends_at
+    other.sessions[0].trainers = [trainer]
+    past.sessions[0].trainers = [trainer]
+    db.session.commit()
+    found = [str(a.message) for a in needs_attention({org.id}, TODAY)]
+    assert found[0] == "Maria Berg is booked twice on 2026-12-07: A and C"
+    assert sum("booked twice" in f for f in found) == 1
