@@ -292,7 +292,8 @@ def refresh_unsent(session_ids: Iterable[int] | None = None, now: datetime | Non
     longer hold: recorded for an older revision of their session (it
     moved), for a cancelled session or cohort, for someone no longer
     enrolled, who turned reminders off or no longer trains the session, or
-    whose moment is more than `LATE` past. A change of venue or link only
+    whose moment is more than `LATE` past or no longer one of the
+    organisation's reminder moments. A change of venue or link only
     brings the unsent reminder up to date. Returns how many were deleted."""
     query = select(Notification).where(
         Notification.kind == KIND, Notification.state == Delivery.QUEUED
@@ -311,7 +312,11 @@ def refresh_unsent(session_ids: Iterable[int] | None = None, now: datetime | Non
         for s in db.session.scalars(
             select(Session)
             .where(Session.id.in_({n.session_id for n in queued if n.session_id}))
-            .options(selectinload(Session.trainers), selectinload(Session.cohort))
+            .options(
+                selectinload(Session.trainers),
+                selectinload(Session.element),
+                selectinload(Session.cohort).selectinload(Cohort.organisation),
+            )
         )
     }
     enrolled = _enrolled_with_reminders({s.cohort_id for s in sessions.values()})
@@ -321,7 +326,7 @@ def refresh_unsent(session_ids: Iterable[int] | None = None, now: datetime | Non
         if session is None or _stale(notification, session, enrolled, now):
             stale.append(notification.id)
             continue
-        moment = Moment(str(notification.payload.get("moment")), notification.due_at)
+        moment = _moment_of(notification)
         fresh = {**payload(session, moment), "for": notification.payload.get("for")}
         if notification.payload.get("to_name"):
             fresh["to_name"] = notification.payload["to_name"]
@@ -352,13 +357,25 @@ def _stale(
         return True
     if session.cohort.state not in ACTIVE_COHORTS:
         return True
-    if notification.due_at < now - LATE:
+    moment = _moment_of(notification)
+    if moment.at < now - LATE:
+        return True
+    # The organisation's days (or its self-study reminders) changed since.
+    if moment not in moments(session, session.cohort.organisation):
         return True
     if notification.participant_id is not None:
         return notification.participant_id not in enrolled.get(session.cohort_id, set())
     if notification.user_id is not None:
         return not any(u.id == notification.user_id and u.active for u in session.trainers)
     return False
+
+
+def _moment_of(notification: Notification) -> Moment:
+    """The moment a reminder was recorded for (its due_at moves on when the
+    mail server asks to try later)."""
+    due = notification.payload.get("due")
+    at = datetime.fromisoformat(due) if due else notification.due_at
+    return Moment(str(notification.payload.get("moment")), at.astimezone(UTC))
 
 
 def _enrolled_with_reminders(cohort_ids: set[int]) -> dict[int, set[int]]:

@@ -332,3 +332,28 @@ def test_the_periodic_task_records_and_commits_as_the_worker_runs_it(app, db, co
     monkeypatch.setattr(periodic, "utcnow", lambda: SEVEN_BEFORE - timedelta(minutes=10))
     periodic.periodic_reminders.call_local()
     assert len(queued(db, state=Delivery.QUEUED)) == 2
+
+
+def test_new_reminder_days_drop_the_unsent_reminders_of_the_old_ones(db, cohort):
+    run(db, SEVEN_BEFORE - timedelta(minutes=10))
+    cohort.organisation.reminder_days = [1]
+    db.session.commit()
+    run(db, SEVEN_BEFORE - timedelta(minutes=5))
+    assert queued(db) == []
+
+
+def test_a_reminder_the_mail_server_asked_to_send_later_stays(db, cohort, server):
+    run(db, SEVEN_BEFORE - timedelta(minutes=10))
+    for notification in queued(db):  # recorded then, as the task would have
+        notification.created_at = SEVEN_BEFORE - timedelta(minutes=10)
+    db.session.commit()
+    server.stop()
+    delivery.sweep_now(SEVEN_BEFORE)  # nobody answers: both wait for their next try
+    waiting = queued(db, state=Delivery.QUEUED)
+    assert len(waiting) == 2
+    assert all(n.due_at > SEVEN_BEFORE for n in waiting)
+    server.start()
+    run(db, SEVEN_BEFORE + timedelta(minutes=5))
+    assert len(queued(db, state=Delivery.QUEUED)) == 2  # not taken for outdated
+    delivery.sweep_now(SEVEN_BEFORE + timedelta(minutes=5))
+    assert len(reminders_sent(server)) == 2
