@@ -8,3 +8,4 @@ same tasks by the same names. Add a line for each new module."""
 import app.job_runner  # noqa: F401
 from app import delivery  # noqa: F401
 from app import periodic  # noqa: F401
+from app import waiting_list_tasks  # noqa: F401

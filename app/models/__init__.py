@@ -10,6 +10,7 @@ from app.models.jobs import Job, JobState
 from app.models.notifications import Delivery, Notification
 from app.models.organisations import ClosureDay, Organisation
 from app.models.participants import Enrolment, EnrolmentStatus, Participant
+from app.models.registrations import Registration, RegistrationState  # noqa: F401
 from app.models.tandems import NotTogether, Tandem, TandemMember, TandemState
 from app.models.tokens import AccessToken, Purpose
 from app.models.users import Role, User

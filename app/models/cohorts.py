@@ -79,6 +79,9 @@ class Cohort(db.Model):  # type: ignore[name-defined,misc]
     venue: Mapped[str | None] = mapped_column(Text)
     online_link: Mapped[str | None] = mapped_column(String(500))
     capacity: Mapped[int | None]
+    # Whether a full cohort takes people onto its waiting list
+    # (app.services.waiting_lists).
+    waiting_list: Mapped[bool] = mapped_column(default=True)
     state: Mapped[CohortState] = mapped_column(
         Enum(CohortState, native_enum=False, length=20), default=CohortState.PLANNED
     )

@@ -34,6 +34,10 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     mail_from: Mapped[str] = mapped_column(String(320), default="")
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 1])
     study_reminders: Mapped[bool] = mapped_column(default=True)
+    # Waiting lists: a place that frees is offered to the first in line for
+    # `offer_days` days ("offer"), or given to them at once ("move_up").
+    waiting_list_mode: Mapped[str] = mapped_column(String(20), default="offer")
+    offer_days: Mapped[int] = mapped_column(default=3)
     # The last serial number given to a certificate of this organisation.
     last_certificate_serial: Mapped[int] = mapped_column(default=0)
     lock_version: Mapped[int] = mapped_column(default=1)

@@ -7,3 +7,4 @@ are registered (app.notices). Add a line for each new module."""
 from app.notices import invitations  # noqa: F401
 from app.notices import reminders  # noqa: F401
 from app.notices import digest  # noqa: F401
+from app.notices import offers  # noqa: F401

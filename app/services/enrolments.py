@@ -35,7 +35,7 @@ from app.models import (
     User,
 )
 from app.models.certificates import serial_label
-from app.services import announcements, history, policy
+from app.services import announcements, history, policy, waiting_lists
 from app.services.errors import DomainError
 from app.services.policy import Action, Actor
 from curricula.messages import Message, msg
@@ -372,7 +372,11 @@ def prospects(cohort: Cohort, people: Sequence[Participant]) -> list[Prospect]:
             )
         )
     )
-    taken = enrolled_count(cohort) if cohort.capacity is not None else 0
+    taken = (
+        enrolled_count(cohort) + waiting_lists.held_by_others(cohort)
+        if cohort.capacity is not None
+        else 0
+    )
     found = warnings_of(cohort, [p for p in people if p.id not in active])
     outcomes = []
     for person in people:
@@ -449,7 +453,12 @@ def enrol(cohort: Cohort, participant: Participant, actor: User | None) -> Enrol
     )
     if enrolment is not None and enrolment.status is EnrolmentStatus.ENROLLED:
         return enrolment
-    if cohort.capacity is not None and (taken := full(cohort, enrolled_count(cohort))):
+    # Open offers of the waiting list hold places too (but the person's own).
+    if cohort.capacity is not None and (
+        taken := full(
+            cohort, enrolled_count(cohort) + waiting_lists.held_by_others(cohort, participant)
+        )
+    ):
         raise taken
     # Enrolled again after a withdrawal: invited again beside the first invitations.
     again = None
@@ -463,6 +472,7 @@ def enrol(cohort: Cohort, participant: Participant, actor: User | None) -> Enrol
     db.session.flush()
     _record(enrolment, actor, "enrolled")
     announcements.enrolled(cohort, [(participant, again)])
+    waiting_lists.enrolled(cohort, participant)
     return enrolment
 
 
@@ -474,6 +484,8 @@ def withdraw(enrolment: Enrolment, actor: User | None) -> None:
     enrolment.withdrawn_at = datetime.now(UTC)
     _record(enrolment, actor, "withdrawn")
     announcements.withdrawn(enrolment, withdrawal_stamp(enrolment.withdrawn_at))
+    # The freed place goes to the waiting list, in this transaction.
+    waiting_lists.enrolment_withdrawn(enrolment)
 
 
 def _active(cohort: Cohort, person: Participant) -> Enrolment | None:

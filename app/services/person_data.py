@@ -28,6 +28,7 @@ from app.models import (
     Cohort,
     NotTogether,
     Participant,
+    Registration,
     Tandem,
     TandemMember,
     TandemState,
@@ -55,6 +56,7 @@ PARTS = {
     "access_tokens": "links",  # subject_id, for the personal purposes
     "changes": "history",  # subject_id, for the subjects above; tandem changes by name
     "notifications": "messages",
+    "registrations": "waiting_lists",
 }
 
 
@@ -112,6 +114,21 @@ def gather(person: Participant) -> dict[str, Any]:
                 "withdrawn_at": _at(e.withdrawn_at),
             }
             for e in sorted(person.enrolments, key=lambda e: (e.enrolled_at, e.id))
+        ],
+        "waiting_lists": [
+            {
+                "cohort": r.cohort.name,
+                "state": r.state.value,
+                "registered_at": r.registered_at.isoformat(),
+                "offered_at": _at(r.offered_at),
+                "offer_expires_at": _at(r.offer_expires_at),
+                "changed_at": r.changed_at.isoformat(),
+            }
+            for r in db.session.scalars(
+                select(Registration)
+                .where(Registration.participant_id == person.id)
+                .order_by(Registration.registered_at, Registration.id)
+            )
         ],
         "attendance": _attendance(person),
         "tandems": _tandems(person),

@@ -35,6 +35,7 @@ from app.models import (
     NotTogether,
     Organisation,
     Participant,
+    Registration,
     Session,
     Tandem,
     TandemMember,
@@ -48,6 +49,7 @@ from app.services import (
     notifications,
     person_data,
     policy,
+    waiting_lists,
 )
 from app.services.errors import DomainError, expect_version
 from app.services.policy import Action, Actor
@@ -139,6 +141,9 @@ def _erase(person: Participant, actor: User | None) -> Erasure:
         db.session.delete(token)
     for change in history.about(organisation.id, person_data.OWN_SUBJECTS, person.id):
         db.session.delete(change)
+    # They leave every waiting list: an offer they held goes to the next in line.
+    waiting_lists.leave_every_list(person)
+    db.session.execute(delete(Registration).where(Registration.participant_id == person.id))
     db.session.execute(delete(Enrolment).where(Enrolment.participant_id == person.id))
     # The messages sent to them: addresses, names and dates are about them.
     notifications.forget_participant(person.id)

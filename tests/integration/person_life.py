@@ -23,6 +23,7 @@ from app.services import (
     personal_links,
     tandems,
     tokens,
+    waiting_lists,
 )
 from app.services.accounts import create_user
 from app.services.attendance import grid, set_mark
@@ -173,6 +174,10 @@ def after_the_rename(actor: Actor, life: Life) -> None:
 
     enrolment = enrolments.enrol_participant(actor, life.second_cohort, life.person)
     enrolments.withdraw_participant(actor, life.second_cohort, enrolment.id)
+    # The cohort fills up meanwhile: she waits on its list for a place again.
+    second = db.session.get(Cohort, life.second_cohort)
+    second.capacity = 0
+    waiting_lists.join_list(actor, life.second_cohort, life.person)
     cohort = db.session.get(Cohort, life.cohort)
     tandems.propose(cohort, actor.user, expected_version=cohort.lock_version, shuffle=True)
     tandems.confirm(cohort, actor.user, expected_version=cohort.lock_version)

@@ -273,6 +273,8 @@ NEVER_A_PERSON = {
         ["credential_keys.kid", "credential_keys.public_jwk"], "an organisation's public key"
     ),
     "credentials.credential_id": "a random identifier",
+    "registrations.offer_token_hash": "a hash of a random value",
+    "organisations.waiting_list_mode": "a word from a fixed list",
     **dict.fromkeys(
         ["credentials.jwt", "credentials.subject_salt"],
         "the signed credential (base64) and its salt: deleted on erasure",

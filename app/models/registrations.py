@@ -1,0 +1,179 @@
+"""A person's registration for a cohort: the way in, from registering to a
+place, and the cohort's waiting list.
+
+One row per person and cohort. Its state follows the path of issue 17:
+registered → e-mail confirmed → manager confirmed → accepted (or declined)
+by HR; a full cohort puts the person on its waiting list (waiting), where a
+place that frees becomes an offer (offered) that they accept (accepted),
+decline (offer declined) or let pass (offer expired). Withdrawn ends every
+state but the final ones; moved: carried to the next cohort's list when
+this cohort began. The transition methods refuse any other move.
+
+The list's order is `registered_at`, then `id` (cohorts.waiting_list).
+The link that accepts or declines an offer is a random one-time token of
+which only the hash is stored (app.models.tokens.token_hash).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.cohorts import Cohort
+from app.models.participants import Participant
+from app.schema import UTCDateTime, utcnow
+
+
+class RegistrationState(StrEnum):
+    REGISTERED = "registered"
+    EMAIL_CONFIRMED = "email_confirmed"
+    MANAGER_CONFIRMED = "manager_confirmed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WAITING = "waiting"
+    OFFERED = "offered"
+    OFFER_EXPIRED = "offer_expired"
+    OFFER_DECLINED = "offer_declined"
+    WITHDRAWN = "withdrawn"
+    MOVED = "moved"
+
+    def may_become(self, wanted: RegistrationState) -> bool:
+        return wanted in MOVES[self]
+
+    @property
+    def on_list(self) -> bool:
+        return self in ON_LIST
+
+    @property
+    def final(self) -> bool:
+        return not MOVES[self]
+
+
+S = RegistrationState
+ON_LIST = frozenset({S.WAITING, S.OFFERED})
+# The states before HR's decision: from each, a full cohort puts the person
+# on its list instead of accepting them.
+_PENDING = frozenset({S.REGISTERED, S.EMAIL_CONFIRMED, S.MANAGER_CONFIRMED})
+MOVES: dict[RegistrationState, frozenset[RegistrationState]] = {
+    S.REGISTERED: frozenset({S.EMAIL_CONFIRMED, S.ACCEPTED, S.DECLINED, S.WAITING, S.WITHDRAWN}),
+    S.EMAIL_CONFIRMED: frozenset(
+        {S.MANAGER_CONFIRMED, S.ACCEPTED, S.DECLINED, S.WAITING, S.WITHDRAWN}
+    ),
+    S.MANAGER_CONFIRMED: frozenset({S.ACCEPTED, S.DECLINED, S.WAITING, S.WITHDRAWN}),
+    # Moved up at once (mode "move_up") or offered a place.
+    S.WAITING: frozenset({S.OFFERED, S.ACCEPTED, S.WITHDRAWN, S.MOVED}),
+    S.OFFERED: frozenset({S.ACCEPTED, S.OFFER_DECLINED, S.OFFER_EXPIRED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.WITHDRAWN}),
+    S.DECLINED: frozenset(),
+    S.OFFER_EXPIRED: frozenset(),
+    S.OFFER_DECLINED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.MOVED: frozenset(),
+}
+
+
+class InvalidRegistrationMove(Exception):
+    def __init__(self, current: RegistrationState, wanted: RegistrationState) -> None:
+        self.current = current
+        self.wanted = wanted
+        super().__init__(f"a registration that is {current} cannot become {wanted}")
+
+
+class Registration(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "participant_id"),
+        # A cohort's list in its order.
+        Index("ix_registrations_list", "cohort_id", "state", "registered_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[RegistrationState] = mapped_column(
+        Enum(RegistrationState, native_enum=False, length=20), default=RegistrationState.REGISTERED
+    )
+    # The list's order: when the person registered (kept when carried on to
+    # the next cohort's list).
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The hash of the offer's link (accept or decline); NULL once answered.
+    offer_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # When the state last changed.
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    cohort: Mapped[Cohort] = relationship()
+    participant: Mapped[Participant] = relationship()
+
+    def _become(self, wanted: RegistrationState, now: datetime) -> None:
+        if not self.state.may_become(wanted):
+            raise InvalidRegistrationMove(self.state, wanted)
+        self.state = wanted
+        self.changed_at = now
+
+    def confirm_email(self, now: datetime) -> None:
+        self._become(S.EMAIL_CONFIRMED, now)
+
+    def confirm_by_manager(self, now: datetime) -> None:
+        self._become(S.MANAGER_CONFIRMED, now)
+
+    def accept(self, now: datetime) -> None:
+        """HR's acceptance, a move up, or an offer accepted: the person has a place."""
+        self._become(S.ACCEPTED, now)
+        self._end_offer()
+
+    def decline(self, now: datetime) -> None:
+        self._become(S.DECLINED, now)
+
+    def wait(self, now: datetime) -> None:
+        """On the cohort's waiting list, from now: the list's order."""
+        if self.state not in _PENDING:
+            raise InvalidRegistrationMove(self.state, S.WAITING)
+        self._become(S.WAITING, now)
+        self.registered_at = now
+
+    def offer(self, now: datetime, until: datetime, token_hash: str) -> None:
+        self._become(S.OFFERED, now)
+        self.offered_at = now
+        self.offer_expires_at = until
+        self.offer_token_hash = token_hash
+
+    def decline_offer(self, now: datetime) -> None:
+        self._become(S.OFFER_DECLINED, now)
+        self._end_offer()
+
+    def expire_offer(self, now: datetime) -> None:
+        self._become(S.OFFER_EXPIRED, now)
+        self._end_offer()
+
+    def withdraw(self, now: datetime) -> None:
+        self._become(S.WITHDRAWN, now)
+        self._end_offer()
+
+    def move_on(self, now: datetime) -> None:
+        """Carried to the next cohort's list (this cohort has begun)."""
+        self._become(S.MOVED, now)
+
+    def register_again(self, now: datetime) -> None:
+        """A person whose earlier registration ended registers anew: at the
+        end of the line, like anyone registering now."""
+        if not self.state.final:
+            raise InvalidRegistrationMove(self.state, S.REGISTERED)
+        self.state = S.REGISTERED
+        self.registered_at = now
+        self.changed_at = now
+        self.offered_at = self.offer_expires_at = None
+        self.offer_token_hash = None
+
+    def _end_offer(self) -> None:
+        # The link answers no more; when the offer ran out stays on record.
+        self.offer_token_hash = None
