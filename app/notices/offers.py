@@ -51,7 +51,7 @@ LEADS = {
     "carried": _l(
         "The cohort %(previous)s has begun without a place for you. "
         "You are now on the waiting list of the next cohort, %(cohort)s (starting %(day)s), "
-        "in the order of your registration."
+        "keeping your place in the order."
     ),
 }
 UNTIL = _l("Please accept or decline the place by %(moment)s:")
