@@ -166,8 +166,9 @@ def payload(session: Session, moment: Moment) -> dict[str, Any]:
         "revision": session.revision,
         "moment": moment.label,
         "due": moment.at.isoformat(),
-        # Not worth sending once this has passed (the worker was away).
-        "expires_at": (moment.at + LATE).isoformat(),
+        # Not worth sending once this has passed (the worker was away), nor
+        # once the session has begun.
+        "expires_at": _expires(session, moment).isoformat(),
         "title": {"de": session.element.title_de, "en": session.element.title_en},
         "cohort": cohort.name,
         "organisation": organisation.name,
@@ -188,6 +189,13 @@ def payload(session: Session, moment: Moment) -> dict[str, Any]:
     if organisation.mail_from:
         values["from"] = formataddr((organisation.name, organisation.mail_from))
     return values
+
+
+def _expires(session: Session, moment: Moment) -> datetime:
+    latest = moment.at + LATE
+    if not session.all_day and session.starts_at is not None:
+        return min(latest, session.starts_at.astimezone(UTC))
+    return latest
 
 
 # --- Recording ------------------------------------------------------------------

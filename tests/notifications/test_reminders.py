@@ -357,3 +357,16 @@ def test_a_reminder_the_mail_server_asked_to_send_later_stays(db, cohort, server
     assert len(queued(db, state=Delivery.QUEUED)) == 2  # not taken for outdated
     delivery.sweep_now(SEVEN_BEFORE + timedelta(minutes=5))
     assert len(reminders_sent(server)) == 2
+
+
+def test_reminders_the_worker_could_not_send_in_time_are_not_sent_later(db, cohort, server):
+    cohort.organisation.reminder_days = [0]  # on the morning of the session, at 08:00
+    db.session.commit()
+    run(db, datetime(2030, 10, 29, 6, 50, tzinfo=UTC))
+    # The worker was stopped until the session had begun (Tue 29.10.2030 09:00 in
+    # Berlin), less than three hours after the reminder's moment.
+    delivery.sweep_now(datetime(2030, 10, 29, 8, 30, tzinfo=UTC))
+    assert reminders_sent(server) == []
+    failed = queued(db)
+    assert [n.state for n in failed] == [Delivery.FAILED, Delivery.FAILED]
+    assert all(n.answer == delivery.TOO_LATE.template for n in failed)
