@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -324,11 +325,21 @@ def _certified(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 @dataclass(frozen=True)
+class CohortChoice:
+    """A cohort as a list's choice names it (plain columns: the lists offer
+    every planned and running cohort, hundreds in a large organisation)."""
+
+    id: int
+    name: str
+    start_date: date
+
+
+@dataclass(frozen=True)
 class Choices:
     """What the list's filters offer: the values the actor's people have."""
 
     organisations: list[Organisation]
-    cohorts: list[Cohort]
+    cohorts: list[CohortChoice]
     departments: list[str]
     sites: list[str]
 
@@ -338,7 +349,7 @@ def choices(actor: Actor, cohort_id: int | None = None) -> Choices:
     cohort `cohort_id`, when one of theirs is chosen though closed), and
     every department and site their people have, alphabetically."""
     organisations = select(Organisation)
-    cohorts = select(Cohort).where(
+    cohorts = select(Cohort.id, Cohort.name, Cohort.start_date).where(
         or_(Cohort.state.in_(enrolments.OPEN_STATES), Cohort.id == (cohort_id or 0))
     )
     people = select(Participant.department, Participant.site)
@@ -354,7 +365,10 @@ def choices(actor: Actor, cohort_id: int | None = None) -> Choices:
         organisations=sorted(
             db.session.scalars(organisations), key=lambda o: folding.fold(o.name)
         ),
-        cohorts=list(db.session.scalars(cohorts.order_by(Cohort.start_date, Cohort.id))),
+        cohorts=[
+            CohortChoice(*row)
+            for row in db.session.execute(cohorts.order_by(Cohort.start_date, Cohort.id))
+        ],
         departments=sorted((d for d in departments if d), key=folding.fold),
         sites=sorted((s for s in sites if s), key=folding.fold),
     )

@@ -185,7 +185,7 @@ def _listing(form: ListForm) -> tuple[str, Filters, Sort]:
     return (form.q.data or "").strip(), filters, Sort(form.sort.data or Sort.NAME.value)
 
 
-def _cohort_choices(cohorts: list[Cohort]) -> list[SelectChoice]:
+def _cohort_choices(cohorts: list[participants.CohortChoice]) -> list[SelectChoice]:
     return [SelectChoice(str(c.id), f"{c.name} ({_short_day(c.start_date)})") for c in cohorts]
 
 
