@@ -4,7 +4,7 @@ sessions of the next two weeks and what needs them, as plain text and HTML
 
 The payload: "from_day" and "to_day" (ISO dates), "organisation", "to_name",
 and the lists "sessions", "unstaffed", "attendance" (each item also with
-"open", the people without a mark) and "tandems" ("cohort", "gone",
+"open", the people whose mark is still open) and "tandems" ("cohort", "gone",
 "remaining"); a session item has "title" ({"de", "en"}), "cohort", "start",
 "end", "all_day", "timezone" (as app.notices.wording reads them), "venue",
 "link" and "url" (its cohort's page, when the installation has a public
@@ -36,10 +36,10 @@ def _l(text: str) -> str:
 SUBJECT = _l("Your weekly overview from %(day)s")
 YOUR_SESSIONS = _l("Your sessions from %(first)s to %(last)s:")
 NO_SESSIONS = _l("You have no sessions in the next two weeks.")
-NEEDS_YOU = _l("What needs you:")
+NEEDS_YOU = _l("What needs your attention:")
 NOTHING_NEEDED = _l("Nothing needs you this week.")
 UNSTAFFED = _l("Sessions without a trainer:")
-ATTENDANCE = _l("Attendance not taken:")
+ATTENDANCE = _l("Attendance still open:")
 TANDEMS = _l("Tandems that lost someone:")
 LOST = _l("%(cohort)s: %(gone)s withdrawn; stays in the tandem: %(remaining)s")
 LOST_ALL = _l("%(cohort)s: %(gone)s withdrawn; nobody stays in the tandem")
@@ -64,9 +64,7 @@ def _session_line(item: Payload, tr: Translator) -> tuple[str, list[tuple[str, s
         parts.append((str(item["link"]), str(item["link"])))
     if "open" in item:
         count = int(item["open"])
-        words = tr.ngettext(
-            "%(num)d person without a mark", "%(num)d people without a mark", count
-        )
+        words = tr.ngettext("open for %(num)d person", "open for %(num)d people", count)
         parts.append((": " + words, None))
     return "".join(text for text, _ in parts), parts
 

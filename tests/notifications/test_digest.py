@@ -77,24 +77,24 @@ def test_a_trainer_gets_their_fortnight_and_what_needs_them(db, world, server):
         "– Gruppe <A>, Haus Nord"
     ) in text
     assert "- Mi. 05.06.2030, 09:00–17:00: Seminartag 2" in text
-    assert "Gruppe B" not in text.split("Was Sie braucht:")[0]  # not theirs yet
-    needs = text.split("Was Sie braucht:")[1]
+    assert "Gruppe B" not in text.split("Was auf Sie wartet:")[0]  # not theirs yet
+    needs = text.split("Was auf Sie wartet:")[1]
     unstaffed = needs.split("Termine ohne Trainer:in:")[1].split("Anwesenheit")[0]
     assert (
         "- Mi. 19.06.2030, 09:00–17:00: Seminartag 2: Der Prozess der Lernbegleitung – Gruppe B"
         in unstaffed
     )
     assert "Seminartag 1" not in unstaffed
-    taken = needs.split("Anwesenheit nicht erfasst:")[1].split("Tandems")[0]
+    taken = needs.split("Anwesenheit noch offen:")[1].split("Tandems")[0]
     # Day 1: Paula has no mark (Pia's counts no more, she was withdrawn); day 2: nobody's.
     assert "- Mo. 27.05.2030, 09:00–17:00: Seminartag 1" in taken
-    assert "Gruppe C: 1 Person ohne Eintrag" in taken
-    assert "Gruppe C: 2 Personen ohne Eintrag" in taken
+    assert "Gruppe C: offen bei 1 Person" in taken
+    assert "Gruppe C: offen bei 2 Personen" in taken
     assert "Gruppe C: Pia Drei ausgetragen; im Tandem bleibt: Paula Zwei" in needs
     html = message.get_body(("html",)).get_content()
     assert "Gruppe <A>" not in html
     assert "Gruppe &lt;A&gt;" in html
-    assert "<h2>Anwesenheit nicht erfasst:</h2>" in html
+    assert "<h2>Anwesenheit noch offen:</h2>" in html
     [recorded] = digests(db)
     assert recorded.key == f"digest:{tina.id}:2030-W23"
     assert recorded.user_id == tina.id
