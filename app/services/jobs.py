@@ -198,6 +198,8 @@ def finish(
     file_type: str | None = None,
 ) -> None:
     job.state = JobState.DONE
+    # What the work needed (an import's rows: people's data) is not kept.
+    job.params = {}
     job.result = dict(result)
     job.message = None
     job.done = max(job.done, job.total)
@@ -211,7 +213,7 @@ def fail(job_id: int, message: str) -> None:
     db.session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RUNNING)))
-        .values(state=JobState.FAILED, message=message, finished_at=now())
+        .values(state=JobState.FAILED, message=message, finished_at=now(), params={})
         .execution_options(synchronize_session=False)
     )
 

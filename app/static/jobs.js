@@ -29,6 +29,11 @@
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
+        // Gone (cleaned up) or no longer ours: the page itself says so.
+        if (response.status === 404 || response.status === 401) {
+          window.location.reload();
+          return new Promise(function () {});
+        }
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
       })

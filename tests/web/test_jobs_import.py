@@ -80,6 +80,8 @@ def test_a_large_file_is_imported_by_the_worker_and_the_job_page_sums_it_up(clie
     assert 'href="/participants"' in done
     assert count(db, Participant) == jobs.IMPORT_FROM
     assert count(db, Enrolment) == jobs.IMPORT_FROM
+    # The rows (people's data) are not kept with the job once it is done.
+    assert db.session.scalar(select(Job.params)) == {}
 
     # The same file again: everyone is there already.
     again = check(client, org.id, people_file(jobs.IMPORT_FROM)).headers["Location"]
@@ -107,6 +109,7 @@ def test_a_cohort_that_filled_up_since_the_check_imports_nothing_and_says_why(cl
     assert 'href="/participants/import"' in page
     assert count(db, Participant) == 2  # all or nothing
     assert db.session.scalar(select(Job.state)) is JobState.FAILED
+    assert db.session.scalar(select(Job.params)) == {}
 
 
 def test_a_small_file_is_still_imported_at_once(client, db, make):
