@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from app.i18n import LANGUAGES
 from app.models import Participant, User
 from app.models.participants import CalendarChoice
+from app.services import announcements
 from app.services.errors import InvalidInput, NotPermitted
 from app.services.policy import Actor
 from curricula.messages import msg
@@ -59,9 +60,14 @@ def read_user_choices(calendar: str | None, digest: str | None) -> UserChoices:
 
 
 def choose_for_participant(participant: Participant, choices: ParticipantChoices) -> None:
+    """Stores the choices; a switch to or from the feed alone is announced
+    (invitations for the sessions to come, or their cancellation, so that
+    no invited copy stays beside the feed's), in the new language."""
+    before = participant.calendar_choice
     participant.calendar_choice = choices.calendar
     participant.reminders = choices.reminders
     participant.language = choices.language
+    announcements.choice_changed(participant, before)
 
 
 def choose_own(actor: Actor, choices: UserChoices) -> User:
@@ -69,8 +75,10 @@ def choose_own(actor: Actor, choices: UserChoices) -> User:
     get invitations and the digest, but every account may choose)."""
     if actor.user is None:
         raise NotPermitted()
+    before = actor.user.calendar_choice
     actor.user.calendar_choice = choices.calendar
     actor.user.digest = choices.digest
+    announcements.choice_changed(actor.user, before)
     return actor.user
 
 

@@ -217,3 +217,68 @@ def test_staff_see_what_the_person_chose(client, make, person):
     assert "Kalender-Abo" in facts
     assert "ausgeschaltet" in facts
     assert "English" in facts
+
+
+def test_switching_to_the_feed_cancels_the_invited_copies_and_back(client, person):
+    # docs/calendar-invitations.md: "invitations → feed" sends a CANCEL per
+    # session to come, "feed → invitations" an invitation; invitations ↔ both nothing.
+    from sqlalchemy import select
+
+    from app import queue
+    from app.models import Notification, Session
+
+    queue.huey.flush()
+    coming = {s.id for s in db.session.scalars(select(Session)) if s.cohort_id is not None}
+    assert coming
+
+    def messages() -> list[tuple[str, str, int]]:
+        db.session.expire_all()
+        return sorted(
+            (n.kind, n.payload["change"]["what"], n.session_id)
+            for n in db.session.scalars(
+                select(Notification).where(Notification.participant_id == person["anna"])
+            )
+        )
+
+    choose(client, person["token"], calendar="both", reminders="1", language="de")
+    assert messages() == []
+    choose(client, person["token"], calendar="feed", reminders="1", language="en")
+    cancelled = messages()
+    assert {(kind, what) for kind, what, _ in cancelled} == {("cancellation", "feed_chosen")}
+    assert {session for _, _, session in cancelled} == coming
+    db.session.expire_all()
+    assert {
+        n.language
+        for n in db.session.scalars(
+            select(Notification).where(Notification.participant_id == person["anna"])
+        )
+    } == {"en"}
+    choose(client, person["token"], calendar="feed", language="en")  # reminders only
+    assert messages() == cancelled
+    choose(client, person["token"], calendar="invitations", reminders="1", language="de")
+    invited = [m for m in messages() if m[0] == "invitation"]
+    assert {what for _, what, _ in invited} == {"invitations_chosen"}
+    assert len(invited) == len(coming)
+    queue.huey.flush()
+
+
+def test_a_trainer_switching_to_the_feed_is_told_per_session(client, make):
+    from sqlalchemy import select
+
+    from app import queue
+    from app.models import Notification, Organisation
+
+    queue.huey.flush()
+    org = make.organisation("Eigene GmbH")
+    tina = make.user(Role.TRAINER, [org], email="tina@example.org")
+    cohort = make.cohort(db.session.get(Organisation, org.id), trainers=[tina])
+    trained = {s.id for s in cohort.sessions if tina in s.trainers}
+    tina_id = tina.id
+    assert trained
+    log_in(client, "tina@example.org")
+    post_form(client, "/me/notifications", {"calendar": "feed", "digest": "1"})
+    db.session.expire_all()
+    told = db.session.scalars(select(Notification).where(Notification.user_id == tina_id)).all()
+    assert {n.kind for n in told} == {"cancellation"}
+    assert {n.session_id for n in told} == trained
+    queue.huey.flush()
