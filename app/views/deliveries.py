@@ -37,6 +37,12 @@ KIND_WORDS = {
 CHANGED = _l("Change notice")
 # An invitation that updates one sent before: a changed session.
 UPDATES = frozenset({"moved", "details", "restored"})
+# What a calendar message did when it was about the person, not the session.
+PERSONAL = {
+    "feed_chosen": _l("Change of calendar choice"),
+    "invitations_chosen": _l("Change of calendar choice"),
+    "withdrawn": _l("Withdrawal"),
+}
 KEY_WORDS = (("text:change:", CHANGED), ("text:link", _l("Personal link")))
 
 STATE_WORDS = {
@@ -143,10 +149,12 @@ def send_again(notification_id: int) -> ResponseReturnValue:
 @bp.app_template_global("delivery_kind")
 def kind_words(notification: Notification) -> str:
     kind, payload = notification.kind, notification.payload or {}
-    if kind == "invitation":
-        change = payload.get("change")
-        if isinstance(change, dict) and change.get("what") in UPDATES:
-            return str(CHANGED)
+    change = payload.get("change")
+    what = change.get("what") if isinstance(change, dict) else None
+    if kind in ("invitation", "cancellation") and what in PERSONAL:
+        return str(PERSONAL[what])
+    if kind == "invitation" and what in UPDATES:
+        return str(CHANGED)
     if kind in KIND_WORDS:
         return str(KIND_WORDS[kind])
     for start, words in KEY_WORDS:

@@ -143,6 +143,8 @@ def test_kinds_are_told_in_words(client, db, setting, monkeypatch):
         ("invitation", None): "Einladung",
         ("cancellation", None): "Absage",
         ("invitation", "moved"): "Änderung",
+        ("cancellation", "feed_chosen"): "Kalenderwahl geändert",
+        ("cancellation", "withdrawn"): "Austragung",
         ("text", "change"): "Änderung",
         ("reminder", None): "Erinnerung",
         ("digest", None): "Wochenübersicht",
