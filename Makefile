@@ -52,6 +52,9 @@ bench: $(VENV)/.installed translations
 	$(BIN)/python bench/feed_times.py
 	$(BIN)/python bench/pairing_times.py
 	$(BIN)/python bench/certificate_times.py
+	$(BIN)/python bench/notification_times.py
+	$(BIN)/python bench/reminder_drain.py
+	$(BIN)/python bench/job_page_times.py
 	@if command -v wrk >/dev/null; then $(BIN)/python bench/feed_http.py; \
 	else echo "bench/feed_http.py skipped: wrk is not installed (Debian package wrk)"; fi
 
