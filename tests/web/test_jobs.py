@@ -215,3 +215,27 @@ def test_starting_a_job_needs_the_forms_token(client, db, make):
     response = client.post(f"/cohorts/{cohort.id}/tandems/propose", data={"version": version})
     assert response.status_code in (302, 400)
     assert db.session.scalar(select(Job)) is None
+
+
+def test_a_job_whose_queue_message_was_lost_is_taken_up_by_the_sweep(client, db, make):
+    from app import job_runner
+
+    org, cohort = pool(db, make, jobs.TANDEMS_FROM)
+    log_in(client, "trainerin@example.org")
+    location, _ = job_page(client, press(client, cohort.id, "propose"))
+    # The process died after the commit, before the queue heard of the job.
+    queue.huey.flush()
+    job = db.session.scalar(select(Job).where(Job.cohort_id == cohort.id))
+    job.created_at = datetime.now(UTC) - jobs.RETRY_QUEUED - timedelta(seconds=5)
+    db.session.commit()
+    assert state_of(client, location)["state"] == "queued"
+
+    job_runner.sweep_jobs.call_local()
+    db.session.commit()
+    queue.run_pending()
+    assert state_of(client, location)["state"] == "done"
+    # Asked twice, the job still runs once.
+    job_runner.run_job(job.id)
+    queue.run_pending()
+    proposed = db.session.scalars(select(Tandem).where(Tandem.state == TandemState.PROPOSED))
+    assert sum(len(t.members) for t in proposed) == jobs.TANDEMS_FROM
