@@ -52,6 +52,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         certificates,
         cohort_list,
         cohorts,
+        credentials,
         curricula,
         dashboard,
         deliveries,
@@ -108,6 +109,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(jobs.bp)
     app.register_blueprint(deliveries.bp)
     app.register_blueprint(issuers.bp)
+    app.register_blueprint(credentials.bp)
+    app.register_blueprint(credentials.checking)
     api.init_app(app)
 
     app.after_request(_security_headers)

@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from flask import abort
 from flask_smorest import Blueprint
 
-from app import transactions
+from app import credentials, transactions
 from app.api import schemas as s
 from app.api.auth import authenticate, caller
 from app.models import (
     AttendanceRecord,
     Certificate,
+    CertificateState,
     Cohort,
     CurriculumRecord,
     CurriculumVersion,
@@ -57,6 +59,7 @@ _WHY = {
     403: "The token's role does not allow this.",
     404: "No such record in the token's organisation.",
     409: "Refused by a business rule; the message says which.",
+    410: "The certificate is no longer in force (revoked or re-issued).",
     422: "The request's values are not valid; details name each field.",
 }
 
@@ -255,6 +258,22 @@ def issue_certificate(values: dict[str, int], cohort_id: int) -> Certificate:
 @errors(certs, 404)
 def get_certificate(certificate_id: int) -> Certificate:
     return _own(Certificate, certificate_id)
+
+
+@certs.get("/certificates/<int:certificate_id>/credential")
+@certs.response(200, s.CredentialOut)
+@errors(certs, 404, 410)
+def get_credential(certificate_id: int) -> dict[str, Any]:
+    """The certificate's signed credential (Open Badges 3.0, VC-JWT), while
+    the certificate is in force; a revoked or re-issued one answers 410, an
+    erased person's or one issued before credentials existed 404."""
+    certificate = _own(Certificate, certificate_id)
+    if certificate.state is not CertificateState.VALID:
+        abort(410, description="The certificate is no longer in force; nor is its credential.")
+    issued = credentials.credential_of(certificate) if not certificate.erased else None
+    if issued is None:
+        abort(404, description="This certificate has no credential.")
+    return {"certificate_id": certificate.id, "jwt": issued.jwt, "credential": issued.document}
 
 
 @certs.post("/certificates/<int:certificate_id>/revoke")

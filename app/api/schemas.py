@@ -204,6 +204,22 @@ class CertificateOut(Schema):
     revoked_at = fields.DateTime(allow_none=True, required=True)
 
 
+class CredentialOut(Schema):
+    """A certificate's signed Open Badges 3.0 credential (VC-JWT)."""
+
+    certificate_id = fields.Integer(required=True)
+    jwt = fields.String(
+        required=True,
+        metadata={
+            "description": "The VC-JWT: a compact JWS (EdDSA) whose payload is the credential."
+        },
+    )
+    credential = fields.Dict(
+        required=True,
+        metadata={"description": "The OpenBadgeCredential as signed (the JWT's payload)."},
+    )
+
+
 class CertificateIn(Schema):
     participant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=LARGEST_ID))
 

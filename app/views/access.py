@@ -32,11 +32,15 @@ PUBLIC_ENDPOINTS = frozenset(
         "calendars.personal_self_study",
         "calendars.personal_certificate",
         "calendars.personal_choices",
+        "credentials.personal_json",
+        "credentials.personal_jwt",
+        "credentials.personal_png",
         # The API's description; the API itself checks tokens (app.api.auth).
         "api-docs.openapi_json",
         # Anyone may check a certificate (throttled).
         "certificates.verify",
         "certificates.verify_form",
+        "verification.check",
         # An issuer's profile, public keys and status list: anyone verifying a credential.
         "issuers.profile",
         "issuers.jwks",
