@@ -1,5 +1,5 @@
-"""The delivery log for staff: what Qualiplan sent to whom, per cohort and
-per person, and sending a failed message again.
+"""The delivery log for staff: what Qualiplan sent to whom, per cohort, per
+participant and per staff member, and sending a failed message again.
 
 Each page of the log is two statements: the counts by state (for the filter
 and the page links) and the page's rows, each row with whether it was sent
@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import Cohort, Delivery, Notification, Participant
-from app.services import notifications, policy
+from app.models import Cohort, Delivery, Notification, Participant, User
+from app.services import accounts, notifications, policy
 from app.services.errors import InvalidInput, NotFound
 from app.services.policy import Action, Actor
 from curricula.messages import msg
@@ -93,6 +93,19 @@ def person_log(
     return person, _log(Notification.participant_id == person.id, shown, page)
 
 
+def account_log(
+    actor: Actor, user_id: int, *, shown: Shown = Shown.ALL, page: int = 1
+) -> tuple[User, LogPage]:
+    """The messages to a staff member (invitations to the sessions they
+    train, the weekly digest), for whoever manages their account: only
+    those of organisations the actor works in."""
+    user = accounts.managed(actor, user_id)
+    condition = Notification.user_id == user.id
+    if actor.organisation_ids is not None:
+        condition = and_(condition, Notification.organisation_id.in_(actor.organisation_ids))
+    return user, _log(condition, shown, page)
+
+
 def newest_of_cohort(cohort_id: int) -> LogPage:
     """The few newest of a cohort, for its page (which checked access)."""
     return _log(Notification.cohort_id == cohort_id, Shown.ALL, 1, PREVIEW)
@@ -143,6 +156,9 @@ def send_again(actor: Actor, notification_id: int) -> Notification:
     if failed is None or not actor.belongs_to(failed.organisation_id):
         raise NotFound()
     policy.require(actor, Action.KEEP_PEOPLE, failed.organisation_id)
+    if failed.cohort_id is None and failed.participant_id is None:
+        # Only in a staff member's own log (the digest): for who manages accounts.
+        policy.require(actor, Action.MANAGE_ACCOUNTS, failed.organisation_id)
     if failed.state is not Delivery.FAILED:
         raise InvalidInput(msg("only a message that failed can be sent again"), code="not_failed")
     copies = _copies_of(failed.key)

@@ -110,10 +110,27 @@ def person(participant_id: int) -> str:
     )
 
 
+@bp.get("/settings/users/<int:user_id>/notifications")
+def account(user_id: int) -> str:
+    found, log = delivery_log.account_log(actor(), user_id, shown=_shown(), page=_page())
+    return _render(
+        log,
+        title=translator().gettext("Notifications to %(name)s", name=found.name),
+        back=(url_for("settings.user", user_id=found.id), found.name),
+        here="deliveries.account",
+        here_args={"user_id": found.id},
+        scope="account",
+    )
+
+
 def _log_of(notification: Notification | None, wanted: str | None) -> str:
     """The log the send-again button was on: the person's or the cohort's."""
     if notification is None:
         return url_for("dashboard.index")
+    if notification.user_id is not None and (
+        wanted == "account" or notification.cohort_id is None
+    ):
+        return url_for("deliveries.account", user_id=notification.user_id)
     if notification.participant_id is not None and (
         wanted == "person" or notification.cohort_id is None
     ):

@@ -429,3 +429,72 @@ def test_a_page_of_the_log_costs_two_statements(app, client, db, setting):
         event.remove(engine, "before_cursor_execute", seen)
     about = [s for s in statements if "notifications" in s]
     assert len(about) == 2, about
+
+
+# A staff member's messages (invitations to what they train, the weekly digest).
+
+
+def staff_note(user_id: int, organisation_id: int, number: int, **fields) -> Sent:
+    recorded = notifications.record(
+        kind="text",
+        key=f"log-test:u{user_id}:{number}",
+        address=f"u{user_id}@example.org",
+        organisation_id=organisation_id,
+        user_id=user_id,
+        payload={"subject": f"Wochenübersicht {number}", "body": "Hallo"},
+    )
+    for name, value in fields.items():
+        setattr(recorded, name, value)
+    db.session.flush()
+    return Sent(recorded.id, recorded.key, dict(recorded.payload))
+
+
+@pytest.fixture
+def staff_setting(make):
+    queue.huey.flush()
+    ours, theirs = make.organisation("Eigene GmbH"), make.organisation("Fremde AG")
+    make.user(Role.ADMIN, [ours], email="admin@example.org")
+    make.user(Role.CONSULTANT, [ours], email="consultant@example.org")
+    make.user(Role.ADMIN, [theirs], email="their-admin@example.org")
+    # Tina worked for the other organisation before; its messages to her stay its own.
+    both = make.user(Role.TRAINER, [ours], email="tina@example.org", name="Tina")
+    db.session.commit()
+    yield {"ours": ours.id, "theirs": theirs.id, "tina": both.id}
+    queue.huey.flush()
+
+
+def test_an_admin_sees_a_staff_members_messages_of_their_organisations(client, staff_setting):
+    tina, ours, theirs = staff_setting["tina"], staff_setting["ours"], staff_setting["theirs"]
+    staff_note(tina, ours, 1, state=Delivery.FAILED, answer="550 gone")
+    staff_note(tina, theirs, 2)
+    db.session.commit()
+    log_in(client, "admin@example.org")
+    assert 'href="/settings/users/' in client.get(f"/settings/users/{tina}").get_data(as_text=True)
+    page = client.get(f"/settings/users/{tina}/notifications").get_data(as_text=True)
+    assert "Benachrichtigungen an Tina" in page
+    assert "Wochenübersicht 1" in page
+    assert "Wochenübersicht 2" not in page  # another organisation's
+    assert "Erneut senden</button>" in page
+
+
+def test_a_staff_members_log_is_for_who_manages_accounts(client, staff_setting):
+    tina, ours = staff_setting["tina"], staff_setting["ours"]
+    failed = staff_note(tina, ours, 1, state=Delivery.FAILED, answer="550 gone")
+    db.session.commit()
+    log_in(client, "consultant@example.org")
+    assert client.get(f"/settings/users/{tina}/notifications").status_code in (403, 404)
+    token = csrf_token(client, "/dashboard")
+    response = client.post(f"/notifications/{failed.id}/again", data={"csrf_token": token})
+    assert response.status_code == 403
+    assert count(db) == 1
+
+
+def test_sending_a_staff_members_message_again_returns_to_their_log(client, staff_setting):
+    tina, ours = staff_setting["tina"], staff_setting["ours"]
+    failed = staff_note(tina, ours, 1, state=Delivery.FAILED, answer="550 gone")
+    db.session.commit()
+    log_in(client, "admin@example.org")
+    where = f"/settings/users/{tina}/notifications"
+    response = send_again(client, failed, where, "account")
+    assert response.headers["Location"] == where
+    assert count(db) == 2
