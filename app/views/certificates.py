@@ -367,7 +367,8 @@ def preview(organisation_id: int) -> Response:
 def verify_form() -> ResponseReturnValue:
     _throttled()
     form = VerifyForm(request.args)
-    if request.args and form.validate():
+    # Only a typed code is checked: the language links add ?lang= alone.
+    if "code" in request.args and form.validate():
         code = service.normalise_code(form.code.data)
         if code is not None:
             return redirect(url_for("certificates.verify", code=code))

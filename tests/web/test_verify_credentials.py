@@ -298,3 +298,9 @@ def test_the_answer_speaks_english_when_asked(client, issued):
     client.get("/verify?lang=en")
     answer = check(client, text=issued["jwt"])
     assert "Valid credential" in page(answer)
+
+
+def test_switching_the_language_shows_the_empty_form_without_an_error(client):
+    text = page(client.get("/verify?lang=en"))
+    assert "Check a digital credential" in text
+    assert 'class="error"' not in text
