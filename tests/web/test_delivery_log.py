@@ -498,3 +498,12 @@ def test_sending_a_staff_members_message_again_returns_to_their_log(client, staf
     response = send_again(client, failed, where, "account")
     assert response.headers["Location"] == where
     assert count(db) == 2
+
+
+def test_another_organisations_admin_finds_no_staff_log(client, staff_setting):
+    tina, ours = staff_setting["tina"], staff_setting["ours"]
+    staff_note(tina, ours, 1)
+    db.session.commit()
+    log_in(client, "their-admin@example.org")
+    assert client.get(f"/settings/users/{tina}/notifications").status_code == 404
+    assert client.get("/settings/users/999999/notifications").status_code == 404
