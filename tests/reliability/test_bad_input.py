@@ -131,6 +131,8 @@ def test_no_form_answers_random_input_with_a_server_error(client, make, db):
         "/settings/organisations/new",
         f"/settings/organisations/{ids['org']}",
         f"/settings/organisations/{ids['org']}/closures/2027",
+        # The public check of a pasted or uploaded credential.
+        "/verify",
     ]
     found = {page: forms_on(client, page) for page in pages}
     assert [page for page, on_it in found.items() if not on_it] == []
