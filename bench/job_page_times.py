@@ -147,7 +147,7 @@ def main() -> None:
         process = context.Process(target=worker, args=(folder, stop), daemon=True)
         process.start()
         busy: dict[str, list[float]] = {name: [] for name in pages}
-        jobs_run, job_seconds = 0, []
+        jobs_run, job_seconds, polls = 0, [], []
         try:
             while min(len(v) for v in busy.values()) < args.samples:
                 job_url = start_job(client, cohort_id)
@@ -159,7 +159,9 @@ def main() -> None:
                     sample: dict[str, float] = {}
                     for name, url in pages.items():
                         sample[name] = timed(client, url)
+                    polled = time.perf_counter()
                     state = client.get(f"{job_url}.json").get_json()["state"]
+                    polls.append((time.perf_counter() - polled) * 1000)
                     if state != "running":
                         break  # this round may have overlapped the job's end
                     for name, took in sample.items():
@@ -197,7 +199,14 @@ def main() -> None:
                 f"{name:<28}{idle:>9.1f}{idle / floor_quiet:>9.1f}{during:>9.1f}"
                 f"{during / floor_busy:>9.1f}{worst:>9.1f}{'yes' if during < 100 else 'NO':>10}"
             )
-        print(f"({len(busy['start page (floor)'])} samples a page during the job(s))")
+        print(
+            f"{'job state (JSON, polled)':<28}{'':>18}{median(polls):>9.1f}"
+            f"{median(polls) / floor_busy:>9.1f}{max(polls):>9.1f}"
+        )
+        print(
+            f"({len(busy['start page (floor)'])} samples a page during the job(s); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
         with app.app_context():
             db.session.remove()
             db.drop_all()
