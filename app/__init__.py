@@ -59,6 +59,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         health,
         issuers,
         jobs,
+        offers,
         participants,
         printouts,
         privacy,
@@ -109,6 +110,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(jobs.bp)
     app.register_blueprint(deliveries.bp)
     app.register_blueprint(issuers.bp)
+    app.register_blueprint(offers.bp)
     app.register_blueprint(credentials.bp)
     app.register_blueprint(credentials.checking)
     api.init_app(app)

@@ -32,6 +32,10 @@ PUBLIC_ENDPOINTS = frozenset(
         "calendars.personal_self_study",
         "calendars.personal_certificate",
         "calendars.personal_choices",
+        # A waiting-list offer's one-time link: no account (app.views.offers).
+        "offers.answer",
+        "offers.accept",
+        "offers.decline",
         "credentials.personal_json",
         "credentials.personal_jwt",
         "credentials.personal_png",
