@@ -17,7 +17,7 @@ from datetime import date
 from functools import cache
 
 from babel.dates import format_date
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from app.exports import Rendered
 from app.exports.certificate_pdf import DAY_PATTERNS, FONTS
@@ -83,13 +83,11 @@ def draw_badge(facts: BadgeFacts, tr: Translator) -> bytes:
     pen.rounded_rectangle((0, 0, side - 1, side - 1), radius=64 * s, fill=_RIM)
     inset = 10 * s
     card = (inset, inset, side - 1 - inset, side - 1 - inset)
-    pen.rounded_rectangle(card, radius=56 * s, fill=_PAPER)
     band_bottom = 190 * s
-    band = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    ImageDraw.Draw(band).rounded_rectangle(card, radius=56 * s, fill=_BAND)
-    clip = Image.new("L", (side, side), 0)
-    ImageDraw.Draw(clip).rectangle((0, 0, side, band_bottom), fill=255)
-    image.paste(band, (0, 0), ImageChops.multiply(clip, band.getchannel("A")))
+    # The card in the band's colour, its lower part white.
+    pen.rounded_rectangle(card, radius=56 * s, fill=_BAND)
+    paper = (inset, band_bottom, side - 1 - inset, side - 1 - inset)
+    pen.rounded_rectangle(paper, radius=56 * s, fill=_PAPER, corners=(False, False, True, True))
 
     width = side - 2 * 56 * s
     left = 56 * s
@@ -133,7 +131,8 @@ def draw_badge(facts: BadgeFacts, tr: Translator) -> bytes:
     _block(pen, footer, side, rule + 24 * s, _MUTED)
 
     out = io.BytesIO()
-    image.resize((SIZE, SIZE), Image.Resampling.LANCZOS).save(out, "PNG", optimize=True)
+    # Halved by averaging each 2×2 block: as smooth as a resampling filter, and fast.
+    image.reduce(_SCALE).save(out, "PNG")
     return out.getvalue()
 
 
