@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.credentials import document, keys, signing, status
 from app.extensions import db
-from app.models import Certificate, CertificateState, Cohort, Organisation
+from app.models import Certificate, CertificateState, Cohort, Organisation, Participant
 from app.models.certificates import serial_label
 from app.models.credentials import CredentialRecord, SigningKey
 from curricula.messages import Message, msg
@@ -65,17 +65,17 @@ class Verdict:
 # Issuing, in the certificate service's transaction.
 
 
-def issued(cohort: Cohort, certificates: list[Certificate]) -> list[CredentialRecord]:
-    """A signed credential for each certificate just issued for `cohort`."""
+def issued(cohort: Cohort, certificates: list[Certificate]) -> int:
+    """A signed credential for each certificate just issued for `cohort`; how many."""
     if not certificates:
-        return []
+        return 0
     version = cohort.version
     return _sign_all(
         cohort.organisation_id, certificates, version.model, version.curriculum.key, None
     )
 
 
-def reissued(old: Certificate, new: Certificate) -> CredentialRecord | None:
+def reissued(old: Certificate, new: Certificate) -> None:
     """The credential of a re-issued certificate; the old one's bit is set."""
     before = _record_of(old.id)
     if before is not None and before.revoked_at is None:
@@ -83,7 +83,7 @@ def reissued(old: Certificate, new: Certificate) -> CredentialRecord | None:
     cohort = new.cohort
     curriculum = cohort.version.model if cohort is not None else None
     key = cohort.version.curriculum.key if cohort is not None else None
-    return _sign_all(new.organisation_id, [new], curriculum, key, before)[0]
+    _sign_all(new.organisation_id, [new], curriculum, key, before)
 
 
 def revoked(certificate: Certificate) -> None:
@@ -119,16 +119,21 @@ def _sign_all(
     curriculum: Any,
     curriculum_key: str | None,
     before: CredentialRecord | None,
-) -> list[CredentialRecord]:
+) -> int:
     key = keys.current(organisation_id)
     private = keys.opened(key)
     kid = document.key_url(organisation_id, key.kid)
     first = status.take(organisation_id, len(certificates))
+    by = document.issuer(db.session.get(Organisation, organisation_id))
+    people = _people(certificates)
     previous = _payload(before.jwt) if before is not None and before.jwt else None
+    awarded = _awarded(before, previous)
     achievements: dict[str, dict[str, Any]] = {}
-    records = []
+    records: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
     for offset, certificate in enumerate(certificates):
-        language = document.language_of(certificate)
+        email, chosen = people.get(certificate.participant_id, ("", None))
+        language = document.language_of(chosen)
         if curriculum is None and previous is not None:
             the_achievement = previous["credentialSubject"]["achievement"]
         else:
@@ -138,33 +143,46 @@ def _sign_all(
                 )
             the_achievement = achievements[language]
         salt = secrets.token_hex(16)
-        person = certificate.participant
         credential_id = before.credential_id if before is not None else None
-        awarded = _awarded(before, previous) or certificate.issued_at
         body = document.credential(
             certificate,
+            by=by,
             credential_id=credential_id or document.new_credential_id(),
-            awarded=awarded,
+            awarded=awarded or certificate.issued_at,
             index=first + offset,
-            email=person.email if person is not None else "",
+            email=email,
             salt=salt,
             the_achievement=the_achievement,
             language=language,
         )
         records.append(
-            CredentialRecord(
-                organisation_id=organisation_id,
-                certificate_id=certificate.id,
-                key_id=key.id,
-                credential_id=body["id"],
-                status_index=first + offset,
-                jwt=signing.sign(document.claims(body), private, kid),
-                subject_salt=salt,
+            {
+                "organisation_id": organisation_id,
+                "certificate_id": certificate.id,
+                "key_id": key.id,
+                "credential_id": body["id"],
+                "status_index": first + offset,
+                "jwt": signing.sign(document.claims(body), private, kid),
+                "subject_salt": salt,
+                "issued_at": now,
+            }
+        )
+    # One statement for all, without reading anything back.
+    db.session.execute(insert(CredentialRecord), records)
+    return len(records)
+
+
+def _people(certificates: list[Certificate]) -> dict[int, tuple[str, str | None]]:
+    """Each person's address and language, read at once."""
+    ids = [c.participant_id for c in certificates if c.participant_id is not None]
+    return {
+        row.id: (row.email, row.language)
+        for row in db.session.execute(
+            select(Participant.id, Participant.email, Participant.language).where(
+                Participant.id.in_(ids)
             )
         )
-    db.session.add_all(records)
-    db.session.flush()
-    return records
+    }
 
 
 def _awarded(before: CredentialRecord | None, previous: dict[str, Any] | None) -> datetime | None:

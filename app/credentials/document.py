@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,6 +86,34 @@ def profile(organisation: Organisation) -> dict[str, Any]:
     return found
 
 
+@dataclass
+class Issuer:
+    """The addresses and the profile of one issuer, worked out once for a
+    batch of credentials."""
+
+    organisation: Organisation
+    id: str
+    profile: dict[str, Any]
+    verify_prefix: str
+    lists: dict[int, str] = field(default_factory=dict)
+
+    def list_url(self, number: int) -> str:
+        if number not in self.lists:
+            self.lists[number] = status_list_url(self.organisation.id, number)
+        return self.lists[number]
+
+
+def issuer(organisation: Organisation) -> Issuer:
+    placeholder = "0" * 16
+    verify = absolute("certificates.verify", code=placeholder)
+    return Issuer(
+        organisation=organisation,
+        id=issuer_id(organisation.id),
+        profile=profile(organisation),
+        verify_prefix=verify.removesuffix(placeholder),
+    )
+
+
 def new_credential_id() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
 
@@ -95,9 +124,7 @@ def hashed_email(email: str, salt: str) -> str:
     return f"sha256${digest}"
 
 
-def language_of(certificate: Certificate) -> str:
-    person = certificate.participant
-    chosen = getattr(person, "language", None) if person is not None else None
+def language_of(chosen: str | None) -> str:
     return chosen if chosen in LANGUAGES else "de"
 
 
@@ -163,6 +190,7 @@ def _rule_in_words(curriculum: Curriculum, tr: Translator) -> list[str]:
 def credential(
     certificate: Certificate,
     *,
+    by: Issuer,
     credential_id: str,
     awarded: datetime,
     index: int,
@@ -173,9 +201,8 @@ def credential(
 ) -> dict[str, Any]:
     """The OpenBadgeCredential of `certificate` (without the JWT claims)."""
     tr = Translator(language)
-    organisation = certificate.organisation
     number, entry = status.place(index)
-    list_url = status_list_url(organisation.id, number)
+    list_url = by.list_url(number)
     identifiers: list[dict[str, Any]] = [
         {
             "type": "IdentityObject",
@@ -204,14 +231,14 @@ def credential(
         subject["activityStartDate"] = min(d[0] for d in days) + "T00:00:00Z"
         subject["activityEndDate"] = max(d[1] for d in days) + "T00:00:00Z"
     serial = serial_label(certificate.serial)
-    verify_url = absolute("certificates.verify", code=certificate.code)
+    verify_url = by.verify_prefix + certificate.code
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],
         "id": credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": the_achievement["name"],
         "description": tr.gettext("Certificate no. %(serial)s", serial=serial),
-        "issuer": profile(organisation),
+        "issuer": by.profile,
         "validFrom": moment(certificate.issued_at),
         "awardedDate": moment(awarded),
         "credentialSubject": subject,
