@@ -46,7 +46,7 @@ ROLES = {
 }
 # Downloads, not pages; and the same page in the other language is checked
 # by the language test, not here.
-NOT_A_PAGE = re.compile(r"\.(pdf|ics|csv|zip|xlsx|json|toml|png|svg)$")
+NOT_A_PAGE = re.compile(r"\.(pdf|ics|csv|zip|xlsx|json|jwt|toml|png|svg)$")
 PAGES_PER_ROLE = 60
 # Where links lead, SVG links (the timelines) included.
 LINK_TARGETS = "links => links.map(a => new URL(a.getAttribute('href'), document.baseURI).href)"
