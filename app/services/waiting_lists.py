@@ -401,9 +401,15 @@ def next_cohort(cohort: Cohort, now: datetime) -> Cohort | None:
 
 def lock(cohort: Cohort) -> None:
     """Holds the cohort's row until the transaction ends: its list changes
-    one transaction after another (on SQLite the write lock does it)."""
+    one transaction after another (on SQLite the write lock does it).
+
+    FOR NO KEY UPDATE: two of them wait for each other, but not for the key
+    share locks that rows referring to the cohort take (the withdrawal's
+    notifications, inserted before), which FOR UPDATE would deadlock on."""
     db.session.flush()
-    db.session.execute(select(Cohort.id).where(Cohort.id == cohort.id).with_for_update())
+    db.session.execute(
+        select(Cohort.id).where(Cohort.id == cohort.id).with_for_update(key_share=True)
+    )
 
 
 def _state(cohort: Cohort, now: datetime) -> rules.WaitingList:
