@@ -10,6 +10,9 @@ record read before in the session's identity map and hide those
 statements).
 
 The floor is the start page (a template, no data) measured in the same run.
+"CPU ms" is the median CPU time of this process per request: on SQLite all
+of the work, on PostgreSQL all but the database server's; on a machine
+busy with other work it moves much less than the wall-clock median.
 Run: `make bench` or `.venv/bin/python bench/page_times.py [--years N]`.
 The database is a temporary SQLite file (or DATABASE_URL, which must point at
 an empty database that may be filled).
@@ -42,7 +45,9 @@ from app.services.policy import Actor
 Request = tuple[str, str, dict[str, str] | None]
 
 
-def measure(client, request: Request, rounds: int, engine: Engine) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+def measure(
+    client, request: Request, rounds: int, engine: Engine
+) -> tuple[float, float, int, int]:  # type: ignore[no-untyped-def]
     method, url, form = request
     send: Callable[[], object] = (
         (lambda: client.get(url))
@@ -56,18 +61,19 @@ def measure(client, request: Request, rounds: int, engine: Engine) -> tuple[floa
     def count(*args) -> None:  # type: ignore[no-untyped-def]
         statements.append(args[2])
 
-    timings, counts, size = [], [], 0
+    timings, cpu, counts, size = [], [], [], 0
     event.listen(engine, "before_cursor_execute", count)
     for _ in range(rounds):
         statements.clear()
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         response = send()
         timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
         counts.append(len(statements))
         assert response.status_code == 200, url  # type: ignore[attr-defined]
         size = len(response.get_data())  # type: ignore[attr-defined]
     event.remove(engine, "before_cursor_execute", count)
-    return statistics.median(timings) * 1000, max(counts), size
+    return statistics.median(timings) * 1000, statistics.median(cpu) * 1000, max(counts), size
 
 
 def explain(client, request: Request, engine: Engine, *, profile: bool) -> None:  # type: ignore[no-untyped-def]
@@ -235,19 +241,22 @@ def main() -> None:
             ),
             "participants CSV": ("GET", "/participants/export", None),
         }
-        floor, _, _ = measure(client, pages["start page (floor)"], args.rounds, engine)
-        print(f"{'page':<26}{'median ms':>10}{'× floor':>9}{'queries':>9}{'KB':>8}")
+        floor, _, _, _ = measure(client, pages["start page (floor)"], args.rounds, engine)
+        print(f"{'page':<26}{'median ms':>10}{'× floor':>9}{'CPU ms':>8}{'queries':>9}{'KB':>8}")
         for name, request in pages.items():
             if args.only and not any(part in name for part in args.only):
                 continue
             if args.profile or args.statements:
                 explain(client, request, engine, profile=args.profile)
             try:
-                took, queries, size = measure(client, request, args.rounds, engine)
+                took, used, queries, size = measure(client, request, args.rounds, engine)
             except AssertionError as missing:
                 print(f"{name:<26}{'(not answered: ' + str(missing) + ')':>28}")
                 continue
-            print(f"{name:<26}{took:>10.1f}{took / floor:>9.1f}{queries:>9}{size / 1024:>8.0f}")
+            print(
+                f"{name:<26}{took:>10.1f}{took / floor:>9.1f}{used:>8.1f}"
+                f"{queries:>9}{size / 1024:>8.0f}"
+            )
         with app.app_context():
             db.session.remove()
             db.drop_all()
