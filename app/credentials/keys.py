@@ -52,11 +52,14 @@ def _secret() -> bytes:
     if configured:
         return configured.encode("utf-8")
     if current_app.config.get("PRODUCTION"):
+        current_app.logger.error(
+            "QUALIPLAN_CREDENTIAL_KEY is not set: production signs no credentials without it "
+            "(every process needs the same long random text; it encrypts the signing keys)."
+        )
         raise CredentialKeyMissing(
             msg(
-                "Signed credentials need QUALIPLAN_CREDENTIAL_KEY: set it in the environment "
-                "of every process to the same long random text (it encrypts the signing "
-                "keys); no certificate was issued."
+                "Certificates cannot be issued yet: the server has no key to sign their "
+                "credentials with, which whoever runs it sets up; no certificate was issued."
             )
         )
     return _instance_secret(Path(current_app.instance_path))
@@ -97,10 +100,14 @@ def opened(key: SigningKey) -> OKPKey:
             blob[:NONCE_BYTES], blob[NONCE_BYTES:], _associated(key.organisation_id, key.kid)
         )
     except InvalidTag:
+        current_app.logger.error(
+            "QUALIPLAN_CREDENTIAL_KEY does not open the stored signing keys: it is not the "
+            "secret they were stored with."
+        )
         raise CredentialKeyWrong(
             msg(
-                "The signing keys do not open with QUALIPLAN_CREDENTIAL_KEY: it is not the "
-                "secret they were stored with; no certificate was issued."
+                "Certificates cannot be issued: the server's key does not open the stored "
+                "signing keys, which whoever runs it must put right; no certificate was issued."
             )
         ) from None
     return OKPKey.import_key(Ed25519PrivateKey.from_private_bytes(raw))
