@@ -36,7 +36,7 @@ from app.models import (
 )
 from app.models.cohorts import ALLOWED_MOVES, session_trainers
 from app.models.tokens import Purpose
-from app.services import announcements, history, policy, tandems, tokens
+from app.services import announcements, history, policy, tandems, tokens, waiting_lists
 from app.services.enrolments import enrolled_count
 from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
@@ -507,6 +507,9 @@ def change_cohort(
         setattr(cohort, key, value)
     if (before["venue"], before["online_link"]) != (wanted["venue"], wanted["online_link"]):
         announcements.place_changed(cohort, before["venue"], before["online_link"])
+    if before["capacity"] != wanted["capacity"]:
+        # Places added go to the waiting list, in this transaction.
+        waiting_lists.places_freed(cohort)
     history.record(
         user=actor.user,
         organisation_id=cohort.organisation_id,

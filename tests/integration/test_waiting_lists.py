@@ -23,7 +23,7 @@ from app.models import (
     Session,
 )
 from app.models.registrations import Registration, RegistrationState
-from app.services import enrolments, privacy, waiting_lists
+from app.services import cohorts, enrolments, privacy, waiting_lists
 from app.services.enrolments import EnrolmentError
 from app.services.policy import Actor
 from app.services.waiting_lists import WaitingListRefused
@@ -192,8 +192,16 @@ def test_in_move_up_mode_the_first_is_enrolled_at_once(db, full):
 
 def test_a_raised_capacity_is_given_to_the_list(db, full):
     cohort, _, waiting = full
-    cohort.capacity = 4
-    waiting_lists.places_freed(cohort)
+    changed = cohorts.change_cohort(
+        Actor.system(),
+        cohort.id,
+        name=cohort.name,
+        capacity=4,
+        venue=cohort.venue,
+        online_link=cohort.online_link,
+        version=cohort.lock_version,
+    )
+    assert changed
     db.session.commit()
     assert [o.participant_id for o in offers(cohort)] == [waiting[0].id, waiting[1].id]
 
