@@ -248,6 +248,13 @@ def region_choices(
     return list(_region_choices(language or current_language(), tuple(extra)))
 
 
+@lru_cache(maxsize=4096)
+def _long_date(day: date, language: str) -> str:
+    # Babel parses the locale and the pattern on every call (tens of µs);
+    # pages show the same few hundred days over and over.
+    return format_date(day, DATE_PATTERNS[language], locale=language)
+
+
 @dataclass(frozen=True)
 class Translator:
     """Texts, dates and core messages in one language."""
@@ -263,7 +270,7 @@ class Translator:
         return translated % {"num": num, **values}
 
     def date(self, day: date) -> str:
-        return format_date(day, DATE_PATTERNS[self.language], locale=self.language)
+        return _long_date(day, self.language)
 
     def short_date(self, day: date) -> str:
         """16.03.2026 (16 Mar 2026): a date without its weekday."""
