@@ -16,6 +16,7 @@ or with DATABASE_URL=postgresql://… (an empty database, which it fills).
 from __future__ import annotations
 
 import argparse
+import os
 import smtplib
 import socket
 import subprocess
@@ -190,6 +191,8 @@ def main() -> int:
             db.engine.dispose()
     server.stop()
     print(f"database: {database}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 minutes)")
     print(f"reminders recorded by one run of the task: {recorded} in {recording:.2f} s")
     print(f"drain by one worker (sweep): {tried} tried, {sent} sent, {arrived} arrived")
     print(f"  {drain:.2f} s, {sent / drain:.0f} messages/s (target: 600 in < 10 s)")
