@@ -67,6 +67,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         settings,
         start,
         tandems,
+        waiting_lists,
     )
 
     db.init_app(app)
@@ -111,6 +112,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(deliveries.bp)
     app.register_blueprint(issuers.bp)
     app.register_blueprint(offers.bp)
+    app.register_blueprint(waiting_lists.bp)
     app.register_blueprint(credentials.bp)
     app.register_blueprint(credentials.checking)
     api.init_app(app)

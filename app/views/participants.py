@@ -76,6 +76,7 @@ from app.services.participants import (
 )
 from app.services.text import NotOneLine
 from app.views.access import actor, owned_or_404
+from app.views.waiting_lists import JoinForm
 
 bp = Blueprint("participants", __name__)
 
@@ -437,6 +438,16 @@ def enrol_in_cohort(participant_id: int) -> ResponseReturnValue:
             actor(), form.cohort.data, person.id, acknowledge=form.acknowledge.data
         )
     except EnrolmentError as error:
+        cohort = owned_or_404(Cohort, form.cohort.data)
+        if error.code == "cohort_full" and cohort.waiting_list:
+            # Full: offered a place on the waiting list instead (app.views.waiting_lists).
+            return render_template(
+                "waiting_lists/full.html",
+                person=person,
+                cohort=cohort,
+                form=JoinForm(),
+                refusal=refusal(tr.localize(error.message)),
+            ), 409
         if error.code not in enrolments.WARNINGS:
             raise
         return render_template(
