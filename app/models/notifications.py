@@ -40,13 +40,11 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    cohort_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cohorts.id", ondelete="SET NULL"), index=True
-    )
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id", ondelete="SET NULL"))
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     # Whom it is for: a participant (erasing them erases their messages) or a user.
     participant_id: Mapped[int | None] = mapped_column(
-        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+        ForeignKey("participants.id", ondelete="CASCADE")
     )
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
@@ -65,4 +63,9 @@ class Notification(db.Model):  # type: ignore[name-defined,misc]
     answer: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(String(300))
 
-    __table_args__ = (Index("ix_notifications_state_due_at", "state", "due_at"),)
+    __table_args__ = (
+        Index("ix_notifications_state_due_at", "state", "due_at"),
+        # The delivery log of a cohort and of a person, newest first.
+        Index("ix_notifications_cohort_log", "cohort_id", "created_at", "id"),
+        Index("ix_notifications_participant_log", "participant_id", "created_at", "id"),
+    )

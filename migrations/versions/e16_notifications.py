@@ -78,7 +78,15 @@ def upgrade():
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.create_index("ix_notifications_state_due_at", ["state", "due_at"], unique=False)
-        for column in ("organisation_id", "cohort_id", "participant_id", "user_id"):
+        batch_op.create_index(
+            "ix_notifications_cohort_log", ["cohort_id", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_notifications_participant_log",
+            ["participant_id", "created_at", "id"],
+            unique=False,
+        )
+        for column in ("organisation_id", "user_id"):
             batch_op.create_index(op.f(f"ix_notifications_{column}"), [column], unique=False)
 
 
