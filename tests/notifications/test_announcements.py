@@ -499,3 +499,29 @@ def test_enrolling_many_at_once_invites_each(db, make):
     # Anna takes invitations; Ben follows his feed, which shows the new cohort.
     assert {n.participant_id for n in notes} == {world.anna}
     assert len(notes) == len(other.sessions)
+
+
+def test_planning_again_from_a_new_start_updates_every_moved_session(db, make):
+    from app.services import sessions as session_service
+    from app.services.policy import Actor
+
+    world = setup(make, db)
+    cohort = db.session.get(Cohort, world.cohort)
+    moved, _ = session_service.replan(
+        Actor.system(),
+        world.cohort,
+        date(2027, 2, 1),
+        version=cohort.lock_version,
+        now=datetime.now(UTC),
+    )
+    db.session.commit()
+    assert moved
+    notes = recorded(db)
+    invitations = [n for n in notes if n.kind == "invitation"]
+    assert {n.session_id for n in invitations} == {m.session.id for m in moved}
+    for note in invitations:
+        session = db.session.get(Session, note.session_id)
+        assert note.key.startswith(f"invitation:{session.id}:{session.revision}:")
+        assert note.payload["sequence"] == session.revision == 1
+        assert note.payload["change"]["what"] == "moved"
+    assert len(to(notes, participant_id=world.ben)) == 1
