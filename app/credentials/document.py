@@ -61,7 +61,7 @@ def key_url(organisation_id: int, kid: str) -> str:
 def status_list_url(organisation_id: int, number: int) -> str:
     if number == 0:
         return absolute("issuers.status_list", organisation_id=organisation_id)
-    return absolute("issuers.status_list_part", organisation_id=organisation_id, number=number)
+    return absolute("issuers.status_list", organisation_id=organisation_id, list=number)
 
 
 def moment(at: datetime) -> str:

@@ -50,7 +50,6 @@ PUBLIC_ENDPOINTS = frozenset(
         "issuers.jwks",
         "issuers.key",
         "issuers.status_list",
-        "issuers.status_list_part",
     }
 )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, json
+from flask import Blueprint, Response, abort, json, request
 
 from app import credentials
 
@@ -45,17 +45,13 @@ def key(organisation_id: int, kid: str) -> Response:
 
 @bp.get("/<int:organisation_id>/status/revocation")
 def status_list(organisation_id: int) -> Response:
-    return _status_list(organisation_id, 0)
-
-
-@bp.get("/<int:organisation_id>/status/revocation/<int:number>")
-def status_list_part(organisation_id: int, number: int) -> Response:
-    return _status_list(organisation_id, number)
-
-
-def _status_list(organisation_id: int, number: int) -> Response:
+    """The first list; an organisation with more than 131,072 credentials
+    has more, as ?list=1, ?list=2 …"""
     organisation = _issuer(organisation_id)
-    signed = credentials.status_list_credential(organisation, number, LIST_SECONDS)
+    number = request.args.get("list", "0")
+    if not number.isascii() or not number.isdigit() or len(number) > 6:
+        abort(404)
+    signed = credentials.status_list_credential(organisation, int(number), LIST_SECONDS)
     if signed is None:
         abort(404)
     response = Response(signed, mimetype="application/vc+jwt")

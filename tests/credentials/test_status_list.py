@@ -132,7 +132,7 @@ def test_erasure_deleting_certificates_revokes_the_credential(client, db, certif
 
 def test_the_lists_of_an_organisation_that_never_signed_are_not_found(client, make):
     org = make.organisation("Ohne Nachweise")
-    for path in ("", "/jwks.json", "/status/revocation", "/status/revocation/1", "/keys/x"):
+    for path in ("", "/jwks.json", "/status/revocation", "/status/revocation?list=1", "/keys/x"):
         assert client.get(f"/issuers/{org.id}{path}").status_code == 404, path
     assert client.get("/issuers/999999/jwks.json").status_code == 404
 
@@ -145,7 +145,10 @@ def test_the_issuer_profile_is_public(client, certified):
     assert profile["type"] == ["Profile"]
     assert profile["name"] == "Bildungswerk Süd"
     assert profile["id"].endswith(f"/issuers/{org.id}")
-    assert client.get(f"/issuers/{org.id}/status/revocation/1").status_code == 404
+    for missing in ("1", "x", "-1", "٣", "9999999"):
+        listed = client.get(f"/issuers/{org.id}/status/revocation?list={missing}")
+        assert listed.status_code == 404, missing
+    assert client.get(f"/issuers/{org.id}/status/revocation?list=0").status_code == 200
 
 
 def test_the_list_places_entries_from_the_most_significant_bit():
@@ -153,3 +156,11 @@ def test_the_list_places_entries_from_the_most_significant_bit():
     assert len(bits) == status.ENTRIES // 8
     assert (bits[0], bits[1], bits[-1]) == (0x80, 0x40, 0x01)
     assert status.place(status.ENTRIES + 5) == (1, 5)
+
+
+def test_a_second_list_has_its_own_address(app):
+    from app.credentials import document
+
+    with app.test_request_context():
+        assert document.status_list_url(3, 0).endswith("/issuers/3/status/revocation")
+        assert document.status_list_url(3, 2).endswith("/issuers/3/status/revocation?list=2")

@@ -7,13 +7,21 @@ from datetime import date
 
 import pytest
 
+from app import credentials
 from app.models import ClosureDay, Role
 from app.services import api_tokens, notifications
 from app.views.access import PUBLIC_ENDPOINTS as PUBLIC
 from tests.web.helpers import csrf_token, log_in
 
 # Pages anyone may see who knows the code: a certificate's verification page.
-OPEN_TO_ANYONE = {"certificates.verify"}
+OPEN_TO_ANYONE = {
+    "certificates.verify",
+    # An issuer's profile and public keys: for anyone verifying its credentials.
+    "issuers.profile",
+    "issuers.jwks",
+    "issuers.key",
+    "issuers.status_list",
+}
 # The smallest valid PNG (one white pixel), as an organisation's logo.
 TINY_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC"
@@ -97,6 +105,7 @@ def two_organisations(make, db):
             "closure_id": our_closure.id,
             "notification_id": our_message.id,
             "public_id": our_job.public_id,
+            "kid": credentials.keys.current(ours.id).kid,
         },
         "foreign": {
             "token": "another-guessed-token",
@@ -118,6 +127,7 @@ def two_organisations(make, db):
             "closure_id": their_closure.id,
             "notification_id": their_message.id,
             "public_id": their_job.public_id,
+            "kid": credentials.keys.current(theirs.id).kid,
         },
     }
 
