@@ -162,3 +162,23 @@ def test_the_attendance_report_carries_metadata_and_embedded_fonts():
     assert data.cohort in info.title
     assert reader.trailer["/Root"]["/Lang"] == "de-DE"
     assert_every_font_is_embedded(reader)
+
+
+def test_the_downloaded_certificate_names_its_organisation_as_author(client, make):
+    from app.models import Role
+    from tests.web.helpers import log_in
+
+    org = make.organisation("Bildungswerk Süd")
+    make.user(Role.HR, [org], email="hr@sued.example")
+    cohort = make.cohort(org, start=date(2027, 3, 1), region="DE-BW")
+    person = make.participant(org, cohort=cohort, first_name="Jörg", last_name="Yılmaz")
+    certificate_id = make.certificate(cohort, person).id
+    log_in(client, "hr@sued.example")
+    for lang, pdf_lang in (("de", "de-DE"), ("en", "en")):
+        answer = client.get(f"/certificates/{certificate_id}.pdf?lang={lang}")
+        assert answer.status_code == 200
+        reader = read(answer.data)
+        assert reader.metadata.author == "Bildungswerk Süd"
+        assert reader.metadata.title.endswith("– Jörg Yılmaz")
+        assert reader.trailer["/Root"]["/Lang"] == pdf_lang
+        assert_every_font_is_embedded(reader)
