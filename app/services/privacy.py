@@ -31,6 +31,7 @@ from app.models import (
     CohortClosure,
     CohortState,
     Enrolment,
+    Job,
     Notification,
     NotTogether,
     Organisation,
@@ -236,6 +237,11 @@ MENTIONS = (
     # Messages to others that named the person (a digest, a change notice).
     Notification.payload,
     Notification.subject,
+    # A job's step, its refusal or its result may name people (a tandem's
+    # warning, an import's rows); a job's PDF holds certificates, so it goes.
+    Job.message,
+    Job.params,
+    Job.result,
 )
 
 
@@ -286,6 +292,14 @@ def _redact_mentions(organisation_id: int, redactor: Redactor) -> int:
         .execution_options(yield_per=500)
     ):
         count += any([_redact(message, f, redactor) for f in ("payload", "subject")])
+    for job in db.session.scalars(select(Job).where(Job.organisation_id == organisation_id)):
+        count += any([_redact(job, f, redactor) for f in ("message", "params", "result")])
+    db.session.execute(
+        update(Job)
+        .where(Job.organisation_id == organisation_id, Job.file.is_not(None))
+        .values(file=None, file_name=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
     return count
 

@@ -273,6 +273,9 @@ NEVER_A_PERSON = {
         ["credential_keys.kid", "credential_keys.public_jwk"], "an organisation's public key"
     ),
     "credentials.credential_id": "a random identifier",
+    "jobs.public_id": "a random identifier",
+    **dict.fromkeys(["jobs.kind", "jobs.language", "jobs.file_type"], "a word from a fixed list"),
+    "jobs.file_name": "the cohort's or the organisation's name and a year",
     "registrations.offer_token_hash": "a hash of a random value",
     "organisations.waiting_list_mode": "a word from a fixed list",
     **dict.fromkeys(

@@ -180,3 +180,26 @@ def test_starting_without_the_forms_token_starts_nothing(client, db, make):
     assert re.search(
         "Zertifikat", client.get(f"/cohorts/{c.cohort}/certificates").get_data(as_text=True)
     )
+
+
+def test_erasing_a_person_drops_the_pdfs_that_print_them(client, db, make):
+    from app.models import Participant
+    from app.services import privacy
+    from app.services.policy import Actor
+
+    c = certified(make)
+    year = db.session.scalars(select(Certificate.issued_on)).first().year
+    log_in(client, "hr@example.org")
+    location = start(
+        client,
+        f"/organisations/{c.org}/certificates/years",
+        f"/organisations/{c.org}/certificates/years/{year}/print",
+        "de",
+    )
+    queue.run_pending()
+    assert client.get(f"{location}/file").status_code == 200
+    anna = db.session.scalar(select(Participant).where(Participant.first_name == "Anna"))
+    privacy.erase(Actor.system(), anna.id, anna.name)
+    db.session.commit()
+    assert client.get(f"{location}/file").status_code == 404
+    assert 'href="/jobs/' not in client.get(location).get_data(as_text=True).split("<main")[1]
