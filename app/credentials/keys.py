@@ -25,10 +25,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from joserfc.jwk import OKPKey
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.credentials import SigningKey
-from app.services.errors import DomainError
+from app.services.errors import DomainError, StaleEdit
 from curricula.messages import msg
 
 KEY_FILE = "credential_key"
@@ -153,7 +154,13 @@ def _new(organisation_id: int) -> SigningKey:
         private_key=sealed(raw, organisation_id, kid),
     )
     db.session.add(key)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        # Another request made the organisation's first key at the same moment.
+        raise StaleEdit(
+            msg("Someone else issued certificates just now; nothing was issued.")
+        ) from error
     return key
 
 
