@@ -29,7 +29,7 @@ from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from app.models import Cohort, Participant, Purpose
 from app.models.participants import CalendarChoice
 from app.public_url import external_url
-from app.services import attendance, certificates, choices, tokens
+from app.services import attendance, certificates, choices, tokens, waiting_lists
 from app.services import calendars as service
 from app.services.calendars import (
     Feed,
@@ -293,6 +293,7 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
         mark_words=marks.mark_words(translator()),
         mark_symbols=marks.SYMBOLS,
         calendar_choices=PARTICIPANT_CALENDAR_CHOICES,
+        waiting=[(r, waiting_lists.position_of(r)) for r in waiting_lists.lists_of(participant)],
     )
 
 

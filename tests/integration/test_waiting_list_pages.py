@@ -52,3 +52,30 @@ def test_without_the_csrf_token_nothing_is_joined(client, db, make):
     response = client.post(path)
     assert response.status_code == 400
     assert db.session.query(Registration).count() == 0
+
+
+def test_the_personal_page_shows_the_position_and_an_offer(client, db, make):
+    from datetime import UTC, datetime
+
+    from app.services import personal_links, waiting_lists
+    from app.services.policy import Actor
+
+    org = make.organisation()
+    first = make.cohort(org, capacity=0, name="Frühjahr")
+    second = make.cohort(org, capacity=0, name="Herbst")
+    person = make.participant(org)
+    other = make.participant(org)
+    now = datetime.now(UTC)
+    waiting_lists.join(first, other, None, now)
+    waiting_lists.join(first, person, None, now)
+    waiting_lists.join(second, person, None, now)
+    second.capacity = 1
+    waiting_lists.places_freed(second)
+    _, token = personal_links.create_link(Actor.system(), person.id)
+    db.session.commit()
+    page = client.get(f"/p/{token}").get_data(as_text=True)
+    assert "Wartelisten" in page
+    assert "Frühjahr (Beginn" in page
+    assert "Position 2 auf der Warteliste" in page
+    assert "Herbst (Beginn" in page
+    assert "ein Platz angeboten" in page
