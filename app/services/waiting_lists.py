@@ -207,6 +207,10 @@ def enrolment_withdrawn(enrolment: Enrolment, now: datetime | None = None) -> No
         )
         .order_by(Cohort.id)
     ).all()
+    # Every cohort concerned locked first, in one order (by id), so that two
+    # such withdrawals cannot wait for each other's locks.
+    for concerned in sorted({cohort, *others}, key=lambda c: c.id):
+        lock(concerned)
     registration = _registration(cohort, enrolment.participant)
     if registration is not None and registration.state is RegistrationState.ACCEPTED:
         registration.withdraw(now)
@@ -219,9 +223,9 @@ def places_freed(cohort: Cohort, now: datetime | None = None) -> None:
     """The cohort's free places (a withdrawal, the capacity raised) go to the
     first in line; nothing when it keeps no list or nobody waits."""
     now = now or now_utc()
+    lock(cohort)  # also against someone joining the list meanwhile
     if not _anyone_waiting(cohort):
         return
-    lock(cohort)
     _carry_out(cohort, rules.fill(_state(cohort, now), now), now)
 
 
