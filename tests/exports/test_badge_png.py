@@ -52,7 +52,8 @@ def test_the_credential_is_one_uncompressed_itxt_chunk_before_the_picture():
     data = picture()
     found = chunks(data)
     kinds = [kind for kind, _ in found]
-    assert kinds[0] == b"IHDR" and kinds[-1] == b"IEND"
+    assert kinds[0] == b"IHDR"
+    assert kinds[-1] == b"IEND"
     baked = [body for kind, body in found if body.startswith(b"openbadgecredential\0")]
     assert len(baked) == 1
     (body,) = baked
