@@ -124,9 +124,16 @@ def main() -> None:
             return version, count
 
         statements: list[str] = []
+        writing: list[float] = []  # when the INSERT of notifications began
 
         def counted(*args) -> None:  # type: ignore[no-untyped-def]
             statements.append(args[2])
+            if args[2].startswith("INSERT INTO notifications"):
+                writing.append(time.perf_counter())
+
+        def finished(*args) -> None:  # type: ignore[no-untyped-def]
+            if writing:
+                spent["insert"].append((time.perf_counter() - writing.pop()) * 1000)
 
         def moves(rounds: int) -> tuple[float, int, int]:
             """Median ms of a move request, its statements and notifications."""
@@ -140,10 +147,12 @@ def main() -> None:
                 }
                 statements.clear()
                 event.listen(engine, "before_cursor_execute", counted)
+                event.listen(engine, "after_cursor_execute", finished)
                 took = time.perf_counter()
                 response = client.post(f"{page}/move", data=form)
                 took = time.perf_counter() - took
                 event.remove(engine, "before_cursor_execute", counted)
+                event.remove(engine, "after_cursor_execute", finished)
                 assert response.status_code == 302, response.get_data(as_text=True)[:500]
                 timings.append(took * 1000)
                 queries.append(len(statements))
@@ -161,7 +170,7 @@ def main() -> None:
         # Where the time of telling goes: recording in the transaction (the
         # rows are written by the commit's flush, measured with the request),
         # and telling the queue after the commit.
-        spent: dict[str, list[float]] = {"record": [], "kick": []}
+        spent: dict[str, list[float]] = {"record": [], "kick": [], "insert": []}
 
         def timed(name, function):  # type: ignore[no-untyped-def]
             def run(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -200,6 +209,7 @@ def main() -> None:
         )
         print(
             f"of which: recording {statistics.median(spent['record']):.1f} ms, "
+            f"writing them (INSERT) {sum(spent['insert']) / args.rounds:.1f} ms, "
             f"telling the queue after the commit {statistics.median(spent['kick']):.1f} ms"
         )
         with app.app_context():
