@@ -276,6 +276,7 @@ def accept_offer(token: str, now: datetime | None = None) -> Registration:
     except rules.WaitingListError as error:
         raise WaitingListRefused(_refusal(error), code="offer_closed") from None
     enrolments.enrol(cohort, registration.participant, None)  # accepts it (`enrolled`)
+    _placed(registration, now)
     return registration
 
 
@@ -425,7 +426,19 @@ def _state(cohort: Cohort, now: datetime) -> rules.WaitingList:
             Registration.registered_at,
             Registration.state,
             Registration.offer_expires_at,
-        ).where(Registration.cohort_id == cohort.id, Registration.state.in_(ON_LIST))
+        ).where(
+            Registration.cohort_id == cohort.id,
+            Registration.state.in_(ON_LIST),
+            # Someone enrolled by a way that passes the list (a file import)
+            # holds their place already.
+            ~select(Enrolment.id)
+            .where(
+                Enrolment.cohort_id == cohort.id,
+                Enrolment.participant_id == Registration.participant_id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+            )
+            .exists(),
+        )
     )
     entries = tuple(
         rules.Entry(
@@ -471,8 +484,17 @@ def _carry_out(cohort: Cohort, moves: rules.Moves, now: datetime) -> None:
         _tell(cohort, registration, "offer", now, token=token)
     for registration in _by_ids(moves.move_up):
         enrolments.enrol(cohort, registration.participant, None)  # accepts it (`enrolled`)
+        _placed(registration, now)
         _tell(cohort, registration, "moved_up", now)
     db.session.flush()
+
+
+def _placed(registration: Registration, now: datetime) -> None:
+    """The registration accepted, also where the person was enrolled already."""
+    db.session.flush()
+    db.session.refresh(registration)
+    if registration.state.on_list:
+        registration.accept(now)
 
 
 def _by_ids(ids: Iterable[int]) -> list[Registration]:

@@ -274,3 +274,14 @@ def test_an_enrolment_by_staff_takes_the_person_off_the_list(db, full):
     assert registration(cohort, waiting[2]).state is RegistrationState.ACCEPTED
     assert [waiting_lists.position_of(registration(cohort, p)) for p in waiting[:2]] == [1, 2]
     assert Enrolment.query.filter_by(cohort_id=cohort.id).count() == 3
+
+
+def test_someone_enrolled_past_the_list_is_not_offered_a_second_place(db, full):
+    cohort, enrolled, waiting = full
+    # A file import enrols the first one waiting without asking the list.
+    db.session.add(Enrolment(cohort=cohort, participant=waiting[0]))
+    cohort.capacity = 3
+    db.session.commit()
+    withdraw(cohort, enrolled[0])
+    db.session.commit()
+    assert [o.participant_id for o in offers(cohort)] == [waiting[1].id]
