@@ -12,19 +12,22 @@ message waits and is tried again after 30 s, 1, 2, 4 … minutes, at most an
 hour apart, for two days; a refusal (5xx) fails it at once with the
 server's answer.
 
-Each outcome is committed as soon as it is known (this module is its own
-commit point, like a request), so a crash loses at most what it was sending.
+A batch is claimed with one UPDATE and its outcomes are committed every
+few messages (this module is its own commit point, like a request): a
+worker that dies mid-batch leaves the messages it had not committed as
+claimed, and they are marked failed, never sent twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import smtplib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -45,6 +48,9 @@ GIVE_UP_AFTER = timedelta(days=2)
 CLOSING = 421
 # Messages one delivery task sends over one connection.
 BATCH = 200
+# Messages claimed by one statement, and sent between two commits of outcomes.
+CLAIM_CHUNK = 500
+COMMIT_EVERY = 20
 ANSWER_LENGTH = 1000
 
 # Qualiplan's own reasons in the delivery log, stored in English and shown in
@@ -105,98 +111,196 @@ class Outcome:
     connection_lost: bool = False
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed notification, read once with its claim: what sending it needs."""
+
+    id: int
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    language: str
+    address: str
+    attempts: int
+    created_at: datetime
+
+
+class _Results:
+    """The outcomes of a batch, written together every COMMIT_EVERY messages."""
+
+    def __init__(self, now: datetime, outcome: Outcome) -> None:
+        self.now = now
+        self.outcome = outcome
+        self.rows: list[dict[str, Any]] = []
+        self.decided: set[int] = set()
+
+    def sent(self, claimed: Claimed, subject: str) -> None:
+        self._add(claimed, Delivery.SENT, None, sent_at=utcnow(), subject=subject[:300])
+        self.outcome.sent += 1
+
+    def failed(self, claimed: Claimed, answer: str) -> None:
+        self._add(claimed, Delivery.FAILED, answer)
+        self.outcome.failed += 1
+
+    def wait(self, claimed: Claimed, answer: str | None) -> None:
+        """Back to waiting, for the next try after a pause that doubles;
+        given up once the message has waited two days."""
+        if self.now - claimed.created_at >= GIVE_UP_AFTER:
+            self.failed(claimed, NO_ANSWER.template)
+            return
+        pause = min(FIRST_RETRY * 2 ** max(claimed.attempts - 1, 0), LONGEST_WAIT)
+        # Without a new answer, the last one stays (why it waited before).
+        self._add(
+            claimed, Delivery.QUEUED, answer, keep_answer=not answer, due_at=self.now + pause
+        )
+        self.outcome.waiting += 1
+
+    def answered(self, claimed: Claimed, permanent: bool, answer: str) -> None:
+        if permanent:
+            self.failed(claimed, answer)
+        else:
+            self.wait(claimed, answer)
+
+    def undecided(self, batch: Sequence[Claimed]) -> list[Claimed]:
+        return [c for c in batch if c.id not in self.decided]
+
+    def _add(
+        self,
+        claimed: Claimed,
+        state: Delivery,
+        answer: str | None,
+        *,
+        keep_answer: bool = False,
+        **more: Any,
+    ) -> None:
+        row: dict[str, Any] = {"id": claimed.id, "state": state, "claimed_until": None, **more}
+        if not keep_answer:
+            row["answer"] = answer[:ANSWER_LENGTH] if answer else None
+        self.rows.append(row)
+        self.decided.add(claimed.id)
+
+    def write(self, every: int = 1) -> None:
+        if len(self.rows) < every:
+            return
+        # Rows with the same keys go in one executemany.
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in self.rows:
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in groups.values():
+            db.session.execute(update(Notification), rows)
+        db.session.commit()
+        self.rows = []
+
+
 def deliver_now(ids: Sequence[int], now: datetime) -> Outcome:
-    """Claims each of `ids` that is still waiting and due, then sends them
-    over one connection; each result is committed as soon as it is known."""
+    """Claims those of `ids` that are still waiting and due, then sends them
+    over one connection, writing their outcomes every few messages."""
     outcome = Outcome()
-    mine = [i for i in ids if _claim(i, now)]
-    db.session.commit()
-    outcome.claimed = len(mine)
-    if not mine:
+    batch = _claim(ids, now)
+    outcome.claimed = len(batch)
+    if not batch:
         return outcome
+    results = _Results(now, outcome)
     try:
         with mail.connected() as smtp:
-            for index, notification_id in enumerate(mine):
-                notification = db.session.get(Notification, notification_id)
-                if notification is None:
-                    continue
-                if not _send_one(smtp, notification, now, outcome):
-                    _wait(mine[index + 1 :], now, None)
+            for index, claimed in enumerate(batch):
+                if not _send_one(smtp, claimed, now, results):
+                    for rest in batch[index + 1 :]:
+                        results.wait(rest, None)
                     outcome.connection_lost = True
                     break
+                results.write(every=COMMIT_EVERY)
     except mail.NotSetUp:
-        _give_up(mine, NOT_SET_UP.template)
-        outcome.failed += len(mine)
+        for claimed in results.undecided(batch):
+            results.failed(claimed, NOT_SET_UP.template)
     except (OSError, smtplib.SMTPException) as error:
-        # Connecting, greeting or logging in failed: nothing of this batch left.
-        still = [i for i in mine if _state(i) is Delivery.SENDING]
-        _wait(still, now, _answer(error))
-        outcome.waiting += len(still)
+        # Connecting, greeting or logging in failed, or the connection broke
+        # while closing: what is not decided yet waits.
+        for claimed in results.undecided(batch):
+            results.wait(claimed, _answer(error))
         outcome.connection_lost = True
-    db.session.commit()
+    results.write()
     return outcome
 
 
-def _claim(notification_id: int, now: datetime) -> bool:
-    result = db.session.execute(
-        update(Notification)
-        .where(
-            Notification.id == notification_id,
-            Notification.state == Delivery.QUEUED,
-            Notification.due_at <= now,
+def _claim(ids: Sequence[int], now: datetime) -> list[Claimed]:
+    """One conditional UPDATE per chunk: only what is still waiting and due
+    becomes this worker's, whatever other workers claim at the same time."""
+    batch = []
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), CLAIM_CHUNK):
+        rows = db.session.execute(
+            update(Notification)
+            .where(
+                Notification.id.in_(wanted[start : start + CLAIM_CHUNK]),
+                Notification.state == Delivery.QUEUED,
+                Notification.due_at <= now,
+            )
+            .values(
+                state=Delivery.SENDING,
+                claimed_until=now + CLAIM,
+                attempts=Notification.attempts + 1,
+            )
+            .returning(
+                Notification.id,
+                Notification.key,
+                Notification.kind,
+                Notification.payload,
+                Notification.language,
+                Notification.address,
+                Notification.attempts,
+                Notification.created_at,
+            )
+            .execution_options(synchronize_session=False)
         )
-        .values(
-            state=Delivery.SENDING,
-            claimed_until=now + CLAIM,
-            attempts=Notification.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+        batch.extend(Claimed(*row) for row in rows)
+    db.session.commit()
+    return sorted(batch, key=lambda c: c.id)
 
 
-def _send_one(
-    smtp: smtplib.SMTP, notification: Notification, now: datetime, outcome: Outcome
-) -> bool:
-    """Sends one claimed notification and records what happened; False when
+def _send_one(smtp: smtplib.SMTP, claimed: Claimed, now: datetime, results: _Results) -> bool:
+    """Sends one claimed notification and notes what happened; False when
     the connection is gone (the rest of the batch waits)."""
-    expires = notification.payload.get("expires_at")
+    expires = claimed.payload.get("expires_at")
     if expires and datetime.fromisoformat(expires) <= now:
         # A reminder after its session began helps nobody.
-        _finish(notification, Delivery.FAILED, TOO_LATE.template)
-        outcome.failed += 1
+        results.failed(claimed, TOO_LATE.template)
         return True
     try:
-        message = envelope(notification)
+        message = envelope(claimed)
     except Exception:  # a renderer's bug must not stop the batch
-        current_app.logger.exception("Notification %s could not be rendered", notification.id)
-        _finish(notification, Delivery.FAILED, UNWRITABLE.template)
-        outcome.failed += 1
+        current_app.logger.exception("Notification %s could not be rendered", claimed.id)
+        results.failed(claimed, UNWRITABLE.template)
         return True
     try:
         refused = smtp.send_message(message)
     except smtplib.SMTPRecipientsRefused as error:
         code, text = next(iter(error.recipients.values()))
-        _after_answer(notification, now, code >= 500, f"{code} {_text(text)}", outcome)
+        results.answered(claimed, code >= 500, f"{code} {_text(text)}")
         return code != CLOSING
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-        _after_answer(notification, now, error.smtp_code >= 500, _answer(error), outcome)
+        results.answered(claimed, error.smtp_code >= 500, _answer(error))
         return error.smtp_code != CLOSING
     except (OSError, smtplib.SMTPException) as error:
-        _wait([notification.id], now, _answer(error))
-        outcome.waiting += 1
+        results.wait(claimed, _answer(error))
         return False
     if refused:
         code, text = next(iter(refused.values()))
-        _after_answer(notification, now, code >= 500, f"{code} {_text(text)}", outcome)
+        results.answered(claimed, code >= 500, f"{code} {_text(text)}")
         return True
-    notification.subject = str(message["Subject"] or "")[:300]
-    _finish(notification, Delivery.SENT, None, sent_at=utcnow())
-    outcome.sent += 1
+    results.sent(claimed, str(message["Subject"] or ""))
     return True
 
 
-def envelope(notification: Notification) -> EmailMessage:
+class _Addressed(Protocol):
+    key: str
+    kind: str
+    payload: dict[str, Any]
+    language: str
+    address: str
+
+
+def envelope(notification: _Addressed) -> EmailMessage:
     """The notification's message with its sender, recipient and a
     Message-ID made from its key (the same on every try)."""
     message = notices.render(notification.kind, notification.payload, notification.language)
@@ -207,59 +311,6 @@ def envelope(notification: Notification) -> EmailMessage:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "qualiplan"
     message["Message-ID"] = f"<{digest}@{domain}>"
     return message
-
-
-def _after_answer(
-    notification: Notification, now: datetime, permanent: bool, answer: str, outcome: Outcome
-) -> None:
-    if permanent:
-        _finish(notification, Delivery.FAILED, answer)
-        outcome.failed += 1
-    else:
-        _wait([notification.id], now, answer)
-        outcome.waiting += 1
-
-
-def _finish(
-    notification: Notification,
-    state: Delivery,
-    answer: str | None,
-    sent_at: datetime | None = None,
-) -> None:
-    notification.state = state
-    notification.claimed_until = None
-    notification.answer = answer[:ANSWER_LENGTH] if answer else None
-    notification.sent_at = sent_at
-    db.session.commit()
-
-
-def _wait(ids: Iterable[int], now: datetime, answer: str | None) -> None:
-    """Back to waiting, for the next try after a pause that doubles; given up
-    once the message has waited two days."""
-    for notification_id in ids:
-        notification = db.session.get(Notification, notification_id)
-        if notification is None:
-            continue
-        if now - notification.created_at >= GIVE_UP_AFTER:
-            _finish(notification, Delivery.FAILED, NO_ANSWER.template)
-            continue
-        pause = min(FIRST_RETRY * 2 ** max(notification.attempts - 1, 0), LONGEST_WAIT)
-        notification.state = Delivery.QUEUED
-        notification.claimed_until = None
-        notification.due_at = now + pause
-        if answer:
-            notification.answer = answer[:ANSWER_LENGTH]
-    db.session.commit()
-
-
-def _give_up(ids: Iterable[int], answer: str) -> None:
-    for notification_id in ids:
-        notification = db.session.get(Notification, notification_id)
-        if notification is not None:
-            notification.state = Delivery.FAILED
-            notification.claimed_until = None
-            notification.answer = answer
-    db.session.commit()
 
 
 def _fail_abandoned(now: datetime) -> None:
@@ -277,10 +328,6 @@ def _fail_abandoned(now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-
-
-def _state(notification_id: int) -> Delivery | None:
-    return db.session.scalar(select(Notification.state).where(Notification.id == notification_id))
 
 
 def _answer(error: BaseException) -> str:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -83,13 +84,30 @@ def storage_for(queue_url: str, database_url: str, instance: Path) -> Any:
         return RedisStorage(NAME, url=url)
     if url.startswith("postgresql"):
         dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        return PostgresStorage(NAME, dsn=dsn)
+        return _postgres_storage(dsn)
     if url.startswith("sqlite:///"):
         return SqliteStorage(NAME, filename=url.removeprefix("sqlite:///"))
     if url:
         raise ValueError(f"QUALIPLAN_QUEUE_URL is not a queue address Qualiplan knows: {url!r}")
     instance.mkdir(parents=True, exist_ok=True)
     return SqliteStorage(NAME, filename=str(instance / "queue.db"))
+
+
+def _postgres_storage(dsn: str, tries: int = 3) -> Any:
+    """Huey makes its tables on connecting, with CREATE TABLE IF NOT EXISTS,
+    which PostgreSQL lets two processes starting at once both try: the one
+    that loses sees a unique violation, and the tables are there when it
+    tries again."""
+    from psycopg import errors
+
+    for attempt in range(tries):
+        try:
+            return PostgresStorage(NAME, dsn=dsn)
+        except (errors.UniqueViolation, errors.DuplicateTable, errors.DuplicateObject):
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def bound_app() -> Flask:
