@@ -25,21 +25,22 @@ def upgrade():
         batch_op.add_column(
             sa.Column("study_reminders", sa.Boolean(), nullable=False, server_default=sa.true())
         )
-    with op.batch_alter_table("participants", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("language", sa.String(length=5), nullable=False, server_default="de")
-        )
-        batch_op.add_column(
-            sa.Column(
-                "calendar_choice",
-                sa.String(length=20),
-                nullable=False,
-                server_default="invitations",
-            )
-        )
-        batch_op.add_column(
-            sa.Column("reminders", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
+    # Plain ADD COLUMN (no batch copy of the table on SQLite), so the
+    # participant search's triggers on this table stay as they are.
+    op.add_column(
+        "participants",
+        sa.Column("language", sa.String(length=5), nullable=False, server_default="de"),
+    )
+    op.add_column(
+        "participants",
+        sa.Column(
+            "calendar_choice", sa.String(length=20), nullable=False, server_default="invitations"
+        ),
+    )
+    op.add_column(
+        "participants",
+        sa.Column("reminders", sa.Boolean(), nullable=False, server_default=sa.true()),
+    )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(

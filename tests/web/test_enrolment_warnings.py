@@ -182,6 +182,7 @@ def test_a_full_cohort_is_refused_on_the_page_with_its_code(client, make, db):
     ids = setup(make, db)
     cohort = db.session.get(Cohort, ids["second"])
     cohort.capacity = 1
+    cohort.waiting_list = False  # with a list, the page offers a place on it instead
     make.participant(db.session.get(Organisation, ids["org"]), cohort=cohort)
     log_in(client, "hr@example.org")
     page = f"/participants/{ids['anna']}"
