@@ -55,6 +55,7 @@ bench: $(VENV)/.installed translations
 	$(BIN)/python bench/notification_times.py
 	$(BIN)/python bench/reminder_drain.py
 	$(BIN)/python bench/job_page_times.py
+	$(BIN)/python bench/credential_times.py
 	@if command -v wrk >/dev/null; then $(BIN)/python bench/feed_http.py; \
 	else echo "bench/feed_http.py skipped: wrk is not installed (Debian package wrk)"; fi
 
