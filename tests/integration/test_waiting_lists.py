@@ -285,3 +285,25 @@ def test_someone_enrolled_past_the_list_is_not_offered_a_second_place(db, full):
     withdraw(cohort, enrolled[0])
     db.session.commit()
     assert [o.participant_id for o in offers(cohort)] == [waiting[1].id]
+
+
+def test_the_sweep_runs_every_quarter_hour_as_the_worker_runs_it(db, full, monkeypatch):
+    from app import waiting_list_tasks
+
+    def scheduled(moment: datetime) -> set[str]:
+        return {t.name for t in queue.huey.read_periodic(moment.replace(tzinfo=None))}
+
+    for minute in (0, 15, 30, 45):
+        assert "waiting_list_sweep" in scheduled(datetime(2030, 6, 5, 10, minute))
+    assert "waiting_list_sweep" not in scheduled(datetime(2030, 6, 5, 10, 7))
+
+    cohort, enrolled, waiting = full
+    ids = cohort.id, [p.id for p in waiting]
+    withdraw(cohort, enrolled[0])
+    db.session.commit()
+    later = datetime.now(UTC) + timedelta(days=4)
+    monkeypatch.setattr(waiting_lists, "now_utc", lambda: later)
+    waiting_list_tasks.waiting_list_sweep.call_local()
+    cohort, waiting = again(ids)
+    assert registration(cohort, waiting[0]).state is RegistrationState.OFFER_EXPIRED
+    assert registration(cohort, waiting[1]).state is RegistrationState.OFFERED
