@@ -26,7 +26,9 @@ def build(make, db, people: int) -> tuple[str, int, list[int]]:
         for n in range(people)
     ]
     certified, elsewhere, inside = chosen[1], chosen[2], chosen[3]
-    db.session.add(Enrolment(cohort=earlier, participant=db.session.get(Participant, certified.id)))
+    db.session.add(
+        Enrolment(cohort=earlier, participant=db.session.get(Participant, certified.id))
+    )
     db.session.add(Enrolment(cohort=other, participant=db.session.get(Participant, elsewhere.id)))
     db.session.add(Enrolment(cohort=cohort, participant=db.session.get(Participant, inside.id)))
     db.session.commit()
