@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.credentials import status
+from app.exports.descriptions import certificate_rule
 from app.i18n import Translator
 from app.models import Certificate, Organisation
 from app.models.certificates import serial_label
@@ -148,7 +149,7 @@ def achievement(
             units=tr.number(units),
             minutes=content.get("unit_minutes", 45),
         )
-    rule = _rule_in_words(curriculum, tr) if curriculum is not None else []
+    rule = certificate_rule(curriculum, tr) if curriculum is not None else []
     narrative = "; ".join(rule) if rule else tr.gettext("Attendance as the programme requires.")
     identity = f"{issuer_id(certificate.organisation_id)}|{key or programme}|{content['version']}"
     found: dict[str, Any] = {
@@ -165,26 +166,6 @@ def achievement(
     if topics:
         found["tag"] = list(dict.fromkeys(topics))
     return found
-
-
-def _rule_in_words(curriculum: Curriculum, tr: Translator) -> list[str]:
-    def titles(keys: tuple[str, ...]) -> str:
-        return ", ".join(curriculum.element(k).title.get(tr.language) for k in keys)
-
-    rule = curriculum.certificate
-    parts = [tr.gettext("required: %(keys)s", keys=titles(rule.required))] if rule.required else []
-    parts += [
-        tr.gettext("at least %(count)d of %(keys)s", count=group.count, keys=titles(group.of))
-        for group in rule.at_least
-    ]
-    if rule.min_hours_share is not None:
-        parts.append(
-            tr.gettext(
-                "at least %(percent)d %% of the teaching units",
-                percent=round(rule.min_hours_share * 100),
-            )
-        )
-    return parts
 
 
 def credential(

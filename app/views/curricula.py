@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from app import transactions
 from app.downloads import file_response
+from app.exports.descriptions import certificate_rule
 from app.exports.timeline import Bar, Lane, Legend, timeline_svg
 from app.forms.curricula import (
     CertificateForm,
@@ -107,7 +108,7 @@ def _show(
     return render_template(
         "curricula/show.html",
         curriculum_label=workbench.choice_label,
-        rule=_rule_text(model, tr) if model else None,
+        rule=certificate_rule(model, tr) if model else None,
         number=tr.number,
         rename_form=rename,
         record=page.record,
@@ -128,28 +129,6 @@ def _show(
         movable=page.movable,
         forks=page.forks,
     )
-
-
-def _rule_text(curriculum: Curriculum, tr: Translator) -> list[str]:
-    """The certificate rule in words, naming elements by their titles."""
-
-    def titles(keys: tuple[str, ...]) -> str:
-        return ", ".join(curriculum.element(k).title.get(tr.language) for k in keys)
-
-    rule = curriculum.certificate
-    parts = [tr.gettext("required: %(keys)s", keys=titles(rule.required))] if rule.required else []
-    parts += [
-        tr.gettext("at least %(count)d of %(keys)s", count=group.count, keys=titles(group.of))
-        for group in rule.at_least
-    ]
-    if rule.min_hours_share is not None:
-        parts.append(
-            tr.gettext(
-                "at least %(percent)d %% of the teaching units",
-                percent=round(rule.min_hours_share * 100),
-            )
-        )
-    return parts
 
 
 def _shape(curriculum: Curriculum, tr: Translator) -> Any:
