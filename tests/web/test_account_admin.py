@@ -8,15 +8,14 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app import throttle
 from app.models import Change, Purpose, Role, User
 from app.services import api_tokens, tokens
 from tests.conftest import PASSWORD
+from tests.smtp import mail_server
 from tests.web.helpers import csrf_token, log_in, post_form
-from tests.web.test_personal_links import Inbox, free_port
 
 NEW = "a new and long passphrase"
 REFUSED = "E-Mail-Adresse oder Passwort ist falsch, oder die Anmeldung ist nach"
@@ -181,18 +180,9 @@ def test_a_deactivated_account_gets_no_link_and_loses_one_in_flight(client, team
 
 @pytest.fixture
 def inbox(app, monkeypatch):
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", port)
-    monkeypatch.setitem(app.config, "MAIL_STARTTLS", False)
     monkeypatch.setitem(app.config, "PUBLIC_URL", "https://qualiplan.example.org")
-    try:
-        yield handler
-    finally:
-        controller.stop()
+    with mail_server(app) as server:
+        yield server.inbox
 
 
 def test_a_reset_link_is_sent_by_email_on_the_public_address(app, client, team, inbox):

@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import email
 import re
-import socket
-from email import policy
 
 import icalendar
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.models import Participant, Purpose, Role
 from app.services import tokens
+from tests.smtp import mail_server
 from tests.web.helpers import csrf_token, log_in
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.refused: set[str] = set()  # addresses the server refuses mail for
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 -- aiosmtpd's name
-        if self.refused & set(envelope.rcpt_tos):
-            return "550 mailbox unavailable"
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def inbox(app):
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_STARTTLS")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_STARTTLS=False)
-    try:
-        yield handler
-    finally:
-        controller.stop()
-        app.config.update(saved)
+    with mail_server(app) as server:
+        yield server.inbox
 
 
 def setup(make):

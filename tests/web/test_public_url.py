@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.models import Participant, Purpose, Role
 from app.services import tokens
 from tests.conftest import IsolatedClient
+from tests.smtp import mail_server
 from tests.web.helpers import csrf_token, log_in
 from tests.web.test_certificates import pdf_text
-from tests.web.test_personal_links import Inbox, free_port
 
 PUBLIC = "https://qualiplan.example.org"
 
@@ -39,18 +38,9 @@ def forged(app, db, monkeypatch):
 
 
 @pytest.fixture
-def inbox(app, monkeypatch):
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", port)
-    monkeypatch.setitem(app.config, "MAIL_STARTTLS", False)
-    try:
-        yield handler
-    finally:
-        controller.stop()
+def inbox(app):
+    with mail_server(app) as server:
+        yield server.inbox
 
 
 def _hr_and_person(make):

@@ -8,13 +8,12 @@ import re
 from types import SimpleNamespace
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from app import throttle
 from app.models import Change, Role, User
+from tests.smtp import mail_server
 from tests.web.helpers import csrf_token, log_in, post_form
-from tests.web.test_personal_links import Inbox, free_port
 
 NEW = "a new and long passphrase"
 
@@ -142,14 +141,9 @@ def test_an_invited_person_sets_their_own_password_from_the_link_shown(app, clie
     assert log_in(person, "nina.neu@example.org", NEW).status_code == 302
 
 
-def test_an_invitation_is_sent_by_email_where_mail_is_set_up(app, client, team, monkeypatch):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", controller.port)
-    monkeypatch.setitem(app.config, "MAIL_STARTTLS", False)
-    try:
+def test_an_invitation_is_sent_by_email_where_mail_is_set_up(app, client, team):
+    with mail_server(app) as server:
+        handler = server.inbox
         log_in(client, "admin@example.org")
         done = post_form(
             client,
@@ -162,8 +156,6 @@ def test_an_invitation_is_sent_by_email_where_mail_is_set_up(app, client, team, 
             },
             follow_redirects=True,
         )
-    finally:
-        controller.stop()
     assert "Nina Neu ist eingeladen: Ein Link" in done.get_data(as_text=True)
     [message] = handler.messages
     assert str(message["Subject"]) == "Ihr Qualiplan-Konto"
