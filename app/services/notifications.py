@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, inspect, select
+from sqlalchemy import delete, inspect, select
 
 from app import notices
 from app.extensions import db
@@ -125,23 +125,13 @@ def _kick() -> None:
 KEPT = timedelta(days=365)
 
 
-def of_cohort(cohort_id: int, limit: int | None = 200) -> list[Notification]:
-    return _newest(Notification.cohort_id == cohort_id, limit)
-
-
 def of_participant(participant_id: int, limit: int | None = 200) -> list[Notification]:
-    return _newest(Notification.participant_id == participant_id, limit)
-
-
-def of_user(user_id: int, limit: int | None = 200) -> list[Notification]:
-    return _newest(Notification.user_id == user_id, limit)
-
-
-def _newest(condition: Any, limit: int | None) -> list[Notification]:
+    """The messages to a person, newest first (their GDPR export; staff read
+    the paged log of app.services.delivery_log)."""
     return list(
         db.session.scalars(
             select(Notification)
-            .where(and_(condition))
+            .where(Notification.participant_id == participant_id)
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         )
