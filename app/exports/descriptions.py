@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from app.i18n import Translator
-from curricula.model import Curriculum, Element
+from curricula.model import Curriculum, Element, Mode
 
 
 def session_description(
@@ -48,3 +48,13 @@ def certificate_rule(curriculum: Curriculum, tr: Translator) -> list[str]:
             )
         )
     return parts
+
+
+def shown_place(mode: str, venue: str | None, link: str | None) -> tuple[str | None, str | None]:
+    """Where a session is, as every message and calendar says it: the venue
+    for sessions in person, the link for online ones, both for either."""
+    kind = Mode(mode)
+    return (
+        venue if kind in (Mode.IN_PERSON, Mode.EITHER) else None,
+        link if kind in (Mode.ONLINE, Mode.EITHER) else None,
+    )

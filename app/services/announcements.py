@@ -49,6 +49,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.exports.descriptions import shown_place
 from app.extensions import db
 from app.i18n import Translator
 from app.models import (
@@ -66,7 +67,6 @@ from app.models.participants import CalendarChoice
 from app.models.tokens import token_hash
 from app.notices import wording
 from app.services import notifications
-from curricula.model import Mode
 
 PARTICIPANT = "REQ-PARTICIPANT"
 TRAINER = "CHAIR"
@@ -516,13 +516,9 @@ def _trying() -> bool:
 def _refresh_reminders(sessions: Sequence[Session]) -> None:
     """Reminders queued for an older revision of these sessions are
     dropped in this transaction (app.services.reminders)."""
-    try:
-        from app.services import reminders  # type: ignore[attr-defined]
+    from app.services import reminders  # reminders reads this module's payloads
 
-        refresh = reminders.refresh_unsent
-    except (ImportError, AttributeError):
-        return
-    refresh([s.id for s in sessions if s.id is not None])
+    reminders.refresh_unsent([s.id for s in sessions if s.id is not None])
 
 
 def _now() -> datetime:
@@ -543,9 +539,7 @@ def _record(
     now = now or _now()
     organisation = cohort.organisation
     organizer = _organizer(organisation.name, organisation.mail_from)
-    sender = (
-        formataddr((organizer["name"], organizer["address"])) if organisation.mail_from else None
-    )
+    sender = notifications.sender_of(organisation)
     zone = ZoneInfo(cohort.timezone)
     common = {
         "stamp": now.isoformat(),
@@ -723,13 +717,8 @@ def _times(
 
 
 def _place(session: Session, venue: str | None, link: str | None) -> tuple[str | None, str | None]:
-    """Where the session's calendar event says it is (as in the feeds): a
-    venue for sessions in person, a link for online ones, both for either."""
-    mode = Mode(session.mode)
-    return (
-        venue if mode in (Mode.IN_PERSON, Mode.EITHER) else None,
-        link if mode in (Mode.ONLINE, Mode.EITHER) else None,
-    )
+    """Where the session's calendar event says it is (as in the feeds)."""
+    return shown_place(session.mode, venue, link)
 
 
 # --- The words for those who follow a feed ----------------------------------------

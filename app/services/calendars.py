@@ -33,7 +33,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.database import read_bind
 from app.exports import Rendered
-from app.exports.descriptions import session_description
+from app.exports.descriptions import session_description, shown_place
 from app.exports.ical import CalendarEvent, render_calendar
 from app.extensions import db
 from app.i18n import Translator
@@ -59,7 +59,7 @@ from app.services.errors import NotPermitted
 from app.services.policy import Action, Actor
 from cohorts.eligibility import Mark
 from curricula.messages import msg
-from curricula.model import Curriculum, Element, Mode
+from curricula.model import Curriculum, Element
 
 # Bump when the rendering changes, so that cached copies are refreshed.
 FORMAT_VERSION = "2"
@@ -410,9 +410,7 @@ def _described_by(session: Session) -> tuple[Curriculum, Element]:
 def _event(session: Session, feed: Feed, tr: Translator) -> CalendarEvent:
     cohort = session.cohort
     model, element = _described_by(session)
-    mode = Mode(session.mode)
-    link = session.effective_link if mode in (Mode.ONLINE, Mode.EITHER) else None
-    venue = session.effective_venue if mode in (Mode.IN_PERSON, Mode.EITHER) else None
+    venue, link = shown_place(session.mode, session.effective_venue, session.effective_link)
     zone = ZoneInfo(cohort.timezone)
     if session.starts_at is not None and session.ends_at is not None:
         start: datetime | object = session.starts_at.astimezone(zone)

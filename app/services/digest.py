@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
-from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.exports.descriptions import shown_place
 from app.extensions import db
 from app.models import (
     AttendanceRecord,
@@ -141,8 +141,9 @@ def digest_of(user: User, now: datetime) -> dict[str, Any] | None:
             for cohort, gone, remaining in tandems
         ],
     }
-    if organisation.mail_from and len(user.organisations) == 1:
-        payload["from"] = formataddr((organisation.name, organisation.mail_from))
+    sender = notifications.sender_of(organisation)
+    if sender and len(user.organisations) == 1:
+        payload["from"] = sender
     return payload
 
 
@@ -157,7 +158,7 @@ def _organisation(user: User, seen: set[Organisation]) -> Organisation | None:
 def _session(session: Session) -> dict[str, Any]:
     cohort = session.cohort
     zone = ZoneInfo(cohort.timezone)
-    mode = Mode(session.mode)
+    venue, link = shown_place(session.mode, session.effective_venue, session.effective_link)
     timed = not session.all_day and session.starts_at is not None and session.ends_at is not None
     return {
         "title": {"de": session.element.title_de, "en": session.element.title_en},
@@ -170,8 +171,8 @@ def _session(session: Session) -> dict[str, Any]:
         "end": session.ends_at.astimezone(zone).isoformat()  # type: ignore[union-attr]
         if timed
         else session.last_day.isoformat(),
-        "venue": session.effective_venue if mode in (Mode.IN_PERSON, Mode.EITHER) else None,
-        "link": session.effective_link if mode is not Mode.IN_PERSON else None,
+        "venue": venue,
+        "link": link,
         "url": _url("cohorts.show", cohort.id),
     }
 

@@ -14,19 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from sqlalchemy import delete, inspect, select
 
 from app import notices
 from app.extensions import db
-from app.models import Delivery, Notification
+from app.models import Delivery, Notification, Organisation
 from app.queue import after_commit
 from app.schema import utcnow
 
 SESSION_KEY = "qualiplan.recorded_notifications"
 # Keys looked up in one statement (well below every database parameter limit).
 LOOKUP = 500
+
+
+def sender_of(organisation: Organisation) -> str | None:
+    """The From of the organisation's messages (and their calendar
+    ORGANIZER), or None for the server's MAIL_FROM."""
+    address = parseaddr(organisation.mail_from or "")[1]
+    if not address:
+        return None
+    return formataddr((organisation.name, address))
 
 
 def record(

@@ -32,7 +32,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from email.utils import formataddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +39,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from app.exports.descriptions import shown_place
 from app.extensions import db
 from app.models import (
     Cohort,
@@ -158,7 +158,7 @@ def payload(session: Session, moment: Moment) -> dict[str, Any]:
     cohort = session.cohort
     organisation = cohort.organisation
     zone = ZoneInfo(cohort.timezone)
-    mode = Mode(session.mode)
+    venue, link = shown_place(session.mode, session.effective_venue, session.effective_link)
     timed = not session.all_day and session.starts_at is not None and session.ends_at is not None
     values: dict[str, Any] = {
         "session_id": session.id,
@@ -172,7 +172,7 @@ def payload(session: Session, moment: Moment) -> dict[str, Any]:
         "title": {"de": session.element.title_de, "en": session.element.title_en},
         "cohort": cohort.name,
         "organisation": organisation.name,
-        "mode": mode.value,
+        "mode": Mode(session.mode).value,
         # As invitations keep them (app.notices.wording): moments in the
         # cohort's zone, or the first and last day of a whole-day session.
         "all_day": not timed,
@@ -183,11 +183,12 @@ def payload(session: Session, moment: Moment) -> dict[str, Any]:
         if timed
         else session.last_day.isoformat(),
         "timezone": cohort.timezone,
-        "venue": session.effective_venue if mode in (Mode.IN_PERSON, Mode.EITHER) else None,
-        "link": session.effective_link if mode is not Mode.IN_PERSON else None,
+        "venue": venue,
+        "link": link,
     }
-    if organisation.mail_from:
-        values["from"] = formataddr((organisation.name, organisation.mail_from))
+    sender = notifications.sender_of(organisation)
+    if sender:
+        values["from"] = sender
     return values
 
 

@@ -532,8 +532,9 @@ def _tell(
         "organisation": organisation.name,
         "timezone": cohort.timezone,
     }
-    if organisation.mail_from:
-        payload["from"] = organisation.mail_from
+    sender = notifications.sender_of(organisation)
+    if sender:
+        payload["from"] = sender
     if what == "offer":
         payload["until"] = registration.offer_expires_at.isoformat()  # type: ignore[union-attr]
         payload["link"] = external_url("offers.answer", token=token)
