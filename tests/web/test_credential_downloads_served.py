@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date
 from types import SimpleNamespace
 
 import pytest
@@ -17,34 +16,20 @@ from PIL import Image
 
 from app import credentials
 from app.extensions import db
-from app.models import Certificate, Cohort, Purpose, Role
-from app.services import tokens
-from app.services.certificates import new_code
-from tests.real_server import compact_cohort, enrolled, fetch, organisation_with, served
-from tests.web.test_certificate_downloads import CONTENT, logged_in
+from app.models import Certificate, Cohort
+from tests.real_server import fetch, served
+from tests.web.test_certificate_downloads import logged_in
+from tests.web.test_certificate_downloads import world as certificate_world
 
 
 def world(app) -> SimpleNamespace:
+    """The certificate downloads' world, with the credential signed for it."""
+    made = certificate_world(app)
     with app.app_context():
-        org = organisation_with(Role.HR, "hr@example.org", "Hanna Haas")
-        cohort = compact_cohort(org, "Kompakt İzmir", date(2027, 3, 1))
-        person = enrolled(cohort, "Jörg", "Yılmaz", "joerg@example.org")
-        certificate = Certificate(
-            organisation_id=org.id,
-            serial=1,
-            code=new_code(),
-            cohort_id=cohort.id,
-            participant_id=person.id,
-            name=person.name,
-            content=CONTENT,
-            issued_on=date(2027, 6, 3),
-        )
-        db.session.add(certificate)
-        db.session.flush()
-        credentials.issued(db.session.get(Cohort, cohort.id), [certificate])
-        token = tokens.issue(Purpose.PERSONAL_PAGE, person.id, org.id, None)
+        certificate = db.session.get(Certificate, made.certificate)
+        credentials.issued(db.session.get(Cohort, made.cohort), [certificate])
         db.session.commit()
-        return SimpleNamespace(certificate=certificate.id, token=token)
+    return made
 
 
 @pytest.fixture
