@@ -184,7 +184,9 @@ def list_enrolments(cohort_id: int) -> list[Enrolment]:
 def create_enrolment(values: dict[str, Any], cohort_id: int) -> Enrolment:
     """Enrols the person. Someone who holds a certificate in force for the
     curriculum, or is enrolled in another open cohort of it, is refused
-    (`already_certified`, `enrolled_elsewhere`) unless `acknowledge` is true."""
+    (`already_certified`, `enrolled_elsewhere`), as is one who would be in the
+    cohort with their manager or someone they manage (`with_manager`), unless
+    `acknowledge` is true."""
     return enrol_participant(
         caller().actor, cohort_id, values["participant_id"], acknowledge=values["acknowledge"]
     )

@@ -10,7 +10,7 @@ closed, full) and check no permission.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -42,7 +42,7 @@ from curricula.messages import Message, msg
 
 OPEN_STATES = (CohortState.PLANNED, CohortState.RUNNING)
 # The refusals that an "enrol anyway" can pass (see enrol_participant).
-WARNINGS = frozenset({"already_certified", "enrolled_elsewhere"})
+WARNINGS = frozenset({"already_certified", "enrolled_elsewhere", "with_manager"})
 
 
 class EnrolmentError(DomainError):
@@ -74,8 +74,10 @@ def enrol_participant(
 ) -> Enrolment:
     """Enrol the person in the cohort (enrolled already: the enrolment as it
     is). A person who holds a certificate in force for the cohort's curriculum,
-    or is enrolled in another open cohort of it, is refused with the reason
-    (codes `already_certified`, `enrolled_elsewhere`) unless `acknowledge`."""
+    is enrolled in another open cohort of it, or would be in the cohort with
+    their manager or someone they manage, is refused with the reason (codes
+    `already_certified`, `enrolled_elsewhere`, `with_manager`) unless
+    `acknowledge`."""
     cohort = policy.get(actor, Cohort, cohort_id)
     person = policy.get(actor, Participant, participant_id)
     policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
@@ -341,7 +343,66 @@ def warnings_of(
                 ),
             )
         )
+    for person_id, warning in _manager_lines(cohort, people):
+        found.setdefault(person_id, []).append(warning)
     return found
+
+
+def _manager_lines(
+    cohort: Cohort, people: Sequence[Participant]
+) -> Iterator[tuple[int, EnrolmentWarning]]:
+    """People who would be in `cohort` with their manager, or with someone
+    whose manager they are: a tandem cannot pair them, and a manager in the
+    room changes what people say. The manager is whoever has the e-mail
+    address the person names as their manager's (as app.services.tandems)."""
+    addresses = {p.email.strip().lower() for p in people} | {
+        p.manager_email.strip().lower() for p in people if p.manager_email.strip()
+    }
+    addresses.discard("")
+    if not addresses:
+        return
+    others = db.session.execute(
+        select(
+            Participant.id,
+            Participant.first_name,
+            Participant.last_name,
+            func.lower(func.trim(Participant.email)),
+            func.lower(func.trim(Participant.manager_email)),
+        )
+        .join(Enrolment, Enrolment.participant_id == Participant.id)
+        .where(
+            Enrolment.cohort_id == cohort.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            or_(
+                func.lower(func.trim(Participant.email)).in_(addresses),
+                func.lower(func.trim(Participant.manager_email)).in_(addresses),
+            ),
+        )
+        .order_by(Participant.last_name, Participant.first_name, Participant.id)
+    ).all()
+    for person in people:
+        email = person.email.strip().lower()
+        manager = person.manager_email.strip().lower()
+        for other_id, first, last, other_email, other_manager in others:
+            if other_id == person.id:
+                continue
+            other = f"{first} {last}".strip()
+            if manager and other_email == manager:
+                text = msg(
+                    "{name} would be in this cohort with their manager {manager}",
+                    name=person.name,
+                    manager=other,
+                )
+            elif email and other_manager == email:
+                text = msg(
+                    "{name} would be in this cohort with {other}, whose manager they are",
+                    name=person.name,
+                    other=other,
+                )
+            else:
+                continue
+            yield person.id, EnrolmentWarning("with_manager", text)
+            break
 
 
 @dataclass(frozen=True)

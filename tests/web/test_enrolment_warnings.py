@@ -16,6 +16,7 @@ from app.models import (
     Enrolment,
     EnrolmentStatus,
     Organisation,
+    Participant,
     Role,
     User,
 )
@@ -195,3 +196,58 @@ def test_a_full_cohort_is_refused_on_the_page_with_its_code(client, make, db):
     assert refused.headers["Location"] == page
     assert "refused-cohort_full" in client.get(page).get_data(as_text=True)
     assert enrolment(db, ids, ids["second"]) is None
+
+
+def test_someone_whose_manager_is_in_the_cohort_is_asked_about(client, make, db):
+    ids = setup(make, db)
+    org = db.session.get(Organisation, ids["org"])
+    second = db.session.get(Cohort, ids["second"])
+    make.participant(
+        org, cohort=second, first_name="Jörg", last_name="Yılmaz", email="Joerg@Example.org"
+    )
+    db.session.get(Participant, ids["anna"]).manager_email = " joerg@example.org"
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    refused = enrol(client, ids, ids["second"])
+    assert refused.status_code == 409
+    text = refused.get_data(as_text=True)
+    assert 'data-code="with_manager"' in text
+    assert "Anna Berg would be in this cohort with their manager Jörg Yılmaz" in text
+    assert enrolment(db, ids, ids["second"]) is None
+    assert enrol(client, ids, ids["second"], acknowledge="y").status_code == 302
+    assert enrolment(db, ids, ids["second"]).status is EnrolmentStatus.ENROLLED
+
+
+def test_a_manager_of_someone_in_the_cohort_is_asked_about_in_german(client, make, db):
+    ids = setup(make, db)
+    org = db.session.get(Organisation, ids["org"])
+    second = db.session.get(Cohort, ids["second"])
+    make.participant(
+        org, cohort=second, first_name="Ömer", last_name="Çelik", manager_email="person-a@x.org"
+    )
+    db.session.get(Participant, ids["anna"]).email = "Person-A@x.org"
+    db.session.commit()
+    hr = Actor.of_user(db.session.scalar(select(User).where(User.email == "hr@example.org")))
+    with pytest.raises(EnrolmentError) as refused:
+        enrolments.enrol_participant(hr, ids["second"], ids["anna"])
+    assert refused.value.code == "with_manager"
+    log_in(client, "hr@example.org")
+    page = f"/participants/{ids['anna']}"
+    answer = client.post(
+        f"{page}/enrol?lang=de",
+        data={"csrf_token": csrf_token(client, page), "cohort": str(ids["second"])},
+    )
+    assert "Anna Berg ist Führungskraft von Ömer Çelik" in answer.get_data(as_text=True)
+
+
+def test_colleagues_without_a_manager_line_are_not_asked_about(client, make, db):
+    ids = setup(make, db)
+    org = db.session.get(Organisation, ids["org"])
+    second = db.session.get(Cohort, ids["second"])
+    # Same manager: colleagues, not a manager line.
+    make.participant(org, cohort=second, manager_email="boss@example.org")
+    db.session.get(Participant, ids["anna"]).manager_email = "boss@example.org"
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    assert enrol(client, ids, ids["second"]).status_code == 302
+    assert enrolment(db, ids, ids["second"]).status is EnrolmentStatus.ENROLLED
