@@ -13,11 +13,13 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 
 # Upgrades the database, loads the demo data into an empty one, serves on
 # 127.0.0.1 and runs the worker beside it (notifications, long jobs, periodic
-# work); Ctrl-C stops both.
+# work); Ctrl-C stops both. Links in e-mails the worker sends lead to this
+# server unless QUALIPLAN_PUBLIC_URL says otherwise.
 run: $(VENV)/.installed translations
 	$(BIN)/qualiplan db upgrade
 	$(BIN)/qualiplan demo --if-empty
-	@$(BIN)/qualiplan worker & worker=$$!; \
+	@export QUALIPLAN_PUBLIC_URL="$${QUALIPLAN_PUBLIC_URL:-http://127.0.0.1:$(PORT)}"; \
+	$(BIN)/qualiplan worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	QUALIPLAN_INSECURE_COOKIES=1 $(BIN)/qualiplan run --host 127.0.0.1 --port $(PORT)
 

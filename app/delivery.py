@@ -37,6 +37,7 @@ from app.extensions import db
 from app.models import Delivery, Notification
 from app.queue import crontab, periodic, task
 from app.schema import utcnow
+from app.services import notifications
 from curricula.messages import msg
 
 CLAIM = timedelta(minutes=10)
@@ -135,7 +136,15 @@ class _Results:
         self.decided: set[int] = set()
 
     def sent(self, claimed: Claimed, subject: str) -> None:
-        self._add(claimed, Delivery.SENT, None, sent_at=utcnow(), subject=subject[:300])
+        more: dict[str, Any] = {}
+        if any(claimed.payload.get(key) for key in notifications.SECRETS):
+            # The one-time link is in the recipient's inbox now; the outbox
+            # keeps no working link at rest beyond the time it waited.
+            more["payload"] = {
+                **claimed.payload,
+                **{key: "" for key in notifications.SECRETS if key in claimed.payload},
+            }
+        self._add(claimed, Delivery.SENT, None, sent_at=utcnow(), subject=subject[:300], **more)
         self.outcome.sent += 1
 
     def failed(self, claimed: Claimed, answer: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from app import delivery, queue
@@ -54,5 +55,14 @@ def worker(threads: int, once: bool, verbose: bool, lang: str | None) -> None:
             threads,
         )
     )
+    if not current_app.config.get("PUBLIC_URL"):
+        # Outside a request no host is known: links would hold only a path.
+        click.echo(
+            translator(lang).gettext(
+                "QUALIPLAN_PUBLIC_URL is not set: links in the e-mails this worker sends "
+                "hold only a path. Set it to the address people open Qualiplan at."
+            ),
+            err=True,
+        )
     consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     consumer.run()

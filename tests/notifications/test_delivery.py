@@ -284,3 +284,23 @@ def test_a_savepoint_rolled_back_in_the_same_transaction_keeps_the_rest_announce
     db.session.commit()
     assert queue.run_pending() == 1
     assert [m["Subject"] for m in server.inbox.messages] == ["Nachricht 1"]
+
+
+def test_a_one_time_link_leaves_the_outbox_once_sent(db, make, server):
+    org = make.organisation()
+    notifications.record(
+        kind="text",
+        key="test:link",
+        address="person@example.org",
+        organisation_id=org.id,
+        payload={"subject": "Ihr Platz", "body": "Bitte bestätigen", "link": "https://x/o/SECRET"},
+    )
+    note(org, 2, due_at=utcnow() + timedelta(hours=1))  # waits, keeps its payload
+    db.session.commit()
+    assert queue.run_pending() == 1
+    db.session.expire_all()
+    sent = db.session.scalar(select(Notification).where(Notification.key == "test:link"))
+    assert sent.state is Delivery.SENT
+    assert sent.payload == {"subject": "Ihr Platz", "body": "Bitte bestätigen", "link": ""}
+    waiting = db.session.scalar(select(Notification).where(Notification.key == "test:2"))
+    assert waiting.payload["subject"] == "Nachricht 2"

@@ -69,6 +69,7 @@ def world(tmp_path):
             "MAIL_USERNAME": "",
             "PYTHONUNBUFFERED": "1",
         }
+        environment.pop("QUALIPLAN_PUBLIC_URL", None)
         if url.startswith("sqlite"):
             environment["QUALIPLAN_QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
         # Otherwise the queue lives in the PostgreSQL database, as in production.
@@ -120,6 +121,8 @@ def test_a_running_worker_delivers_what_a_commit_recorded_and_stops_on_ctrl_c(wo
     assert len(set(inbox.ids())) == 30
     assert worker.returncode == 0, output
     assert "p3@example.org" not in output  # no addresses in the worker's log
+    # Links in what it sends would hold only a path: it says so when it starts.
+    assert "QUALIPLAN_PUBLIC_URL" in output
 
 
 def test_a_process_killed_right_after_its_commit_loses_nothing(world):
