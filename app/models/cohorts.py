@@ -82,6 +82,10 @@ class Cohort(db.Model):  # type: ignore[name-defined,misc]
     # Whether a full cohort takes people onto its waiting list
     # (app.services.waiting_lists).
     waiting_list: Mapped[bool] = mapped_column(default=True)
+    # Open for employees' registrations until the closing date (or the start)
+    # on the organisation's registration page (app.services.registrations).
+    registration_open: Mapped[bool] = mapped_column(default=False)
+    registration_closes_on: Mapped[date | None] = mapped_column(Date)
     state: Mapped[CohortState] = mapped_column(
         Enum(CohortState, native_enum=False, length=20), default=CohortState.PLANNED
     )

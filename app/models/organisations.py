@@ -38,6 +38,11 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     # `offer_days` days ("offer"), or given to them at once ("move_up").
     waiting_list_mode: Mapped[str] = mapped_column(String(20), default="offer")
     offer_days: Mapped[int] = mapped_column(default=3)
+    # Registration (app.services.registrations): whether the employee's
+    # manager confirms before HR decides, and the hash of the secret part of
+    # the organisation's registration address (NULL: no address).
+    manager_step: Mapped[bool] = mapped_column(default=True)
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The last serial number given to a certificate of this organisation.
     last_certificate_serial: Mapped[int] = mapped_column(default=0)
     lock_version: Mapped[int] = mapped_column(default=1)

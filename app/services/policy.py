@@ -39,6 +39,8 @@ class Action(StrEnum):
     PRIVACY_SETTINGS = "privacy_settings"
     MANAGE_ACCOUNTS = "manage_accounts"  # invite, role, organisations, reset links, deactivate
     MANAGE_ORGANISATIONS = "manage_organisations"  # create, name, region, time zone, closure days
+    # accept or decline registrations, invite people, the registration address
+    DECIDE_REGISTRATIONS = "decide_registrations"
 
 
 PLANNERS = frozenset({Role.ADMIN, Role.TRAINER, Role.CONSULTANT})
@@ -61,6 +63,7 @@ RULES: dict[Action, frozenset[Role]] = {
     Action.PRIVACY_SETTINGS: frozenset({Role.ADMIN}),
     Action.MANAGE_ACCOUNTS: frozenset({Role.ADMIN}),
     Action.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
+    Action.DECIDE_REGISTRATIONS: CERTIFIERS,
 }
 
 
