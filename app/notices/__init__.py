@@ -14,6 +14,9 @@ from email.message import EmailMessage
 from typing import Any
 
 Renderer = Callable[[Mapping[str, Any], str], EmailMessage]
+# Where a text message's one-time link goes: the link itself is kept apart
+# in the payload (app.services.notifications.SECRETS).
+LINK = "{link}"
 
 _RENDERERS: dict[str, Renderer] = {}
 
@@ -47,11 +50,15 @@ def kinds() -> frozenset[str]:
 @renderer("text")
 def _text(payload: Mapping[str, Any], language: str) -> EmailMessage:
     """A message whose words were made when it was recorded (already in the
-    recipient's language): subject and body, and optionally one attachment
-    {"content": text, "filename": …, "subtype": e.g. "calendar", "params": {…}}."""
+    recipient's language): subject and body, a one-time "link" put where the
+    body says LINK, and optionally one attachment {"content": text,
+    "filename": …, "subtype": e.g. "calendar", "params": {…}}."""
     message = EmailMessage()
     message["Subject"] = payload["subject"]
-    message.set_content(payload["body"])
+    body = payload["body"]
+    if "link" in payload:
+        body = body.replace(LINK, payload["link"])
+    message.set_content(body)
     attachment = payload.get("attachment")
     if attachment:
         message.add_attachment(

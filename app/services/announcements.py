@@ -49,6 +49,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app import notices
 from app.exports.descriptions import shown_place
 from app.extensions import db
 from app.i18n import Translator
@@ -320,11 +321,13 @@ def personal_link(
         "The attached file holds the sessions as they are planned today; open it to "
         "add them to your calendar once. Please keep the link to yourself.\n",
         name=person.first_name,
-        link=link_for(token),
+        link=notices.LINK,
     )
     payload: dict[str, Any] = {
         "subject": tr.gettext("Your schedule for the learning companion programme"),
         "body": body,
+        # Apart from the words, so that it leaves the outbox once sent.
+        "link": link_for(token),
         # The MIME method must equal the calendar's METHOD, or Outlook rejects it.
         "attachment": {
             "content": calendar.content.decode("utf-8"),

@@ -293,7 +293,7 @@ def test_a_one_time_link_leaves_the_outbox_once_sent(db, make, server):
         key="test:link",
         address="person@example.org",
         organisation_id=org.id,
-        payload={"subject": "Ihr Platz", "body": "Bitte bestätigen", "link": "https://x/o/SECRET"},
+        payload={"subject": "Ihr Platz", "body": "Hier: {link}", "link": "https://x/o/SECRET"},
     )
     note(org, 2, due_at=utcnow() + timedelta(hours=1))  # waits, keeps its payload
     db.session.commit()
@@ -301,6 +301,8 @@ def test_a_one_time_link_leaves_the_outbox_once_sent(db, make, server):
     db.session.expire_all()
     sent = db.session.scalar(select(Notification).where(Notification.key == "test:link"))
     assert sent.state is Delivery.SENT
-    assert sent.payload == {"subject": "Ihr Platz", "body": "Bitte bestätigen", "link": ""}
+    assert sent.payload == {"subject": "Ihr Platz", "body": "Hier: {link}", "link": ""}
+    [message] = server.inbox.messages
+    assert message.get_content().strip() == "Hier: https://x/o/SECRET"
     waiting = db.session.scalar(select(Notification).where(Notification.key == "test:2"))
     assert waiting.payload["subject"] == "Nachricht 2"
