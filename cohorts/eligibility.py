@@ -5,7 +5,8 @@ of" groups. An element counts as attended when the person was present, did
 the self-study phase, missed no more than a quarter of a session (partly
 present), or made it up in another cohort's session of the same element.
 Excused is not attended: it explains an absence but the element still has
-to be made up.
+to be made up. A make-up booked in another cohort's session still to come
+does not count yet, but the reasons name it ("make-up booked: …").
 """
 
 from __future__ import annotations
@@ -34,11 +35,20 @@ class Mark(StrEnum):
 
 
 @dataclass(frozen=True)
+class Booking:
+    """A make-up booked in another cohort's session of the same element."""
+
+    day: date
+    cohort: str  # the name of the cohort whose session it is
+
+
+@dataclass(frozen=True)
 class Attendance:
     mark: Mark = Mark.NOT_RECORDED
     minutes_missed: int = 0
     day: date | None = None  # when the session was, for the reasons
     made_up: date | None = None  # attended the same element in another cohort
+    booked: Booking | None = None  # a make-up booked, still to come
 
 
 @dataclass(frozen=True)
@@ -86,19 +96,25 @@ def decide(curriculum: Curriculum, records: Mapping[str, Attendance]) -> Decisio
         record = records.get(key, Attendance())
         if key not in done:
             reasons.append(
-                msg("missing: {element} ({why})", element=element.title, why=_why(record))
+                msg("missing: {element} ({why})", element=element.title, why=why(record))
             )
     for group in rule.at_least:
         have = sum(1 for key in group.of if key in done)
         if have < group.count:
-            reasons.append(
-                msg(
-                    "needs {count} of {elements}; has {have}",
-                    count=group.count,
-                    elements=[curriculum.element(k).title for k in group.of],
-                    have=have,
-                )
+            reason = msg(
+                "needs {count} of {elements}; has {have}",
+                count=group.count,
+                elements=[curriculum.element(k).title for k in group.of],
+                have=have,
             )
+            booked = [
+                booked_text(b)
+                for k in group.of
+                if k not in done and (b := records.get(k, Attendance()).booked) is not None
+            ]
+            if booked:
+                reason = msg("{reason} ({booked})", reason=reason, booked=booked)
+            reasons.append(reason)
     hours = sum(credited_hours(e, records.get(e.key, Attendance())) for e in counting)
     total = sum(e.teaching_hours for e in counting)
     if rule.min_hours_share is not None and total and hours / total < rule.min_hours_share:
@@ -118,7 +134,14 @@ def decide(curriculum: Curriculum, records: Mapping[str, Attendance]) -> Decisio
     )
 
 
-def _why(record: Attendance) -> Message:
+def booked_text(booking: Booking) -> Message:
+    return msg("make-up booked: {day}, {cohort}", day=booking.day, cohort=booking.cohort)
+
+
+def why(record: Attendance) -> Message:
+    """Why an element does not count (yet): a booked make-up first, else the mark."""
+    if record.booked is not None:
+        return booked_text(record.booked)
     day = record.day
     if record.mark is Mark.ABSENT:
         return msg("absent on {day}", day=day) if day else msg("absent")

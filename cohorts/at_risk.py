@@ -1,0 +1,206 @@
+"""Who can no longer reach the certificate in their own cohort, and why.
+
+For one person in one cohort: the certificate rule's parts (a required
+element, an "at least n of" group, the share of teaching hours) that their
+own cohort cannot bring them any more. An element is secured when it counts
+as attended (cohorts.eligibility.attended) or when the cohort still has a
+session of it on `today` or later (or one whose mark is not recorded yet:
+nobody knows yet that it was missed). It is lost when it was missed (absent,
+excused, not done, partly with too much missed, before the enrolment) and no
+later session of it is left in the cohort, or when the cohort has no session
+of it at all. A lost part is saved by make-ups booked in other cohorts'
+sessions of the same element (`Attendance.booked`).
+
+Reasons only, no ranking and no score (the works council's condition,
+PRODUCT.md): the result names what was missed and what would save it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from cohorts.eligibility import Attendance, Mark, attended, credited_hours, why
+from curricula.messages import Message, amount, msg
+from curricula.model import Curriculum
+
+
+class Part(StrEnum):
+    ELEMENT = "element"  # a required element
+    GROUP = "group"  # an "at least n of" group
+    HOURS = "hours"  # the share of teaching hours
+
+
+@dataclass(frozen=True)
+class Lost:
+    """One part of the certificate rule the own cohort cannot bring any more."""
+
+    part: Part
+    # The elements a make-up could save, in the curriculum's order, and how
+    # many of them must be made up.
+    elements: tuple[str, ...]
+    needed: int
+    # Those of `elements` with a make-up booked.
+    booked: tuple[str, ...]
+    reason: Message
+
+    @property
+    def saved(self) -> bool:
+        """Whether the make-ups booked bring the part back, once attended."""
+        return len(self.booked) >= self.needed
+
+
+@dataclass(frozen=True)
+class Risk:
+    lost: tuple[Lost, ...]
+
+    @property
+    def at_risk(self) -> bool:
+        return bool(self.lost)
+
+    @property
+    def saved(self) -> bool:
+        """At risk, but every lost part has its make-ups booked."""
+        return self.at_risk and all(lost.saved for lost in self.lost)
+
+    @property
+    def elements(self) -> tuple[str, ...]:
+        """Every element a make-up could save, each once, in order."""
+        seen: dict[str, None] = {}
+        for lost in self.lost:
+            seen.update(dict.fromkeys(lost.elements))
+        return tuple(seen)
+
+
+def secured(
+    key: str, record: Attendance, days: Sequence[date], today: date, curriculum: Curriculum
+) -> bool:
+    """Whether the own cohort still brings (or brought) the element."""
+    if attended(curriculum.element(key), record):
+        return True
+    if any(day >= today for day in days):
+        return True  # a session of it is still to come
+    # A session that is over but not recorded yet: not known to be missed.
+    return bool(days) and record.mark is Mark.NOT_RECORDED
+
+
+def assess(
+    curriculum: Curriculum,
+    records: Mapping[str, Attendance],
+    sessions: Mapping[str, Sequence[date]],
+    today: date,
+) -> Risk:
+    """The person's risk: `records` as cohorts.eligibility.decide reads them
+    (per element key, with make-ups booked), `sessions` the days of the own
+    cohort's scheduled sessions per element key."""
+    rule = curriculum.certificate
+    counting = [e for e in curriculum.elements if e.counts_for_certificate]
+    record_of = {e.key: records.get(e.key, Attendance()) for e in curriculum.elements}
+    safe = {
+        e.key: secured(e.key, record_of[e.key], sessions.get(e.key, ()), today, curriculum)
+        for e in curriculum.elements
+    }
+    lost: list[Lost] = []
+    for key in rule.required:
+        if safe[key]:
+            continue
+        booked = (key,) if record_of[key].booked is not None else ()
+        lost.append(
+            Lost(
+                Part.ELEMENT,
+                (key,),
+                1,
+                booked,
+                _element_reason(curriculum, key, record_of[key], sessions),
+            )
+        )
+    for group in rule.at_least:
+        have = sum(1 for key in group.of if safe[key])
+        if have >= group.count:
+            continue
+        open_keys = tuple(k for k in _ordered(curriculum, group.of) if not safe[k])
+        lost.append(
+            Lost(
+                Part.GROUP,
+                open_keys,
+                group.count - have,
+                tuple(k for k in open_keys if record_of[k].booked is not None),
+                msg(
+                    "needs {count} of {elements}; at most {have} possible in the cohort",
+                    count=group.count,
+                    elements=[curriculum.element(k).title for k in group.of],
+                    have=have,
+                ),
+            )
+        )
+    if rule.min_hours_share is not None and counting:
+        total = sum(e.teaching_hours for e in counting)
+        reachable = sum(
+            e.teaching_hours
+            if not attended(e, record_of[e.key])
+            else credited_hours(e, record_of[e.key])
+            for e in counting
+            if safe[e.key]
+        )
+        needed_hours = rule.min_hours_share * total
+        if total and reachable < needed_hours - 1e-9:
+            open_keys = tuple(e.key for e in counting if not safe[e.key])
+            lost.append(_hours(curriculum, open_keys, record_of, reachable, needed_hours, total))
+    return Risk(tuple(lost))
+
+
+def _hours(
+    curriculum: Curriculum,
+    open_keys: tuple[str, ...],
+    record_of: Mapping[str, Attendance],
+    reachable: float,
+    needed_hours: float,
+    total: float,
+) -> Lost:
+    # The fewest make-ups that bring the hours back: the longest elements first.
+    by_length = sorted(open_keys, key=lambda k: -curriculum.element(k).teaching_hours)
+    needed, hours = 0, reachable
+    for key in by_length:
+        if hours >= needed_hours - 1e-9:
+            break
+        hours += curriculum.element(key).teaching_hours
+        needed += 1
+    booked = tuple(k for k in open_keys if record_of[k].booked is not None)
+    booked_hours = reachable + sum(curriculum.element(k).teaching_hours for k in booked)
+    rule = curriculum.certificate
+    assert rule.min_hours_share is not None  # noqa: S101 -- checked by the caller
+    return Lost(
+        Part.HOURS,
+        open_keys,
+        # Saved once the booked make-ups bring the share back.
+        len(booked)
+        if booked and booked_hours >= needed_hours - 1e-9
+        else max(needed, len(booked) + 1),
+        booked,
+        msg(
+            "teaching units: at most {units} of {total} possible in the cohort; needs {percent} %",
+            units=amount(curriculum.units(reachable)),
+            total=amount(curriculum.units(total)),
+            percent=round(rule.min_hours_share * 100),
+        ),
+    )
+
+
+def _element_reason(
+    curriculum: Curriculum, key: str, record: Attendance, sessions: Mapping[str, Sequence[date]]
+) -> Message:
+    title = curriculum.element(key).title
+    if not sessions.get(key):
+        return msg("{element}: no session of it in the cohort", element=title)
+    return msg(
+        "{element}: {why}; no later session of it in the cohort",
+        element=title,
+        why=why(replace(record, booked=None)),
+    )
+
+
+def _ordered(curriculum: Curriculum, keys: Sequence[str]) -> list[str]:
+    wanted = set(keys)
+    return [e.key for e in curriculum.elements if e.key in wanted]
