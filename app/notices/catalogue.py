@@ -8,3 +8,4 @@ from app.notices import invitations  # noqa: F401
 from app.notices import reminders  # noqa: F401
 from app.notices import digest  # noqa: F401
 from app.notices import offers  # noqa: F401
+from app.notices import registrations  # noqa: F401

@@ -1,0 +1,764 @@
+"""Registration with approval (issue 17): from an employee's interest to a
+place in a cohort, without an account.
+
+The way: the organisation's registration page (an address with a random
+secret, of which only the hash is stored, that HR renews when it has spread
+too far) lists the upcoming cohorts open for registration. The employee
+registers, or answers an invitation HR sent to someone it picked; confirms
+their e-mail address by a one-time link; their manager confirms by a
+one-time link, granting a weekly time for the role (unless the organisation
+switched that step off); HR accepts (the enrolment's rules and warnings are
+app.services.enrolments'; a full cohort with a waiting list puts the person
+on it, app.services.waiting_lists) or declines with a reason.
+
+The person sees every step on their status page (a link of its own, in the
+first message); each step is kept in the history (subject "registration",
+the person's id, as for enrolments) and told by e-mail through the outbox
+(kind "registration", app.notices.registrations). The states and their
+moves are the model's (app.models.registrations); this module loads,
+checks and carries them out.
+
+Nobody learns from the public page whether someone is known: registering
+an address answers the same whether it belongs to a person on record, to
+one registered already, or to nobody; what differs goes to that address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    Cohort,
+    CohortState,
+    Enrolment,
+    EnrolmentStatus,
+    Organisation,
+    Participant,
+    User,
+)
+from app.models.registrations import (
+    ON_LIST,
+    PENDING,
+    WEEKLY_MINUTES,
+    InvalidRegistrationMove,
+    Registration,
+    RegistrationState,
+)
+from app.models.tokens import new_token, token_hash
+from app.public_url import external_url
+from app.services import enrolments, history, notifications, participants, policy, waiting_lists
+from app.services.enrolments import EnrolmentError
+from app.services.errors import DomainError, InvalidInput, NotFound
+from app.services.policy import Action, Actor
+from app.services.text import one_line
+from curricula.messages import msg
+
+KIND = "registration"
+# How long each link works.
+EMAIL_LINK = timedelta(days=3)
+INVITATION_LINK = timedelta(days=14)
+MANAGER_LINK = timedelta(days=14)
+# The status page: until this long after the cohort's start.
+STATUS_AFTER_START = timedelta(days=60)
+LONGEST_REASON = 1000
+
+S = RegistrationState
+
+
+class RegistrationRefused(DomainError):
+    code = "registration_refused"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- the organisation's settings ------------------------------------------------
+
+
+def settings_of(actor: Actor, organisation_id: int) -> Organisation:
+    organisation = policy.get(actor, Organisation, organisation_id, "id")
+    policy.require(actor, Action.DECIDE_REGISTRATIONS, organisation.id)
+    return organisation
+
+
+def change_manager_step(actor: Actor, organisation_id: int, on: bool) -> bool:
+    """Whether the manager confirms before HR decides; True when it changed."""
+    organisation = settings_of(actor, organisation_id)
+    if organisation.manager_step == on:
+        return False
+    organisation.manager_step = on
+    _history_of_organisation(actor, organisation, "manager_step", {"manager_step": on})
+    return True
+
+
+def renew_address(actor: Actor, organisation_id: int) -> str:
+    """A new registration address (its secret, returned once); the earlier
+    address stops working at once."""
+    organisation = settings_of(actor, organisation_id)
+    token = new_token()
+    organisation.registration_token_hash = token_hash(token)
+    _history_of_organisation(actor, organisation, "registration_address_renewed", None)
+    return token
+
+
+def close_address(actor: Actor, organisation_id: int) -> None:
+    """The organisation has no registration address any more."""
+    organisation = settings_of(actor, organisation_id)
+    organisation.registration_token_hash = None
+    _history_of_organisation(actor, organisation, "registration_address_closed", None)
+
+
+def _history_of_organisation(
+    actor: Actor, organisation: Organisation, action: str, after: dict[str, Any] | None
+) -> None:
+    history.record(
+        user=actor.user,
+        organisation_id=organisation.id,
+        subject="organisation",
+        subject_id=organisation.id,
+        action=action,
+        after=after,
+    )
+
+
+# --- cohorts open for registration -------------------------------------------
+
+
+def change_cohort_registration(
+    actor: Actor, cohort_id: int, *, open_: bool, closes_on: date | None, today: date
+) -> bool:
+    """Opens or closes the cohort for registration, until `closes_on` (None:
+    until it starts). True when it changed."""
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.PLAN, cohort.organisation_id)
+    if open_ and cohort.state is not CohortState.PLANNED:
+        raise InvalidInput(
+            msg("only a planned cohort can be open for registration"),
+            code="registration_not_planned",
+            field="registration_open",
+        )
+    if closes_on is not None and closes_on >= cohort.start_date:
+        raise InvalidInput(
+            msg("the closing date must lie before the cohort's start"),
+            code="closes_after_start",
+            field="registration_closes_on",
+        )
+    if open_ and closes_on is not None and closes_on < today:
+        raise InvalidInput(
+            msg("the closing date has passed"),
+            code="closes_in_the_past",
+            field="registration_closes_on",
+        )
+    if cohort.registration_open == open_ and cohort.registration_closes_on == closes_on:
+        return False
+    before = _window(cohort)
+    cohort.registration_open = open_
+    cohort.registration_closes_on = closes_on
+    history.record(
+        user=actor.user,
+        organisation_id=cohort.organisation_id,
+        cohort_id=cohort.id,
+        subject="cohort",
+        subject_id=cohort.id,
+        action="registration_changed",
+        before=before,
+        after=_window(cohort),
+    )
+    return True
+
+
+def _window(cohort: Cohort) -> dict[str, Any]:
+    closes = cohort.registration_closes_on
+    return {"open": cohort.registration_open, "closes_on": closes.isoformat() if closes else None}
+
+
+def takes_registrations(cohort: Cohort, today: date) -> bool:
+    """Open for registration, not past its closing date, not started."""
+    if not cohort.registration_open or cohort.state is not CohortState.PLANNED:
+        return False
+    if cohort.start_date <= today:
+        return False
+    return cohort.registration_closes_on is None or cohort.registration_closes_on >= today
+
+
+def open_cohorts(organisation: Organisation, today: date) -> list[Cohort]:
+    """The organisation's upcoming cohorts open for registration, by start."""
+    candidates = db.session.scalars(
+        select(Cohort)
+        .where(
+            Cohort.organisation_id == organisation.id,
+            Cohort.registration_open.is_(True),
+            Cohort.state == CohortState.PLANNED,
+            Cohort.start_date > today,
+        )
+        .order_by(Cohort.start_date, Cohort.name, Cohort.id)
+    )
+    return [c for c in candidates if takes_registrations(c, today)]
+
+
+def organisation_of_address(token: str) -> Organisation | None:
+    """The organisation whose registration address holds `token`, or None."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(Organisation).where(Organisation.registration_token_hash == token_hash(token))
+    )
+
+
+# --- registering ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Application:
+    """What the registration form asks."""
+
+    cohort_id: int
+    first_name: str
+    last_name: str
+    email: str
+    department: str
+    manager_name: str
+    manager_email: str
+
+
+def register(address: str, application: Application, now: datetime | None = None) -> None:
+    """An employee registers for a cohort of the address's organisation.
+    The answer is the same whoever the address belongs to; the message to
+    it says what follows (a link to confirm it, or that they are registered
+    already, with their status page)."""
+    now = now or now_utc()
+    organisation = organisation_of_address(address)
+    if organisation is None:
+        raise NotFound()
+    cohort = db.session.get(Cohort, application.cohort_id)
+    if (
+        cohort is None
+        or cohort.organisation_id != organisation.id
+        or not takes_registrations(cohort, now.date())
+    ):
+        raise InvalidInput(
+            msg("this cohort takes no registrations (any more)"),
+            code="registration_closed",
+            field="cohort",
+        )
+    manager_email = _address(application.manager_email, "manager_email")
+    if organisation.manager_step and not manager_email:
+        raise InvalidInput(msg("please name your manager's e-mail address"), field="manager_email")
+    email = _address(application.email, "email")
+    if manager_email and manager_email == email:
+        raise InvalidInput(
+            msg("your manager's address must not be your own"),
+            code="manager_is_self",
+            field="manager_email",
+        )
+    person = _person(organisation, email)
+    if person is None:
+        person = participants.add_participant(
+            organisation,
+            {
+                "first_name": application.first_name,
+                "last_name": application.last_name,
+                "email": email,
+                "department": application.department,
+                "manager_name": application.manager_name,
+                "manager_email": manager_email,
+            },
+            None,
+        )
+    manager_name = one_line(application.manager_name, field="manager_name")[:200]
+    _apply(cohort, person, now, manager_name=manager_name, manager_email=manager_email)
+
+
+def _apply(
+    cohort: Cohort,
+    person: Participant,
+    now: datetime,
+    *,
+    manager_name: str,
+    manager_email: str,
+    invited: bool = False,
+    by: User | None = None,
+) -> Registration:
+    registration = _registration(cohort, person)
+    enrolled = _enrolled(cohort, person)
+    if registration is not None and registration.state is S.REGISTERED and not enrolled:
+        # Not confirmed yet (the message lost, the link expired): a new link.
+        pass
+    elif enrolled or (registration is not None and not registration.state.final):
+        if registration is None:
+            # Enrolled by staff without registering: a status page all the same.
+            registration = _new(cohort, person, now, invited, by)
+            registration.accept(now)
+        _tell(registration, "already", now, status=_status_link(registration, now))
+        return registration
+    elif registration is None:
+        registration = _new(cohort, person, now, invited, by)
+    else:
+        registration.register_again(now)
+        registration.invited = invited
+        registration.created_by_id = by.id if by is not None else None
+    if registration.state is S.REGISTERED and registration.invited and not invited:
+        invited = True  # registering again meanwhile keeps the invitation's form
+    registration.manager_name = manager_name
+    registration.manager_email = manager_email
+    token = new_token()
+    registration.email_token_hash = token_hash(token)
+    registration.email_token_expires_at = now + (INVITATION_LINK if invited else EMAIL_LINK)
+    db.session.flush()
+    _record(registration, by, "invited" if invited else "registered", now)
+    _tell(
+        registration,
+        "invitation" if invited else "confirm",
+        now,
+        link=external_url("registrations.confirm", token=token),
+        status=_status_link(registration, now),
+    )
+    return registration
+
+
+def _new(
+    cohort: Cohort, person: Participant, now: datetime, invited: bool, by: User | None
+) -> Registration:
+    registration = Registration(
+        organisation_id=cohort.organisation_id,
+        cohort=cohort,
+        participant=person,
+        state=S.REGISTERED,
+        registered_at=now,
+        changed_at=now,
+        invited=invited,
+        created_by_id=by.id if by is not None else None,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def _status_link(registration: Registration, now: datetime) -> str:
+    """A new status page link (the earlier one stops working)."""
+    token = new_token()
+    registration.status_token_hash = token_hash(token)
+    start = datetime.combine(registration.cohort.start_date, datetime.min.time(), tzinfo=UTC)
+    registration.status_token_expires_at = max(start, now) + STATUS_AFTER_START
+    return external_url("registrations.status", token=token)
+
+
+def _address(value: str, field: str) -> str:
+    text = one_line(value, field=field).lower()
+    if len(text) > 254:
+        raise InvalidInput(msg("is longer than {count} characters", count=254), field=field)
+    return text
+
+
+def _person(organisation: Organisation, email: str) -> Participant | None:
+    return db.session.scalar(
+        select(Participant).where(
+            Participant.organisation_id == organisation.id,
+            func.lower(Participant.email) == email,
+        )
+    )
+
+
+# --- the links: confirming the address, the manager's answer, the status -------
+
+
+def confirmation_of(token: str, now: datetime | None = None) -> Registration | None:
+    """The registration waiting for the address's confirmation (or an
+    invitation's answer) the link belongs to: None when unknown, used or expired."""
+    registration = _by_token(Registration.email_token_hash, token)
+    if registration is None or registration.state is not S.REGISTERED:
+        return None
+    if _expired(registration.email_token_expires_at, now):
+        return None
+    return registration
+
+
+def confirm_email(
+    token: str,
+    now: datetime | None = None,
+    *,
+    manager_name: str | None = None,
+    manager_email: str | None = None,
+) -> Registration:
+    """The person confirmed their address (an invitation's answer also names
+    the manager): the manager gets their link, or HR decides next."""
+    now = now or now_utc()
+    registration = confirmation_of(token, now)
+    if registration is None:
+        raise NotFound()
+    organisation = registration.cohort.organisation
+    if manager_email is not None:
+        address = _address(manager_email, "manager_email")
+        if organisation.manager_step and not address:
+            raise InvalidInput(
+                msg("please name your manager's e-mail address"), field="manager_email"
+            )
+        if address and address == registration.participant.email.lower():
+            raise InvalidInput(
+                msg("your manager's address must not be your own"),
+                code="manager_is_self",
+                field="manager_email",
+            )
+        registration.manager_email = address
+        registration.manager_name = one_line(manager_name or "", field="manager_name")[:200]
+    if not takes_registrations(registration.cohort, now.date()):
+        raise RegistrationRefused(
+            msg("the cohort takes no registrations any more"), code="registration_closed"
+        )
+    manager_token = new_token() if organisation.manager_step else None
+    registration.confirm_email(
+        now, token_hash(manager_token) if manager_token else None, now + MANAGER_LINK
+    )
+    _record(registration, None, "email_confirmed", now)
+    if manager_token is not None:
+        _tell_manager(registration, manager_token, now)
+    return registration
+
+
+def manager_request_of(token: str, now: datetime | None = None) -> Registration | None:
+    """The registration waiting for the manager's answer the link belongs to."""
+    registration = _by_token(Registration.manager_token_hash, token)
+    if registration is None or registration.state is not S.EMAIL_CONFIRMED:
+        return None
+    if _expired(registration.manager_token_expires_at, now):
+        return None
+    return registration
+
+
+def manager_confirms(token: str, weekly_minutes: int, now: datetime | None = None) -> Registration:
+    now = now or now_utc()
+    registration = manager_request_of(token, now)
+    if registration is None:
+        raise NotFound()
+    if weekly_minutes not in WEEKLY_MINUTES:
+        raise InvalidInput(
+            msg("please grant at least 2 and at most 24 hours a week"),
+            code="weekly_time_out_of_bounds",
+            field="weekly_hours",
+        )
+    registration.confirm_by_manager(now, weekly_minutes)
+    _record(registration, None, "manager_confirmed", now, weekly_minutes=weekly_minutes)
+    _tell(registration, "manager_confirmed", now)
+    return registration
+
+
+def manager_refuses(token: str, reason: str, now: datetime | None = None) -> Registration:
+    now = now or now_utc()
+    registration = manager_request_of(token, now)
+    if registration is None:
+        raise NotFound()
+    text = _reason(reason, required=False)
+    registration.refuse_by_manager(now, text)
+    _record(registration, None, "manager_declined", now)
+    _tell(registration, "manager_declined", now, reason=text)
+    return registration
+
+
+def status_of(token: str, now: datetime | None = None) -> Registration | None:
+    """The registration whose status page the link shows, or None."""
+    registration = _by_token(Registration.status_token_hash, token)
+    if registration is None or _expired(registration.status_token_expires_at, now):
+        return None
+    return registration
+
+
+def _by_token(column: Any, token: str) -> Registration | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Registration).where(column == token_hash(token)))
+
+
+def _expired(until: datetime | None, now: datetime | None) -> bool:
+    return until is None or until <= (now or now_utc())
+
+
+# --- HR: the cohort's registrations, deciding, inviting ---------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    registration: Registration
+    position: int | None  # None: holds an offer
+
+
+@dataclass(frozen=True)
+class CohortRegistrations:
+    cohort: Cohort
+    pending: list[Registration]  # before HR's decision, oldest first
+    waiting: list[Waiting]  # the waiting list in its order, offers first
+    decided: list[Registration]  # accepted, declined, refused by the manager: newest first
+    may_decide: bool
+    invitable: list[Participant]  # people of the organisation without a registration here
+    takes_registrations: bool
+
+
+def of_cohort(actor: Actor, cohort_id: int, today: date) -> CohortRegistrations:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
+    rows = list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.cohort_id == cohort.id)
+            .order_by(Registration.registered_at, Registration.id)
+        )
+    )
+    pending = [r for r in rows if r.state in PENDING]
+    listed = [r for r in rows if r.state in ON_LIST]
+    offers = [Waiting(r, None) for r in listed if r.state is S.OFFERED]
+    waiting = [Waiting(r, n) for n, r in enumerate((r for r in listed if r.state is S.WAITING), 1)]
+    decided = sorted(
+        (r for r in rows if r.state in (S.ACCEPTED, S.DECLINED, S.MANAGER_DECLINED)),
+        key=lambda r: (r.changed_at, r.id),
+        reverse=True,
+    )
+    taken = select(Registration.participant_id).where(Registration.cohort_id == cohort.id)
+    enrolled = select(Enrolment.participant_id).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ENROLLED
+    )
+    invitable = list(
+        db.session.scalars(
+            select(Participant)
+            .where(
+                Participant.organisation_id == cohort.organisation_id,
+                Participant.id.not_in(taken),
+                Participant.id.not_in(enrolled),
+                Participant.email != "",
+            )
+            .order_by(Participant.last_name_key, Participant.first_name_key, Participant.id)
+            .limit(500)
+        )
+    )
+    return CohortRegistrations(
+        cohort=cohort,
+        pending=pending,
+        waiting=offers + waiting,
+        decided=decided,
+        may_decide=policy.may(actor, Action.DECIDE_REGISTRATIONS, cohort.organisation_id),
+        invitable=invitable,
+        takes_registrations=takes_registrations(cohort, today),
+    )
+
+
+def _decidable(actor: Actor, cohort_id: int, registration_id: int) -> Registration:
+    cohort = policy.get(actor, Cohort, cohort_id)
+    policy.require(actor, Action.DECIDE_REGISTRATIONS, cohort.organisation_id)
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.cohort_id != cohort.id:
+        raise NotFound()
+    return registration
+
+
+def accept(
+    actor: Actor,
+    cohort_id: int,
+    registration_id: int,
+    *,
+    acknowledge: bool = False,
+    now: datetime | None = None,
+) -> Registration:
+    """HR accepts: the person is enrolled (the enrolment's warnings asked
+    unless `acknowledge`), or put on the waiting list of a full cohort that
+    keeps one."""
+    now = now or now_utc()
+    registration = _decidable(actor, cohort_id, registration_id)
+    cohort = registration.cohort
+    if registration.state not in PENDING:
+        raise RegistrationRefused(
+            msg("this registration has been decided already"), code="decided_already"
+        )
+    if not registration.decidable(cohort.organisation.manager_step):
+        raise RegistrationRefused(
+            msg("the registration waits for the manager's confirmation"),
+            code="waiting_for_manager",
+        )
+    if registration.state is S.REGISTERED:
+        raise RegistrationRefused(
+            msg("the person has not confirmed their e-mail address yet"),
+            code="email_not_confirmed",
+        )
+    person = registration.participant
+    try:
+        enrolments.enrol_participant(actor, cohort.id, person.id, acknowledge=acknowledge)
+    except EnrolmentError as refusal:
+        if refusal.code != "cohort_full" or not cohort.waiting_list:
+            raise
+        waiting_lists.join(cohort, person, actor.user, now)
+        db.session.refresh(registration)
+        registration.decided_by = actor.user
+        registration.decided_at = now
+        _record(registration, actor.user, "waiting", now)
+        if registration.state is S.WAITING:
+            _tell(registration, "waiting", now, position=waiting_lists.position_of(registration))
+        return registration
+    db.session.refresh(registration)
+    if registration.state is not S.ACCEPTED:
+        registration.accept(now, actor.user)
+    _record(registration, actor.user, "accepted", now)
+    _tell(registration, "accepted", now)
+    return registration
+
+
+def decline(
+    actor: Actor,
+    cohort_id: int,
+    registration_id: int,
+    reason: str,
+    now: datetime | None = None,
+) -> Registration:
+    """HR declines, with a reason the person is told."""
+    now = now or now_utc()
+    registration = _decidable(actor, cohort_id, registration_id)
+    text = _reason(reason, required=True)
+    try:
+        registration.decline(now, actor.user, text)
+    except InvalidRegistrationMove:
+        raise RegistrationRefused(
+            msg("this registration has been decided already"), code="decided_already"
+        ) from None
+    _record(registration, actor.user, "declined", now)
+    _tell(registration, "declined", now, reason=text)
+    return registration
+
+
+def invite(
+    actor: Actor, cohort_id: int, participant_id: int, now: datetime | None = None
+) -> Registration:
+    """HR invites someone it picked to register for the cohort: a message
+    with a link to the registration form, filled in."""
+    now = now or now_utc()
+    cohort = policy.get(actor, Cohort, cohort_id)
+    person = policy.get(actor, Participant, participant_id)
+    policy.require(actor, Action.DECIDE_REGISTRATIONS, cohort.organisation_id)
+    if person.organisation_id != cohort.organisation_id:
+        raise NotFound()
+    if not person.email:
+        raise InvalidInput(msg("the person has no e-mail address"), field="participant")
+    if not takes_registrations(cohort, now.date()):
+        raise RegistrationRefused(
+            msg("the cohort is not open for registration"), code="registration_closed"
+        )
+    existing = _registration(cohort, person)
+    if _enrolled(cohort, person) or (existing is not None and not existing.state.final):
+        raise RegistrationRefused(
+            msg("{name} is registered or enrolled already", name=person.name),
+            code="registered_already",
+        )
+    return _apply(
+        cohort,
+        person,
+        now,
+        manager_name=person.manager_name,
+        manager_email=person.manager_email,
+        invited=True,
+        by=actor.user,
+    )
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    text = (reason or "").strip()
+    if required and not text:
+        raise InvalidInput(msg("please give a reason"), code="reason_missing", field="reason")
+    if len(text) > LONGEST_REASON:
+        raise InvalidInput(
+            msg("is longer than {count} characters", count=LONGEST_REASON), field="reason"
+        )
+    return text
+
+
+# --- records and messages -----------------------------------------------------
+
+
+def _record(
+    registration: Registration, user: Any, action: str, now: datetime, **more: Any
+) -> None:
+    history.record(
+        user=user,
+        organisation_id=registration.organisation_id,
+        cohort_id=registration.cohort_id,
+        subject="registration",
+        subject_id=registration.participant_id,
+        action=action,
+        after={"registration": registration.id, "state": registration.state.value, **more},
+    )
+
+
+def _tell_manager(registration: Registration, token: str, now: datetime) -> None:
+    if not registration.manager_email:
+        return
+    _message(
+        registration,
+        "manager",
+        now,
+        address=registration.manager_email,
+        name=registration.manager_name or None,
+        link=external_url("registrations.manager", token=token),
+        employee=registration.participant.name,
+        until=registration.manager_token_expires_at.isoformat()  # type: ignore[union-attr]
+        if registration.manager_token_expires_at
+        else "",
+    )
+
+
+def _tell(registration: Registration, what: str, now: datetime, **more: Any) -> None:
+    person = registration.participant
+    if not person.email:
+        return
+    status = more.pop("status", None)
+    link = more.pop("link", None)
+    if status or link:
+        more["link"] = {"confirm": link or "", "status": status or ""}
+    _message(registration, what, now, address=person.email, name=person.name, **more)
+
+
+def _message(
+    registration: Registration,
+    what: str,
+    now: datetime,
+    *,
+    address: str,
+    name: str | None,
+    **more: Any,
+) -> None:
+    cohort = registration.cohort
+    organisation = cohort.organisation
+    payload: dict[str, Any] = {
+        "what": what,
+        "cohort": cohort.name,
+        "start": cohort.start_date.isoformat(),
+        "organisation": organisation.name,
+        "timezone": cohort.timezone,
+        **more,
+    }
+    sender = notifications.sender_of(organisation)
+    if sender:
+        payload["from"] = sender
+    language = registration.participant.language or "de"
+    notifications.record(
+        kind=KIND,
+        key=f"{KIND}:{what}:{registration.id}:{now.isoformat()}",
+        address=address,
+        organisation_id=cohort.organisation_id,
+        payload=payload,
+        language=language if what != "manager" else "de",
+        name=name,
+        cohort_id=cohort.id,
+        participant_id=registration.participant_id,
+    )
+
+
+def _registration(cohort: Cohort, person: Participant) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.cohort_id == cohort.id, Registration.participant_id == person.id
+        )
+    )
+
+
+def _enrolled(cohort: Cohort, person: Participant) -> bool:
+    return enrolments._active(cohort, person) is not None
