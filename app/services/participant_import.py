@@ -31,7 +31,7 @@ from app.models import (
     Participant,
     User,
 )
-from app.services import announcements, policy
+from app.services import announcements, policy, waiting_lists
 from app.services.enrolments import EnrolmentError, warnings
 from app.services.participants import PERSON_FIELDS, add_participants, update_participant
 from app.services.policy import Action, Actor
@@ -550,6 +550,10 @@ def _capacity_problems(
     if not wanted:
         return []
     active = _active_enrolments(list(wanted))
+    # Places that open offers of the waiting lists hold are not free either.
+    offered = waiting_lists.offers_held(
+        wanted, {row.person_id for row in rows if row.person_id is not None}
+    )
     problems = []
     for cohort_id, cohort_rows in wanted.items():
         cohort = next(c for c in cohorts.values() if c.id == cohort_id)
@@ -563,7 +567,7 @@ def _capacity_problems(
                 continue
             seen.add(key)
             newcomers.append(row)
-        free = cohort.capacity - len(present)
+        free = cohort.capacity - len(present) - offered.get(cohort_id, 0)
         for row in newcomers[max(free, 0) :]:
             problems.append(
                 Problem(
@@ -651,10 +655,13 @@ def _enrol_all(
     one for their history entries."""
     if not pairs:
         return 0
+    cohort_ids = list({c.id for c, _ in pairs})
     counts = {
-        cohort_id: len(people)
-        for cohort_id, people in _active_enrolments(list({c.id for c, _ in pairs})).items()
+        cohort_id: len(people) for cohort_id, people in _active_enrolments(cohort_ids).items()
     }
+    # Open offers hold places too, but those of the people enrolled now.
+    for cohort_id, held in waiting_lists.offers_held(cohort_ids, {p for _, p in pairs}).items():
+        counts[cohort_id] = counts.get(cohort_id, 0) + held
     for cohort, _ in pairs:
         if cohort.state in (CohortState.COMPLETED, CohortState.CANCELLED):
             raise EnrolmentError(
@@ -689,5 +696,6 @@ def _enrol_all(
             for cohort, person_id in pairs
         ],
     )
+    waiting_lists.enrolled_many((cohort.id, person_id) for cohort, person_id in pairs)
     announcements.enrolled_ids(pairs)
     return len(pairs)

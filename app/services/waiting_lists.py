@@ -115,6 +115,41 @@ def held_by_others(cohort: Cohort, person: Participant | None = None) -> int:
     return db.session.scalar(query) or 0
 
 
+def offers_held(cohort_ids: Iterable[int], people: Iterable[int] = ()) -> dict[int, int]:
+    """`held_by_others` for many cohorts at once (those with open offers):
+    the places open offers hold, but those of `people` (who take their own)."""
+    query = (
+        select(Registration.cohort_id, func.count(Registration.id))
+        .where(
+            Registration.cohort_id.in_(list(cohort_ids)),
+            Registration.state == RegistrationState.OFFERED,
+        )
+        .group_by(Registration.cohort_id)
+    )
+    own = list(people)
+    if own:
+        query = query.where(Registration.participant_id.not_in(own))
+    return {cohort_id: count for cohort_id, count in db.session.execute(query)}
+
+
+def enrolled_many(pairs: Iterable[tuple[int, int]], now: datetime | None = None) -> None:
+    """`enrolled` for many (cohort id, person id) pairs at once (the import's
+    enrolments): a place held on a list is now the person's."""
+    wanted = set(pairs)
+    if not wanted:
+        return
+    on_lists = db.session.scalars(
+        select(Registration).where(
+            Registration.cohort_id.in_({cohort_id for cohort_id, _ in wanted}),
+            Registration.participant_id.in_({person_id for _, person_id in wanted}),
+            Registration.state.in_(ON_LIST),
+        )
+    )
+    for registration in on_lists:
+        if (registration.cohort_id, registration.participant_id) in wanted:
+            registration.accept(now or now_utc())
+
+
 # --- staff: joining the list -----------------------------------------------
 
 

@@ -462,3 +462,50 @@ def test_a_cohort_filled_since_the_check_refuses_the_whole_import(db, make):
     make.participant(org, cohort=cohort, first_name="Ben", last_name="B", email="b@x.example")
     with pytest.raises(EnrolmentError, match="is full"):
         import_rows(rows, org, None)
+
+
+def offered(db, make, org, cohort, email):
+    """Someone on the cohort's waiting list who holds the offer of a place."""
+    from app.models.registrations import Registration, RegistrationState
+
+    person = make.participant(org, first_name="Olga", last_name="Offer", email=email)
+    registration = Registration(
+        organisation_id=org.id,
+        cohort_id=cohort.id,
+        participant_id=person.id,
+        state=RegistrationState.OFFERED,
+        offer_token_hash="f" * 64,
+    )
+    db.session.add(registration)
+    db.session.commit()
+    return registration
+
+
+def test_a_place_offered_from_the_waiting_list_is_not_free_for_the_import(db, make):
+    org = make.organisation()
+    cohort = make.cohort(org, name="Gruppe 1", capacity=2)
+    make.participant(org, cohort=cohort, email="in@x.example")
+    offered(db, make, org, cohort, "olga@x.example")
+    table = read_table("hr.csv", (HEADER + "Anna;Albers;a@x.example;;;;;Gruppe 1\n").encode())
+    rows, problems = check(table, propose_mapping(table.headers), org)
+    assert [(p.row, str(p.message)) for p in problems] == [
+        (2, "the cohort 'Gruppe 1' is full (2 places)")
+    ]
+
+
+def test_the_person_holding_the_offer_is_imported_into_their_place(db, make):
+    from app.models.registrations import RegistrationState
+
+    org = make.organisation()
+    cohort = make.cohort(org, name="Gruppe 1", capacity=2)
+    make.participant(org, cohort=cohort, email="in@x.example")
+    registration = offered(db, make, org, cohort, "olga@x.example")
+    summary = import_text(db, org, HEADER + "Olga;Offer;olga@x.example;;;;;Gruppe 1\n")
+    assert summary.enrolled == 1
+    db.session.expire_all()
+    assert registration.state is RegistrationState.ACCEPTED
+    assert registration.offer_token_hash is None  # the offer's link answers no more
+    assert (
+        db.session.scalar(select(func.count(Enrolment.id)).where(Enrolment.cohort_id == cohort.id))
+        == 2
+    )
