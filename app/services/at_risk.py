@@ -1,0 +1,252 @@
+"""The at-risk list: people who can no longer reach the certificate in their
+own cohort (cohorts.at_risk), with the reasons and the make-ups that would
+save it (app.services.make_ups).
+
+No ranking and no score (the works council's condition, PRODUCT.md): the
+list is in the order of the cohorts and the names, and says only what was
+missed and what would save it.
+
+Everything is read set-wise: the cohorts, their sessions, their people,
+their marks, the make-ups made and booked, and the sessions that could take
+a make-up, each in one question for all cohorts and people (the lineage of
+each curriculum in use once), so that the list of an organisation's current
+cohorts asks the same whatever their number and size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models import (
+    AttendanceRecord,
+    Cohort,
+    CurriculumElement,
+    CurriculumVersion,
+    Enrolment,
+    EnrolmentStatus,
+    Participant,
+    Session,
+    SessionStatus,
+)
+from app.services import make_ups, policy
+from app.services.make_ups import OPEN, Booking, Offer
+from app.services.policy import Action, Actor
+from cohorts.at_risk import Risk, assess
+from cohorts.eligibility import Attendance, Mark
+from cohorts.eligibility import Booking as Booked
+from curricula.messages import Message
+from curricula.model import Text
+
+
+@dataclass(frozen=True)
+class Missed:
+    """One element the person could make up, with the sessions to do it in."""
+
+    key: str
+    title: Text
+    booking: Booking | None
+    offers: list[Offer]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One person at risk in one of their cohorts."""
+
+    participant: Participant
+    cohort: Cohort
+    risk: Risk
+    reasons: tuple[Message, ...]
+    missed: list[Missed]
+
+    @property
+    def saved(self) -> bool:
+        return self.risk.saved
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    entries: list[Entry]
+    can_book: bool
+    cohorts: list[Cohort] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def of_organisations(actor: Actor, *, now: datetime | None = None) -> AtRisk:
+    """The list of the current (planned or running) cohorts of the actor's organisations."""
+    now = now or _now()
+    query = select(Cohort).where(Cohort.state.in_(OPEN), Cohort.attendance_deleted_at.is_(None))
+    if actor.organisation_ids is not None:
+        query = query.where(Cohort.organisation_id.in_(actor.organisation_ids))
+    cohorts = _cohorts(query)
+    return AtRisk(_entries(cohorts, now), _can_book(actor, cohorts), cohorts)
+
+
+def of_cohort(actor: Actor, cohort_id: int, *, now: datetime | None = None) -> AtRisk:
+    now = now or _now()
+    cohort = policy.get(actor, Cohort, cohort_id)
+    cohorts = [] if cohort.state not in OPEN or cohort.attendance_deleted_at else [cohort]
+    return AtRisk(_entries(cohorts, now), _can_book(actor, [cohort]), cohorts)
+
+
+def of_participant(actor: Actor, participant_id: int, *, now: datetime | None = None) -> AtRisk:
+    """The person's current cohorts where they are at risk."""
+    now = now or _now()
+    person = policy.get(actor, Participant, participant_id)
+    cohorts = _cohorts(
+        select(Cohort)
+        .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .where(
+            Enrolment.participant_id == person.id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            Cohort.state.in_(OPEN),
+            Cohort.attendance_deleted_at.is_(None),
+        )
+    )
+    return AtRisk(_entries(cohorts, now, person.id), _can_book(actor, cohorts), cohorts)
+
+
+def _can_book(actor: Actor, cohorts: Sequence[Cohort]) -> bool:
+    return all(policy.may(actor, Action.KEEP_PEOPLE, c.organisation_id) for c in cohorts)
+
+
+def _cohorts(query) -> list[Cohort]:  # type: ignore[no-untyped-def]
+    return list(
+        db.session.scalars(
+            query.options(
+                joinedload(Cohort.version).joinedload(CurriculumVersion.curriculum)
+            ).order_by(Cohort.start_date, Cohort.name, Cohort.id)
+        ).unique()
+    )
+
+
+def _entries(
+    cohorts: Sequence[Cohort], now: datetime, participant_id: int | None = None
+) -> list[Entry]:
+    if not cohorts:
+        return []
+    by_id = {c.id: c for c in cohorts}
+    ids = list(by_id)
+    # The sessions of the cohorts, per cohort: (id, element key, first day).
+    sessions: dict[int, list[tuple[int, str, date]]] = {i: [] for i in ids}
+    for session_id, cohort_id, key, first_day in db.session.execute(
+        select(Session.id, Session.cohort_id, CurriculumElement.key, Session.first_day)
+        .join(CurriculumElement, CurriculumElement.id == Session.element_id)
+        .where(Session.cohort_id.in_(ids), Session.status == SessionStatus.SCHEDULED)
+        .order_by(Session.first_day, Session.starts_at, Session.id)
+    ):
+        sessions[cohort_id].append((session_id, key, first_day))
+    # Who is enrolled, since when (in the cohort's time zone).
+    query = (
+        select(Enrolment.cohort_id, Enrolment.enrolled_at, Participant)
+        .join(Participant, Participant.id == Enrolment.participant_id)
+        .where(Enrolment.cohort_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED)
+    )
+    if participant_id is not None:
+        query = query.where(Enrolment.participant_id == participant_id)
+    people: dict[int, list[tuple[Participant, date]]] = {i: [] for i in ids}
+    for cohort_id, enrolled_at, person in db.session.execute(query):
+        zone = ZoneInfo(by_id[cohort_id].timezone)
+        people[cohort_id].append((person, enrolled_at.astimezone(zone).date()))
+    # The marks of the cohorts' own sessions.
+    marks_query = (
+        select(
+            AttendanceRecord.session_id,
+            AttendanceRecord.participant_id,
+            AttendanceRecord.mark,
+            AttendanceRecord.minutes_missed,
+        )
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .where(Session.cohort_id.in_(ids), AttendanceRecord.for_cohort_id == Session.cohort_id)
+    )
+    if participant_id is not None:
+        marks_query = marks_query.where(AttendanceRecord.participant_id == participant_id)
+    marks = {(s, p): (mark, minutes) for s, p, mark, minutes in db.session.execute(marks_query)}
+    # Elements made up in other cohorts, and make-ups booked.
+    made_query = (
+        select(
+            AttendanceRecord.participant_id,
+            AttendanceRecord.for_cohort_id,
+            CurriculumElement.key,
+            Session.first_day,
+        )
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .join(CurriculumElement, CurriculumElement.id == Session.element_id)
+        .where(
+            AttendanceRecord.for_cohort_id.in_(ids),
+            Session.cohort_id != AttendanceRecord.for_cohort_id,
+            AttendanceRecord.mark.in_([Mark.PRESENT, Mark.DONE]),
+        )
+    )
+    if participant_id is not None:
+        made_query = made_query.where(AttendanceRecord.participant_id == participant_id)
+    made_up = {(p, c, k): day for p, c, k, day in db.session.execute(made_query)}
+    booked: dict[tuple[int, int, str], Booking] = {}
+    for made in make_ups.bookings_for(ids, now):
+        booked.setdefault((made.participant_id, made.for_cohort_id, made.element_key), made)
+
+    entries: list[tuple[Participant, Cohort, Risk, dict[str, Attendance]]] = []
+    for cohort in cohorts:
+        curriculum = cohort.version.model
+        today = now.astimezone(ZoneInfo(cohort.timezone)).date()
+        days: dict[str, list[date]] = {}
+        for _, key, first_day in sessions[cohort.id]:
+            days.setdefault(key, []).append(first_day)
+        for person, enrolled_on in sorted(people[cohort.id], key=lambda p: p[0].sort_key):
+            records: dict[str, Attendance] = {}
+            for session_id, key, first_day in sessions[cohort.id]:
+                mark, minutes = marks.get((session_id, person.id), (Mark.NOT_RECORDED, 0))
+                if enrolled_on > first_day:
+                    mark = Mark.NOT_EXPECTED
+                booking = booked.get((person.id, cohort.id, key))
+                records[key] = Attendance(
+                    mark=mark,
+                    minutes_missed=minutes,
+                    day=first_day,
+                    made_up=made_up.get((person.id, cohort.id, key)),
+                    booked=Booked(booking.first_day, booking.cohort_name) if booking else None,
+                )
+            for element in curriculum.elements:  # an element without a session
+                booking = booked.get((person.id, cohort.id, element.key))
+                if element.key not in records and (
+                    booking or (person.id, cohort.id, element.key) in made_up
+                ):
+                    records[element.key] = Attendance(
+                        made_up=made_up.get((person.id, cohort.id, element.key)),
+                        booked=Booked(booking.first_day, booking.cohort_name) if booking else None,
+                    )
+            risk = assess(curriculum, records, days, today)
+            if risk.at_risk:
+                entries.append((person, cohort, risk, records))
+
+    wanted = [
+        (person.id, cohort.id, key)
+        for person, cohort, risk, _ in entries
+        for key in risk.elements
+        if (person.id, cohort.id, key) not in booked
+    ]
+    offers = make_ups.offers_for(wanted, by_id, now)
+    found = []
+    for person, cohort, risk, _ in entries:
+        curriculum = cohort.version.model
+        missed = [
+            Missed(
+                key,
+                curriculum.element(key).title,
+                booked.get((person.id, cohort.id, key)),
+                offers.get((person.id, cohort.id, key), []),
+            )
+            for key in risk.elements
+        ]
+        reasons = tuple(lost.reason for lost in risk.lost)
+        found.append(Entry(person, cohort, risk, reasons, missed))
+    return found
