@@ -63,6 +63,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         participants,
         printouts,
         privacy,
+        registrations,
         sessions,
         settings,
         start,
@@ -113,6 +114,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(issuers.bp)
     app.register_blueprint(offers.bp)
     app.register_blueprint(waiting_lists.bp)
+    app.register_blueprint(registrations.bp)
     app.register_blueprint(credentials.bp)
     app.register_blueprint(credentials.checking)
     api.init_app(app)

@@ -36,6 +36,14 @@ PUBLIC_ENDPOINTS = frozenset(
         "offers.answer",
         "offers.accept",
         "offers.decline",
+        # Registering for a cohort: the organisation's page and the one-time
+        # links of the employee and their manager (app.views.registrations).
+        "registrations.page",
+        "registrations.confirm",
+        "registrations.manager",
+        "registrations.manager_confirm",
+        "registrations.manager_refuse",
+        "registrations.status",
         "credentials.personal_json",
         "credentials.personal_jwt",
         "credentials.personal_png",

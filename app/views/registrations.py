@@ -1,0 +1,427 @@
+"""Registering for a cohort (app.services.registrations).
+
+Without an account: the organisation's registration page and its form, the
+link that confirms the address (or answers HR's invitation), the manager's
+page and the employee's status page; each checks its secret, and an
+unknown, used or expired link answers 404. The links' GET only shows: what
+changes something is a button (POST), so that a mail scanner opening the
+link uses nothing up.
+
+For staff: the cohort's registrations (to accept, decline or invite; the
+waiting list with positions and open offers), and the organisation's
+registration settings (the manager step, the address).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+from app import throttle, transactions
+from app.forms.registrations import (
+    AcceptForm,
+    AddressForm,
+    ConfirmForm,
+    DeclineForm,
+    InvitationForm,
+    InviteForm,
+    ManagerConfirmForm,
+    ManagerRefuseForm,
+    RegisterForm,
+    RegistrationSettingsForm,
+    minutes_of,
+)
+from app.i18n import sentence, translator
+from app.models.registrations import Registration
+from app.public_url import external_url
+from app.services import enrolments, registrations, waiting_lists
+from app.services.errors import DomainError, InvalidInput
+from app.views.access import actor
+
+bp = Blueprint("registrations", __name__)
+
+REGISTER_LIMIT = "10 per 10 minutes"
+
+
+def _at_fields(form: FlaskForm, error: DomainError, fallback: str) -> None:
+    """The refusal at its field (or at `fallback`)."""
+    field = form._fields.get(error.field or "") or form._fields[fallback]
+    field.errors = [*field.errors, sentence(translator().localize(error.message))]
+
+
+# --- without an account -----------------------------------------------------------
+
+
+@bp.route("/register/<address>", methods=["GET", "POST"])
+@transactions.web(back=lambda address, **_: url_for("registrations.page", address=address))
+def page(address: str) -> ResponseReturnValue:
+    organisation = registrations.organisation_of_address(address)
+    if organisation is None:
+        abort(404)
+    cohorts = registrations.open_cohorts(organisation, date.today())
+    form = RegisterForm()
+    form.manager_required = organisation.manager_step
+    tr = translator()
+    form.cohort.choices = [
+        SelectChoice(
+            c.id, tr.gettext("%(name)s, starting %(day)s", name=c.name, day=tr.date(c.start_date))
+        )
+        for c in cohorts
+    ]
+    if request.method == "GET":
+        wanted = request.args.get("cohort", type=int)
+        if wanted in {c.id for c in cohorts}:
+            form.cohort.data = wanted
+        elif len(cohorts) == 1:
+            form.cohort.data = cohorts[0].id
+    if request.method == "POST":
+        throttle.check("register", current_app.config.get("REGISTER_RATE_LIMIT", REGISTER_LIMIT))
+        valid = form.validate_on_submit()
+        if form.csrf_token.errors:
+            abort(400)
+        if valid:
+            application = registrations.Application(
+                cohort_id=form.cohort.data,
+                first_name=form.first_name.data or "",
+                last_name=form.last_name.data or "",
+                email=form.email.data or "",
+                department=form.department.data or "",
+                manager_name=form.manager_name.data or "",
+                manager_email=form.manager_email.data or "",
+            )
+            try:
+                registrations.register(address, application)
+            except InvalidInput as error:
+                _at_fields(form, error, "cohort")
+            else:
+                return render_template(
+                    "registrations/registered.html",
+                    organisation=organisation,
+                    email=application.email,
+                )
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "registrations/page.html", organisation=organisation, cohorts=cohorts, form=form
+    ), status
+
+
+@bp.route("/registration/confirm/<token>", methods=["GET", "POST"])
+@transactions.web(back=lambda token, **_: url_for("registrations.confirm", token=token))
+def confirm(token: str) -> ResponseReturnValue:
+    registration = registrations.confirmation_of(token)
+    if registration is None:
+        abort(404)
+    organisation = registration.cohort.organisation
+    form: FlaskForm
+    if registration.invited:
+        form = InvitationForm(
+            data={
+                "manager_name": registration.manager_name,
+                "manager_email": registration.manager_email,
+            }
+            if request.method == "GET"
+            else None
+        )
+        form.manager_required = organisation.manager_step
+    else:
+        form = ConfirmForm()
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if form.csrf_token.errors:
+            abort(400)
+        if valid:
+            more = (
+                {
+                    "manager_name": form.manager_name.data or "",
+                    "manager_email": form.manager_email.data or "",
+                }
+                if registration.invited
+                else {}
+            )
+            try:
+                confirmed = registrations.confirm_email(token, **more)
+            except InvalidInput as error:
+                _at_fields(form, error, "manager_email")
+            else:
+                return _status_page(confirmed, just_confirmed=True)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "registrations/confirm.html", registration=registration, form=form, token=token
+    ), status
+
+
+@bp.get("/registration/manager/<token>")
+def manager(token: str) -> ResponseReturnValue:
+    registration = registrations.manager_request_of(token)
+    if registration is None:
+        abort(404)
+    return _manager_page(registration, token, ManagerConfirmForm(), ManagerRefuseForm())
+
+
+def _manager_page(
+    registration: Registration,
+    token: str,
+    confirm_form: ManagerConfirmForm,
+    refuse_form: ManagerRefuseForm,
+    status: int = 200,
+) -> ResponseReturnValue:
+    return render_template(
+        "registrations/manager.html",
+        registration=registration,
+        token=token,
+        confirm_form=confirm_form,
+        refuse_form=refuse_form,
+    ), status
+
+
+@bp.post("/registration/manager/<token>/confirm")
+@transactions.web(back=lambda token, **_: url_for("registrations.manager", token=token))
+def manager_confirm(token: str) -> ResponseReturnValue:
+    registration = registrations.manager_request_of(token)
+    if registration is None:
+        abort(404)
+    form = ManagerConfirmForm()
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    if valid:
+        try:
+            done = registrations.manager_confirms(token, minutes_of(form.weekly_hours.data) or 0)
+        except InvalidInput as error:
+            _at_fields(form, error, "weekly_hours")
+        else:
+            return render_template("registrations/manager_done.html", registration=done)
+    return _manager_page(registration, token, form, ManagerRefuseForm(formdata=None), 400)
+
+
+@bp.post("/registration/manager/<token>/refuse")
+@transactions.web(back=lambda token, **_: url_for("registrations.manager", token=token))
+def manager_refuse(token: str) -> ResponseReturnValue:
+    registration = registrations.manager_request_of(token)
+    if registration is None:
+        abort(404)
+    form = ManagerRefuseForm()
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    if valid:
+        try:
+            done = registrations.manager_refuses(token, form.reason.data or "")
+        except InvalidInput as error:
+            _at_fields(form, error, "reason")
+        else:
+            return render_template("registrations/manager_done.html", registration=done)
+    return _manager_page(registration, token, ManagerConfirmForm(formdata=None), form, 400)
+
+
+@bp.get("/registration/<token>")
+def status(token: str) -> ResponseReturnValue:
+    registration = registrations.status_of(token)
+    if registration is None:
+        abort(404)
+    return _status_page(registration)
+
+
+def _status_page(registration: Registration, just_confirmed: bool = False) -> str:
+    return render_template(
+        "registrations/status.html",
+        registration=registration,
+        position=waiting_lists.position_of(registration),
+        manager_step=registration.cohort.organisation.manager_step,
+        just_confirmed=just_confirmed,
+    )
+
+
+# --- staff ------------------------------------------------------------------------
+
+
+def _cohort_page(cohort_id: int, **_: object) -> str:
+    return url_for("registrations.of_cohort", cohort_id=cohort_id)
+
+
+@bp.get("/cohorts/<int:cohort_id>/registrations")
+def of_cohort(cohort_id: int) -> ResponseReturnValue:
+    return _staff_page(cohort_id)
+
+
+def _staff_page(
+    cohort_id: int,
+    *,
+    warned: tuple[int, str] | None = None,
+    declining: tuple[int, DeclineForm] | None = None,
+    invite_form: InviteForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    overview = registrations.of_cohort(actor(), cohort_id, date.today())
+    form = invite_form or InviteForm(formdata=None)
+    form.participant.choices = [
+        SelectChoice(p.id, f"{p.name} ({p.email})") for p in overview.invitable
+    ]
+    return render_template(
+        "registrations/cohort.html",
+        overview=overview,
+        cohort=overview.cohort,
+        manager_step=overview.cohort.organisation.manager_step,
+        accept_form=AcceptForm(formdata=None),
+        decline_form=DeclineForm(formdata=None),
+        invite_form=form,
+        warned=warned,
+        declining=declining,
+        now=datetime.now(UTC),
+    ), status
+
+
+@bp.post("/cohorts/<int:cohort_id>/registrations/<int:registration_id>/accept")
+@transactions.web(back=_cohort_page)
+def accept(cohort_id: int, registration_id: int) -> ResponseReturnValue:
+    form = AcceptForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        done = registrations.accept(
+            actor(), cohort_id, registration_id, acknowledge=bool(form.acknowledge.data)
+        )
+    except enrolments.EnrolmentError as error:
+        if error.code not in enrolments.WARNINGS:
+            raise
+        text = sentence(translator().localize(error.message))
+        return _staff_page(cohort_id, warned=(registration_id, text), status=409)
+    tr = translator()
+    position = waiting_lists.position_of(done)
+    if done.state.value == "accepted":
+        flash(
+            tr.gettext(
+                "%(name)s is accepted and enrolled in %(cohort)s.",
+                name=done.participant.name,
+                cohort=done.cohort.name,
+            ),
+            "success",
+        )
+    elif position is not None:
+        flash(
+            tr.gettext(
+                "The cohort is full: %(name)s is on its waiting list, position %(position)s.",
+                name=done.participant.name,
+                position=position,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            tr.gettext(
+                "The cohort is full: %(name)s is on its waiting list "
+                "and has been offered a place.",
+                name=done.participant.name,
+            ),
+            "success",
+        )
+    return redirect(_cohort_page(cohort_id), 303)
+
+
+@bp.post("/cohorts/<int:cohort_id>/registrations/<int:registration_id>/decline")
+@transactions.web(back=_cohort_page)
+def decline(cohort_id: int, registration_id: int) -> ResponseReturnValue:
+    form = DeclineForm()
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    if valid:
+        try:
+            done = registrations.decline(
+                actor(), cohort_id, registration_id, form.reason.data or ""
+            )
+        except InvalidInput as error:
+            _at_fields(form, error, "reason")
+        else:
+            flash(
+                translator().gettext(
+                    "The registration of %(name)s is declined.", name=done.participant.name
+                ),
+                "success",
+            )
+            return redirect(_cohort_page(cohort_id), 303)
+    return _staff_page(cohort_id, declining=(registration_id, form), status=400)
+
+
+@bp.post("/cohorts/<int:cohort_id>/registrations/invite")
+@transactions.web(back=_cohort_page)
+def invite(cohort_id: int) -> ResponseReturnValue:
+    overview = registrations.of_cohort(actor(), cohort_id, date.today())
+    form = InviteForm()
+    form.participant.choices = [SelectChoice(p.id, p.name) for p in overview.invitable]
+    valid = form.validate_on_submit()
+    if form.csrf_token.errors:
+        abort(400)
+    if valid:
+        try:
+            done = registrations.invite(actor(), cohort_id, form.participant.data)
+        except InvalidInput as error:
+            _at_fields(form, error, "participant")
+        else:
+            flash(
+                translator().gettext(
+                    "%(name)s is invited to register; the message is on its way.",
+                    name=done.participant.name,
+                ),
+                "success",
+            )
+            return redirect(_cohort_page(cohort_id), 303)
+    return _staff_page(cohort_id, invite_form=form, status=400)
+
+
+def _settings_page(organisation_id: int, **_: object) -> str:
+    return url_for("registrations.settings", organisation_id=organisation_id)
+
+
+@bp.route("/organisations/<int:organisation_id>/registration", methods=["GET", "POST"])
+@transactions.web(back=_settings_page)
+def settings(organisation_id: int) -> ResponseReturnValue:
+    organisation = registrations.settings_of(actor(), organisation_id)
+    form = RegistrationSettingsForm(
+        data={"manager_step": organisation.manager_step} if request.method == "GET" else None
+    )
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        registrations.change_manager_step(actor(), organisation.id, bool(form.manager_step.data))
+        flash(translator().gettext("Saved."), "success")
+        return redirect(_settings_page(organisation.id), 303)
+    return _settings(organisation, form)
+
+
+def _settings(organisation, form, address: str | None = None) -> str:  # type: ignore[no-untyped-def]
+    return render_template(
+        "registrations/settings.html",
+        organisation=organisation,
+        form=form,
+        address_form=AddressForm(formdata=None),
+        address=address,
+    )
+
+
+@bp.post("/organisations/<int:organisation_id>/registration/address")
+@transactions.web(back=_settings_page)
+def renew_address(organisation_id: int) -> ResponseReturnValue:
+    if not AddressForm().validate_on_submit():
+        abort(400)
+    token = registrations.renew_address(actor(), organisation_id)
+    organisation = registrations.settings_of(actor(), organisation_id)
+    address = external_url("registrations.page", address=token)
+    form = RegistrationSettingsForm(
+        formdata=None, data={"manager_step": organisation.manager_step}
+    )
+    return _settings(organisation, form, address)
+
+
+@bp.post("/organisations/<int:organisation_id>/registration/address/close")
+@transactions.web(back=_settings_page)
+def close_address(organisation_id: int) -> ResponseReturnValue:
+    if not AddressForm().validate_on_submit():
+        abort(400)
+    registrations.close_address(actor(), organisation_id)
+    flash(translator().gettext("The registration address no longer works."), "success")
+    return redirect(_settings_page(organisation_id), 303)
