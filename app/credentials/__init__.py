@@ -94,6 +94,37 @@ def revoked(certificate: Certificate) -> None:
         db.session.flush()
 
 
+def issue_missing(organisation_id: int | None = None) -> tuple[int, int]:
+    """Signed credentials for the certificates in force that have none
+    (issued before Qualiplan signed credentials), cohort by cohort, of one
+    organisation or all: how many were signed, and how many were left out
+    because their cohort was deleted (the programme they name is unknown)
+    or their person erased (there is nobody to name)."""
+    query = (
+        select(Certificate)
+        .outerjoin(CredentialRecord, CredentialRecord.certificate_id == Certificate.id)
+        .where(
+            CredentialRecord.id.is_(None),
+            Certificate.revoked_at.is_(None),
+            Certificate.superseded_at.is_(None),
+        )
+        .order_by(Certificate.cohort_id, Certificate.id)
+    )
+    if organisation_id is not None:
+        query = query.where(Certificate.organisation_id == organisation_id)
+    by_cohort: dict[int, list[Certificate]] = {}
+    left_out = 0
+    for certificate in db.session.scalars(query):
+        if certificate.cohort_id is None or certificate.erased:
+            left_out += 1
+        else:
+            by_cohort.setdefault(certificate.cohort_id, []).append(certificate)
+    signed = 0
+    for cohort_id, certificates in by_cohort.items():
+        signed += issued(db.session.get(Cohort, cohort_id), certificates)
+    return signed, left_out
+
+
 def erased(certificates: list[Certificate], *, kept: bool) -> None:
     """The person is being erased: their stored credentials go (they name
     them); the bits stay as they were when the certificates are kept, and
