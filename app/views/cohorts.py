@@ -19,9 +19,10 @@ from app.forms.cohorts import (
     ReplanForm,
     StateForm,
 )
+from app.forms.registrations import CohortRegistrationFields
 from app.i18n import sentence, translator
 from app.models import CohortState
-from app.services import cohorts, delivery_log, sessions
+from app.services import cohorts, delivery_log, registrations, sessions
 from app.services.curricula import choice_label
 from app.services.errors import DomainError, InvalidInput
 from app.services.timelines import cohort_timeline
@@ -149,13 +150,19 @@ def show(cohort_id: int) -> str:
     )
 
 
+class _EditForm(CohortRegistrationFields, ChangeCohortForm):  # type: ignore[misc]
+    """The cohort's fields and whether it is open for registration."""
+
+
 @bp.route("/<int:cohort_id>/edit", methods=["GET", "POST"])
 @transactions.web
 def edit(cohort_id: int) -> ResponseReturnValue:
     """Name, capacity, venue and link of a cohort, every problem at its field."""
     cohort = cohorts.cohort_to_change(actor(), cohort_id)
-    form = ChangeCohortForm(
+    form = _EditForm(
         data={
+            "registration_open": cohort.registration_open,
+            "registration_closes_on": cohort.registration_closes_on,
             "name": cohort.name,
             "capacity": cohort.capacity,
             "venue": cohort.venue or "",
@@ -177,6 +184,16 @@ def edit(cohort_id: int) -> ResponseReturnValue:
                     venue=form.venue.data,
                     online_link=form.online_link.data,
                     version=form.version.data,
+                )
+                changed = (
+                    registrations.change_cohort_registration(
+                        actor(),
+                        cohort_id,
+                        open_=bool(form.registration_open.data),
+                        closes_on=form.registration_closes_on.data,
+                        today=date.today(),
+                    )
+                    or changed
                 )
             except DomainError as error:
                 if error.field not in form._fields:
