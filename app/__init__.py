@@ -59,6 +59,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         health,
         issuers,
         jobs,
+        make_ups,
         offers,
         participants,
         printouts,
@@ -113,6 +114,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     app.register_blueprint(deliveries.bp)
     app.register_blueprint(issuers.bp)
     app.register_blueprint(offers.bp)
+    app.register_blueprint(make_ups.bp)
     app.register_blueprint(waiting_lists.bp)
     app.register_blueprint(registrations.bp)
     app.register_blueprint(credentials.bp)

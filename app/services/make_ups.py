@@ -374,11 +374,14 @@ def book(
     return record
 
 
-def cancel(actor: Actor, record_id: int, *, now: datetime | None = None) -> Booking:
-    """Cancels a booked make-up still to come; the person's calendar entry is
-    cancelled for them."""
+def cancel(
+    actor: Actor, participant_id: int, session_id: int, *, now: datetime | None = None
+) -> Booking:
+    """Cancels the person's make-up booked in the session, still to come; the
+    person's calendar entry is cancelled for them."""
     now = now or now_utc()
-    record = db.session.get(AttendanceRecord, record_id)
+    person = policy.get(actor, Participant, participant_id)
+    record = attendance.current_mark(session_id, person.id)
     if record is None:
         raise NotFound()
     own = policy.get(actor, Cohort, record.for_cohort_id)

@@ -202,7 +202,7 @@ def test_cancelling_a_booking_frees_the_place_and_tells_the_person(world, db):
     b2 = session_of(world["b"], "seminar-2")
     record = make_ups.book(world["actor"], world["erika"], world["a"], b2.id, now=NOW)
     db.session.commit()
-    booking = make_ups.cancel(world["actor"], record.id, now=NOW)
+    booking = make_ups.cancel(world["actor"], world["erika"], b2.id, now=NOW)
     db.session.commit()
     assert booking.first_day == date(2027, 5, 4)
     assert db.session.get(AttendanceRecord, record.id) is None
@@ -214,7 +214,7 @@ def test_cancelling_a_booking_frees_the_place_and_tells_the_person(world, db):
     assert kinds == ["invitation", "cancellation"]
     assert make_ups.taken(b2.cohort, b2) == 1
     with pytest.raises(NotFound):
-        make_ups.cancel(world["actor"], record.id, now=NOW)
+        make_ups.cancel(world["actor"], world["erika"], b2.id, now=NOW)
     # Booked again: a new invitation, not swallowed as sent before.
     make_ups.book(world["actor"], world["erika"], world["a"], b2.id, now=NOW)
     db.session.commit()
@@ -232,7 +232,10 @@ def test_a_mark_of_the_own_cohort_cannot_be_cancelled_as_a_make_up(world, db):
     own = db.session.scalar(
         select(AttendanceRecord).where(AttendanceRecord.participant_id == world["erika"])
     )
-    assert refusal(lambda: make_ups.cancel(world["actor"], own.id, now=NOW)) == "not_a_booking"
+    assert (
+        refusal(lambda: make_ups.cancel(world["actor"], world["erika"], own.session_id, now=NOW))
+        == "not_a_booking"
+    )
 
 
 def test_a_person_without_address_is_booked_without_a_message(world, db):

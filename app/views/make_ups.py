@@ -1,0 +1,94 @@
+"""Make-ups booked in one step, and the at-risk list (app.services.make_ups,
+app.services.at_risk).
+
+The cohort page, the person's page and the overview show the list through
+the template globals below (each page includes one template of
+templates/make_ups/); the buttons post here and return to the page they
+were on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from app import transactions
+from app.i18n import translator
+from app.models import Cohort, Participant
+from app.services import at_risk, make_ups
+from app.views.access import actor
+
+bp = Blueprint("make_ups", __name__)
+
+
+def _checked_form() -> None:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+
+
+def _number(name: str) -> int:
+    """A record id from the form; anything else is no record (the service
+    answers that it is not found)."""
+    value = request.form.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else 0
+
+
+def _back(participant_id: int, cohort_id: int) -> str:
+    if request.form.get("back") == "cohort":
+        return url_for("cohorts.show", cohort_id=cohort_id, _anchor="at-risk")
+    if request.form.get("back") == "overview":
+        return url_for("dashboard.index", _anchor="at-risk")
+    return url_for("participants.edit", participant_id=participant_id, _anchor="make-ups")
+
+
+@bp.post("/participants/<int:participant_id>/make-ups")
+@transactions.web
+def book(participant_id: int) -> ResponseReturnValue:
+    _checked_form()
+    cohort_id = _number("cohort")
+    record = make_ups.book(actor(), participant_id, cohort_id, _number("session"))
+    tr = translator()
+    session = record.session
+    flash(
+        tr.gettext(
+            "%(name)s makes up %(session)s on %(day)s in %(cohort)s; an invitation is on its way.",
+            name=record.participant.name,
+            session=session.element.title(tr.language),
+            day=tr.date(session.first_day),
+            cohort=session.cohort.name,
+        ),
+        "success",
+    )
+    return redirect(_back(participant_id, cohort_id))
+
+
+@bp.post("/participants/<int:participant_id>/make-ups/<int:session_id>/cancel")
+@transactions.web
+def cancel(participant_id: int, session_id: int) -> ResponseReturnValue:
+    _checked_form()
+    booking = make_ups.cancel(actor(), participant_id, session_id)
+    tr = translator()
+    flash(
+        tr.gettext(
+            "The make-up on %(day)s in %(cohort)s is cancelled.",
+            day=tr.date(booking.first_day),
+            cohort=booking.cohort_name,
+        ),
+        "success",
+    )
+    return redirect(_back(booking.participant_id, booking.for_cohort_id))
+
+
+@bp.app_template_global("at_risk_of_cohort")
+def at_risk_of_cohort(cohort: Cohort) -> at_risk.AtRisk:
+    return at_risk.of_cohort(actor(), cohort.id)
+
+
+@bp.app_template_global("at_risk_of_person")
+def at_risk_of_person(person: Participant) -> at_risk.AtRisk:
+    return at_risk.of_participant(actor(), person.id)
+
+
+@bp.app_template_global("at_risk_of_organisations")
+def at_risk_of_organisations() -> at_risk.AtRisk:
+    return at_risk.of_organisations(actor())
