@@ -572,15 +572,15 @@ def accept(
         raise RegistrationRefused(
             msg("this registration has been decided already"), code="decided_already"
         )
-    if not registration.decidable(cohort.organisation.manager_step):
-        raise RegistrationRefused(
-            msg("the registration waits for the manager's confirmation"),
-            code="waiting_for_manager",
-        )
     if registration.state is S.REGISTERED:
         raise RegistrationRefused(
             msg("the person has not confirmed their e-mail address yet"),
             code="email_not_confirmed",
+        )
+    if not registration.decidable(cohort.organisation.manager_step):
+        raise RegistrationRefused(
+            msg("the registration waits for the manager's confirmation"),
+            code="waiting_for_manager",
         )
     person = registration.participant
     try:
