@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from cohorts.eligibility import Attendance, Mark, attended, credited_hours, why
 from curricula.messages import Message, amount, msg
-from curricula.model import Curriculum
+from curricula.model import Curriculum, Element
 
 
 class Part(StrEnum):
@@ -78,7 +78,11 @@ def secured(
     key: str, record: Attendance, days: Sequence[date], today: date, curriculum: Curriculum
 ) -> bool:
     """Whether the own cohort still brings (or brought) the element."""
-    if attended(curriculum.element(key), record):
+    return _secured(curriculum.element(key), record, days, today)
+
+
+def _secured(element: Element, record: Attendance, days: Sequence[date], today: date) -> bool:
+    if attended(element, record):
         return True
     if any(day >= today for day in days):
         return True  # a session of it is still to come
@@ -97,9 +101,10 @@ def assess(
     cohort's scheduled sessions per element key."""
     rule = curriculum.certificate
     counting = [e for e in curriculum.elements if e.counts_for_certificate]
-    record_of = {e.key: records.get(e.key, Attendance()) for e in curriculum.elements}
+    nothing = Attendance()
+    record_of = {e.key: records.get(e.key, nothing) for e in curriculum.elements}
     safe = {
-        e.key: secured(e.key, record_of[e.key], sessions.get(e.key, ()), today, curriculum)
+        e.key: _secured(e, record_of[e.key], sessions.get(e.key, ()), today)
         for e in curriculum.elements
     }
     lost: list[Lost] = []

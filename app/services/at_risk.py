@@ -77,6 +77,10 @@ class AtRisk:
     cohorts: list[Cohort] = field(default_factory=list)
 
 
+def _booked(booking: Booking | None) -> Booked | None:
+    return Booked(booking.first_day, booking.cohort_name) if booking else None
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -146,17 +150,15 @@ def _entries(
     ):
         sessions[cohort_id].append((session_id, key, first_day))
     # Who is enrolled, since when (in the cohort's time zone).
-    query = (
-        select(Enrolment.cohort_id, Enrolment.enrolled_at, Participant)
-        .join(Participant, Participant.id == Enrolment.participant_id)
-        .where(Enrolment.cohort_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED)
+    query = select(Enrolment.cohort_id, Enrolment.enrolled_at, Enrolment.participant_id).where(
+        Enrolment.cohort_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED
     )
     if participant_id is not None:
         query = query.where(Enrolment.participant_id == participant_id)
-    people: dict[int, list[tuple[Participant, date]]] = {i: [] for i in ids}
-    for cohort_id, enrolled_at, person in db.session.execute(query):
-        zone = ZoneInfo(by_id[cohort_id].timezone)
-        people[cohort_id].append((person, enrolled_at.astimezone(zone).date()))
+    people: dict[int, list[tuple[int, date]]] = {i: [] for i in ids}
+    zones = {i: ZoneInfo(c.timezone) for i, c in by_id.items()}
+    for cohort_id, enrolled_at, person_id in db.session.execute(query):
+        people[cohort_id].append((person_id, enrolled_at.astimezone(zones[cohort_id]).date()))
     # The marks of the cohorts' own sessions.
     marks_query = (
         select(
@@ -189,60 +191,73 @@ def _entries(
     )
     if participant_id is not None:
         made_query = made_query.where(AttendanceRecord.participant_id == participant_id)
-    made_up = {(p, c, k): day for p, c, k, day in db.session.execute(made_query)}
-    booked: dict[tuple[int, int, str], Booking] = {}
+    # Per person and cohort: elements made up elsewhere, and make-ups booked.
+    made_up: dict[tuple[int, int], dict[str, date]] = {}
+    for p, c, k, day in db.session.execute(made_query):
+        made_up.setdefault((p, c), {})[k] = day
+    booked: dict[tuple[int, int], dict[str, Booking]] = {}
     for made in make_ups.bookings_for(ids, now):
-        booked.setdefault((made.participant_id, made.for_cohort_id, made.element_key), made)
+        booked.setdefault((made.participant_id, made.for_cohort_id), {}).setdefault(
+            made.element_key, made
+        )
 
-    entries: list[tuple[Participant, Cohort, Risk, dict[str, Attendance]]] = []
+    risks: list[tuple[int, Cohort, Risk]] = []
     for cohort in cohorts:
-        curriculum = cohort.version.model
-        today = now.astimezone(ZoneInfo(cohort.timezone)).date()
+        cohort_id, curriculum = cohort.id, cohort.version.model
+        today = now.astimezone(zones[cohort_id]).date()
+        own = sessions[cohort_id]
         days: dict[str, list[date]] = {}
-        for _, key, first_day in sessions[cohort.id]:
+        for _, key, first_day in own:
             days.setdefault(key, []).append(first_day)
-        for person, enrolled_on in sorted(people[cohort.id], key=lambda p: p[0].sort_key):
+        for person_id, enrolled_on in people[cohort_id]:
+            elsewhere = made_up.get((person_id, cohort_id), {})
+            bookings = booked.get((person_id, cohort_id), {})
             records: dict[str, Attendance] = {}
-            for session_id, key, first_day in sessions[cohort.id]:
-                mark, minutes = marks.get((session_id, person.id), (Mark.NOT_RECORDED, 0))
-                if enrolled_on > first_day:
-                    mark = Mark.NOT_EXPECTED
-                booking = booked.get((person.id, cohort.id, key))
+            for session_id, key, first_day in own:
+                mark, minutes = marks.get((session_id, person_id), (Mark.NOT_RECORDED, 0))
                 records[key] = Attendance(
-                    mark=mark,
+                    mark=Mark.NOT_EXPECTED if enrolled_on > first_day else mark,
                     minutes_missed=minutes,
                     day=first_day,
-                    made_up=made_up.get((person.id, cohort.id, key)),
-                    booked=Booked(booking.first_day, booking.cohort_name) if booking else None,
+                    made_up=elsewhere.get(key),
+                    booked=_booked(bookings.get(key)),
                 )
-            for element in curriculum.elements:  # an element without a session
-                booking = booked.get((person.id, cohort.id, element.key))
-                if element.key not in records and (
-                    booking or (person.id, cohort.id, element.key) in made_up
-                ):
-                    records[element.key] = Attendance(
-                        made_up=made_up.get((person.id, cohort.id, element.key)),
-                        booked=Booked(booking.first_day, booking.cohort_name) if booking else None,
-                    )
+            for key in {*elsewhere, *bookings} - records.keys():  # no session of it here
+                records[key] = Attendance(
+                    made_up=elsewhere.get(key), booked=_booked(bookings.get(key))
+                )
             risk = assess(curriculum, records, days, today)
             if risk.at_risk:
-                entries.append((person, cohort, risk, records))
-
+                risks.append((person_id, cohort, risk))
+    if not risks:
+        return []
+    persons = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Participant).where(Participant.id.in_({p for p, _, _ in risks}))
+        )
+    }
+    order = {c.id: n for n, c in enumerate(cohorts)}
+    entries = sorted(
+        ((persons[p], cohort, risk) for p, cohort, risk in risks),
+        key=lambda e: (order[e[1].id], e[0].sort_key),
+    )
     wanted = [
         (person.id, cohort.id, key)
-        for person, cohort, risk, _ in entries
+        for person, cohort, risk in entries
         for key in risk.elements
-        if (person.id, cohort.id, key) not in booked
+        if key not in booked.get((person.id, cohort.id), {})
     ]
     offers = make_ups.offers_for(wanted, by_id, now)
     found = []
-    for person, cohort, risk, _ in entries:
+    for person, cohort, risk in entries:
         curriculum = cohort.version.model
+        mine = booked.get((person.id, cohort.id), {})
         missed = [
             Missed(
                 key,
                 curriculum.element(key).title,
-                booked.get((person.id, cohort.id, key)),
+                mine.get(key),
                 offers.get((person.id, cohort.id, key), []),
             )
             for key in risk.elements
