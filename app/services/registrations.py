@@ -243,7 +243,7 @@ def register(address: str, application: Application, now: datetime | None = None
         or not takes_registrations(cohort, now.date())
     ):
         raise InvalidInput(
-            msg("this cohort takes no registrations (any more)"),
+            msg("the cohort is not open for registration"),
             code="registration_closed",
             field="cohort",
         )
