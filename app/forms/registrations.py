@@ -49,12 +49,17 @@ class ManagerFields:
     manager_email = _email(_l("Your manager's e-mail address"), required=False)
     manager_required = True
 
-    def validate_manager_email(self, field: Field) -> None:
-        if self.manager_required and not (field.data or "").strip():
-            raise ValidationError(_l("Please name your manager's e-mail address."))
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)  # type: ignore[misc]
+        field = self.manager_email  # type: ignore[attr-defined]
         own = getattr(self, "email", None)
+        if self.manager_required and not (field.data or "").strip():
+            field.errors = [*field.errors, _l("Please name your manager's e-mail address.")]
+            return False
         if own is not None and field.data and field.data.lower() == (own.data or "").lower():
-            raise ValidationError(_l("Your manager's address must not be your own."))
+            field.errors = [*field.errors, _l("Your manager's address must not be your own.")]
+            return False
+        return valid
 
 
 class RegisterForm(ManagerFields, FlaskForm):  # type: ignore[misc]
