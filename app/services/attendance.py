@@ -319,8 +319,11 @@ def decisions(cohort: Cohort, board: Grid) -> dict[int, Decision]:
 
 
 def attendance_by_person(cohort: Cohort, board: Grid) -> dict[int, dict[str, Attendance]]:
-    """What the eligibility rule reads: each person's attendance per element key."""
-    made_up = _made_up(cohort)
+    """What the eligibility rule reads: each person's attendance per element
+    key, with the make-ups done elsewhere and those booked still to come."""
+    from app.services.make_ups import booked_of  # make_ups reads this module
+
+    made_up, booked = _made_up(cohort), booked_of(cohort.id)
     return {
         person.id: {
             session.element.key: Attendance(
@@ -328,6 +331,7 @@ def attendance_by_person(cohort: Cohort, board: Grid) -> dict[int, dict[str, Att
                 minutes_missed=board.minutes(session, person),
                 day=session.first_day,
                 made_up=made_up.get((person.id, session.element.key)),
+                booked=booked.get((person.id, session.element.key)),
             )
             for session in board.sessions
         }
