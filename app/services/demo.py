@@ -28,6 +28,8 @@ from app.models import (
     Role,
     User,
 )
+from app.models.registrations import Registration, RegistrationState
+from app.models.tokens import new_token, token_hash
 from app.services import attendance, certificates, tandems
 from app.services.accounts import create_user
 from app.services.cohorts import NewCohort, TrainerConflict, create_cohort
@@ -260,7 +262,54 @@ def load_demo(today: date, seed: int = 2026) -> list[DemoLogin]:
             db.session.flush()
         if cohort.state is CohortState.COMPLETED:
             certificates.issue_eligible(Actor.of_user(users["admin@qualiplan.example"]), cohort.id)
+    _registrations(metallwerke, people[metallwerke.id], users["hr@metallwerke-neckartal.example"])
     return [DemoLogin(u.email, u.role, u.name) for u in users.values()]
+
+
+def _registrations(organisation: Organisation, pool: list[Participant], hr: User) -> None:
+    """The organisation's last planned cohort is open for registration, with
+    registrations in each step before HR's decision, and one declined. Its
+    registration address is made anew on the registration settings page
+    (only its hash is stored)."""
+    cohort = db.session.scalar(
+        select(Cohort)
+        .where(Cohort.organisation_id == organisation.id, Cohort.state == CohortState.PLANNED)
+        .order_by(Cohort.start_date.desc(), Cohort.id.desc())
+    )
+    if cohort is None:
+        return
+    cohort.registration_open = True
+    cohort.registration_closes_on = cohort.start_date - timedelta(days=14)
+    organisation.registration_token_hash = token_hash(new_token())
+    taken = select(Enrolment.participant_id).where(Enrolment.cohort_id == cohort.id)
+    enrolled = set(db.session.scalars(taken))
+    free = [p for p in pool if p.id not in enrolled][:5]
+    now = datetime.now(UTC)
+    later = now + timedelta(days=14)
+    for number, person in enumerate(free):
+        registration = Registration(
+            organisation_id=organisation.id,
+            cohort=cohort,
+            participant=person,
+            state=RegistrationState.REGISTERED,
+            registered_at=now - timedelta(days=5 - number),
+            changed_at=now,
+            manager_name=person.manager_name or "Bernd Vogt",
+            manager_email=person.manager_email or f"b.vogt@{_domain(organisation)}",
+            invited=number == 3,
+            email_token_hash=token_hash(new_token()),
+            email_token_expires_at=later,
+            status_token_hash=token_hash(new_token()),
+            status_token_expires_at=later + timedelta(days=200),
+        )
+        db.session.add(registration)
+        if number >= 1:
+            registration.confirm_email(now, token_hash(new_token()), later)
+        if number in (2, 3):
+            registration.confirm_by_manager(now, 180 if number == 2 else 240)
+        if number == 4:
+            registration.decline(now, hr, "Die Gruppe in Augsburg passt besser zum Schichtplan.")
+    db.session.flush()
 
 
 def _attendance(cohort: Cohort, today: date, rng: random.Random) -> None:
