@@ -137,13 +137,11 @@ class _Results:
 
     def sent(self, claimed: Claimed, subject: str) -> None:
         more: dict[str, Any] = {}
-        if any(claimed.payload.get(key) for key in notifications.SECRETS):
+        secret = notifications.SECRETS.get(claimed.kind)
+        if secret is not None and claimed.payload.get(secret):
             # The one-time link is in the recipient's inbox now; the outbox
             # keeps no working link at rest beyond the time it waited.
-            more["payload"] = {
-                **claimed.payload,
-                **{key: "" for key in notifications.SECRETS if key in claimed.payload},
-            }
+            more["payload"] = {**claimed.payload, secret: ""}
         self._add(claimed, Delivery.SENT, None, sent_at=utcnow(), subject=subject[:300], **more)
         self.outcome.sent += 1
 

@@ -26,10 +26,11 @@ from app.queue import after_commit
 from app.schema import utcnow
 
 SESSION_KEY = "qualiplan.recorded_notifications"
-# Payload keys that hold a one-time link (an offer's, a registration's):
-# emptied once the message is sent, so that a copy of the database holds no
-# link that still works beyond the messages still waiting.
-SECRETS = ("link",)
+# The payload key that holds a one-time link (an offer's, a registration's,
+# a personal page's), by kind: emptied once the message is sent, so that a
+# copy of the database holds no link that still works beyond the messages
+# still waiting. (An invitation's "link" is the session's meeting link.)
+SECRETS = {"offer": "link", "registration": "link", "text": "link"}
 # Keys looked up in one statement (well below every database parameter limit).
 LOOKUP = 500
 
@@ -63,7 +64,8 @@ def record(
     earlier in this transaction), so recording twice sends once.
 
     `payload` is what the renderer of `kind` needs, as plain JSON values (a
-    one-time link under a key of SECRETS); `name` is the recipient's name for the To header."""
+    one-time link under the key SECRETS names for the kind); `name` is the
+    recipient's name for the To header."""
     recorded = record_many([dict(locals())])
     return recorded[0] if recorded else None
 
