@@ -81,7 +81,7 @@ def page(address: str) -> ResponseReturnValue:
     if request.method == "POST":
         throttle.check("register", current_app.config.get("REGISTER_RATE_LIMIT", REGISTER_LIMIT))
         valid = form.validate_on_submit()
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         if valid:
             application = registrations.Application(
@@ -131,7 +131,7 @@ def confirm(token: str) -> ResponseReturnValue:
         form = ConfirmForm()
     if request.method == "POST":
         valid = form.validate_on_submit()
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         if valid:
             more = (
@@ -186,7 +186,7 @@ def manager_confirm(token: str) -> ResponseReturnValue:
         abort(404)
     form = ManagerConfirmForm()
     valid = form.validate_on_submit()
-    if form.csrf_token.errors:
+    if "csrf_token" in form.errors:
         abort(400)
     if valid:
         try:
@@ -206,7 +206,7 @@ def manager_refuse(token: str) -> ResponseReturnValue:
         abort(404)
     form = ManagerRefuseForm()
     valid = form.validate_on_submit()
-    if form.csrf_token.errors:
+    if "csrf_token" in form.errors:
         abort(400)
     if valid:
         try:
@@ -327,7 +327,7 @@ def accept(cohort_id: int, registration_id: int) -> ResponseReturnValue:
 def decline(cohort_id: int, registration_id: int) -> ResponseReturnValue:
     form = DeclineForm()
     valid = form.validate_on_submit()
-    if form.csrf_token.errors:
+    if "csrf_token" in form.errors:
         abort(400)
     if valid:
         try:
@@ -354,7 +354,7 @@ def invite(cohort_id: int) -> ResponseReturnValue:
     form = InviteForm()
     form.participant.choices = [SelectChoice(p.id, p.name) for p in overview.invitable]
     valid = form.validate_on_submit()
-    if form.csrf_token.errors:
+    if "csrf_token" in form.errors:
         abort(400)
     if valid:
         try:
