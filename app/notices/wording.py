@@ -39,6 +39,8 @@ SUBJECTS = {
     "cohort_cancelled": _l("Cancelled: %(title)s – %(cohort)s"),
     "withdrawn": _l("Withdrawn: %(title)s – %(cohort)s"),
     "trainer_removed": _l("No longer assigned: %(title)s – %(cohort)s"),
+    "make_up": _l("Make-up: %(title)s – %(cohort)s"),
+    "make_up_cancelled": _l("Make-up cancelled: %(title)s – %(cohort)s"),
     # The person changed how they get their dates (docs/calendar-invitations.md).
     "invitations_chosen": _l("Invitation: %(title)s – %(cohort)s"),
     "feed_chosen": _l("Now in your subscribed calendar: %(title)s – %(cohort)s"),
@@ -57,6 +59,12 @@ SENTENCES = {
     ),
     "trainer_removed": _l(
         "You are no longer a trainer of %(title)s in the cohort %(cohort)s: %(at)s."
+    ),
+    "make_up": _l(
+        "You make up %(title)s in the cohort %(cohort)s; it counts for your own cohort: %(at)s."
+    ),
+    "make_up_cancelled": _l(
+        "Your make-up of %(title)s in the cohort %(cohort)s is cancelled: %(at)s."
     ),
     "invitations_chosen": _l(
         "Your dates now come as calendar invitations, as you chose. %(title)s: %(at)s."
@@ -85,10 +93,17 @@ CANCELS = _l("Your calendar shows the date as cancelled or removes it.")
 
 # The changes sent as a cancellation (METHOD:CANCEL); the others are invitations.
 CANCELLING = frozenset(
-    {"cancelled", "cohort_cancelled", "withdrawn", "trainer_removed", "feed_chosen"}
+    {
+        "cancelled",
+        "cohort_cancelled",
+        "withdrawn",
+        "trainer_removed",
+        "feed_chosen",
+        "make_up_cancelled",
+    }
 )
 # Cancellations for one person while the session itself goes on.
-UNINVITING = frozenset({"withdrawn", "trainer_removed", "feed_chosen"})
+UNINVITING = frozenset({"withdrawn", "trainer_removed", "feed_chosen", "make_up_cancelled"})
 
 KINDS_WHEN_NONE = {"cancellation": "cancelled"}
 

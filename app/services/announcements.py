@@ -54,6 +54,7 @@ from app.exports.descriptions import shown_place
 from app.extensions import db
 from app.i18n import Translator
 from app.models import (
+    AttendanceRecord,
     Cohort,
     CohortState,
     Enrolment,
@@ -84,6 +85,8 @@ IN_WORDS = frozenset(
         "cohort_cancelled",
         "withdrawn",
         "trainer_removed",
+        "make_up",
+        "make_up_cancelled",
     }
 )
 LANGUAGES = ("de", "en")
@@ -171,6 +174,24 @@ def withdrawn(enrolment: Enrolment, stamp: str) -> None:
         cohort,
         [(Change(s, CANCELLATION, "withdrawn", None, f":{stamp}"), recipient) for s in sessions],
     )
+
+
+def make_up_booked(session: Session, person: Participant, suffix: str) -> None:
+    """The person makes `session` (of another cohort) up: an invitation to
+    it, its own message beside any other (`suffix` names the booking)."""
+    _make_up(session, person, INVITATION, "make_up", suffix)
+
+
+def make_up_cancelled(session: Session, person: Participant, suffix: str) -> None:
+    """The person's make-up booking of `session` was cancelled."""
+    _make_up(session, person, CANCELLATION, "make_up_cancelled", suffix)
+
+
+def _make_up(session: Session, person: Participant, kind: str, what: str, suffix: str) -> None:
+    recipient = _participant(person)
+    if recipient is None or _trying():
+        return
+    _record(session.cohort, [(Change(session, kind, what, None, suffix), recipient)])
 
 
 def moved(cohort: Cohort, changes: Iterable[tuple[Session, Mapping[str, Any]]]) -> None:
@@ -400,8 +421,9 @@ def _to_everyone(cohort: Cohort, changes: list[Change], *, now: datetime | None 
 
 
 def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recipient]]:
-    """Per session: everyone enrolled in the cohort, then its trainers (two
-    statements, whatever the number of sessions and people)."""
+    """Per session: everyone enrolled in the cohort, the guests who make it
+    up there, then its trainers (three statements, whatever the number of
+    sessions and people)."""
     rows = db.session.execute(
         select(
             Participant.id,
@@ -428,6 +450,37 @@ def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recip
         for pid, first, last, email, lang, choice in rows
         if email
     ]
+    # Guests: people of other cohorts who make the session up there.
+    guests: dict[int, list[Recipient]] = {s.id: [] for s in sessions}
+    for sid, pid, first, last, email, lang, choice in db.session.execute(
+        select(
+            AttendanceRecord.session_id,
+            Participant.id,
+            Participant.first_name,
+            Participant.last_name,
+            Participant.email,
+            Participant.language,
+            Participant.calendar_choice,
+        )
+        .join(Participant, Participant.id == AttendanceRecord.participant_id)
+        .where(
+            AttendanceRecord.session_id.in_(list(guests)),
+            AttendanceRecord.for_cohort_id != cohort.id,
+        )
+        .order_by(Participant.id)
+    ):
+        if email:
+            guests[sid].append(
+                Recipient(
+                    f"p{pid}",
+                    f"{first} {last}".strip(),
+                    email,
+                    _language(lang),
+                    choice or "",
+                    PARTICIPANT,
+                    participant_id=pid,
+                )
+            )
     trainers: dict[int, list[Recipient]] = {s.id: [] for s in sessions}
     for sid, uid, name, email, lang, choice in db.session.execute(
         select(
@@ -448,7 +501,7 @@ def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recip
                     f"u{uid}", name, email, _language(lang), choice or "", TRAINER, user_id=uid
                 )
             )
-    return {sid: enrolled_people + found for sid, found in trainers.items()}
+    return {sid: enrolled_people + guests[sid] + found for sid, found in trainers.items()}
 
 
 def _participant(person: Participant) -> Recipient | None:

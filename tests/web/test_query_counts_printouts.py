@@ -69,4 +69,5 @@ def test_printouts_ask_as_often_for_3_people_as_for_30(app, client, make, db):
     small = counts(app, make, db, 3)
     large = counts(app, make, db, 30)
     assert small == large
-    assert max(small.values()) <= 12, small
+    # The reports read the make-ups booked elsewhere too (one statement).
+    assert max(small.values()) <= 13, small
