@@ -12,6 +12,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -19,6 +20,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from app.forms.fields import DayField
 
@@ -93,11 +95,13 @@ class ManagerRefuseForm(FlaskForm):  # type: ignore[misc]
 
 
 class AcceptForm(FlaskForm):  # type: ignore[misc]
+    registration = IntegerField(validators=[InputRequired()], widget=HiddenInput())
     # Ticked on the page that shows what speaks against the enrolment.
     acknowledge = BooleanField(_l("Accept all the same"))
 
 
 class DeclineForm(FlaskForm):  # type: ignore[misc]
+    registration = IntegerField(validators=[InputRequired()], widget=HiddenInput())
     reason = TextAreaField(
         _l("Reason for the person"), validators=[DataRequired(), Length(max=1000)]
     )

@@ -498,9 +498,15 @@ class CohortRegistrations:
     takes_registrations: bool
 
 
-def of_cohort(actor: Actor, cohort_id: int, today: date) -> CohortRegistrations:
+def staff_cohort(actor: Actor, cohort_id: int) -> Cohort:
+    """The cohort whose registrations staff look at (another organisation's: NotFound)."""
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.KEEP_PEOPLE, cohort.organisation_id)
+    return cohort
+
+
+def of_cohort(actor: Actor, cohort_id: int, today: date) -> CohortRegistrations:
+    cohort = staff_cohort(actor, cohort_id)
     rows = list(
         db.session.scalars(
             select(Registration)

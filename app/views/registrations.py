@@ -56,10 +56,10 @@ def _at_fields(form: FlaskForm, error: DomainError, fallback: str) -> None:
 # --- without an account -----------------------------------------------------------
 
 
-@bp.route("/register/<address>", methods=["GET", "POST"])
-@transactions.web(back=lambda address, **_: url_for("registrations.page", address=address))
-def page(address: str) -> ResponseReturnValue:
-    organisation = registrations.organisation_of_address(address)
+@bp.route("/register/<token>", methods=["GET", "POST"])
+@transactions.web(back=lambda token, **_: url_for("registrations.page", token=token))
+def page(token: str) -> ResponseReturnValue:
+    organisation = registrations.organisation_of_address(token)
     if organisation is None:
         abort(404)
     cohorts = registrations.open_cohorts(organisation, date.today())
@@ -94,7 +94,7 @@ def page(address: str) -> ResponseReturnValue:
                 manager_email=form.manager_email.data or "",
             )
             try:
-                registrations.register(address, application)
+                registrations.register(token, application)
             except InvalidInput as error:
                 _at_fields(form, error, "cohort")
             else:
@@ -275,12 +275,14 @@ def _staff_page(
     ), status
 
 
-@bp.post("/cohorts/<int:cohort_id>/registrations/<int:registration_id>/accept")
+@bp.post("/cohorts/<int:cohort_id>/registrations/accept")
 @transactions.web(back=_cohort_page)
-def accept(cohort_id: int, registration_id: int) -> ResponseReturnValue:
+def accept(cohort_id: int) -> ResponseReturnValue:
+    registrations.staff_cohort(actor(), cohort_id)
     form = AcceptForm()
     if not form.validate_on_submit():
         abort(400)
+    registration_id = form.registration.data
     try:
         done = registrations.accept(
             actor(), cohort_id, registration_id, acknowledge=bool(form.acknowledge.data)
@@ -322,13 +324,15 @@ def accept(cohort_id: int, registration_id: int) -> ResponseReturnValue:
     return redirect(_cohort_page(cohort_id), 303)
 
 
-@bp.post("/cohorts/<int:cohort_id>/registrations/<int:registration_id>/decline")
+@bp.post("/cohorts/<int:cohort_id>/registrations/decline")
 @transactions.web(back=_cohort_page)
-def decline(cohort_id: int, registration_id: int) -> ResponseReturnValue:
+def decline(cohort_id: int) -> ResponseReturnValue:
+    registrations.staff_cohort(actor(), cohort_id)
     form = DeclineForm()
     valid = form.validate_on_submit()
-    if "csrf_token" in form.errors:
+    if "csrf_token" in form.errors or "registration" in form.errors:
         abort(400)
+    registration_id = form.registration.data
     if valid:
         try:
             done = registrations.decline(
@@ -410,7 +414,7 @@ def renew_address(organisation_id: int) -> ResponseReturnValue:
         abort(400)
     token = registrations.renew_address(actor(), organisation_id)
     organisation = registrations.settings_of(actor(), organisation_id)
-    address = external_url("registrations.page", address=token)
+    address = external_url("registrations.page", token=token)
     form = RegistrationSettingsForm(
         formdata=None, data={"manager_step": organisation.manager_step}
     )

@@ -150,7 +150,9 @@ def test_from_the_e_mail_link_through_the_manager_to_hr(client, db, world):
     assert "Bewerbungen für Frühjahr &lt;A&gt;" in html
     assert "Die Führungskraft gewährt 2,5 Stunden pro Woche" in html
     registration = db.session.scalar(select(Registration))
-    accepted = post_form(client, f"{staff}/{registration.id}/accept", {}, form_url=staff)
+    accepted = post_form(
+        client, f"{staff}/accept", {"registration": registration.id}, form_url=staff
+    )
     assert accepted.status_code == 303
     assert "ist angenommen und in Frühjahr" in client.get(staff).get_data(as_text=True)
     html = client.get(status).get_data(as_text=True)
@@ -164,13 +166,12 @@ def test_hr_declines_only_with_a_reason(client, db, world):
     registration_id = db.session.scalar(select(Registration.id))
     log_in(client, "hr@example.org")
     staff = f"/cohorts/{cohort_id}/registrations"
-    refused = post_form(
-        client, f"{staff}/{registration_id}/decline", {"reason": ""}, form_url=staff
-    )
+    chosen = {"registration": registration_id}
+    refused = post_form(client, f"{staff}/decline", {**chosen, "reason": ""}, form_url=staff)
     assert refused.status_code == 400
     assert f'id="reason-{registration_id}-error"' in refused.get_data(as_text=True)
     declined = post_form(
-        client, f"{staff}/{registration_id}/decline", {"reason": "Kein Platz"}, form_url=staff
+        client, f"{staff}/decline", {**chosen, "reason": "Kein Platz"}, form_url=staff
     )
     assert declined.status_code == 303
     db.session.expire_all()
@@ -193,7 +194,8 @@ def test_a_trainer_sees_but_does_not_decide_and_another_organisation_finds_nothi
         r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/cohorts").get_data(as_text=True)
     )
     response = client.post(
-        f"{staff}/{registration_id}/decline", data={"csrf_token": token.group(1), "reason": "x"}
+        f"{staff}/decline",
+        data={"csrf_token": token.group(1), "registration": registration_id, "reason": "x"},
     )
     assert response.status_code == 403
     other = make.organisation("Andere GmbH")
