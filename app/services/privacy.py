@@ -230,6 +230,11 @@ MENTIONS = (
     Certificate.revoked_reason,
     Participant.manager_name,
     Participant.manager_email,
+    # A registration names the person's manager and the reasons given.
+    Registration.manager_name,
+    Registration.manager_email,
+    Registration.manager_reason,
+    Registration.decline_reason,
     Cohort.venue,
     Session.venue,
     CohortClosure.reason,

@@ -276,7 +276,16 @@ NEVER_A_PERSON = {
     "jobs.public_id": "a random identifier",
     **dict.fromkeys(["jobs.kind", "jobs.language", "jobs.file_type"], "a word from a fixed list"),
     "jobs.file_name": "the cohort's or the organisation's name and a year",
-    "registrations.offer_token_hash": "a hash of a random value",
+    **dict.fromkeys(
+        [
+            "registrations.offer_token_hash",
+            "registrations.email_token_hash",
+            "registrations.manager_token_hash",
+            "registrations.status_token_hash",
+            "organisations.registration_token_hash",
+        ],
+        "a hash of a random value",
+    ),
     "organisations.waiting_list_mode": "a word from a fixed list",
     **dict.fromkeys(
         ["credentials.jwt", "credentials.subject_salt"],
