@@ -125,7 +125,34 @@ _ENROLMENTS = (
     func.max(_E.c.enrolled_at),
     func.max(_E.c.withdrawn_at),
 )
-_NO_ENROLMENTS = (literal(0), literal(0), null(), null())
+_A = AttendanceRecord.__table__
+_GUEST = _S.alias("guest_sessions")
+
+
+def _make_ups(subject):  # type: ignore[no-untyped-def]
+    """The sessions of other cohorts the person makes up (booked or done),
+    as two values that change with them: a booking added or cancelled
+    changes the sum of the bookings' ids (they only grow), and any change of
+    such a session moves its updated_at to the newest."""
+    booked = (
+        select()
+        .select_from(_A.join(_GUEST, _GUEST.c.id == _A.c.session_id))
+        .where(
+            _A.c.participant_id == subject,
+            _A.c.for_cohort_id != _GUEST.c.cohort_id,
+            or_(
+                _GUEST.c.status == SessionStatus.SCHEDULED,
+                _GUEST.c.updated_at >= bindparam("cutoff"),
+            ),
+        )
+    )
+    return (
+        booked.add_columns(func.coalesce(func.sum(_A.c.id), 0)).scalar_subquery(),
+        booked.add_columns(func.max(_GUEST.c.updated_at)).scalar_subquery(),
+    )
+
+
+_NO_ENROLMENTS = (literal(0), literal(0), null(), null(), literal(0), null())
 # One statement for a feed request: which token, and the fingerprint of its feed.
 _FEED_STATE = PreparedRead(
     union_all(
@@ -138,7 +165,7 @@ _FEED_STATE = PreparedRead(
                 and_(_S.c.cohort_id == _C.c.id, _E.c.status == EnrolmentStatus.ENROLLED, _VISIBLE),
             ),
             _E.c.participant_id,
-            _ENROLMENTS,
+            (*_ENROLMENTS, *_make_ups(_K.c.subject_id)),
         ),
         _branch(
             Purpose.TRAINER_FEED,
@@ -207,7 +234,7 @@ def _fingerprint(
 
 
 _PARTICIPANT = (
-    select(*_SUMMARY, *_ENROLMENTS)
+    select(*_SUMMARY, *_ENROLMENTS, *_make_ups(bindparam("subject")))
     .select_from(
         _E.join(_C, _C.c.id == _E.c.cohort_id).outerjoin(
             _S,
@@ -302,15 +329,15 @@ def participant_feed(
         .options(joinedload(Enrolment.cohort))
     ).all()
     active = [e.cohort_id for e in enrolments if e.status is EnrolmentStatus.ENROLLED]
-    sessions = (
-        db.session.scalars(
-            _with_details(
-                select(Session).where(Session.cohort_id.in_(active)), now, keep_cancelled
-            )
-        ).all()
-        if active
-        else []
-    )
+    sessions = db.session.scalars(
+        _with_details(
+            select(Session).where(
+                or_(Session.cohort_id.in_(active), Session.id.in_(_made_up_by(participant.id)))
+            ),
+            now,
+            keep_cancelled,
+        )
+    ).all()
     cohort_names = sorted({e.cohort.name for e in enrolments if e.cohort_id in active})
     note = None
     if not active:
@@ -327,6 +354,18 @@ def participant_feed(
         for_staff=False,
         note=note,
         partners=tandems.partners(participant.id),
+    )
+
+
+def _made_up_by(participant_id: int):  # type: ignore[no-untyped-def]
+    """The sessions of other cohorts the person makes up there (booked or done)."""
+    return (
+        select(AttendanceRecord.session_id)
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .where(
+            AttendanceRecord.participant_id == participant_id,
+            AttendanceRecord.for_cohort_id != Session.cohort_id,
+        )
     )
 
 

@@ -286,3 +286,53 @@ def test_cohorts_in_different_time_zones_each_get_their_vtimezone(client, make, 
     for line in text.encode("utf-8").split(b"\r\n"):
         assert len(line) <= 75
         line.decode("utf-8")
+
+
+def test_a_make_up_booked_elsewhere_reaches_the_feed_and_leaves_it(client, make, db):
+    from app.models import AttendanceRecord
+    from cohorts.eligibility import Mark
+
+    org, cohort, person, page_token = participant_with_link(make, db)
+    org_id, cohort_id, person_id = org.id, cohort.id, person.id
+    feed_url = subscribe(client, page_token)
+    host = make.cohort(
+        db.session.get(Organisation, org_id),
+        key="blended",
+        start=start_soon() + timedelta(weeks=4),
+        name="Gruppe Nachholen",
+    )
+    webinar = next(s for s in host.sessions if s.element.key == "webinar")
+    uid = webinar.uid
+    first = client.get(feed_url)
+    assert uid not in {str(e["UID"]) for e in parse(first).walk("VEVENT")}
+    record = AttendanceRecord(
+        session_id=webinar.id,
+        participant_id=person_id,
+        for_cohort_id=cohort_id,
+        mark=Mark.NOT_RECORDED,
+    )
+    db.session.add(record)
+    db.session.commit()
+    record_id = record.id
+    booked = client.get(feed_url, headers={"If-None-Match": first.headers["ETag"]})
+    assert uid in {str(e["UID"]) for e in parse(booked).walk("VEVENT")}
+    # The host moves it: the copy the client holds is out of date.
+    webinar = db.session.scalar(select(Session).where(Session.uid == uid))
+    move_session(
+        webinar,
+        webinar.first_day,
+        time(16, 30),
+        pin=True,
+        actor=None,
+        today=TODAY,
+        expected_version=webinar.lock_version,
+    )
+    db.session.commit()
+    moved = client.get(feed_url, headers={"If-None-Match": booked.headers["ETag"]})
+    event = next(e for e in parse(moved).walk("VEVENT") if str(e["UID"]) == uid)
+    assert (event["DTSTART"].dt.hour, event["DTSTART"].dt.minute) == (16, 30)
+    # The booking cancelled: gone again.
+    db.session.delete(db.session.get(AttendanceRecord, record_id))
+    db.session.commit()
+    cancelled = client.get(feed_url, headers={"If-None-Match": moved.headers["ETag"]})
+    assert uid not in {str(e["UID"]) for e in parse(cancelled).walk("VEVENT")}
