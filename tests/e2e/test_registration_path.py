@@ -115,6 +115,7 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     hr.get_by_role("link", name="Einstellungen der Bewerbung").click()
     hr.get_by_role("button", name="Neue Adresse erstellen").click()
     address_link = hr.get_by_label("Bewerbungsadresse").input_value()
+    problems += violations_on(hr, axe, "registration settings with the new address")
     assert "/register/" in address_link
 
     # The first employee registers and confirms their address.
@@ -162,6 +163,7 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
 
     # HR accepts: the employee is enrolled and their invitations arrive.
     hr.goto(f"/cohorts/{ids['cohort']}/registrations")
+    problems += violations_on(hr, axe, "the cohort's registrations")
     hr.get_by_role("button", name="Erika Mustermann annehmen").click()
     hr.get_by_text("Erika Mustermann ist angenommen").wait_for()
     person.goto(status)
