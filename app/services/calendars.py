@@ -569,9 +569,14 @@ class PersonalPage:
     certificates: list[Certificate]
     # The participant's own mark per session, where one was recorded.
     marks: Mapping[int, Mark] = field(default_factory=dict)
+    # Sessions of other cohorts made up for a cohort, by that cohort's id.
+    make_ups: Mapping[int, Sequence[Session]] = field(default_factory=dict)
 
     def sessions_of(self, cohort: Cohort) -> list[Session]:
         return [s for s in self.sessions if s.cohort_id == cohort.id]
+
+    def make_ups_of(self, cohort: Cohort) -> Sequence[Session]:
+        return self.make_ups.get(cohort.id, ())
 
     def certificates_of(self, cohort: Cohort) -> list[Certificate]:
         return [c for c in self.certificates if c.cohort_id == cohort.id]
@@ -603,10 +608,24 @@ def personal_page(participant: Participant, now: datetime) -> PersonalPage:
             .order_by(Session.first_day, Session.starts_at)
         )
     )
+    make_ups: dict[int, list[Session]] = {}
+    for for_cohort_id, session in db.session.execute(
+        select(AttendanceRecord.for_cohort_id, Session)
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .where(
+            AttendanceRecord.participant_id == participant.id,
+            AttendanceRecord.for_cohort_id.in_([c.id for c in cohorts]),
+            AttendanceRecord.for_cohort_id != Session.cohort_id,
+        )
+        .options(joinedload(Session.element), joinedload(Session.cohort))
+        .order_by(Session.first_day, Session.starts_at)
+    ):
+        make_ups.setdefault(for_cohort_id, []).append(session)
+    shown = [s.id for s in sessions] + [s.id for found in make_ups.values() for s in found]
     rows = db.session.execute(
         select(AttendanceRecord.session_id, AttendanceRecord.mark).where(
             AttendanceRecord.participant_id == participant.id,
-            AttendanceRecord.session_id.in_([s.id for s in sessions]),
+            AttendanceRecord.session_id.in_(shown),
         )
     )
     marks: dict[int, Mark] = {session_id: mark for session_id, mark in rows}
@@ -620,4 +639,5 @@ def personal_page(participant: Participant, now: datetime) -> PersonalPage:
         feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
         certificates=certificate_service.of_participant(participant.id),
         marks=marks,
+        make_ups=make_ups,
     )

@@ -316,6 +316,12 @@ def test_a_make_up_booked_elsewhere_reaches_the_feed_and_leaves_it(client, make,
     record_id = record.id
     booked = client.get(feed_url, headers={"If-None-Match": first.headers["ETag"]})
     assert uid in {str(e["UID"]) for e in parse(booked).walk("VEVENT")}
+    # The personal page shows it under the cohort it counts for.
+    page = client.get(f"/p/{page_token}").get_data(as_text=True)
+    section = page.split("Nachholtermine in anderen Gruppen", 1)[1].split("</table>", 1)[0]
+    assert "Zwischen-Webinar" in section
+    assert "Gruppe Nachholen" in section
+    assert "gebucht" in section
     # The host moves it: the copy the client holds is out of date.
     webinar = db.session.scalar(select(Session).where(Session.uid == uid))
     move_session(
