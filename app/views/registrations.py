@@ -44,7 +44,9 @@ from app.views.access import actor
 
 bp = Blueprint("registrations", __name__)
 
-REGISTER_LIMIT = "10 per 10 minutes"
+# Registrations sent from one client address: enough for a shared office
+# computer, too few to flood an organisation's people with messages.
+REGISTER_LIMIT = "20 per 10 minutes"
 
 
 def _at_fields(form: FlaskForm, error: DomainError, fallback: str) -> None:

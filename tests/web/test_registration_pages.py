@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import throttle
 from app.models import Cohort, Notification, Participant, Role
 from app.models.registrations import Registration, RegistrationState
 from app.services import registrations
@@ -18,6 +19,14 @@ from app.services.policy import Actor
 from tests.web.helpers import log_in, post_form
 
 S = RegistrationState
+
+
+@pytest.fixture(autouse=True)
+def fresh_budget(app):
+    """Every test registers from 127.0.0.1: each starts with the full budget."""
+    throttle.reset(app)
+    yield
+    throttle.reset(app)
 
 
 @pytest.fixture
@@ -270,3 +279,13 @@ def test_hr_invites_someone_and_the_link_opens_the_form_filled_in(app, client, d
     )
     assert answered.status_code == 200
     assert "Wartet auf Ihre Führungskraft" in answered.get_data(as_text=True)
+
+
+def test_one_client_registering_again_and_again_is_slowed_down(client, db, world):
+    _, cohort, address = world
+    answers = [
+        register(client, cohort, address, email=f"person{n}@example.org").status_code
+        for n in range(21)
+    ]
+    assert answers[:20] == [200] * 20
+    assert answers[20] == 429
