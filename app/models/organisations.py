@@ -43,6 +43,10 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     # the organisation's registration address (NULL: no address).
     manager_step: Mapped[bool] = mapped_column(default=True)
     registration_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Make-ups (app.services.make_ups): whether people of the other
+    # organisations its consultants serve may make up elements in its
+    # cohorts' sessions, and its people in theirs (both must allow it).
+    share_make_ups: Mapped[bool] = mapped_column(default=False)
     # The last serial number given to a certificate of this organisation.
     last_certificate_serial: Mapped[int] = mapped_column(default=0)
     lock_version: Mapped[int] = mapped_column(default=1)

@@ -128,8 +128,9 @@ def before_the_rename(actor: Actor, *, keep_certificates: bool = True) -> Life:
         organisation.id,
         person_fields("Dario", "Duarte", "dario.duarte@example.org", department="IT"),
     )
+    # Carla's manager is in the cohort too: asked about, and enrolled all the same.
     for someone in (person, partner, reporting, apart):
-        enrolments.enrol_participant(actor, cohort.id, someone.id)
+        enrolments.enrol_participant(actor, cohort.id, someone.id, acknowledge=True)
     tandems.keep_apart(actor, cohort.id, person.id, apart.id)
     tandems.keep_apart(actor, cohort.id, person.id, reporting.id)
     db.session.flush()
