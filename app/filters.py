@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app import lists
 from app.i18n import current_language, region_name, translator
 from app.models import Change, CohortState, Session
+from app.models.registrations import history_message as registration_step
 from curricula.messages import msg
 from curricula.model import MODE_TITLES, Curriculum, Element, Mode, Span, Text, TimedBlock
 from curricula.versions import ChangeKind, UpstreamChange
@@ -155,6 +156,8 @@ def change_text(change: Change) -> str:
     after, before = change.after or {}, change.before or {}
     title = after.get("title") or before.get("title") or {}
     session = Text(title.get("de", ""), title.get("en", ""))
+    if (step := registration_step(change.subject, change.action, after)) is not None:
+        return tr.localize(step)
     if change.action == "created":
         return tr.localize(msg("planned the cohort"))
     if change.action == "state":

@@ -24,8 +24,10 @@ at least two hours a week and at most half of the working time
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,6 +37,7 @@ from app.models.cohorts import Cohort
 from app.models.participants import Participant
 from app.models.users import User
 from app.schema import UTCDateTime, utcnow
+from curricula.messages import Message, msg
 
 
 class RegistrationState(StrEnum):
@@ -261,3 +264,30 @@ class Registration(db.Model):  # type: ignore[name-defined,misc]
         # The one-time links of registering answer no more (the status page stays).
         self.email_token_hash = None
         self.manager_token_hash = None
+
+
+# The history's words for each step (app.services.registrations records
+# them with the person's name under "participant").
+HISTORY: dict[str, Callable[[str], Message]] = {
+    "registered": lambda name: msg("{name} registered", name=name),
+    "invited": lambda name: msg("invited {name} to register", name=name),
+    "email_confirmed": lambda name: msg("{name} confirmed their e-mail address", name=name),
+    "manager_confirmed": lambda name: msg(
+        "the manager of {name} confirmed the time for the role", name=name
+    ),
+    "manager_declined": lambda name: msg("the manager of {name} did not confirm", name=name),
+    "accepted": lambda name: msg("accepted the registration of {name}", name=name),
+    "waiting": lambda name: msg(
+        "accepted the registration of {name} onto the waiting list", name=name
+    ),
+    "declined": lambda name: msg("declined the registration of {name}", name=name),
+}
+
+
+def history_message(subject: str, action: str, after: dict[str, Any]) -> Message | None:
+    """A registration's step in the history, in words; None for other changes."""
+    if subject == "cohort" and action == "registration_changed":
+        return msg("changed whether the cohort is open for registration")
+    if subject != "registration" or action not in HISTORY:
+        return None
+    return HISTORY[action](str(after.get("participant", "")))

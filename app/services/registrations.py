@@ -627,7 +627,7 @@ def decline(
         raise RegistrationRefused(
             msg("this registration has been decided already"), code="decided_already"
         ) from None
-    _record(registration, actor.user, "declined", now)
+    _record(registration, actor.user, "declined", now, reason=text)
     _tell(registration, "declined", now, reason=text)
     return registration
 
@@ -690,7 +690,12 @@ def _record(
         subject="registration",
         subject_id=registration.participant_id,
         action=action,
-        after={"registration": registration.id, "state": registration.state.value, **more},
+        after={
+            "registration": registration.id,
+            "participant": registration.participant.name,
+            "state": registration.state.value,
+            **more,
+        },
     )
 
 

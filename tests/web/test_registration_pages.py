@@ -166,6 +166,15 @@ def test_from_the_e_mail_link_through_the_manager_to_hr(client, db, world):
     assert "ist angenommen und in Frühjahr" in client.get(staff).get_data(as_text=True)
     html = client.get(status).get_data(as_text=True)
     assert "Angenommen: Sie sind in der Gruppe Frühjahr &lt;A&gt;" in html
+    # Each step is in the cohort's history, in words.
+    history = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    for step in (
+        "Erika Muster hat sich beworben",
+        "Erika Muster hat die E-Mail-Adresse bestätigt",
+        "die Führungskraft von Erika Muster hat die Zeit für die Rolle bestätigt",
+        "hat die Bewerbung von Erika Muster angenommen",
+    ):
+        assert step in history
 
 
 def test_hr_declines_only_with_a_reason(client, db, world):
