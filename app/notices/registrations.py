@@ -82,7 +82,10 @@ LEADS = {
 }
 STATUS = _l("Where your registration stands, at any time:")
 REASON = _l("The reason given: %(reason)s")
-ONCE = _l("The link works once. If you did not register, please ignore this message.")
+ONCE = _l("The link works once.")
+NOT_YOU = _l(
+    "The confirmation link works once. If you did not register, please ignore this message."
+)
 HELLO = _l("Hello %(name)s,")
 HELLO_NAMELESS = _l("Hello,")
 REGARDS = _l("Kind regards")
@@ -104,7 +107,9 @@ def registration(payload: Payload, language: str) -> EmailMessage:
         "moment": _moment(tr, payload),
     }
     text = [tr.gettext(HELLO, name=name) if name else tr.gettext(HELLO_NAMELESS), ""]
-    text.append(tr.gettext(LEADS[what], **values))
+    lead = tr.gettext(LEADS[what], **values)
+    # After "Hallo …," German goes on in lower case; English begins anew.
+    text.append(lead if tr.language == "de" else lead[:1].upper() + lead[1:])
     links = payload.get("link")
     if what == "manager" and links:
         text.extend(["", str(links), "", tr.gettext(ONCE)])
@@ -114,7 +119,7 @@ def registration(payload: Payload, language: str) -> EmailMessage:
         if links.get("status"):
             text.extend(["", tr.gettext(STATUS), str(links["status"])])
         if what == "confirm":
-            text.extend(["", tr.gettext(ONCE)])
+            text.extend(["", tr.gettext(NOT_YOU)])
     if payload.get("reason"):
         text.extend(["", tr.gettext(REASON, reason=str(payload["reason"]))])
     text.extend(["", tr.gettext(REGARDS), str(payload.get("organisation") or "Qualiplan")])
