@@ -92,14 +92,14 @@ def of_organisations(actor: Actor, *, now: datetime | None = None) -> AtRisk:
     if actor.organisation_ids is not None:
         query = query.where(Cohort.organisation_id.in_(actor.organisation_ids))
     cohorts = _cohorts(query)
-    return AtRisk(_entries(cohorts, now), _can_book(actor, cohorts), cohorts)
+    return AtRisk(_entries(cohorts, now, actor), _can_book(actor, cohorts), cohorts)
 
 
 def of_cohort(actor: Actor, cohort_id: int, *, now: datetime | None = None) -> AtRisk:
     now = now or _now()
     cohort = policy.get(actor, Cohort, cohort_id)
     cohorts = [] if cohort.state not in OPEN or cohort.attendance_deleted_at else [cohort]
-    return AtRisk(_entries(cohorts, now), _can_book(actor, [cohort]), cohorts)
+    return AtRisk(_entries(cohorts, now, actor), _can_book(actor, [cohort]), cohorts)
 
 
 def of_participant(actor: Actor, participant_id: int, *, now: datetime | None = None) -> AtRisk:
@@ -116,7 +116,7 @@ def of_participant(actor: Actor, participant_id: int, *, now: datetime | None = 
             Cohort.attendance_deleted_at.is_(None),
         )
     )
-    return AtRisk(_entries(cohorts, now, person.id), _can_book(actor, cohorts), cohorts)
+    return AtRisk(_entries(cohorts, now, actor, person.id), _can_book(actor, cohorts), cohorts)
 
 
 def _can_book(actor: Actor, cohorts: Sequence[Cohort]) -> bool:
@@ -134,10 +134,12 @@ def _cohorts(query) -> list[Cohort]:  # type: ignore[no-untyped-def]
 
 
 def _entries(
-    cohorts: Sequence[Cohort], now: datetime, participant_id: int | None = None
+    cohorts: Sequence[Cohort], now: datetime, actor: Actor, participant_id: int | None = None
 ) -> list[Entry]:
     if not cohorts:
         return []
+    # Sessions of other organisations only for those who may book there.
+    visible = actor.organisation_ids
     by_id = {c.id: c for c in cohorts}
     ids = list(by_id)
     # The sessions of the cohorts, per cohort: (id, element key, first day).
@@ -248,7 +250,7 @@ def _entries(
         for key in risk.elements
         if key not in booked.get((person.id, cohort.id), {})
     ]
-    offers = make_ups.offers_for(wanted, by_id, now)
+    offers = make_ups.offers_for(wanted, by_id, now, visible)
     found = []
     for person, cohort, risk in entries:
         curriculum = cohort.version.model

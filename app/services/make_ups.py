@@ -10,10 +10,13 @@ booked: …", cohorts.eligibility) until it is attended.
 
 Where a make-up may be taken: a session of the same element (its key, in a
 curriculum of the same lineage, app.services.enrolments.same_curriculum) in
-another cohort of the person's organisation that is planned or running, not
-cancelled, has not begun and has a free place. The organisations have no
-setting yet for sharing sessions with the consultant's other organisations,
-so only the own organisation's sessions are offered.
+another cohort that is planned or running, not cancelled, has not begun and
+has a free place: a cohort of the person's organisation, or of another
+organisation its consultants serve (an active consultant's account in both)
+when both organisations share their sessions for make-ups
+(`Organisation.share_make_ups`). Sessions of another organisation are
+offered to, and booked by, those who work in both (the consultant, an
+admin of both); everyone else sees their own organisation's.
 
 A session's places are its cohort's capacity; they are held by the cohort's
 enrolments, its open waiting-list offers and the make-ups booked into the
@@ -41,6 +44,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import (
@@ -53,11 +57,15 @@ from app.models import (
     CurriculumVersion,
     Enrolment,
     EnrolmentStatus,
+    Organisation,
     Participant,
+    Role,
     Session,
     SessionStatus,
+    User,
 )
 from app.models.registrations import Registration, RegistrationState
+from app.models.users import memberships
 from app.services import announcements, attendance, enrolments, policy, waiting_lists
 from app.services.errors import DomainError, NotFound
 from app.services.policy import Action, Actor
@@ -129,6 +137,38 @@ def lineage_of(curriculum_ids: Iterable[int]) -> dict[int, set[int]]:
     return found
 
 
+def sharing(organisation_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Per organisation: where its people may make elements up, itself
+    included (one question): the other organisations an active consultant
+    serves beside it, when both share their sessions for make-ups."""
+    ids = set(organisation_ids)
+    found = {i: {i} for i in ids}
+    if not ids:
+        return found
+    mine, theirs = aliased(memberships), aliased(memberships)
+    first, second = aliased(Organisation), aliased(Organisation)
+    rows = db.session.execute(
+        select(mine.c.organisation_id, theirs.c.organisation_id)
+        .select_from(mine)
+        .join(theirs, theirs.c.user_id == mine.c.user_id)
+        .join(User, User.id == mine.c.user_id)
+        .join(first, first.id == mine.c.organisation_id)
+        .join(second, second.id == theirs.c.organisation_id)
+        .where(
+            mine.c.organisation_id.in_(ids),
+            theirs.c.organisation_id != mine.c.organisation_id,
+            User.role == Role.CONSULTANT,
+            User.active.is_(True),
+            first.share_make_ups.is_(True),
+            second.share_make_ups.is_(True),
+        )
+        .distinct()
+    )
+    for organisation_id, partner_id in rows:
+        found[organisation_id].add(partner_id)
+    return found
+
+
 def has_begun(first_day: date, starts_at: datetime | None, timezone: str, now: datetime) -> bool:
     """As attendance.has_begun, on a session's columns."""
     if starts_at is not None:
@@ -140,14 +180,22 @@ def offers_for(
     wanted: Sequence[tuple[int, int, str]],
     own: dict[int, Cohort],
     now: datetime,
+    visible: frozenset[int] | None = None,
 ) -> dict[tuple[int, int, str], list[Offer]]:
     """Sessions to make an element up in, for each (person id, own cohort id,
-    element key) in `wanted`: a fixed number of questions for all of them."""
+    element key) in `wanted`: a fixed number of questions for all of them.
+    `visible`: the organisations whose sessions the reader may book (None: all)."""
     found: dict[tuple[int, int, str], list[Offer]] = {w: [] for w in wanted}
     if not wanted:
         return found
     keys = {key for _, _, key in wanted}
-    organisations = {own[c].organisation_id for _, c, _ in wanted}
+    partners = {
+        organisation_id: shared if visible is None else shared & visible
+        for organisation_id, shared in sharing(
+            {own[c].organisation_id for _, c, _ in wanted}
+        ).items()
+    }
+    organisations = set().union(*partners.values())
     lineages = lineage_of(own[c].version.curriculum_id for _, c, _ in wanted)
     curricula = set().union(*lineages.values()) if lineages else set()
     today = now.date()
@@ -276,7 +324,7 @@ def offers_for(
         found[(person_id, cohort_id, key)] = [
             offer
             for offer, organisation_id, curriculum_id in by_key.get(key, [])
-            if organisation_id == cohort.organisation_id
+            if organisation_id in partners[cohort.organisation_id]
             and curriculum_id in lineage
             and offer.cohort_id != cohort_id
             and (person_id, offer.cohort_id) not in enrolled_in
@@ -370,7 +418,7 @@ def book(
         )
     record = attendance.set_mark(session, person, Mark.NOT_RECORDED, actor.user, for_cohort=own)
     db.session.flush()
-    _tell(host, session, person, announcements.INVITATION, None, record)
+    announcements.make_up_booked(session, person, _suffix(record))
     return record
 
 
@@ -407,7 +455,7 @@ def cancel(
         session.first_day,
     )
     waiting_lists.lock(host)
-    _tell(host, session, record.participant, announcements.CANCELLATION, "withdrawn", record)
+    announcements.make_up_cancelled(session, record.participant, _suffix(record))
     db.session.execute(delete(AttendanceChange).where(AttendanceChange.attendance_id == record.id))
     db.session.delete(record)
     db.session.flush()
@@ -450,8 +498,8 @@ def _refuse_session(
         raise MakeUpRefused(
             msg("the session is one of the person's own cohort"), code="own_cohort"
         )
-    if host.organisation_id != own.organisation_id:
-        raise NotFound()  # sessions of other organisations are not offered (yet)
+    if host.organisation_id not in sharing([own.organisation_id])[own.organisation_id]:
+        raise NotFound()  # another organisation's session, not shared with the person's
     if host.state not in OPEN or host.attendance_deleted_at is not None:
         raise MakeUpRefused(
             msg("the cohort '{name}' is closed", name=host.name), code="cohort_closed"
@@ -506,24 +554,11 @@ def _refuse_twice(person: Participant, own: Cohort, session: Session, now: datet
         )
 
 
-def _tell(
-    host: Cohort,
-    session: Session,
-    person: Participant,
-    kind: str,
-    what: str | None,
-    record: AttendanceRecord,
-) -> None:
-    """The invitation to the make-up session (or its cancellation), through
-    the announcements of every session change; its own message beside any
-    other, named by the booking (a booking again after a cancelled one is
-    told again)."""
-    recipient = announcements._participant(person)
-    if recipient is None or not recipient.wants_invitations:
-        return
+def _suffix(record: AttendanceRecord) -> str:
+    """Names the booking in its messages' keys: a booking again after a
+    cancelled one is told again."""
     stamp = (record.recorded_at or now_utc()).strftime("%Y%m%dT%H%M%S%f")
-    change = announcements.Change(session, kind, what, None, f":make-up:{record.id}:{stamp}")
-    announcements._record(host, [(change, recipient)])
+    return f":make-up:{record.id}:{stamp}"
 
 
 def booked_of(cohort_id: int, now: datetime | None = None) -> dict[tuple[int, str], Booked]:

@@ -12,10 +12,12 @@ from app.models import (
     AttendanceRecord,
     Cohort,
     Notification,
+    Organisation,
     Participant,
     Role,
     Session,
     SessionStatus,
+    User,
 )
 from app.services import at_risk, attendance, make_ups
 from app.services.errors import DomainError, NotFound
@@ -253,3 +255,66 @@ def test_a_person_without_address_is_booked_without_a_message(world, db):
         )
         == 0
     )
+
+
+@pytest.fixture
+def shared(world, make, db):
+    """Another organisation served by the same consultant, with a cohort of
+    the same curriculum in April."""
+    org = db.session.get(Organisation, world["org"].id)
+    other = make.organisation("Partner GmbH")
+    consultant = make.user(Role.CONSULTANT, [org, other], email="beratung@partner.example")
+    partner = make.cohort(other, start=date(2027, 4, 5), name="Partner April")
+    return {
+        "other": other.id,
+        "consultant": Actor.of_user(consultant),
+        "partner": partner.id,
+    }
+
+
+def share(db, *organisation_ids):
+    for organisation_id in organisation_ids:
+        db.session.get(Organisation, organisation_id).share_make_ups = True
+    db.session.commit()
+
+
+def offered(actor, world):
+    entry = at_risk.of_cohort(actor, world["a"], now=NOW).entries[0]
+    return [o.cohort_name for o in entry.missed[0].offers]
+
+
+def test_sessions_of_the_consultants_other_organisation_when_both_share(world, shared, db):
+    consultant = shared["consultant"]
+    target = session_of(shared["partner"], "seminar-2")
+    # Neither shares: not offered, and booking it is not found.
+    assert "Partner April" not in offered(consultant, world)
+    with pytest.raises(NotFound):
+        make_ups.book(consultant, world["erika"], world["a"], target.id, now=NOW)
+    # Only one shares: still not.
+    share(db, shared["other"])
+    assert "Partner April" not in offered(consultant, world)
+    # Both share: offered first (April) to the consultant, who books it.
+    share(db, world["org"].id)
+    assert offered(consultant, world) == ["Partner April", "Gruppe B", "Gruppe C"]
+    record = make_ups.book(consultant, world["erika"], world["a"], target.id, now=NOW)
+    db.session.commit()
+    assert record.session.cohort.organisation_id == shared["other"]
+    entry = at_risk.of_cohort(world["actor"], world["a"], now=NOW).entries[0]
+    assert entry.missed[0].booking.cohort_name == "Partner April"
+
+
+def test_shared_sessions_are_not_offered_to_who_works_in_one_organisation_only(world, shared, db):
+    share(db, shared["other"], world["org"].id)
+    # HR of the person's organisation does not see the partner's cohorts.
+    assert offered(world["actor"], world) == ["Gruppe B", "Gruppe C"]
+    target = session_of(shared["partner"], "seminar-2")
+    with pytest.raises(NotFound):
+        make_ups.book(world["actor"], world["erika"], world["a"], target.id, now=NOW)
+
+
+def test_an_inactive_consultant_links_no_organisations(world, shared, db):
+    share(db, shared["other"], world["org"].id)
+    user = db.session.get(User, shared["consultant"].user.id)
+    user.active = False
+    db.session.commit()
+    assert make_ups.sharing([world["org"].id]) == {world["org"].id: {world["org"].id}}
