@@ -99,6 +99,7 @@ def test_teaching_hours_are_not_called_unterrichtsstunden():
 # settings are what helps.
 FOR_OPERATORS = re.compile(
     r"^(SECRET_KEY is not set"
+    r"|QUALIPLAN_PUBLIC_URL is not set: links in the e-mails this worker sends"
     r"|unexpected failure \(%\(kind\)s\); nothing was changed\. Set QUALIPLAN_DEBUG)"
 )
 

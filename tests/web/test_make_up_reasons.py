@@ -21,3 +21,35 @@ def test_the_certificate_page_names_the_booked_make_up(client, db, world):  # no
     )
     german = client.get(page.replace("lang=en", "lang=de")).get_data(as_text=True)
     assert "Nachholtermin gebucht" in german
+
+
+def test_a_guest_booked_in_a_session_is_marked_present_in_one_tap(client, make, db):
+    from datetime import date
+
+    from app.models import AttendanceRecord, Role
+    from cohorts.eligibility import Mark
+    from tests.web.helpers import csrf_token
+
+    org = make.organisation("Nachhol AG")
+    make.user(Role.ADMIN, [org], email="admin@nachhol.example")
+    own = make.cohort(org, start=date(2026, 9, 7), name="Gruppe A")
+    host = make.cohort(org, start=date(2026, 11, 2), name="Gruppe B")
+    erika = make.participant(org, own, first_name="Erika", last_name="Muster")
+    session = next(s for s in host.sessions if s.element.key == "seminar-2")
+    record = AttendanceRecord(session_id=session.id, participant_id=erika.id, for_cohort_id=own.id)
+    db.session.add(record)
+    db.session.commit()
+    ids = host.id, session.id, record.id
+    guest = f"{erika.id}:{own.id}"
+    grid = f"/cohorts/{ids[0]}/attendance?lang=en"
+    log_in(client, "admin@nachhol.example")
+    page = client.get(grid).get_data(as_text=True)
+    assert 'aria-label="Erika Muster was present"' in page
+    answer = client.post(
+        f"/cohorts/{ids[0]}/attendance/{ids[1]}/guests",
+        data={"csrf_token": csrf_token(client, grid), "guest": guest},
+    )
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AttendanceRecord, ids[2]).mark is Mark.PRESENT
+    assert 'aria-label="Erika Muster was present"' not in client.get(grid).get_data(as_text=True)
