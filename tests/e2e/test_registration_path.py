@@ -56,13 +56,16 @@ def site(browser, tmp_path):
             assert cohort.registration_closes_on >= date.today() + timedelta(days=1)
             db.session.commit()
             db.session.remove()
+        server.app = app
         yield url, ids, server
     queue.huey.flush()
 
 
 def delivered(server, address: str, count: int = 1):
-    """The messages to `address`, after the queue has run what is due."""
-    queue.run_pending()
+    """The messages to `address`, after the queue has run what is due (in
+    the served app, whichever app a test session holds open)."""
+    with server.app.app_context():
+        queue.run_pending()
     messages = server.inbox.to(address)
     assert len(messages) >= count, [str(m["Subject"]) for m in server.inbox.messages]
     return messages
