@@ -368,10 +368,14 @@ def _person(organisation: Organisation, email: str) -> Participant | None:
 # --- the links: confirming the address, the manager's answer, the status -------
 
 
-def confirmation_of(token: str, now: datetime | None = None) -> Registration | None:
+def confirmation_of(
+    token: str, now: datetime | None = None, *, lock: bool = False
+) -> Registration | None:
     """The registration waiting for the address's confirmation (or an
-    invitation's answer) the link belongs to: None when unknown, used or expired."""
-    registration = _by_token(Registration.email_token_hash, token)
+    invitation's answer) the link belongs to: None when unknown, used or
+    expired. `lock`: its row held until the transaction ends, so that a
+    link sent twice at once (a double tap) is used once."""
+    registration = _by_token(Registration.email_token_hash, token, lock)
     if registration is None or registration.state is not S.REGISTERED:
         return None
     if _expired(registration.email_token_expires_at, now):
@@ -389,7 +393,7 @@ def confirm_email(
     """The person confirmed their address (an invitation's answer also names
     the manager): the manager gets their link, or HR decides next."""
     now = now or now_utc()
-    registration = confirmation_of(token, now)
+    registration = confirmation_of(token, now, lock=True)
     if registration is None:
         raise NotFound()
     organisation = registration.cohort.organisation
@@ -421,9 +425,11 @@ def confirm_email(
     return registration
 
 
-def manager_request_of(token: str, now: datetime | None = None) -> Registration | None:
+def manager_request_of(
+    token: str, now: datetime | None = None, *, lock: bool = False
+) -> Registration | None:
     """The registration waiting for the manager's answer the link belongs to."""
-    registration = _by_token(Registration.manager_token_hash, token)
+    registration = _by_token(Registration.manager_token_hash, token, lock)
     if registration is None or registration.state is not S.EMAIL_CONFIRMED:
         return None
     if _expired(registration.manager_token_expires_at, now):
@@ -433,7 +439,7 @@ def manager_request_of(token: str, now: datetime | None = None) -> Registration 
 
 def manager_confirms(token: str, weekly_minutes: int, now: datetime | None = None) -> Registration:
     now = now or now_utc()
-    registration = manager_request_of(token, now)
+    registration = manager_request_of(token, now, lock=True)
     if registration is None:
         raise NotFound()
     if weekly_minutes not in WEEKLY_MINUTES:
@@ -450,7 +456,7 @@ def manager_confirms(token: str, weekly_minutes: int, now: datetime | None = Non
 
 def manager_refuses(token: str, reason: str, now: datetime | None = None) -> Registration:
     now = now or now_utc()
-    registration = manager_request_of(token, now)
+    registration = manager_request_of(token, now, lock=True)
     if registration is None:
         raise NotFound()
     text = _reason(reason, required=False)
@@ -468,10 +474,13 @@ def status_of(token: str, now: datetime | None = None) -> Registration | None:
     return registration
 
 
-def _by_token(column: Any, token: str) -> Registration | None:
+def _by_token(column: Any, token: str, lock: bool = False) -> Registration | None:
     if not token or len(token) > 100:
         return None
-    return db.session.scalar(select(Registration).where(column == token_hash(token)))
+    query = select(Registration).where(column == token_hash(token))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(query)
 
 
 def _expired(until: datetime | None, now: datetime | None) -> bool:
@@ -554,8 +563,16 @@ def of_cohort(actor: Actor, cohort_id: int, today: date) -> CohortRegistrations:
 def _decidable(actor: Actor, cohort_id: int, registration_id: int) -> Registration:
     cohort = policy.get(actor, Cohort, cohort_id)
     policy.require(actor, Action.DECIDE_REGISTRATIONS, cohort.organisation_id)
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.cohort_id != cohort.id:
+    # One decision at a time per cohort, in the waiting list's lock (a
+    # double click, two HR clerks): the second sees the first's outcome.
+    waiting_lists.lock(cohort)
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id, Registration.cohort_id == cohort.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if registration is None:
         raise NotFound()
     return registration
 

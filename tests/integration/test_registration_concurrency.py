@@ -1,0 +1,169 @@
+"""Two HR clerks accept two registrations for a cohort's last place at the
+same moment, in two processes on one database: one person gets the place,
+the other goes on the waiting list; the cohort is never over its capacity.
+On PostgreSQL the second decision waits for the first one's lock on the
+cohort; on SQLite for its write lock."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    CurriculumRecord,
+    Enrolment,
+    EnrolmentStatus,
+    Organisation,
+    Participant,
+    Role,
+)
+from app.models.registrations import Registration, RegistrationState
+from app.services.accounts import create_user
+from app.services.cohorts import NewCohort, create_cohort
+from app.services.standards import import_standards
+from tests.conftest import PASSWORD, app_for, separate_database
+
+ROOT = Path(__file__).parents[2]
+WAIT_SECONDS = 60
+
+# Accepts one registration once the test says "go", and holds its
+# transaction open a moment before committing, so that the other process
+# runs into it.
+ACCEPT = """
+import sys, time
+from pathlib import Path
+from app import create_app
+from app.extensions import db
+from app.models import User
+from app.services import registrations
+from app.services.policy import Actor
+
+cohort_id, registration_id, user_id, folder = (*map(int, sys.argv[1:4]), Path(sys.argv[4]))
+app = create_app()
+with app.app_context():
+    actor = Actor.of_user(db.session.get(User, user_id))
+    db.session.rollback()
+    (folder / f"ready-{registration_id}").touch()
+    while not (folder / "go").exists():
+        time.sleep(0.01)
+    done = registrations.accept(actor, cohort_id, registration_id)
+    db.session.flush()
+    time.sleep(0.5)
+    db.session.commit()
+    print("decided", done.state.value)
+"""
+
+
+def _world(url: str):
+    """A cohort of one place, and two registrations the managers confirmed."""
+    app = app_for(url)
+    with app.app_context():
+        db.create_all()
+        import_standards()
+        org = Organisation(name="Parallel AG")
+        db.session.add(org)
+        db.session.flush()
+        hr = create_user("hr@parallel.example", "Helga", Role.HR, PASSWORD, [org])
+        version = db.session.scalar(
+            select(CurriculumRecord).where(
+                CurriculumRecord.key == "compact", CurriculumRecord.organisation_id.is_(None)
+            )
+        ).versions[-1]
+        cohort, _ = create_cohort(
+            NewCohort(
+                organisation=org,
+                version=version,
+                name="Gleichzeitig",
+                start=date.today() + timedelta(days=60),
+                region="DE-BW",
+                capacity=1,
+            ),
+            actor=None,
+        )
+        now = datetime.now(UTC)
+        rows = []
+        for number in range(2):
+            person = Participant(
+                organisation=org,
+                first_name=f"P{number}",
+                last_name="Parallel",
+                email=f"p{number}@example.org",
+            )
+            registration = Registration(
+                organisation_id=org.id,
+                cohort=cohort,
+                participant=person,
+                state=RegistrationState.REGISTERED,
+                registered_at=now,
+                changed_at=now,
+            )
+            db.session.add_all([person, registration])
+            registration.confirm_email(now, None, now)
+            registration.confirm_by_manager(now, 120)
+            rows.append(registration)
+        db.session.commit()
+        ids = cohort.id, [r.id for r in rows], hr.id
+        db.session.remove()
+        db.engine.dispose()
+    return app, ids
+
+
+def test_two_acceptances_for_the_last_place_give_it_to_one(tmp_path):
+    with separate_database(tmp_path, "registration_race") as url:
+        app, (cohort_id, registration_ids, hr_id) = _world(url)
+        environment = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "race-test-secret",
+            "QUALIPLAN_QUEUE_URL": "memory://",
+            "PYTHONUNBUFFERED": "1",
+        }
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", ACCEPT, str(cohort_id), str(i), str(hr_id), str(tmp_path)],
+                cwd=ROOT,
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in registration_ids
+        ]
+        try:
+            deadline = time.monotonic() + WAIT_SECONDS
+            while not all((tmp_path / f"ready-{i}").exists() for i in registration_ids):
+                assert time.monotonic() < deadline, [r.poll() for r in runs]
+                time.sleep(0.05)
+            (tmp_path / "go").touch()
+            outcomes = [run.communicate(timeout=WAIT_SECONDS) for run in runs]
+        finally:
+            for run in runs:
+                if run.poll() is None:
+                    run.kill()
+        for run, (out, err) in zip(runs, outcomes, strict=True):
+            assert run.returncode == 0, err
+            assert out.startswith("decided")
+
+        with app.app_context():
+            enrolled = db.session.scalar(
+                select(func.count(Enrolment.id)).where(
+                    Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ENROLLED
+                )
+            )
+            states = sorted(
+                r.state.value
+                for r in db.session.scalars(
+                    select(Registration).where(Registration.cohort_id == cohort_id)
+                )
+            )
+            db.session.remove()
+            db.engine.dispose()
+        assert enrolled == 1
+        assert states == ["accepted", "waiting"]
