@@ -274,7 +274,22 @@ def find_guests(actor: Actor, session: Session, query: str) -> tuple[list[Guest]
 
 
 def _guest(session: Session, participant_id: int, for_cohort_id: int) -> Guest | None:
-    """The person as a guest for their cohort, if they may make the element up."""
+    """The person as a guest for their cohort, if they may make the element
+    up: of the organisation, or booked here already (app.services.make_ups
+    checked the booking, also for an organisation that shares its sessions)."""
+    booked = db.session.execute(
+        select(Participant, Cohort)
+        .join(AttendanceRecord, AttendanceRecord.participant_id == Participant.id)
+        .join(Cohort, Cohort.id == AttendanceRecord.for_cohort_id)
+        .where(
+            AttendanceRecord.session_id == session.id,
+            AttendanceRecord.participant_id == participant_id,
+            AttendanceRecord.for_cohort_id == for_cohort_id,
+            Cohort.id != session.cohort_id,
+        )
+    ).first()
+    if booked:
+        return Guest(booked[0], booked[1], None)
     row = db.session.execute(
         _may_make_up(session).where(Participant.id == participant_id, Cohort.id == for_cohort_id)
     ).first()

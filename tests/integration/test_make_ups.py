@@ -318,3 +318,49 @@ def test_an_inactive_consultant_links_no_organisations(world, shared, db):
     user.active = False
     db.session.commit()
     assert make_ups.sharing([world["org"].id]) == {world["org"].id: {world["org"].id}}
+
+
+def _on_the_day(session) -> datetime:
+    from datetime import time
+
+    return datetime.combine(session.first_day, time(11, 0), tzinfo=UTC)
+
+
+def test_the_host_records_a_guest_booked_from_a_sharing_organisation(world, shared, make, db):
+    """The host's own guest search finds only its organisation's people; a
+    booked guest is recorded all the same (the booking was checked)."""
+    share(db, shared["other"], world["org"].id)
+    target = session_of(shared["partner"], "seminar-2")
+    booked = make_ups.book(shared["consultant"], world["erika"], world["a"], target.id, now=NOW)
+    db.session.commit()
+    host = make.user(
+        Role.ADMIN, [db.session.get(Organisation, shared["other"])], email="admin@partner.example"
+    )
+    recorded = attendance.record_make_up(
+        Actor.of_user(host),
+        shared["partner"],
+        target.id,
+        world["erika"],
+        world["a"],
+        now=_on_the_day(target),
+    )
+    db.session.commit()
+    assert recorded.id == booked.id
+    assert db.session.get(AttendanceRecord, booked.id).mark is Mark.PRESENT
+
+
+def test_someone_neither_booked_nor_of_the_organisation_is_no_guest(world, shared, make, db):
+    target = session_of(shared["partner"], "seminar-2")
+    host = make.user(
+        Role.ADMIN, [db.session.get(Organisation, shared["other"])], email="admin@partner.example"
+    )
+    with pytest.raises(DomainError) as refused:
+        attendance.record_make_up(
+            Actor.of_user(host),
+            shared["partner"],
+            target.id,
+            world["erika"],
+            world["a"],
+            now=_on_the_day(target),
+        )
+    assert refused.value.code == "not_a_guest"
