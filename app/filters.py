@@ -166,6 +166,20 @@ def change_text(change: Change) -> str:
             before=state_title(CohortState(before["state"])),
             after=state_title(CohortState(after["state"])),
         )
+    if change.action in ("make_up_booked", "make_up_cancelled"):
+        values = {
+            "name": after.get("participant", ""),
+            "session": session.get(tr.language),
+            "cohort": after.get("cohort", ""),
+            "day": short_day_text(after.get("day")),
+        }
+        if change.action == "make_up_booked":
+            return tr.gettext(
+                "booked a make-up for %(name)s: %(session)s in %(cohort)s on %(day)s", **values
+            )
+        return tr.gettext(
+            "cancelled the make-up of %(name)s: %(session)s in %(cohort)s on %(day)s", **values
+        )
     if change.action in ("enrolled", "withdrawn"):
         name = after.get("participant", "")
         if change.action == "enrolled":

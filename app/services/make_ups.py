@@ -66,7 +66,7 @@ from app.models import (
 )
 from app.models.registrations import Registration, RegistrationState
 from app.models.users import memberships
-from app.services import announcements, attendance, enrolments, policy, waiting_lists
+from app.services import announcements, attendance, enrolments, history, policy, waiting_lists
 from app.services.errors import DomainError, NotFound
 from app.services.policy import Action, Actor
 from cohorts.eligibility import Attendance, Mark, attended
@@ -419,7 +419,28 @@ def book(
     record = attendance.set_mark(session, person, Mark.NOT_RECORDED, actor.user, for_cohort=own)
     db.session.flush()
     announcements.make_up_booked(session, person, _suffix(record))
+    _history(actor, own, person, session, "make_up_booked")
     return record
+
+
+def _history(
+    actor: Actor, own: Cohort, person: Participant, session: Session, action: str
+) -> None:
+    """In the history of the cohort the make-up counts for."""
+    history.record(
+        user=actor.user,
+        organisation_id=own.organisation_id,
+        cohort_id=own.id,
+        subject="make_up",
+        subject_id=person.id,
+        action=action,
+        after={
+            "participant": person.name,
+            "cohort": session.cohort.name,
+            "day": session.first_day.isoformat(),
+            "title": {"de": session.element.title("de"), "en": session.element.title("en")},
+        },
+    )
 
 
 def cancel(
@@ -456,6 +477,7 @@ def cancel(
     )
     waiting_lists.lock(host)
     announcements.make_up_cancelled(session, record.participant, _suffix(record))
+    _history(actor, own, record.participant, session, "make_up_cancelled")
     db.session.execute(delete(AttendanceChange).where(AttendanceChange.attendance_id == record.id))
     db.session.delete(record)
     db.session.flush()

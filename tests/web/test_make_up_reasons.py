@@ -53,3 +53,17 @@ def test_a_guest_booked_in_a_session_is_marked_present_in_one_tap(client, make, 
     db.session.expire_all()
     assert db.session.get(AttendanceRecord, ids[2]).mark is Mark.PRESENT
     assert 'aria-label="Erika Muster was present"' not in client.get(grid).get_data(as_text=True)
+
+
+def test_the_cohort_history_names_a_make_up_booked_and_cancelled(client, db, world):  # noqa: F811
+    target = session_of(world["b"], "seminar-2")
+    make_ups.book(world["actor"], world["erika"], world["a"], target.id, now=NOW)
+    db.session.commit()
+    make_ups.cancel(world["actor"], world["erika"], target.id, now=NOW)
+    db.session.commit()
+    log_in(client, "hr@nachhol.example")
+    page = client.get(f"/cohorts/{world['a']}?lang=de").get_data(as_text=True)
+    history = page.split('<ul class="history">', 1)[1].split("</ul>", 1)[0]
+    assert "hat für Erika Muster einen Nachholtermin gebucht: " in history
+    assert "in Gruppe B am 04.05.2027" in history
+    assert "hat den Nachholtermin von Erika Muster abgesagt: " in history
