@@ -35,6 +35,9 @@ class Config:
     FEED_KEEP_CANCELLED_DAYS = int(os.environ.get("QUALIPLAN_FEED_KEEP_CANCELLED_DAYS", "60"))
     # The public certificate check answers this many look-ups per address.
     VERIFY_RATE_LIMIT = os.environ.get("QUALIPLAN_VERIFY_RATE_LIMIT", "20 per minute")
+    # Registering for a cohort, per address: enough for a department at one
+    # computer, too few to fill a cohort's list with invented people.
+    REGISTER_RATE_LIMIT = os.environ.get("QUALIPLAN_REGISTER_RATE_LIMIT", "20 per 10 minutes")
     # Where the counters live (a `limits` storage URI): memory://, redis://…
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # The address every link that leaves the site is built on (e-mails,
