@@ -58,6 +58,11 @@ def _at_fields(form: FlaskForm, error: DomainError, fallback: str) -> None:
 # --- without an account -----------------------------------------------------------
 
 
+def _gone() -> ResponseReturnValue:
+    """A link unknown, used or expired: 404, with what the person can do."""
+    return render_template("registrations/gone.html"), 404
+
+
 @bp.route("/register/<token>", methods=["GET", "POST"])
 @transactions.web(back=lambda token, **_: url_for("registrations.page", token=token))
 def page(token: str) -> ResponseReturnValue:
@@ -116,7 +121,7 @@ def page(token: str) -> ResponseReturnValue:
 def confirm(token: str) -> ResponseReturnValue:
     registration = registrations.confirmation_of(token)
     if registration is None:
-        abort(404)
+        return _gone()
     organisation = registration.cohort.organisation
     form: FlaskForm
     if registration.invited:
@@ -160,7 +165,7 @@ def confirm(token: str) -> ResponseReturnValue:
 def manager(token: str) -> ResponseReturnValue:
     registration = registrations.manager_request_of(token)
     if registration is None:
-        abort(404)
+        return _gone()
     return _manager_page(registration, token, ManagerConfirmForm(), ManagerRefuseForm())
 
 
@@ -185,7 +190,7 @@ def _manager_page(
 def manager_confirm(token: str) -> ResponseReturnValue:
     registration = registrations.manager_request_of(token)
     if registration is None:
-        abort(404)
+        return _gone()
     form = ManagerConfirmForm()
     valid = form.validate_on_submit()
     if "csrf_token" in form.errors:
@@ -205,7 +210,7 @@ def manager_confirm(token: str) -> ResponseReturnValue:
 def manager_refuse(token: str) -> ResponseReturnValue:
     registration = registrations.manager_request_of(token)
     if registration is None:
-        abort(404)
+        return _gone()
     form = ManagerRefuseForm()
     valid = form.validate_on_submit()
     if "csrf_token" in form.errors:
@@ -224,7 +229,7 @@ def manager_refuse(token: str) -> ResponseReturnValue:
 def status(token: str) -> ResponseReturnValue:
     registration = registrations.status_of(token)
     if registration is None:
-        abort(404)
+        return _gone()
     return _status_page(registration)
 
 

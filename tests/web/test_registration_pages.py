@@ -131,7 +131,9 @@ def test_from_the_e_mail_link_through_the_manager_to_hr(client, db, world):
     confirmed = post_form(client, confirm, {})
     assert confirmed.status_code == 200
     assert "Wartet auf Ihre Führungskraft" in confirmed.get_data(as_text=True)
-    assert client.get(confirm).status_code == 404  # once only
+    used = client.get(confirm)  # once only
+    assert used.status_code == 404
+    assert "noch einmal auf der Bewerbungsseite Ihrer Organisation" in used.get_data(as_text=True)
 
     manager = link(db, "manager")
     page = client.get(manager)
