@@ -146,6 +146,10 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     person.get_by_role("button", name="Meine E-Mail-Adresse bestätigen").click()
     person.get_by_text("Wartet auf Ihre Führungskraft").wait_for()
     problems += violations_on(person, axe, "status page")
+    used = person.goto(confirm)
+    assert used.status == 404
+    person.get_by_role("heading", name="Dieser Link funktioniert nicht mehr").wait_for()
+    problems += violations_on(person, axe, "a used link")
 
     # The manager confirms the time by their link.
     [to_manager] = delivered(server, "max.vogt@metallwerke-neckartal.example")
