@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -520,6 +521,7 @@ def of_cohort(actor: Actor, cohort_id: int, today: date) -> CohortRegistrations:
         db.session.scalars(
             select(Registration)
             .where(Registration.cohort_id == cohort.id)
+            .options(selectinload(Registration.participant), selectinload(Registration.decided_by))
             .order_by(Registration.registered_at, Registration.id)
         )
     )
