@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -300,3 +301,45 @@ def test_one_client_registering_again_and_again_is_slowed_down(client, db, world
     ]
     assert answers[:20] == [200] * 20
     assert answers[20] == 429
+
+
+def test_the_links_answers_need_the_csrf_token(client, db, world):
+    _, cohort, address = world
+    register(client, cohort, address)
+    confirm = link(db, "confirm", "confirm")
+    assert client.post(confirm).status_code == 400
+    post_form(client, confirm, {})
+    manager = link(db, "manager")
+    assert client.post(f"{manager}/confirm", data={"weekly_hours": "3"}).status_code == 400
+    assert client.post(f"{manager}/refuse", data={"reason": ""}).status_code == 400
+    db.session.expire_all()
+    assert db.session.scalar(select(Registration)).state is S.EMAIL_CONFIRMED
+
+
+def test_hr_is_warned_before_accepting_and_may_accept_all_the_same(client, db, world, make):
+    from app.models import Enrolment
+
+    org, cohort, address = world
+    cohort_id = cohort.id
+    other_id = make.cohort(org, name="Herbst", start=date.today() + timedelta(days=90)).id
+    register(client, SimpleNamespace(id=cohort_id), address)
+    post_form(client, link(db, "confirm", "confirm"), {})
+    manager = link(db, "manager")
+    post_form(client, f"{manager}/confirm", {"weekly_hours": "2"}, form_url=manager)
+    registration_id, person_id = db.session.execute(
+        select(Registration.id, Registration.participant_id)
+    ).one()
+    db.session.add(Enrolment(cohort_id=other_id, participant_id=person_id))
+    db.session.commit()
+    log_in(client, "hr@example.org")
+    staff = f"/cohorts/{cohort_id}/registrations"
+    chosen = {"registration": registration_id}
+    warned = post_form(client, f"{staff}/accept", chosen, form_url=staff)
+    assert warned.status_code == 409
+    html = warned.get_data(as_text=True)
+    assert "Herbst" in html
+    assert "Trotzdem annehmen" in html
+    accepted = post_form(client, f"{staff}/accept", {**chosen, "acknowledge": "y"}, form_url=staff)
+    assert accepted.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Registration, registration_id).state is S.ACCEPTED
