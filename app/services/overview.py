@@ -283,24 +283,32 @@ def _empty_cohorts(organisation_ids: set[int], today: date) -> list[Attention]:
 
 
 def _broken_tandems(organisation_ids: set[int]) -> list[Attention]:
-    """Open cohorts where someone in a confirmed tandem has withdrawn."""
+    """Open cohorts where someone in a confirmed tandem has withdrawn.
+
+    Read from the confirmed tandems' members, whose own enrolment is looked
+    up (cohort and person: the enrolments' unique key): joined the other way
+    round, SQLite walked every enrolment of every open cohort (all of a
+    large organisation's, when its old cohorts stay "planned") to find the
+    few that belong to a tandem."""
+    withdrawn = (
+        select(Enrolment.id)
+        .where(
+            Enrolment.cohort_id == Tandem.cohort_id,
+            Enrolment.participant_id == TandemMember.participant_id,
+            Enrolment.status == EnrolmentStatus.WITHDRAWN,
+        )
+        .exists()
+    )
     rows = db.session.execute(
         select(Cohort.id, Cohort.name, Participant.first_name, Participant.last_name)
         .join(Tandem, Tandem.cohort_id == Cohort.id)
         .join(TandemMember, TandemMember.tandem_id == Tandem.id)
         .join(Participant, Participant.id == TandemMember.participant_id)
-        .join(
-            Enrolment,
-            and_(
-                Enrolment.cohort_id == Cohort.id,
-                Enrolment.participant_id == TandemMember.participant_id,
-            ),
-        )
         .where(
             Cohort.organisation_id.in_(organisation_ids),
             Cohort.state.in_(OPEN),
             Tandem.state == TandemState.CONFIRMED,
-            Enrolment.status == EnrolmentStatus.WITHDRAWN,
+            withdrawn,
         )
         .order_by(Cohort.name, Cohort.id, Participant.last_name, Participant.first_name)
         .limit(100)
