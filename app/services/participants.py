@@ -28,7 +28,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import selectinload
 
 from app import folding
 from app.extensions import db
@@ -186,10 +186,7 @@ def search(
         return _found_once(statement, sort, per_page, offset)
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     items = db.session.scalars(
-        statement.options(selectinload(Participant.organisation))
-        .order_by(*_order(Participant, sort))
-        .limit(per_page)
-        .offset(offset)
+        statement.order_by(*_order(Participant, sort)).limit(per_page).offset(offset)
     ).all()
     return list(items), total
 
@@ -197,21 +194,34 @@ def search(
 def _found_once(
     statement: Select[tuple[Participant]], sort: Sort, per_page: int, offset: int
 ) -> tuple[list[Participant], int]:
-    """A search with words, read once: the matches are gathered through the
-    search index, then counted and one page of them sorted. Asked apart, the
-    page's ORDER BY ... LIMIT tempts the planner to walk the name index and
-    test every name it passes (thousands for a common word), and the count
-    reads the index a second time."""
+    """A search with words, read once: the matches' ids and sort keys are
+    gathered through the search index, then counted and ranked, and only the
+    page's people are read whole. Asked apart, the page's ORDER BY ... LIMIT
+    tempts the planner to walk the name index and test every name it passes
+    (thousands for a common word), and the count reads the index a second
+    time; gathering whole rows made the database keep and sort a few
+    hundred bytes of each match instead of its keys.
+
+    A person's organisation is not read with them: a page that names it
+    has read the actor's organisations already (their filter), which the
+    relationship then finds in the session without asking again."""
     _prefer_index_pages()
-    found = statement.cte("found").prefix_with("MATERIALIZED", dialect="postgresql")
-    person = aliased(Participant, found)
+    found = (
+        statement.with_only_columns(
+            Participant.id,
+            Participant.last_name_key,
+            Participant.first_name_key,
+            Participant.created_at,
+        )
+        .cte("found")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    page = select(found).order_by(*_order(found.c, sort)).limit(per_page).offset(offset).subquery()
     total = select(func.count()).select_from(found).scalar_subquery().label("total")
     rows = db.session.execute(
-        select(person, total)
-        .options(selectinload(person.organisation))
-        .order_by(*_order(person, sort))
-        .limit(per_page)
-        .offset(offset)
+        select(Participant, total)
+        .join(page, page.c.id == Participant.id)
+        .order_by(*_order(page.c, sort))
     ).all()
     if rows:
         return [row[0] for row in rows], rows[0][1]
