@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import collection
 from app.routing import RecordId
 from config import Config
 
@@ -22,6 +23,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 def create_app(config_class: type[Config] = Config) -> Flask:
+    collection.tune()
     app = Flask(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = RecordId
     app.config.from_object(config_class)

@@ -17,10 +17,11 @@ PRODUCT.md): the result names what was missed and what would save it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import cached_property, partial
 
 from cohorts.eligibility import Attendance, Mark, attended, credited_hours, why
 from curricula.messages import Message, amount, msg
@@ -44,7 +45,12 @@ class Lost:
     needed: int
     # Those of `elements` with a make-up booked.
     booked: tuple[str, ...]
-    reason: Message
+    # Said only when asked: a list of many people shows the reasons of few.
+    say: Callable[[], Message] = field(compare=False, repr=False)
+
+    @cached_property
+    def reason(self) -> Message:
+        return self.say()
 
     @property
     def saved(self) -> bool:
@@ -118,7 +124,7 @@ def assess(
                 (key,),
                 1,
                 booked,
-                _element_reason(curriculum, key, record_of[key], sessions),
+                partial(_element_reason, curriculum, key, record_of[key], sessions),
             )
         )
     for group in rule.at_least:
@@ -132,7 +138,8 @@ def assess(
                 open_keys,
                 group.count - have,
                 tuple(k for k in open_keys if record_of[k].booked is not None),
-                msg(
+                partial(
+                    msg,
                     "needs {count} of {elements}; at most {have} possible in the cohort",
                     count=group.count,
                     elements=[curriculum.element(k).title for k in group.of],
@@ -184,7 +191,8 @@ def _hours(
         if booked and booked_hours >= needed_hours - 1e-9
         else max(needed, len(booked) + 1),
         booked,
-        msg(
+        partial(
+            msg,
             "teaching units: at most {units} of {total} possible in the cohort; needs {percent} %",
             units=amount(curriculum.units(reachable)),
             total=amount(curriculum.units(total)),

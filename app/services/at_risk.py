@@ -16,8 +16,8 @@ cohorts asks the same whatever their number and size.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -75,6 +75,29 @@ class AtRisk:
     entries: list[Entry]
     can_book: bool
     cohorts: list[Cohort] = field(default_factory=list)
+    # How many people are at risk in all, and per cohort id: more than the
+    # entries when the list was cut (the overview names the cohorts instead).
+    total: int = 0
+    per_cohort: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def cut(self) -> bool:
+        return self.total > len(self.entries)
+
+    def counted(self) -> list[tuple[Cohort, int]]:
+        return [(c, self.per_cohort[c.id]) for c in self.cohorts if self.per_cohort.get(c.id)]
+
+
+# The marks after which an element may be lost (cohorts.at_risk).
+MISSES = frozenset({Mark.ABSENT, Mark.EXCUSED, Mark.NOT_DONE, Mark.PARTLY, Mark.NOT_EXPECTED})
+# The overview shows this many people; each cohort's page shows all of its.
+OVERVIEW_LIMIT = 10
+# A cohort is current for the overview from its start until this long after
+# its last session (planned cohorts left unfinished years ago are not).
+CURRENT_AFTER = timedelta(days=90)
+# ... and from this long before its start (a session of a required element
+# cancelled already puts its people at risk).
+STARTING_WITHIN = timedelta(days=30)
 
 
 def _booked(booking: Booking | None) -> Booked | None:
@@ -85,21 +108,55 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def of_organisations(actor: Actor, *, now: datetime | None = None) -> AtRisk:
-    """The list of the current (planned or running) cohorts of the actor's organisations."""
+def of_organisations(
+    actor: Actor, *, now: datetime | None = None, limit: int | None = OVERVIEW_LIMIT
+) -> AtRisk:
+    """The list of the current cohorts of the actor's organisations: planned
+    or running, starting within STARTING_WITHIN or begun, and with a session
+    in the last CURRENT_AFTER or later; the first `limit` people, and how
+    many there are per cohort."""
     now = now or _now()
-    query = select(Cohort).where(Cohort.state.in_(OPEN), Cohort.attendance_deleted_at.is_(None))
+    today = now.date()
+    recent = (
+        select(Session.id)
+        .where(Session.cohort_id == Cohort.id, Session.last_day >= today - CURRENT_AFTER)
+        .exists()
+    )
+    query = select(Cohort).where(
+        Cohort.state.in_(OPEN),
+        Cohort.attendance_deleted_at.is_(None),
+        Cohort.start_date <= today + STARTING_WITHIN,
+        recent,
+    )
     if actor.organisation_ids is not None:
         query = query.where(Cohort.organisation_id.in_(actor.organisation_ids))
     cohorts = _cohorts(query)
-    return AtRisk(_entries(cohorts, now, actor), _can_book(actor, cohorts), cohorts)
+    return _at_risk(cohorts, now, actor, limit=limit)
+
+
+def _at_risk(
+    cohorts: list[Cohort],
+    now: datetime,
+    actor: Actor,
+    participant_id: int | None = None,
+    limit: int | None = None,
+) -> AtRisk:
+    entries, per_cohort = _entries(cohorts, now, actor, participant_id, limit)
+    return AtRisk(
+        entries,
+        _can_book(actor, cohorts),
+        cohorts,
+        total=sum(per_cohort.values()),
+        per_cohort=per_cohort,
+    )
 
 
 def of_cohort(actor: Actor, cohort_id: int, *, now: datetime | None = None) -> AtRisk:
     now = now or _now()
     cohort = policy.get(actor, Cohort, cohort_id)
     cohorts = [] if cohort.state not in OPEN or cohort.attendance_deleted_at else [cohort]
-    return AtRisk(_entries(cohorts, now, actor), _can_book(actor, [cohort]), cohorts)
+    found = _at_risk(cohorts, now, actor)
+    return replace(found, can_book=_can_book(actor, [cohort]))
 
 
 def of_participant(actor: Actor, participant_id: int, *, now: datetime | None = None) -> AtRisk:
@@ -116,7 +173,7 @@ def of_participant(actor: Actor, participant_id: int, *, now: datetime | None = 
             Cohort.attendance_deleted_at.is_(None),
         )
     )
-    return AtRisk(_entries(cohorts, now, actor, person.id), _can_book(actor, cohorts), cohorts)
+    return _at_risk(cohorts, now, actor, person.id)
 
 
 def _can_book(actor: Actor, cohorts: Sequence[Cohort]) -> bool:
@@ -134,10 +191,16 @@ def _cohorts(query) -> list[Cohort]:  # type: ignore[no-untyped-def]
 
 
 def _entries(
-    cohorts: Sequence[Cohort], now: datetime, actor: Actor, participant_id: int | None = None
-) -> list[Entry]:
+    cohorts: Sequence[Cohort],
+    now: datetime,
+    actor: Actor,
+    participant_id: int | None = None,
+    limit: int | None = None,
+) -> tuple[list[Entry], dict[int, int]]:
+    """The first `limit` entries (all without), and how many people are at
+    risk per cohort id."""
     if not cohorts:
-        return []
+        return [], {}
     # Sessions of other organisations only for those who may book there.
     visible = actor.organisation_ids
     by_id = {c.id: c for c in cohorts}
@@ -203,6 +266,10 @@ def _entries(
             made.element_key, made
         )
 
+    # Only someone who missed something (or came later than a session) can
+    # have lost a part, unless the cohort lacks a session of an element:
+    # then everyone is asked. The rest is skipped, which a large list feels.
+    missed_by = {p for (_, p), (mark, _) in marks.items() if mark in MISSES}
     risks: list[tuple[int, Cohort, Risk]] = []
     for cohort in cohorts:
         cohort_id, curriculum = cohort.id, cohort.version.model
@@ -211,7 +278,13 @@ def _entries(
         days: dict[str, list[date]] = {}
         for _, key, first_day in own:
             days.setdefault(key, []).append(first_day)
+        everyone = any(e.key not in days for e in curriculum.elements)
+        first = min((day for _, _, day in own), default=None)
         for person_id, enrolled_on in people[cohort_id]:
+            if not (
+                everyone or person_id in missed_by or (first is not None and enrolled_on > first)
+            ):
+                continue
             elsewhere = made_up.get((person_id, cohort_id), {})
             bookings = booked.get((person_id, cohort_id), {})
             records: dict[str, Attendance] = {}
@@ -232,18 +305,32 @@ def _entries(
             if risk.at_risk:
                 risks.append((person_id, cohort, risk))
     if not risks:
-        return []
+        return [], {}
+    per_cohort: dict[int, int] = {}
+    for _, cohort, _ in risks:
+        per_cohort[cohort.id] = per_cohort.get(cohort.id, 0) + 1
+    order = {c.id: n for n, c in enumerate(cohorts)}
+    if limit is not None and len(risks) > limit:
+        # The first cohorts' people, read by name only for those cohorts.
+        kept, counted = [], 0
+        for cohort in cohorts:
+            if counted >= limit:
+                break
+            kept.extend(r for r in risks if r[1].id == cohort.id)
+            counted += per_cohort.get(cohort.id, 0)
+        risks = kept
     persons = {
         p.id: p
         for p in db.session.scalars(
             select(Participant).where(Participant.id.in_({p for p, _, _ in risks}))
         )
     }
-    order = {c.id: n for n, c in enumerate(cohorts)}
     entries = sorted(
         ((persons[p], cohort, risk) for p, cohort, risk in risks),
         key=lambda e: (order[e[1].id], e[0].sort_key),
     )
+    if limit is not None:
+        entries = entries[:limit]
     wanted = [
         (person.id, cohort.id, key)
         for person, cohort, risk in entries
@@ -266,4 +353,4 @@ def _entries(
         ]
         reasons = tuple(lost.reason for lost in risk.lost)
         found.append(Entry(person, cohort, risk, reasons, missed))
-    return found
+    return found, per_cohort

@@ -3,7 +3,7 @@ through the services every door calls."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -364,3 +364,28 @@ def test_someone_neither_booked_nor_of_the_organisation_is_no_guest(world, share
             now=_on_the_day(target),
         )
     assert refused.value.code == "not_a_guest"
+
+
+def test_the_overview_names_the_first_people_and_counts_the_rest(world, db):
+    attendance.set_mark(
+        session_of(world["a"], "seminar-2"),
+        db.session.get(Participant, world["max"]),
+        Mark.ABSENT,
+        None,
+    )
+    db.session.commit()
+    cut = at_risk.of_organisations(world["actor"], now=NOW, limit=1)
+    assert [e.participant.id for e in cut.entries] == [world["erika"]]
+    assert (cut.total, cut.cut) == (2, True)
+    assert [(c.id, n) for c, n in cut.counted()] == [(world["a"], 2)]
+    whole = at_risk.of_organisations(world["actor"], now=NOW, limit=None)
+    assert (len(whole.entries), whole.cut) == (2, False)
+    # The cohort's own page lists everyone.
+    assert len(at_risk.of_cohort(world["actor"], world["a"], now=NOW).entries) == 2
+
+
+def test_the_overview_leaves_out_cohorts_long_over_and_far_ahead(world, db):
+    months_later = NOW + timedelta(days=200)  # Gruppe A's last session is in spring
+    assert at_risk.of_organisations(world["actor"], now=months_later).entries == []
+    long_before = NOW - timedelta(days=60)  # Gruppe A starts in March
+    assert at_risk.of_organisations(world["actor"], now=long_before).entries == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.models import Cohort, Enrolment, Participant, Role
-from app.services import attendance
+from app.services import at_risk, attendance
 from cohorts.eligibility import Mark
 from tests.web.helpers import log_in
 from tests.web.test_query_counts import statements_of
@@ -59,6 +59,10 @@ def test_the_at_risk_panels_ask_the_same_for_few_and_many(app, client, make, db)
         }
         found = statements_of(visitor, db.engine, pages)
         page = visitor.get("/dashboard").get_data(as_text=True)
-        assert page.count("at-risk-entry") == cohorts * people
+        # The overview names the first of them and counts the rest per cohort.
+        assert page.count("at-risk-entry") == min(cohorts * people, at_risk.OVERVIEW_LIMIT)
+        assert ("each cohort&#39;s page lists" in page or "die Seite jeder Gruppe" in page) == (
+            cohorts * people > at_risk.OVERVIEW_LIMIT
+        )
         counts[(cohorts, people)] = {name: len(s) for name, s in found.items()}
     assert counts[(1, 1)] == counts[(4, 6)]
