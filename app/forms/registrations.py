@@ -19,6 +19,7 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -113,6 +114,26 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
 
 class RegistrationSettingsForm(FlaskForm):  # type: ignore[misc]
     manager_step = BooleanField(_l("The manager confirms before HR decides"))
+    waiting_list_mode = RadioField(
+        _l("When a place frees in a full cohort"),
+        choices=[
+            SelectChoice(
+                "offer",
+                _l("the first on the waiting list is offered it and has a few days to accept"),
+            ),
+            SelectChoice("move_up", _l("the first on the waiting list gets it at once")),
+        ],
+        validators=[InputRequired()],
+    )
+    offer_days = IntegerField(
+        _l("Days to accept an offer"), validators=[Optional()], render_kw={"min": 1, "max": 14}
+    )
+    share_make_ups = BooleanField(
+        _l(
+            "Other organisations served by the same consultants may use our cohorts' sessions "
+            "for make-ups, and our people theirs"
+        )
+    )
 
 
 class AddressForm(FlaskForm):  # type: ignore[misc]

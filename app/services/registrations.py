@@ -98,6 +98,40 @@ def change_manager_step(actor: Actor, organisation_id: int, on: bool) -> bool:
     return True
 
 
+WAITING_LIST_MODES = ("offer", "move_up")
+OFFER_DAYS = (1, 14)
+
+
+def change_waiting_lists(
+    actor: Actor, organisation_id: int, mode: str, offer_days: int | None, share_make_ups: bool
+) -> bool:
+    """How a freed place reaches the first in line (an offer for
+    `offer_days` days, or the place at once), and whether the organisation
+    shares its sessions for make-ups; True when anything changed. Checked
+    before anything changes."""
+    organisation = settings_of(actor, organisation_id)
+    if mode not in WAITING_LIST_MODES:
+        raise InvalidInput(msg("choose how a freed place is given"), field="waiting_list_mode")
+    low, high = OFFER_DAYS
+    if mode == "offer" and (offer_days is None or not low <= offer_days <= high):
+        raise InvalidInput(
+            msg("an offer lasts from {low} to {high} days", low=low, high=high),
+            field="offer_days",
+        )
+    wanted = {
+        "waiting_list_mode": mode,
+        "offer_days": offer_days if offer_days is not None else organisation.offer_days,
+        "share_make_ups": share_make_ups,
+    }
+    before = {key: getattr(organisation, key) for key in wanted}
+    if before == wanted:
+        return False
+    for key, value in wanted.items():
+        setattr(organisation, key, value)
+    _history_of_organisation(actor, organisation, "waiting_lists_changed", wanted)
+    return True
+
+
 def renew_address(actor: Actor, organisation_id: int) -> str:
     """A new registration address (its secret, returned once); the earlier
     address stops working at once."""

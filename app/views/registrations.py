@@ -393,15 +393,37 @@ def _settings_page(organisation_id: int, **_: object) -> str:
 def settings(organisation_id: int) -> ResponseReturnValue:
     organisation = registrations.settings_of(actor(), organisation_id)
     form = RegistrationSettingsForm(
-        data={"manager_step": organisation.manager_step} if request.method == "GET" else None
+        data=_stored_settings(organisation) if request.method == "GET" else None
     )
     if request.method == "POST":
         if not form.validate_on_submit():
-            abort(400)
+            if "csrf_token" in form.errors:
+                abort(400)
+            return _settings(organisation, form), 422
+        try:
+            registrations.change_waiting_lists(
+                actor(),
+                organisation.id,
+                form.waiting_list_mode.data or "",
+                form.offer_days.data,
+                bool(form.share_make_ups.data),
+            )
+        except InvalidInput as error:
+            _at_fields(form, error, "waiting_list_mode")
+            return _settings(organisation, form), 422
         registrations.change_manager_step(actor(), organisation.id, bool(form.manager_step.data))
         flash(translator().gettext("Saved."), "success")
         return redirect(_settings_page(organisation.id), 303)
     return _settings(organisation, form)
+
+
+def _stored_settings(organisation) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "manager_step": organisation.manager_step,
+        "waiting_list_mode": organisation.waiting_list_mode,
+        "offer_days": organisation.offer_days,
+        "share_make_ups": organisation.share_make_ups,
+    }
 
 
 def _settings(organisation, form, address: str | None = None) -> str:  # type: ignore[no-untyped-def]
@@ -422,9 +444,7 @@ def renew_address(organisation_id: int) -> ResponseReturnValue:
     token = registrations.renew_address(actor(), organisation_id)
     organisation = registrations.settings_of(actor(), organisation_id)
     address = external_url("registrations.page", token=token)
-    form = RegistrationSettingsForm(
-        formdata=None, data={"manager_step": organisation.manager_step}
-    )
+    form = RegistrationSettingsForm(formdata=None, data=_stored_settings(organisation))
     return _settings(organisation, form, address)
 
 

@@ -257,7 +257,9 @@ def test_hr_switches_the_manager_step_off_and_renews_the_address(app, client, db
     log_in(client, "hr@example.org")
     page = f"/organisations/{org_id}/registration"
     assert "Bewerbungsadresse" in client.get(page).get_data(as_text=True)
-    assert post_form(client, page, {}).status_code == 303  # the box unticked
+    # The box unticked; the rest as the page shows it.
+    kept = {"waiting_list_mode": "offer", "offer_days": "3"}
+    assert post_form(client, page, kept).status_code == 303
     db.session.expire_all()
     assert db.session.get(type(org), org_id).manager_step is False
     renewed = post_form(client, f"{page}/address", {}, form_url=page)
@@ -343,3 +345,33 @@ def test_hr_is_warned_before_accepting_and_may_accept_all_the_same(client, db, w
     assert accepted.status_code == 303
     db.session.expire_all()
     assert db.session.get(Registration, registration_id).state is S.ACCEPTED
+
+
+def test_hr_chooses_how_freed_places_go_and_whether_make_ups_are_shared(client, db, world):
+    org, _, _ = world
+    org_id = org.id
+    log_in(client, "hr@example.org")
+    page = f"/organisations/{org_id}/registration"
+    shown = client.get(page).get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="offer"', shown)  # as stored
+    wrong = post_form(
+        client, page, {"manager_step": "y", "waiting_list_mode": "offer", "offer_days": "0"}
+    )
+    assert wrong.status_code == 422
+    assert "Ein Angebot gilt 1 bis 14 Tage." in wrong.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(org), org_id).offer_days == 3  # unchanged
+    done = post_form(
+        client,
+        page,
+        {"manager_step": "y", "waiting_list_mode": "move_up", "share_make_ups": "y"},
+    )
+    assert done.status_code == 303
+    db.session.expire_all()
+    stored = db.session.get(type(org), org_id)
+    assert (stored.waiting_list_mode, stored.offer_days, stored.share_make_ups) == (
+        "move_up",
+        3,
+        True,
+    )
+    assert stored.manager_step is True
