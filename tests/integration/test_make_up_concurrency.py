@@ -5,12 +5,7 @@ on the session's cohort; on SQLite for its write lock."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -19,9 +14,7 @@ from app.models import AttendanceRecord, Enrolment, Organisation
 from app.services.cohorts import NewCohort, create_cohort
 from app.services.standards import import_standards
 from tests.conftest import app_for, separate_database
-
-ROOT = Path(__file__).parents[2]
-WAIT_SECONDS = 60
+from tests.races import at_once
 
 # Books one person's make-up once the test says "go", and holds its
 # transaction open a moment before committing, so that the other process
@@ -119,46 +112,10 @@ def _world(url: str):
 def test_two_bookings_of_the_last_place_at_once_give_it_to_one(tmp_path):
     with separate_database(tmp_path, "make_up_race") as url:
         app, (cohort_id, session_id, people) = _world(url)
-        environment = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "race-test-secret",
-            "QUALIPLAN_QUEUE_URL": "memory://",
-            "PYTHONUNBUFFERED": "1",
-        }
-        runs = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    BOOK,
-                    str(p),
-                    str(cohort_id),
-                    str(session_id),
-                    str(tmp_path),
-                ],
-                cwd=ROOT,
-                env=environment,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for p in people
-        ]
-        try:
-            deadline = time.monotonic() + WAIT_SECONDS
-            while not all((tmp_path / f"ready-{p}").exists() for p in people):
-                assert time.monotonic() < deadline, [r.poll() for r in runs]
-                time.sleep(0.05)
-            (tmp_path / "go").touch()
-            outcomes = [run.communicate(timeout=WAIT_SECONDS) for run in runs]
-        finally:
-            for run in runs:
-                if run.poll() is None:
-                    run.kill()
-        for run, (_, err) in zip(runs, outcomes, strict=True):
-            assert run.returncode == 0, err
-        said = sorted(out.strip() for out, _ in outcomes)
+        outcomes = at_once(url, tmp_path, BOOK, {p: [p, cohort_id, session_id] for p in people})
+        for code, _, err in outcomes:
+            assert code == 0, err
+        said = sorted(out.strip() for _, out, _ in outcomes)
         assert said == ["booked", "refused session_full"]
 
         with app.app_context():

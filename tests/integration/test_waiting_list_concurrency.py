@@ -6,12 +6,7 @@ for its write lock."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -22,9 +17,7 @@ from app.services import waiting_lists
 from app.services.cohorts import NewCohort, create_cohort
 from app.services.standards import import_standards
 from tests.conftest import app_for, separate_database
-
-ROOT = Path(__file__).parents[2]
-WAIT_SECONDS = 60
+from tests.races import at_once
 
 # Withdraws one enrolment once the test says "go", and holds its
 # transaction open a moment before committing, so that the other process
@@ -107,37 +100,9 @@ def _world(url: str):
 def test_two_withdrawals_at_once_offer_two_places_to_two_people(tmp_path):
     with separate_database(tmp_path, "waiting_race") as url:
         app, (cohort_id, enrolment_ids, waiting_ids) = _world(url)
-        environment = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "race-test-secret",
-            "QUALIPLAN_QUEUE_URL": "memory://",
-            "PYTHONUNBUFFERED": "1",
-        }
-        runs = [
-            subprocess.Popen(
-                [sys.executable, "-c", WITHDRAW, str(enrolment_id), str(tmp_path)],
-                cwd=ROOT,
-                env=environment,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for enrolment_id in enrolment_ids
-        ]
-        try:
-            deadline = time.monotonic() + WAIT_SECONDS
-            while not all((tmp_path / f"ready-{i}").exists() for i in enrolment_ids):
-                assert time.monotonic() < deadline, [r.poll() for r in runs]
-                time.sleep(0.05)
-            (tmp_path / "go").touch()
-            outcomes = [run.communicate(timeout=WAIT_SECONDS) for run in runs]
-        finally:
-            for run in runs:
-                if run.poll() is None:
-                    run.kill()
-        for run, (out, err) in zip(runs, outcomes, strict=True):
-            assert run.returncode == 0, err
+        said = at_once(url, tmp_path, WITHDRAW, {i: [i] for i in enrolment_ids})
+        for code, out, err in said:
+            assert code == 0, err
             assert out.startswith("withdrawn")
 
         with app.app_context():
