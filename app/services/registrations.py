@@ -790,18 +790,7 @@ def _message(
     **more: Any,
 ) -> None:
     cohort = registration.cohort
-    organisation = cohort.organisation
-    payload: dict[str, Any] = {
-        "what": what,
-        "cohort": cohort.name,
-        "start": cohort.start_date.isoformat(),
-        "organisation": organisation.name,
-        "timezone": cohort.timezone,
-        **more,
-    }
-    sender = notifications.sender_of(organisation)
-    if sender:
-        payload["from"] = sender
+    payload = {**waiting_lists.about_cohort(cohort, what), **more}
     language = registration.participant.language or "de"
     notifications.record(
         kind=KIND,

@@ -532,6 +532,24 @@ def _placed(registration: Registration, now: datetime) -> None:
         registration.accept(now)
 
 
+def about_cohort(cohort: Cohort, what: str) -> dict[str, Any]:
+    """What every message about a place in `cohort` says (the offers' and
+    the registrations'): the step, the cohort, its start, the organisation
+    and its sender."""
+    organisation = cohort.organisation
+    payload: dict[str, Any] = {
+        "what": what,
+        "cohort": cohort.name,
+        "start": cohort.start_date.isoformat(),
+        "organisation": organisation.name,
+        "timezone": cohort.timezone,
+    }
+    sender = notifications.sender_of(organisation)
+    if sender:
+        payload["from"] = sender
+    return payload
+
+
 def _by_ids(ids: Iterable[int]) -> list[Registration]:
     wanted = list(ids)
     if not wanted:
@@ -559,17 +577,7 @@ def _tell(
     person = registration.participant
     if not person.email:
         return
-    organisation = cohort.organisation
-    payload: dict[str, Any] = {
-        "what": what,
-        "cohort": cohort.name,
-        "start": cohort.start_date.isoformat(),
-        "organisation": organisation.name,
-        "timezone": cohort.timezone,
-    }
-    sender = notifications.sender_of(organisation)
-    if sender:
-        payload["from"] = sender
+    payload = about_cohort(cohort, what)
     if what == "offer":
         payload["until"] = registration.offer_expires_at.isoformat()  # type: ignore[union-attr]
         payload["link"] = external_url("offers.answer", token=token)
