@@ -190,6 +190,32 @@ def _cohorts(query) -> list[Cohort]:  # type: ignore[no-untyped-def]
     )
 
 
+LATE = (Mark.NOT_EXPECTED, 0)  # enrolled after the session
+OPEN_MARK = (Mark.NOT_RECORDED, 0)
+
+
+def _records(
+    own: Sequence[tuple[int, str, date]],
+    marks: Sequence[tuple[Mark, int]],
+    elsewhere: dict[str, date],
+    bookings: dict[str, Booking],
+) -> dict[str, Attendance]:
+    """What cohorts.at_risk reads of one person: per element key, the mark
+    of the own cohort's session, a make-up done elsewhere or booked."""
+    records: dict[str, Attendance] = {}
+    for (_, key, first_day), (mark, minutes) in zip(own, marks, strict=True):
+        records[key] = Attendance(
+            mark=mark,
+            minutes_missed=minutes,
+            day=first_day,
+            made_up=elsewhere.get(key),
+            booked=_booked(bookings.get(key)),
+        )
+    for key in {*elsewhere, *bookings} - records.keys():  # no session of it here
+        records[key] = Attendance(made_up=elsewhere.get(key), booked=_booked(bookings.get(key)))
+    return records
+
+
 def _entries(
     cohorts: Sequence[Cohort],
     now: datetime,
@@ -279,6 +305,9 @@ def _entries(
         for _, key, first_day in own:
             days.setdefault(key, []).append(first_day)
         everyone = any(e.key not in days for e in curriculum.elements)
+        # People with the same marks share one answer (most do): weighed
+        # once per pattern of marks, make-ups and bookings.
+        weighed: dict[tuple[object, ...], Risk] = {}
         first = min((day for _, _, day in own), default=None)
         for person_id, enrolled_on in people[cohort_id]:
             if not (
@@ -287,21 +316,20 @@ def _entries(
                 continue
             elsewhere = made_up.get((person_id, cohort_id), {})
             bookings = booked.get((person_id, cohort_id), {})
-            records: dict[str, Attendance] = {}
-            for session_id, key, first_day in own:
-                mark, minutes = marks.get((session_id, person_id), (Mark.NOT_RECORDED, 0))
-                records[key] = Attendance(
-                    mark=Mark.NOT_EXPECTED if enrolled_on > first_day else mark,
-                    minutes_missed=minutes,
-                    day=first_day,
-                    made_up=elsewhere.get(key),
-                    booked=_booked(bookings.get(key)),
-                )
-            for key in {*elsewhere, *bookings} - records.keys():  # no session of it here
-                records[key] = Attendance(
-                    made_up=elsewhere.get(key), booked=_booked(bookings.get(key))
-                )
-            risk = assess(curriculum, records, days, today)
+            pattern = (
+                tuple(
+                    LATE
+                    if enrolled_on > first_day
+                    else marks.get((session_id, person_id), OPEN_MARK)
+                    for session_id, _, first_day in own
+                ),
+                tuple(sorted(elsewhere.items())),
+                tuple(sorted((k, b.first_day, b.cohort_name) for k, b in bookings.items())),
+            )
+            risk = weighed.get(pattern)
+            if risk is None:
+                records = _records(own, pattern[0], elsewhere, bookings)
+                risk = weighed[pattern] = assess(curriculum, records, days, today)
             if risk.at_risk:
                 risks.append((person_id, cohort, risk))
     if not risks:
