@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -32,12 +31,13 @@ from datetime import time as clock
 from pathlib import Path
 
 from flask import render_template_string
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from large_data import PASSWORD, bench_app  # noqa: E402
+from measuring import measure  # noqa: E402
 
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
@@ -60,7 +60,6 @@ from app.services.standards import import_standards  # noqa: E402
 from cohorts.eligibility import Mark  # noqa: E402
 
 TARGET_MS = 100.0
-FLOOR = "/"  # the start page: a template, no database
 LIST = "/bench/at-risk"
 RUNNING, PER_RUNNING = 18, 30
 PLANNED, PER_PLANNED = 4, 15
@@ -196,42 +195,6 @@ def build(rng: random.Random, today: date) -> dict[str, int]:
         "at risk": len(found.entries),
         "make-ups booked": booked,
     }
-
-
-def measure(client, url: str, rounds: int, engine) -> tuple[float, float, float, int]:  # type: ignore[no-untyped-def]
-    """Median and 95th percentile in ms, the median of the floor requested in
-    turn with it, and the SQL statements of one request."""
-    for _ in range(3):
-        assert client.get(url).status_code == 200, url
-        client.get(FLOOR)
-    statements: list[str] = []
-
-    def count(*args) -> None:  # type: ignore[no-untyped-def]
-        if not args[2].startswith(("BEGIN", "COMMIT", "ROLLBACK")):  # SQLite's own
-            statements.append(args[2])
-
-    timings, floors = [], []
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        for _ in range(rounds):
-            started = time.perf_counter()
-            client.get(FLOOR)
-            floors.append(time.perf_counter() - started)
-            statements.clear()
-            started = time.perf_counter()
-            response = client.get(url)
-            timings.append(time.perf_counter() - started)
-            assert response.status_code == 200, url
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    timings.sort()
-    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-    return (
-        statistics.median(timings) * 1000,
-        p95 * 1000,
-        statistics.median(floors) * 1000,
-        len(statements),
-    )
 
 
 def main() -> None:
