@@ -21,6 +21,13 @@ LINK = "{link}"
 _RENDERERS: dict[str, Renderer] = {}
 
 
+def _l(text: str) -> str:
+    """Marks a text for the catalog (the extraction's keyword); translated
+    when a message is written, in the recipient's language (not the
+    request's)."""
+    return text
+
+
 class UnknownKind(LookupError):
     """A notification of a kind no renderer is registered for."""
 

@@ -18,14 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.i18n import Translator
-from app.notices import renderer
+from app.notices import _l, renderer
 
 Payload = Mapping[str, Any]
-
-
-def _l(text: str) -> str:
-    """Marks a text for the catalog; translated in the recipient's language."""
-    return text
 
 
 SUBJECTS = {

@@ -20,16 +20,11 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from app.i18n import Translator
-from app.notices import renderer
+from app.notices import _l, renderer
 from app.notices.wording import dates, when_text
 
 Payload = Mapping[str, Any]
 HOME_ZONE = "Europe/Berlin"
-
-
-def _l(text: str) -> str:
-    """Marks a text for the catalog; translated in the recipient's language."""
-    return text
 
 
 SUBJECT_DAYS = _l("Reminder: %(title)s on %(day)s")

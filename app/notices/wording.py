@@ -17,14 +17,9 @@ from zoneinfo import ZoneInfo
 
 from app.filters import QUOTES, time_range
 from app.i18n import Translator
+from app.notices import _l
 
 Payload = Mapping[str, Any]
-
-
-def _l(text: str) -> str:
-    """Marks a text for the catalog; translated when a message is written,
-    in the recipient's language (not the request's)."""
-    return text
 
 
 # What changed ("change.what" in the payload) and the subject's first word.
