@@ -200,6 +200,7 @@ def main() -> None:
             "dashboard": ("GET", "/dashboard", None),
             "cohort list": ("GET", "/cohorts", None),
             "cohort page": ("GET", f"/cohorts/{cohort_id}", None),
+            "cohort's at-risk page": ("GET", f"/cohorts/{cohort_id}/at-risk", None),
             "session page": ("GET", session_path, None),
             "participants": ("GET", "/participants", None),
             "participant search": ("GET", "/participants?q=nachname12", None),

@@ -90,8 +90,12 @@ class AtRisk:
 
 # The marks after which an element may be lost (cohorts.at_risk).
 MISSES = frozenset({Mark.ABSENT, Mark.EXCUSED, Mark.NOT_DONE, Mark.PARTLY, Mark.NOT_EXPECTED})
-# The overview shows this many people; each cohort's page shows all of its.
+# The overview and a cohort's page show this many people; the cohort's own
+# at-risk page shows all of its, PAGE_SIZE at a time. Each person brings
+# the sessions of every element they could make up, so a list of sixty
+# would make a page of a megabyte.
 OVERVIEW_LIMIT = 10
+PAGE_SIZE = 20
 # A cohort is current for the overview from its start until this long after
 # its last session (planned cohorts left unfinished years ago are not).
 CURRENT_AFTER = timedelta(days=90)
@@ -140,8 +144,9 @@ def _at_risk(
     actor: Actor,
     participant_id: int | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> AtRisk:
-    entries, per_cohort = _entries(cohorts, now, actor, participant_id, limit)
+    entries, per_cohort = _entries(cohorts, now, actor, participant_id, limit, offset)
     return AtRisk(
         entries,
         _can_book(actor, cohorts),
@@ -151,11 +156,20 @@ def _at_risk(
     )
 
 
-def of_cohort(actor: Actor, cohort_id: int, *, now: datetime | None = None) -> AtRisk:
+def of_cohort(
+    actor: Actor,
+    cohort_id: int,
+    *,
+    now: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> AtRisk:
+    """The cohort's people at risk, in the order of their names: `limit`
+    of them from `offset` (all without a limit); `total` counts all."""
     now = now or _now()
     cohort = policy.get(actor, Cohort, cohort_id)
     cohorts = [] if cohort.state not in OPEN or cohort.attendance_deleted_at else [cohort]
-    found = _at_risk(cohorts, now, actor)
+    found = _at_risk(cohorts, now, actor, limit=limit, offset=offset)
     return replace(found, can_book=_can_book(actor, [cohort]))
 
 
@@ -222,9 +236,10 @@ def _entries(
     actor: Actor,
     participant_id: int | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> tuple[list[Entry], dict[int, int]]:
-    """The first `limit` entries (all without), and how many people are at
-    risk per cohort id."""
+    """`limit` entries from `offset` (all without a limit), and how many
+    people are at risk per cohort id."""
     if not cohorts:
         return [], {}
     # Sessions of other organisations only for those who may book there.
@@ -338,11 +353,11 @@ def _entries(
     for _, cohort, _ in risks:
         per_cohort[cohort.id] = per_cohort.get(cohort.id, 0) + 1
     order = {c.id: n for n, c in enumerate(cohorts)}
-    if limit is not None and len(risks) > limit:
+    if limit is not None and len(risks) > offset + limit:
         # The first cohorts' people, read by name only for those cohorts.
         kept, counted = [], 0
         for cohort in cohorts:
-            if counted >= limit:
+            if counted >= offset + limit:
                 break
             kept.extend(r for r in risks if r[1].id == cohort.id)
             counted += per_cohort.get(cohort.id, 0)
@@ -358,7 +373,7 @@ def _entries(
         key=lambda e: (order[e[1].id], e[0].sort_key),
     )
     if limit is not None:
-        entries = entries[:limit]
+        entries = entries[offset : offset + limit]
     wanted = [
         (person.id, cohort.id, key)
         for person, cohort, risk in entries

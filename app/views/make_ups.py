@@ -3,19 +3,21 @@ app.services.at_risk).
 
 The cohort page, the person's page and the overview show the list through
 the template globals below (each page includes one template of
-templates/make_ups/); the buttons post here and return to the page they
-were on."""
+templates/make_ups/); a cohort with more people at risk than its page shows
+has a page of its own for all of them. The buttons post here and return to
+the page they were on."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from app import transactions
 from app.i18n import translator
+from app.lists import page_numbers
 from app.models import Cohort, Participant
-from app.services import at_risk, make_ups
+from app.services import at_risk, make_ups, policy
 from app.views.access import actor
 
 bp = Blueprint("make_ups", __name__)
@@ -34,6 +36,9 @@ def _number(name: str) -> int:
 
 
 def _back(participant_id: int, cohort_id: int) -> str:
+    if request.form.get("back") == "at-risk":
+        page = _number("page") or 1
+        return url_for("make_ups.of_cohort", cohort_id=cohort_id, page=page, _anchor="at-risk")
     if request.form.get("back") == "cohort":
         return url_for("cohorts.show", cohort_id=cohort_id, _anchor="at-risk")
     if request.form.get("back") == "overview":
@@ -79,9 +84,31 @@ def cancel(participant_id: int, session_id: int) -> ResponseReturnValue:
     return redirect(_back(booking.participant_id, booking.for_cohort_id))
 
 
+@bp.get("/cohorts/<int:cohort_id>/at-risk")
+def of_cohort(cohort_id: int) -> ResponseReturnValue:
+    """All of the cohort's people at risk, a page at a time."""
+    asked = request.args.get("page", "1")
+    page = int(asked) if asked.isdigit() and 0 < len(asked) < 7 else 1
+    size = at_risk.PAGE_SIZE
+    found = at_risk.of_cohort(actor(), cohort_id, limit=size, offset=(page - 1) * size)
+    cohort = policy.get(actor(), Cohort, cohort_id)
+    pages = max(1, -(-found.total // size))
+    missing = page > pages
+    return render_template(
+        "make_ups/cohort.html",
+        cohort=cohort,
+        found=found,
+        page=page,
+        pages=pages,
+        page_missing=missing,
+        page_numbers=page_numbers(page, pages),
+        first=(page - 1) * size + 1,
+    ), (404 if missing else 200)
+
+
 @bp.app_template_global("at_risk_of_cohort")
 def at_risk_of_cohort(cohort: Cohort) -> at_risk.AtRisk:
-    return at_risk.of_cohort(actor(), cohort.id)
+    return at_risk.of_cohort(actor(), cohort.id, limit=at_risk.OVERVIEW_LIMIT)
 
 
 @bp.app_template_global("at_risk_of_person")

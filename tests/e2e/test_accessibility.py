@@ -86,6 +86,8 @@ def site(tmp_path_factory) -> Iterator[tuple[str, dict[str, str], list[str], lis
                 )
                 if cohort_id is not None:
                     extra.append(f"/cohorts/{cohort_id}")
+                if cohort_id is not None and state == CohortState.RUNNING:
+                    extra.append(f"/cohorts/{cohort_id}/at-risk")
             fork_id, enrolment_id, cohort_of_enrolment = fork.id, enrolment.id, enrolment.cohort_id
             # A failed message, so that the delivery log shows a row and its button.
             failed = notifications.record(
@@ -231,7 +233,7 @@ def test_every_page_of_every_role_passes_axe(browser, site):
         role: ["/cohorts", "/cohorts/N", "/participants", "/participants/N", "/curricula"]
         for role in ROLES
     }
-    needed["trainer"].append("/cohorts/N/attendance")
+    needed["trainer"] += ["/cohorts/N/attendance", "/cohorts/N/at-risk"]
     needed["admin"] += [
         "/cohorts/N/sessions/N",
         "/cohorts/N/certificates",

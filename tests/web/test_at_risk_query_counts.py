@@ -55,14 +55,13 @@ def test_the_at_risk_panels_ask_the_same_for_few_and_many(app, client, make, db)
         pages = {
             "overview": "/dashboard",
             "cohort": f"/cohorts/{cohort_id}",
+            "cohort's at-risk page": f"/cohorts/{cohort_id}/at-risk",
             "person": f"/participants/{person_id}",
         }
         found = statements_of(visitor, db.engine, pages)
         page = visitor.get("/dashboard").get_data(as_text=True)
         # The overview names the first of them and counts the rest per cohort.
         assert page.count("at-risk-entry") == min(cohorts * people, at_risk.OVERVIEW_LIMIT)
-        assert ("each cohort&#39;s page lists" in page or "die Seite jeder Gruppe" in page) == (
-            cohorts * people > at_risk.OVERVIEW_LIMIT
-        )
+        assert ("alle nach Gruppen" in page) == (cohorts * people > at_risk.OVERVIEW_LIMIT)
         counts[(cohorts, people)] = {name: len(s) for name, s in found.items()}
     assert counts[(1, 1)] == counts[(4, 6)]
