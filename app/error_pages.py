@@ -5,6 +5,7 @@ database is unreachable."""
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 from flask import Flask, Response, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
@@ -41,7 +42,10 @@ def _error_page(status: int):  # type: ignore[no-untyped-def]
         # A missing or expired CSRF token is a 400 like any other bad request,
         # but its cause is one the user can act on.
         expired = isinstance(error, CSRFError)
-        return render_template("error.html", status=status, expired=expired), status
+        nul = g.get("nul_fields")
+        return render_template(
+            "error.html", status=status, expired=expired, nul=nul, nul_labels=_labels(nul)
+        ), status
 
     return handler
 
@@ -53,15 +57,58 @@ def _retry_after_throttling(response: Response) -> Response:
 
 
 def _refuse_nul_characters() -> None:
-    """NUL is never part of a text people type, and PostgreSQL cannot store it."""
+    """NUL is never part of a text people type, and PostgreSQL cannot store it.
+    It comes with text pasted from another program; the page says so and
+    names the field where it can."""
     if request.method in ("GET", "HEAD") and b"%00" not in request.query_string:
         return  # the common case, checked without parsing anything
-    values = [*request.args.values(), *request.form.values()]
-    if request.is_json:
-        body = request.get_data(as_text=True)
-        values.append(body.replace("\\u0000", "\0"))
-    if any("\0" in value for value in values):
-        abort(400, description="The request contains a NUL character (\\0), which no field takes.")
+    fields = [
+        name
+        for values in (request.args, request.form)
+        for name, value in values.items(multi=True)
+        if "\0" in value
+    ]
+    body = request.get_data(as_text=True) if request.is_json else ""
+    if "\\u0000" in body or "\0" in body:
+        fields.append("")
+    if fields:
+        g.nul_fields = list(dict.fromkeys(fields))
+        named = ", ".join(f for f in g.nul_fields if f)
+        abort(
+            400,
+            description="The request contains a NUL character (\\0), which no field takes"
+            + (f": {named}." if named else "."),
+        )
+
+
+def _labels(fields: list[str] | None) -> list[str]:
+    """The labels people saw for these form fields, where a field of that
+    name has the same label on every form (else it is not named)."""
+    if not fields:
+        return []
+    from app.i18n import translator
+    from app.notices.wording import quoted
+
+    labels, tr = _form_labels(), translator()
+    return [quoted(str(labels[f]), tr) for f in fields if f in labels]
+
+
+@cache
+def _form_labels() -> dict[str, object]:
+    from flask_wtf import FlaskForm
+    from wtforms.fields.core import UnboundField
+
+    found: dict[str, list[object]] = {}
+    forms = list(FlaskForm.__subclasses__())
+    while forms:
+        form = forms.pop()
+        forms.extend(form.__subclasses__())
+        for name, field in vars(form).items():
+            if isinstance(field, UnboundField):
+                label = field.kwargs.get("label", field.args[0] if field.args else None)
+                if label is not None:
+                    found.setdefault(name, []).append(label)
+    return {name: ls[0] for name, ls in found.items() if len({str(x) for x in ls}) == 1}
 
 
 def _unstorable_value(error: Exception) -> ResponseReturnValue:

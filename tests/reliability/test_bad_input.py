@@ -5,6 +5,7 @@ as the same characters in PDFs and calendar files."""
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import date
 from html.parser import HTMLParser
@@ -12,11 +13,12 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
+from sqlalchemy import func, select
 
-from app.models import Cohort, Delivery, Organisation, Purpose, Role
+from app.models import Cohort, Delivery, Organisation, Participant, Purpose, Role
 from app.services import notifications, tandems, tokens
 from app.services.enrolments import enrol
-from tests.web.helpers import log_in
+from tests.web.helpers import log_in, post_form
 
 NASTY = st.sampled_from(
     [
@@ -204,7 +206,9 @@ def test_a_nul_character_is_refused_before_it_reaches_the_database(client, make,
     log_in(client, "admin@null.example")
     page = client.get("/participants?q=%00")
     assert page.status_code == 400
-    assert "Die Anfrage war nicht verständlich" in page.get_data(as_text=True)
+    text = html.unescape(page.get_data(as_text=True))
+    assert "Ein unsichtbares Zeichen in der Eingabe" in text
+    assert "„Name, E-Mail-Adresse, Abteilung, Standort oder Personalnummer“" in text
     api = client.get("/api/v1/participants?q=%00", headers={"Authorization": "Bearer x"})
     assert api.status_code == 400
     assert api.json["error"]["code"] == "bad_request"
@@ -232,3 +236,20 @@ def test_the_public_forms_survive_random_input_too(app, make, db):
         assert response.status_code < 500, (form["action"], fields)
 
     survives()
+
+
+def test_a_nul_character_in_a_form_names_its_field_and_saves_nothing(client, make, db):
+    org = make.organisation("Null Zwei GmbH")
+    make.user(Role.ADMIN, [org], email="admin@nullzwei.example")
+    log_in(client, "admin@nullzwei.example")
+    before = db.session.scalar(select(func.count()).select_from(Participant))
+    answer = post_form(
+        client,
+        "/participants/new",
+        {"first_name": "Jö\x00rg", "last_name": "Yılmaz", "email": "joerg@nullzwei.example"},
+    )
+    assert answer.status_code == 400
+    text = html.unescape(answer.get_data(as_text=True))
+    assert "Das Feld „Vorname“ enthält ein Steuerzeichen (NUL)" in text
+    assert "Es wurde nichts gespeichert" in text
+    assert db.session.scalar(select(func.count()).select_from(Participant)) == before
