@@ -281,6 +281,7 @@ HISTORY: dict[str, Callable[[str], Message]] = {
         "accepted the registration of {name} onto the waiting list", name=name
     ),
     "declined": lambda name: msg("declined the registration of {name}", name=name),
+    "withdrawn": lambda name: msg("{name} withdrew their registration", name=name),
 }
 
 
