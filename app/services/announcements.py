@@ -59,6 +59,7 @@ from app.models import (
     CohortState,
     Enrolment,
     EnrolmentStatus,
+    Organisation,
     Participant,
     Session,
     SessionStatus,
@@ -176,22 +177,34 @@ def withdrawn(enrolment: Enrolment, stamp: str) -> None:
     )
 
 
-def make_up_booked(session: Session, person: Participant, suffix: str) -> None:
+def make_up_booked(
+    session: Session, person: Participant, suffix: str, *, now: datetime | None = None
+) -> None:
     """The person makes `session` (of another cohort) up: an invitation to
     it, its own message beside any other (`suffix` names the booking)."""
-    _make_up(session, person, INVITATION, "make_up", suffix)
+    _make_up(session, person, INVITATION, "make_up", suffix, now or _now())
 
 
-def make_up_cancelled(session: Session, person: Participant, suffix: str) -> None:
-    """The person's make-up booking of `session` was cancelled."""
-    _make_up(session, person, CANCELLATION, "make_up_cancelled", suffix)
+def make_up_cancelled(
+    session: Session, person: Participant, suffix: str, *, now: datetime | None = None
+) -> None:
+    """The person's make-up booking of `session` was cancelled: told while
+    the session is not over, like every change here (a make-up cancelled
+    after the day, while it waited for its mark, is not announced)."""
+    _make_up(session, person, CANCELLATION, "make_up_cancelled", suffix, now or _now())
 
 
-def _make_up(session: Session, person: Participant, kind: str, what: str, suffix: str) -> None:
+def _make_up(
+    session: Session, person: Participant, kind: str, what: str, suffix: str, now: datetime
+) -> None:
+    """A make-up's message comes from the person's own organisation (a
+    session of another organisation sharing its make-ups is no reason to
+    hear from that one); it names the host cohort and its place."""
     recipient = _participant(person)
-    if recipient is None or _trying():
+    if recipient is None or _trying() or not _is_coming(session.cohort, session, now):
         return
-    _record(session.cohort, [(Change(session, kind, what, None, suffix), recipient)])
+    told = [(Change(session, kind, what, None, suffix), recipient)]
+    _record(session.cohort, told, organisation=person.organisation)
 
 
 def moved(cohort: Cohort, changes: Iterable[tuple[Session, Mapping[str, Any]]]) -> None:
@@ -585,15 +598,20 @@ def _now() -> datetime:
 
 
 def _record(
-    cohort: Cohort, told: list[tuple[Change, Recipient]], *, now: datetime | None = None
+    cohort: Cohort,
+    told: list[tuple[Change, Recipient]],
+    *,
+    now: datetime | None = None,
+    organisation: Organisation | None = None,
 ) -> None:
     """Records each (change, person): an invitation or cancellation for
     those who take invitations, one message in words per person for those
-    who follow a feed."""
+    who follow a feed. From `organisation` (sender, organizer, the name
+    signing it, whose delivery log holds it), by default the cohort's."""
     if not told or _trying():
         return
     now = now or _now()
-    organisation = cohort.organisation
+    organisation = organisation or cohort.organisation
     organizer = _organizer(organisation.name, organisation.mail_from)
     sender = notifications.sender_of(organisation)
     zone = ZoneInfo(cohort.timezone)
@@ -639,7 +657,7 @@ def _record(
                     "key": f"{change.kind}:{session.id}:{session.revision}:{person.tag}"
                     f"{change.suffix}",
                     "address": person.address,
-                    "organisation_id": cohort.organisation_id,
+                    "organisation_id": organisation.id,
                     "payload": payload,
                     "language": person.language,
                     "name": person.name,
@@ -667,7 +685,7 @@ def _record(
                 "kind": "text",
                 "key": f"text:change:{cohort.id}:{digest}:{person.tag}",
                 "address": person.address,
-                "organisation_id": cohort.organisation_id,
+                "organisation_id": organisation.id,
                 "payload": {
                     "subject": subject,
                     "body": body,

@@ -389,3 +389,50 @@ def test_the_overview_leaves_out_cohorts_long_over_and_far_ahead(world, db):
     assert at_risk.of_organisations(world["actor"], now=months_later).entries == []
     long_before = NOW - timedelta(days=60)  # Gruppe A starts in March
     assert at_risk.of_organisations(world["actor"], now=long_before).entries == []
+
+
+def test_a_make_up_in_a_sharing_organisation_is_told_by_the_persons_own(world, shared, db):
+    """The invitation and its cancellation come from the person's own
+    organisation (sender, organizer, signature, its delivery log); they name
+    the host cohort as the place."""
+    from app import notices
+
+    own = db.session.get(Organisation, world["org"].id)
+    own.mail_from = "kurse@nachhol.example"
+    db.session.get(Organisation, shared["other"]).mail_from = "kurse@partner.example"
+    share(db, shared["other"], world["org"].id)
+    target = session_of(shared["partner"], "seminar-2")
+    make_ups.book(shared["consultant"], world["erika"], world["a"], target.id, now=NOW)
+    db.session.commit()
+    make_ups.cancel(shared["consultant"], world["erika"], target.id, now=NOW)
+    db.session.commit()
+    told = db.session.scalars(
+        select(Notification)
+        .where(Notification.participant_id == world["erika"])
+        .order_by(Notification.id)
+    ).all()
+    assert [n.kind for n in told] == ["invitation", "cancellation"]
+    for notification in told:
+        assert notification.organisation_id == world["org"].id
+        assert notification.cohort_id == shared["partner"]
+        payload = notification.payload
+        assert payload["organisation"] == "Nachhol AG"
+        assert payload["cohort"] == "Partner April"
+        assert payload["organizer"] == {
+            "name": "Nachhol AG",
+            "address": "kurse@nachhol.example",
+        }
+        assert payload["from"] == "Nachhol AG <kurse@nachhol.example>"
+        message = notices.render(notification.kind, notification.payload, notification.language)
+        text = message.get_body(("plain",)).get_content()
+        assert "Partner April" in message["Subject"]
+        assert "Nachhol AG" in text
+        assert "Partner GmbH" not in text
+    # The person's organisation's staff, who work only there, send a failed one again.
+    from app.models.notifications import Delivery
+    from app.services import delivery_log
+
+    told[0].state = Delivery.FAILED
+    db.session.commit()
+    again = delivery_log.send_again(world["actor"], told[0].id)
+    assert again.organisation_id == world["org"].id
