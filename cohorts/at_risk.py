@@ -9,7 +9,14 @@ nobody knows yet that it was missed). It is lost when it was missed (absent,
 excused, not done, partly with too much missed, before the enrolment) and no
 later session of it is left in the cohort, or when the cohort has no session
 of it at all. A lost part is saved by make-ups booked in other cohorts'
-sessions of the same element (`Attendance.booked`).
+sessions of the same element (`Attendance.booked`) still to come. A make-up
+whose session has begun while the host's trainer has not recorded the
+guest's mark yet (`Booking.awaiting_mark`, or dated before `today`) saves
+nothing yet and is not to be replaced by another: the part stays lost, its
+reason names the make-up ("make-up on …: attendance not recorded yet"), and
+`Lost.awaiting` holds its element. Once the mark is recorded, present or
+done makes the element attended (`Attendance.made_up`); any other mark
+leaves it lost, to be made up again.
 
 Reasons only, no ranking and no score (the works council's condition,
 PRODUCT.md): the result names what was missed and what would save it.
@@ -23,7 +30,15 @@ from datetime import date
 from enum import StrEnum
 from functools import cached_property, partial
 
-from cohorts.eligibility import Attendance, Mark, attended, credited_hours, why
+from cohorts.eligibility import (
+    Attendance,
+    Booking,
+    Mark,
+    attended,
+    booked_text,
+    credited_hours,
+    why,
+)
 from curricula.messages import Message, amount, msg
 from curricula.model import Curriculum, Element
 
@@ -43,10 +58,13 @@ class Lost:
     # many of them must be made up.
     elements: tuple[str, ...]
     needed: int
-    # Those of `elements` with a make-up booked.
+    # Those of `elements` with a make-up booked, still to come.
     booked: tuple[str, ...]
     # Said only when asked: a list of many people shows the reasons of few.
     say: Callable[[], Message] = field(compare=False, repr=False)
+    # Those of `elements` whose make-up has begun and waits for the host's
+    # trainer to record the mark: not saved, and not to be booked again.
+    awaiting: tuple[str, ...] = ()
 
     @cached_property
     def reason(self) -> Message:
@@ -77,6 +95,14 @@ class Risk:
         seen: dict[str, None] = {}
         for lost in self.lost:
             seen.update(dict.fromkeys(lost.elements))
+        return tuple(seen)
+
+    @property
+    def awaiting(self) -> tuple[str, ...]:
+        """The elements whose make-up waits for its mark, each once, in order."""
+        seen: dict[str, None] = {}
+        for lost in self.lost:
+            seen.update(dict.fromkeys(lost.awaiting))
         return tuple(seen)
 
 
@@ -113,18 +139,27 @@ def assess(
         e.key: _secured(e, record_of[e.key], sessions.get(e.key, ()), today)
         for e in curriculum.elements
     }
+    # A make-up booked still to come, and one that waits for its mark.
+    coming = {k for k, r in record_of.items() if r.booked and not _awaits(r.booked, today)}
+    waiting = {
+        k: replace(r.booked, awaiting_mark=True)
+        for k, r in record_of.items()
+        if r.booked and _awaits(r.booked, today)
+    }
     lost: list[Lost] = []
     for key in rule.required:
         if safe[key]:
             continue
-        booked = (key,) if record_of[key].booked is not None else ()
         lost.append(
-            Lost(
-                Part.ELEMENT,
-                (key,),
-                1,
-                booked,
-                partial(_element_reason, curriculum, key, record_of[key], sessions),
+            _naming(
+                Lost(
+                    Part.ELEMENT,
+                    (key,),
+                    1,
+                    (key,) if key in coming else (),
+                    partial(_element_reason, curriculum, key, record_of[key], sessions),
+                ),
+                waiting,
             )
         )
     for group in rule.at_least:
@@ -133,18 +168,21 @@ def assess(
             continue
         open_keys = tuple(k for k in _ordered(curriculum, group.of) if not safe[k])
         lost.append(
-            Lost(
-                Part.GROUP,
-                open_keys,
-                group.count - have,
-                tuple(k for k in open_keys if record_of[k].booked is not None),
-                partial(
-                    msg,
-                    "needs {count} of {elements}; at most {have} possible in the cohort",
-                    count=group.count,
-                    elements=[curriculum.element(k).title for k in group.of],
-                    have=have,
+            _naming(
+                Lost(
+                    Part.GROUP,
+                    open_keys,
+                    group.count - have,
+                    tuple(k for k in open_keys if k in coming),
+                    partial(
+                        msg,
+                        "needs {count} of {elements}; at most {have} possible in the cohort",
+                        count=group.count,
+                        elements=[curriculum.element(k).title for k in group.of],
+                        have=have,
+                    ),
                 ),
+                waiting,
             )
         )
     if rule.min_hours_share is not None and counting:
@@ -159,14 +197,42 @@ def assess(
         needed_hours = rule.min_hours_share * total
         if total and reachable < needed_hours - 1e-9:
             open_keys = tuple(e.key for e in counting if not safe[e.key])
-            lost.append(_hours(curriculum, open_keys, record_of, reachable, needed_hours, total))
+            lost.append(
+                _naming(
+                    _hours(curriculum, open_keys, coming, reachable, needed_hours, total),
+                    waiting,
+                )
+            )
     return Risk(tuple(lost))
+
+
+def _awaits(booking: Booking, today: date) -> bool:
+    """Whether the make-up's session has begun with the mark not recorded:
+    said by the booking, and true of any dated before today."""
+    return booking.awaiting_mark or booking.day < today
+
+
+def _naming(lost: Lost, waiting: Mapping[str, Booking]) -> Lost:
+    """The part with those of its elements whose make-up waits for the
+    mark, named after its reason."""
+    awaiting = tuple(k for k in lost.elements if k in waiting)
+    if not awaiting:
+        return lost
+    return replace(
+        lost,
+        awaiting=awaiting,
+        say=partial(_awaiting_reason, lost.say, [waiting[k] for k in awaiting]),
+    )
+
+
+def _awaiting_reason(say: Callable[[], Message], bookings: Sequence[Booking]) -> Message:
+    return msg("{reason} ({booked})", reason=say(), booked=[booked_text(b) for b in bookings])
 
 
 def _hours(
     curriculum: Curriculum,
     open_keys: tuple[str, ...],
-    record_of: Mapping[str, Attendance],
+    coming: set[str],
     reachable: float,
     needed_hours: float,
     total: float,
@@ -179,7 +245,7 @@ def _hours(
             break
         hours += curriculum.element(key).teaching_hours
         needed += 1
-    booked = tuple(k for k in open_keys if record_of[k].booked is not None)
+    booked = tuple(k for k in open_keys if k in coming)
     booked_hours = reachable + sum(curriculum.element(k).teaching_hours for k in booked)
     rule = curriculum.certificate
     assert rule.min_hours_share is not None  # noqa: S101 -- checked by the caller

@@ -6,7 +6,11 @@ the self-study phase, missed no more than a quarter of a session (partly
 present), or made it up in another cohort's session of the same element.
 Excused is not attended: it explains an absence but the element still has
 to be made up. A make-up booked in another cohort's session still to come
-does not count yet, but the reasons name it ("make-up booked: …").
+does not count yet, but the reasons name it ("make-up booked: …"); so does
+one whose session has begun while the host's trainer has not recorded the
+guest's mark yet ("make-up on …: attendance not recorded yet"). Once the
+mark is recorded, present or done counts as made up, anything else leaves
+the element missed.
 """
 
 from __future__ import annotations
@@ -40,6 +44,9 @@ class Booking:
 
     day: date
     cohort: str  # the name of the cohort whose session it is
+    # The session has begun (or is over) and the host's trainer has not
+    # recorded the guest's mark yet: neither made up nor still to come.
+    awaiting_mark: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class Attendance:
     minutes_missed: int = 0
     day: date | None = None  # when the session was, for the reasons
     made_up: date | None = None  # attended the same element in another cohort
-    booked: Booking | None = None  # a make-up booked, still to come
+    booked: Booking | None = None  # a make-up booked, not attended (yet)
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,12 @@ def decide(curriculum: Curriculum, records: Mapping[str, Attendance]) -> Decisio
 
 
 def booked_text(booking: Booking) -> Message:
+    if booking.awaiting_mark:
+        return msg(
+            "make-up on {day} in {cohort}: attendance not recorded yet",
+            day=booking.day,
+            cohort=booking.cohort,
+        )
     return msg("make-up booked: {day}, {cohort}", day=booking.day, cohort=booking.cohort)
 
 

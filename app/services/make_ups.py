@@ -5,8 +5,16 @@ A trainer could always record such a guest by hand on the day
 (app.services.attendance.record_make_up). Here a make-up is booked ahead:
 an attendance record in the other cohort's session, counting for the
 person's cohort (`for_cohort_id`), whose mark stays "not recorded" until the
-trainer takes attendance that day. The eligibility reasons name it ("make-up
-booked: …", cohorts.eligibility) until it is attended.
+host cohort's trainer takes attendance that day (the guest is on the host's
+attendance grid). The eligibility reasons name it ("make-up booked: …",
+cohorts.eligibility) until it is attended. Once its session has begun and
+while the mark is still not recorded, the booking stays, waiting for the mark
+(`Booking.awaiting_mark`): the reasons say "make-up on …: attendance not
+recorded yet", it saves nothing yet, and no other make-up of the element is
+offered or booked. Present or done makes the element made up; any other mark
+ends the booking, and the element can be made up again. Such a booking can be
+cancelled (the person did not come, or will not): the guest leaves the host's
+grid, and the person is told only while the session is not over yet.
 
 Where a make-up may be taken: a session of the same element (its key, in a
 curriculum of the same lineage, app.services.enrolments.same_curriculum) in
@@ -33,7 +41,9 @@ The codes of the refusals:
 - `already_booked`: a make-up of the element is booked already
 - `cohort_closed`, `session_cancelled`, `session_begun`: the session takes no make-up
 - `session_full`: every place of the session is taken
-- `not_a_booking`: the record is not a make-up still to come (cancelling)
+- `not_a_booking`: the record is not a make-up whose mark is still not recorded (cancelling)
+- `cohort_completed`, `cohort_cancelled`, `attendance_deleted`: the host cohort's
+  attendance cannot change any more (cancelling a make-up whose session has begun)
 """
 
 from __future__ import annotations
@@ -101,7 +111,7 @@ class Offer:
 
 @dataclass(frozen=True)
 class Booking:
-    """A make-up booked, still to come."""
+    """A make-up booked, still to come or waiting for its mark."""
 
     record_id: int
     participant_id: int
@@ -110,6 +120,14 @@ class Booking:
     cohort_name: str
     element_key: str
     first_day: date
+    # The session has begun (or is over) and the host's trainer has not
+    # recorded the guest's mark yet.
+    awaiting_mark: bool = False
+
+    @property
+    def booked(self) -> Booked:
+        """What the eligibility rule reads of it (cohorts.eligibility)."""
+        return Booked(self.first_day, self.cohort_name, self.awaiting_mark)
 
 
 def now_utc() -> datetime:
@@ -334,8 +352,16 @@ def offers_for(
     return found
 
 
+# The host cohorts whose guests' marks can still be, or have been, recorded.
+HOSTING = (CohortState.PLANNED, CohortState.RUNNING, CohortState.COMPLETED)
+
+
 def bookings_for(cohort_ids: Iterable[int], now: datetime) -> list[Booking]:
-    """Make-ups booked for people of these cohorts, still to come (one question)."""
+    """Make-ups booked for people of these cohorts whose mark is not
+    recorded (one question): those still to come first, then those whose
+    session has begun (`awaiting_mark`), each in the order of the days. A
+    session cancelled, or a host cohort cancelled or with its attendance
+    deleted, holds no booking."""
     ids = list(set(cohort_ids))
     if not ids:
         return []
@@ -359,16 +385,25 @@ def bookings_for(cohort_ids: Iterable[int], now: datetime) -> list[Booking]:
             Session.cohort_id != AttendanceRecord.for_cohort_id,
             AttendanceRecord.mark == Mark.NOT_RECORDED,
             Session.status == SessionStatus.SCHEDULED,
-            Cohort.state.in_(OPEN),
-            Session.first_day >= now.date(),
+            Cohort.state.in_(HOSTING),
+            Cohort.attendance_deleted_at.is_(None),
         )
-        .order_by(Session.first_day, Session.id)
+        .order_by(Session.first_day, Session.starts_at, Session.id)
     ).all()
-    return [
-        Booking(record_id, person_id, for_cohort, session_id, name, key, day)
+    found = [
+        Booking(
+            record_id,
+            person_id,
+            for_cohort,
+            session_id,
+            name,
+            key,
+            day,
+            has_begun(day, starts_at, zone, now),
+        )
         for record_id, person_id, for_cohort, session_id, day, starts_at, name, zone, key in rows
-        if not has_begun(day, starts_at, zone, now)
     ]
+    return sorted(found, key=lambda b: b.awaiting_mark)  # stable: by day within each
 
 
 # --- booking and cancelling ----------------------------------------------------
@@ -418,7 +453,7 @@ def book(
         )
     record = attendance.set_mark(session, person, Mark.NOT_RECORDED, actor.user, for_cohort=own)
     db.session.flush()
-    announcements.make_up_booked(session, person, _suffix(record))
+    announcements.make_up_booked(session, person, _suffix(record), now=now)
     _history(actor, own, person, session, "make_up_booked")
     return record
 
@@ -446,8 +481,11 @@ def _history(
 def cancel(
     actor: Actor, participant_id: int, session_id: int, *, now: datetime | None = None
 ) -> Booking:
-    """Cancels the person's make-up booked in the session, still to come; the
-    person's calendar entry is cancelled for them."""
+    """Cancels the person's make-up booked in the session whose mark is not
+    recorded: still to come, or begun and waiting for its mark (the person
+    did not come, or will not). The guest leaves the host's grid; the
+    person's calendar entry is cancelled for them while the session is not
+    over."""
     now = now or now_utc()
     person = policy.get(actor, Participant, participant_id)
     record = attendance.current_mark(session_id, person.id)
@@ -457,15 +495,15 @@ def cancel(
     policy.require(actor, Action.KEEP_PEOPLE, own.organisation_id)
     session = record.session
     host = session.cohort
-    if (
-        host.id == own.id
-        or record.mark is not Mark.NOT_RECORDED
-        or has_begun(session.first_day, session.starts_at, host.timezone, now)
-    ):
+    if host.id == own.id or record.mark is not Mark.NOT_RECORDED:
         raise MakeUpRefused(
-            msg("this is no make-up still to come; it cannot be cancelled"),
+            msg("only a make-up whose attendance is not recorded yet can be cancelled"),
             code="not_a_booking",
         )
+    begun = has_begun(session.first_day, session.starts_at, host.timezone, now)
+    closed = attendance.closed(host) if begun else None
+    if closed is not None:
+        raise MakeUpRefused(closed.message, code=closed.code)
     booking = Booking(
         record.id,
         record.participant_id,
@@ -474,9 +512,10 @@ def cancel(
         host.name,
         session.element.key,
         session.first_day,
+        begun,
     )
     waiting_lists.lock(host)
-    announcements.make_up_cancelled(session, record.participant, _suffix(record))
+    announcements.make_up_cancelled(session, record.participant, _suffix(record), now=now)
     _history(actor, own, record.participant, session, "make_up_cancelled")
     db.session.execute(delete(AttendanceChange).where(AttendanceChange.attendance_id == record.id))
     db.session.delete(record)
@@ -562,6 +601,17 @@ def _refuse_twice(person: Participant, own: Cohort, session: Session, now: datet
         )
     booked = [b for b in bookings_for([own.id], now) if b.participant_id == person.id]
     already = next((b for b in booked if b.element_key == key), None)
+    if already is not None and already.awaiting_mark:
+        raise MakeUpRefused(
+            msg(
+                "the make-up of {element} on {day} in {cohort} waits for its attendance to be "
+                "recorded there; cancel it first to book another",
+                element=element.title,
+                day=already.first_day,
+                cohort=already.cohort_name,
+            ),
+            code="already_booked",
+        )
     if already is not None or attendance.current_mark(session.id, person.id) is not None:
         day = already.first_day if already else session.first_day
         name = already.cohort_name if already else session.cohort.name
@@ -585,11 +635,9 @@ def _suffix(record: AttendanceRecord) -> str:
 
 def booked_of(cohort_id: int, now: datetime | None = None) -> dict[tuple[int, str], Booked]:
     """What the eligibility rule reads of the make-ups booked for the cohort's
-    people: (person id, element key) -> day and cohort (cohorts.eligibility)."""
+    people: (person id, element key) -> day, cohort and whether it waits for
+    its mark (cohorts.eligibility); one still to come before one waiting."""
     found: dict[tuple[int, str], Booked] = {}
     for booking in bookings_for([cohort_id], now or now_utc()):
-        found.setdefault(
-            (booking.participant_id, booking.element_key),
-            Booked(booking.first_day, booking.cohort_name),
-        )
+        found.setdefault((booking.participant_id, booking.element_key), booking.booked)
     return found

@@ -177,3 +177,97 @@ def test_the_german_reason_of_a_booking():
     assert "Nachholtermin gebucht:" in text
     assert "Gruppe B" in text
     assert "2027" in text
+
+
+# A make-up whose session has begun while the host's trainer has not
+# recorded the guest's mark yet: neither saved nor to be offered again.
+
+WAITING = Booking(date(2027, 3, 12), "Gruppe X", awaiting_mark=True)
+
+
+def test_a_make_up_waiting_for_its_mark_saves_nothing_yet_and_says_so():
+    records = compact(**{"seminar-2": Mark.ABSENT})
+    records["seminar-2"] = replace(records["seminar-2"], booked=WAITING)
+    risk = assess(COMPACT, records, SESSIONS, date(2027, 3, 12))
+    assert risk.at_risk
+    assert not risk.saved
+    (lost,) = risk.lost
+    assert (lost.elements, lost.booked, lost.awaiting) == (("seminar-2",), (), ("seminar-2",))
+    assert risk.awaiting == ("seminar-2",)
+    assert str(lost.reason) == (
+        f"{COMPACT.element('seminar-2').title.en}: absent on 2027-03-02; "
+        "no later session of it in the cohort "
+        "(make-up on 2027-03-12 in Gruppe X: attendance not recorded yet)"
+    )
+
+
+def test_a_booking_dated_before_today_waits_for_its_mark_whatever_it_says():
+    records = compact(**{"seminar-2": Mark.ABSENT})
+    records["seminar-2"] = replace(records["seminar-2"], booked=Booking(date(2027, 3, 12), "X"))
+    on_the_day = assess(COMPACT, records, SESSIONS, date(2027, 3, 12))
+    assert on_the_day.saved
+    assert on_the_day.awaiting == ()
+    after = assess(COMPACT, records, SESSIONS, date(2027, 3, 13))
+    assert not after.saved
+    assert after.awaiting == ("seminar-2",)
+    assert "make-up on 2027-03-12 in X: attendance not recorded yet" in str(after.lost[0].reason)
+
+
+def test_a_group_and_the_hours_are_not_saved_by_a_make_up_waiting_for_its_mark():
+    both = blended(**{"checkpoint-1": Mark.ABSENT, "checkpoint-2": Mark.EXCUSED})
+    both["checkpoint-2"] = replace(both["checkpoint-2"], booked=WAITING)
+    risk = assess(BLENDED, both, BLENDED_DAYS, date(2027, 5, 1))
+    (lost,) = risk.lost
+    assert (lost.part, lost.booked, lost.awaiting) == (Part.GROUP, (), ("checkpoint-2",))
+    assert not risk.saved
+    assert str(lost.reason).endswith(
+        "; at most 0 possible in the cohort "
+        "(make-up on 2027-03-12 in Gruppe X: attendance not recorded yet)"
+    )
+    # The other element of the group booked still to come saves it.
+    both["checkpoint-1"] = replace(both["checkpoint-1"], booked=Booking(date(2027, 6, 1), "B"))
+    assert assess(BLENDED, both, BLENDED_DAYS, date(2027, 5, 1)).saved
+
+    curriculum = replace(COMPACT, certificate=CertificateRule(min_hours_share=0.8))
+    records = compact(**{"seminar-1": Mark.ABSENT})
+    records["seminar-1"] = replace(records["seminar-1"], booked=WAITING)
+    hours = assess(curriculum, records, SESSIONS, date(2027, 6, 1))
+    assert [(lost.part, lost.awaiting) for lost in hours.lost] == [(Part.HOURS, ("seminar-1",))]
+    assert not hours.saved
+
+
+def test_once_recorded_present_it_counts_and_absent_leaves_it_lost():
+    records = compact(**{"seminar-2": Mark.ABSENT})
+    # Present (or done) there: made up, the booking is no more.
+    records["seminar-2"] = replace(records["seminar-2"], made_up=date(2027, 3, 12))
+    assert not assess(COMPACT, records, SESSIONS, date(2027, 3, 13)).at_risk
+    # Absent there: lost again with nothing booked, to be made up again.
+    records["seminar-2"] = replace(records["seminar-2"], made_up=None)
+    risk = assess(COMPACT, records, SESSIONS, date(2027, 3, 13))
+    assert (risk.elements, risk.awaiting, risk.saved) == (("seminar-2",), (), False)
+
+
+def test_eligibility_names_a_make_up_waiting_for_its_mark():
+    records = compact()
+    records["reflection"] = Attendance(Mark.EXCUSED, day=DAYS["reflection"], booked=WAITING)
+    decision = decide(COMPACT, records)
+    assert not decision.eligible
+    assert [str(r) for r in decision.reasons] == [
+        f"missing: {COMPACT.element('reflection').title.en} "
+        "(make-up on 2027-03-12 in Gruppe X: attendance not recorded yet)"
+    ]
+    group = blended(**{"checkpoint-1": Mark.ABSENT, "checkpoint-2": Mark.ABSENT})
+    group["checkpoint-2"] = replace(group["checkpoint-2"], booked=WAITING)
+    [reason] = [str(r) for r in decide(BLENDED, group).reasons]
+    assert reason.endswith(
+        "; has 0 (make-up on 2027-03-12 in Gruppe X: attendance not recorded yet)"
+    )
+
+
+def test_the_german_reason_of_a_make_up_waiting_for_its_mark():
+    from app.i18n import Translator
+
+    records = compact()
+    records["reflection"] = Attendance(Mark.EXCUSED, booked=WAITING)
+    text = Translator("de").localize(decide(COMPACT, records).reasons[0])
+    assert "(Nachholtermin am Fr. 12.03.2027 in Gruppe X: Anwesenheit noch nicht erfasst)" in text

@@ -89,3 +89,23 @@ def test_making_up_what_the_risk_names_saves_the_certificate(world):
     }
     assert decide(curriculum, best_case(curriculum, made, sessions, today)).eligible
     assert not assess(curriculum, made, sessions, today).at_risk
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds())
+def test_make_ups_waiting_for_their_marks_save_nothing_and_are_named(world):
+    curriculum, records, sessions, today = world
+    risk = assess(curriculum, records, sessions, today)
+    waiting = dict(records)
+    for key in risk.elements:
+        waiting[key] = replace(
+            records.get(key, Attendance()),
+            booked=Booking(today, "B", awaiting_mark=True),
+        )
+    after = assess(curriculum, waiting, sessions, today)
+    # The same parts are lost, none of them saved, each naming what waits.
+    assert [lost.elements for lost in after.lost] == [lost.elements for lost in risk.lost]
+    assert not after.saved
+    assert after.awaiting == risk.elements
+    assert all(lost.booked == () for lost in after.lost)
+    assert all("attendance not recorded yet" in str(lost.reason) for lost in after.lost)
