@@ -105,7 +105,7 @@ STARTING_WITHIN = timedelta(days=30)
 
 
 def _booked(booking: Booking | None) -> Booked | None:
-    return Booked(booking.first_day, booking.cohort_name) if booking else None
+    return booking.booked if booking else None
 
 
 def _now() -> datetime:
@@ -339,7 +339,12 @@ def _entries(
                     for session_id, _, first_day in own
                 ),
                 tuple(sorted(elsewhere.items())),
-                tuple(sorted((k, b.first_day, b.cohort_name) for k, b in bookings.items())),
+                tuple(
+                    sorted(
+                        (k, b.first_day, b.cohort_name, b.awaiting_mark)
+                        for k, b in bookings.items()
+                    )
+                ),
             )
             risk = weighed.get(pattern)
             if risk is None:

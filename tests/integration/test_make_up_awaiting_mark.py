@@ -250,3 +250,13 @@ def test_the_persons_feed_keeps_the_make_up_on_its_own_past_day(db, past):
     start = event["DTSTART"].dt
     assert (start.date() if isinstance(start, datetime) else start) == past["day"]
     assert past["day"] < now.date()
+
+
+def test_on_the_day_itself_a_begun_make_up_waits_for_its_mark_too(world, db):  # noqa: F811
+    # The session began this morning: the booking is waiting for its mark
+    # although its day is today, in the at-risk list as in the reasons.
+    booked(world, db)
+    entry = at_risk.of_cohort(world["actor"], world["a"], now=ON_THE_DAY).entries[0]
+    assert not entry.saved
+    assert entry.risk.awaiting == ("seminar-2",)
+    assert WAITING in str(entry.reasons[0])
