@@ -23,7 +23,7 @@ class QualiplanApi(Api):  # type: ignore[misc]
 
 def init_app(app: Flask) -> None:
     """One Api per app: it holds the app's OpenAPI document."""
-    from app.api import resources
+    from app.api import make_ups, registrations, resources
 
     app.config.setdefault("API_TITLE", "Qualiplan")
     app.config.setdefault("API_VERSION", "v1")
@@ -38,7 +38,9 @@ def init_app(app: Flask) -> None:
             "info": {
                 "description": (
                     "Organisations, curricula, cohorts, sessions, participants, enrolments, "
-                    "tandems, attendance and certificates. Authenticate with "
+                    "tandems, attendance, certificates, registrations (HR's decisions and "
+                    "invitations), the people at risk of missing the certificate and their "
+                    "make-ups. Authenticate with "
                     "`Authorization: Bearer <token>`; a token acts for one user in one "
                     "organisation, with that user's role."
                 )
@@ -47,6 +49,6 @@ def init_app(app: Flask) -> None:
     )
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in resources.blueprints:
+    for blueprint in (*resources.blueprints, registrations.blueprint, make_ups.blueprint):
         csrf.exempt(blueprint)  # no cookies: a token in a header cannot be forged by a page
         api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -7,8 +7,11 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from app.models.registrations import RegistrationState
 from app.routing import LARGEST_ID
+from app.services.registrations import LONGEST_REASON
 from app.services.text import CONTROL_CHARACTERS
+from cohorts.at_risk import Part
 from cohorts.eligibility import Mark
 
 # NUL never belongs in a text, and PostgreSQL cannot store it (refused with 400).
@@ -242,3 +245,213 @@ class ErrorBody(Schema):
 
 class ErrorOut(Schema):
     error = fields.Nested(ErrorBody, required=True)
+
+
+# Registrations (HR's side)
+
+
+class PersonOut(Schema):
+    """The person as HR's pages name them."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+
+
+class RegistrationOut(Schema):
+    id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    participant = fields.Nested(PersonOut, required=True)
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf([state.value for state in RegistrationState]),
+        metadata={
+            "description": "registered (e-mail address not confirmed yet), email_confirmed, "
+            "manager_confirmed, manager_declined, accepted, declined, waiting (on the "
+            "waiting list), offered (a freed place offered until `offer_expires_at`), "
+            "and the ends offer_expired, offer_declined, withdrawn, moved."
+        },
+    )
+    decidable = fields.Boolean(
+        required=True,
+        metadata={"description": "HR may accept it now (the same as the page's button)."},
+    )
+    invited = fields.Boolean(required=True, metadata={"description": "HR invited the person."})
+    registered_at = fields.DateTime(
+        required=True,
+        metadata={"description": "When the person registered, or joined the waiting list."},
+    )
+    manager_name = fields.String(required=True)
+    manager_email = fields.String(required=True)
+    manager_answered_at = fields.DateTime(
+        allow_none=True,
+        required=True,
+        metadata={"description": "When the manager confirmed (or refused)."},
+    )
+    weekly_minutes = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The weekly time the manager granted for the role, in minutes."},
+    )
+    decided_at = fields.DateTime(allow_none=True, required=True)
+    decided_by = fields.String(
+        allow_none=True, required=True, metadata={"description": "The name of who decided."}
+    )
+    decline_reason = fields.String(
+        allow_none=True, required=True, metadata={"description": "HR's reason, when declined."}
+    )
+    changed_at = fields.DateTime(required=True, metadata={"description": "The last change."})
+    position = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The place on the waiting list (null: not waiting)."},
+    )
+    offer_expires_at = fields.DateTime(allow_none=True, required=True)
+
+
+class AcceptIn(Schema):
+    # Accept even though the enrolment warns (a certificate for the
+    # curriculum, another open cohort of it, the manager in the cohort), as
+    # the page's "accept all the same" does; refused with the warnings otherwise.
+    acknowledge = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Accept all the same, though the enrolment warns."},
+    )
+
+
+# Some text besides white space (Python's, what str.strip() removes, spelt
+# out: JSON Schema's \s lacks some of it), and no NUL: the service's rule
+# for a reason, stated so that the document names it.
+WHITESPACE = "\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = validate.Regexp(
+    f"^[{WHITESPACE}]*[^\x00{WHITESPACE}][^\x00]*$",
+    error="Please give a reason (without NUL characters).",
+)
+
+
+class DeclineIn(Schema):
+    # The service refuses an empty or long reason (reason_missing, 422), as
+    # on the page; stated here too so that the document names the rule.
+    reason = fields.String(
+        required=True,
+        validate=[validate.Length(max=LONGEST_REASON), NOT_BLANK],
+        metadata={"description": "Told to the person."},
+    )
+
+
+class InvitationIn(Schema):
+    participant_id = fields.Integer(required=True, validate=validate.Range(min=1, max=LARGEST_ID))
+
+
+# Make-ups and the at-risk list
+
+
+class BookingOut(Schema):
+    """A make-up booked: an attendance record in another cohort's session
+    that counts for the person's own cohort."""
+
+    id = fields.Integer(required=True)
+    participant_id = fields.Integer(required=True)
+    cohort_id = fields.Integer(
+        required=True, metadata={"description": "The person's cohort the make-up counts for."}
+    )
+    session_id = fields.Integer(required=True)
+    host_cohort_name = fields.String(
+        required=True, metadata={"description": "The cohort whose session it is."}
+    )
+    element_key = fields.String(required=True)
+    first_day = fields.Date(required=True)
+    awaiting_mark = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "The session has begun and the guest's mark is not recorded yet."
+        },
+    )
+
+
+class OfferOut(Schema):
+    """A session where the element can be made up (a place free)."""
+
+    session_id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    cohort_name = fields.String(required=True)
+    element_key = fields.String(required=True)
+    title_de = fields.String(required=True)
+    title_en = fields.String(required=True)
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    starts_at = fields.DateTime(allow_none=True, required=True)
+    ends_at = fields.DateTime(allow_none=True, required=True)
+    all_day = fields.Boolean(required=True)
+    timezone = fields.String(required=True)
+    free = fields.Integer(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Places left (null: the cohort has no capacity set)."},
+    )
+
+
+class ReasonOut(Schema):
+    """One part of the certificate rule the own cohort cannot bring any more."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.OneOf([part.value for part in Part]),
+        metadata={
+            "description": "element: a required element; group: an 'at least n of' group; "
+            "hours: the share of teaching hours."
+        },
+    )
+    text_de = fields.String(required=True)
+    text_en = fields.String(required=True)
+    elements = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "The element keys a make-up could save."},
+    )
+    needed = fields.Integer(
+        required=True, metadata={"description": "How many of them must be made up."}
+    )
+    booked = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Those of `elements` with a make-up booked."},
+    )
+    saved = fields.Boolean(
+        required=True, metadata={"description": "The make-ups booked bring the part back."}
+    )
+
+
+class MissedOut(Schema):
+    element_key = fields.String(required=True)
+    title_de = fields.String(required=True)
+    title_en = fields.String(required=True)
+    booking = fields.Nested(BookingOut, allow_none=True, required=True)
+    offers = fields.List(fields.Nested(OfferOut), required=True)
+
+
+class AtRiskOut(Schema):
+    """A person who can no longer reach the certificate in their own cohort:
+    the reasons and what would save it (no ranking, no score)."""
+
+    participant = fields.Nested(PersonOut, required=True)
+    cohort_id = fields.Integer(required=True)
+    cohort_name = fields.String(required=True)
+    saved = fields.Boolean(
+        required=True, metadata={"description": "Every lost part has its make-ups booked."}
+    )
+    reasons = fields.List(fields.Nested(ReasonOut), required=True)
+    missed = fields.List(fields.Nested(MissedOut), required=True)
+
+
+class MakeUpIn(Schema):
+    cohort_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=LARGEST_ID),
+        metadata={"description": "The person's cohort the make-up counts for."},
+    )
+    session_id = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=LARGEST_ID),
+        metadata={"description": "The other cohort's session."},
+    )

@@ -57,11 +57,19 @@ def call(client, world):
 def records(world, make, db):
     """An existing record for every id an API route takes."""
     from app.models import Cohort, Participant
+    from app.models.registrations import Registration, RegistrationState
 
     certificate = make.certificate(
         db.session.get(Cohort, world["cohort"]), db.session.get(Participant, world["anna"])
     )
     version = make.version("compact")
+    registration = Registration(
+        organisation_id=world["organisation"],
+        cohort_id=world["cohort"],
+        participant_id=world["ben"],
+        state=RegistrationState.EMAIL_CONFIRMED,
+    )
+    db.session.add(registration)
     db.session.commit()
     return {
         "cohort_id": world["cohort"],
@@ -70,6 +78,7 @@ def records(world, make, db):
         "certificate_id": certificate.id,
         "curriculum_id": version.curriculum_id,
         "version_id": version.id,
+        "registration_id": registration.id,
     }
 
 

@@ -70,4 +70,7 @@ def _valid_body(endpoint: str, ids: dict[str, int]) -> dict[str, object] | None:
         "api_attendance.set_mark": {"mark": "present"},
         "api_certificates.issue_certificate": {"participant_id": ids["participant_id"]},
         "api_certificates.revoke_certificate": {"reason": "test"},
+        "api_registrations.decline": {"reason": "test"},
+        "api_registrations.invite": {"participant_id": ids["participant_id"]},
+        "api_make_ups.book": {"cohort_id": ids["cohort_id"], "session_id": ids["session_id"]},
     }.get(endpoint)

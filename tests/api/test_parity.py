@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from app.models import AttendanceChange, Certificate, Enrolment, EnrolmentStatus
+from app.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    Certificate,
+    Enrolment,
+    EnrolmentStatus,
+)
+from app.models.registrations import Registration
 from tests.web.helpers import csrf_token, log_in
 
 API = "/api/v1"
@@ -84,6 +92,39 @@ def _revoke(reason):  # type: ignore[no-untyped-def]
     return web, api
 
 
+def _decide(action, registration, body=None):  # type: ignore[no-untyped-def]
+    def web(ids):  # type: ignore[no-untyped-def]
+        url = f"/cohorts/{ids[registration + '_cohort']}/registrations/{action}"
+        return "POST", url, {"registration": ids[registration], **(body or {})}
+
+    def api(ids):  # type: ignore[no-untyped-def]
+        return "POST", f"{API}/registrations/{ids[registration]}/{action}", body or {}
+
+    return web, api
+
+
+def _book(person, session):  # type: ignore[no-untyped-def]
+    def web(ids):  # type: ignore[no-untyped-def]
+        url = f"/participants/{ids[person]}/make-ups"
+        return "POST", url, {"cohort": ids["cohort"], "session": ids[session]}
+
+    def api(ids):  # type: ignore[no-untyped-def]
+        url = f"{API}/participants/{ids[person]}/make-ups"
+        return "POST", url, {"cohort_id": ids["cohort"], "session_id": ids[session]}
+
+    return web, api
+
+
+def _cancel(person, session):  # type: ignore[no-untyped-def]
+    def web(ids):  # type: ignore[no-untyped-def]
+        return "POST", f"/participants/{ids[person]}/make-ups/{ids[session]}/cancel", {}
+
+    def api(ids):  # type: ignore[no-untyped-def]
+        return "DELETE", f"{API}/participants/{ids[person]}/make-ups/{ids[session]}", None
+
+    return web, api
+
+
 CASES = [
     # Attendance
     Case(
@@ -148,13 +189,41 @@ CASES = [
     Case("revoke with a reason", "hr", *_revoke("Falsches Programm"), "done"),
     Case("revoke without a reason", "hr", *_revoke(""), "reason_required"),
     Case("revoke with a role that revokes none", "consultant", *_revoke("Irrtum"), "forbidden"),
+    # Registrations
+    Case("accept a registration", "hr", *_decide("accept", "olga"), "done"),
+    Case(
+        "accept into a full cohort without a waiting list",
+        "hr",
+        *_decide("accept", "rita"),
+        "cohort_full",
+    ),
+    Case(
+        "accept with a role that decides none", "trainer", *_decide("accept", "olga"), "forbidden"
+    ),
+    Case("accept in another organisation", "stranger", *_decide("accept", "olga"), "not_found"),
+    Case(
+        "decline with a reason",
+        "hr",
+        *_decide("decline", "olga", {"reason": "Kein Budget"}),
+        "done",
+    ),
+    # Make-ups
+    Case("book a make-up", "hr", *_book("anna", "host_session"), "done"),
+    Case("book the same element twice", "hr", *_book("cora", "host_session"), "already_booked"),
+    Case("book into a full session", "hr", *_book("anna", "tiny_session"), "session_full"),
+    Case("book in another organisation", "stranger", *_book("anna", "host_session"), "not_found"),
+    Case("cancel a make-up", "hr", *_cancel("cora", "host_session"), "done"),
+    Case("cancel what is no make-up", "hr", *_cancel("ida", "timed"), "not_a_booking"),
 ]
 
 
 @pytest.fixture
 def ids(world, held, make, db):
     """Every record a case names, by the name it uses."""
-    from app.models import Organisation, Session
+    from app.models import Cohort, Organisation, Session
+    from app.models.registrations import RegistrationState
+    from app.services import make_ups
+    from app.services.policy import Actor
 
     organisation = db.session.get(Organisation, world["organisation"])
     full = make.cohort(organisation, name="Voll", capacity=1)
@@ -162,6 +231,39 @@ def ids(world, held, make, db):
     first = db.session.scalar(
         select(Session).where(Session.cohort_id == world["cohort"]).order_by(Session.first_day)
     )
+    # Registrations waiting for HR: Olga's for the world's cohort, Rita's
+    # for one that is full and keeps no waiting list.
+    no_list = make.cohort(organisation, name="Ohne Liste", capacity=1)
+    no_list.waiting_list = False
+    make.participant(organisation, cohort=no_list, first_name="Paula", last_name="Platz")
+    waiting = {}
+    for name, cohort_id in (("olga", world["cohort"]), ("rita", no_list.id)):
+        person = make.participant(organisation, first_name=name.title(), last_name="Wartend")
+        registration = Registration(
+            organisation_id=organisation.id,
+            cohort_id=cohort_id,
+            participant_id=person.id,
+            state=RegistrationState.MANAGER_CONFIRMED,
+            weekly_minutes=180,
+        )
+        db.session.add(registration)
+        db.session.flush()
+        waiting |= {name: registration.id, f"{name}_cohort": cohort_id}
+    # Make-ups for the world's cohort: in the host's seminar day 2 (Cora has
+    # one booked there), or in a cohort whose one place is taken.
+    host = make.cohort(organisation, name="Gastgeber", start=date(2027, 5, 3))
+    tiny = make.cohort(organisation, name="Klein", start=date(2027, 6, 7), capacity=1)
+    make.participant(organisation, cohort=tiny, first_name="Kai", last_name="Klein")
+    cora = make.participant(
+        organisation,
+        cohort=db.session.get(Cohort, world["cohort"]),
+        first_name="Cora",
+        last_name="Gebucht",
+    )
+    host_session = next(s.id for s in host.sessions if s.element.key == "seminar-2")
+    tiny_session = next(s.id for s in tiny.sessions if s.element.key == "seminar-2")
+    make_ups.book(Actor.system(), cora.id, world["cohort"], host_session)
+    db.session.commit()
     return {
         **world,
         "held": held["cohort"],
@@ -169,10 +271,14 @@ def ids(world, held, make, db):
         "session": first.id,
         "full": full.id,
         **{name: held[name] for name in ("hanna", "ida", "mia", "lena", "certificate")},
+        **waiting,
+        "cora": cora.id,
+        "host_session": host_session,
+        "tiny_session": tiny_session,
     }
 
 
-def _state(db) -> tuple[int, ...]:
+def _state(db) -> tuple[object, ...]:
     """What any of the cases could change."""
     return (
         db.session.scalar(select(func.count(AttendanceChange.id))),
@@ -181,6 +287,8 @@ def _state(db) -> tuple[int, ...]:
         ),
         db.session.scalar(select(func.count(Certificate.id))),
         db.session.scalar(select(func.count(Certificate.id)).where(Certificate.revoked_at.is_not(None))),
+        db.session.scalar(select(func.count(AttendanceRecord.id))),
+        tuple(db.session.execute(select(Registration.id, Registration.state).order_by("id"))),
     )  # fmt: skip
 
 
