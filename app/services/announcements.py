@@ -105,6 +105,8 @@ class Recipient:
     role: str
     participant_id: int | None = None
     user_id: int | None = None
+    # A guest of another organisation hears from their own (make-up sharing).
+    organisation_id: int | None = None
 
     @property
     def wants_invitations(self) -> bool:
@@ -430,7 +432,13 @@ def _to_everyone(cohort: Cohort, changes: list[Change], *, now: datetime | None 
     if not changes:
         return
     people = _people(cohort, [c.session for c in changes])
-    _record(cohort, [(c, r) for c in changes for r in people[c.session.id]], now=now)
+    told = [(c, r) for c in changes for r in people[c.session.id]]
+    by_organisation: dict[int | None, list[tuple[Change, Recipient]]] = {}
+    for change, person in told:
+        by_organisation.setdefault(person.organisation_id, []).append((change, person))
+    for organisation_id, part in by_organisation.items():
+        sender = None if organisation_id is None else db.session.get(Organisation, organisation_id)
+        _record(cohort, part, now=now, organisation=sender)
 
 
 def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recipient]]:
@@ -465,7 +473,7 @@ def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recip
     ]
     # Guests: people of other cohorts who make the session up there.
     guests: dict[int, list[Recipient]] = {s.id: [] for s in sessions}
-    for sid, pid, first, last, email, lang, choice in db.session.execute(
+    for sid, pid, first, last, email, lang, choice, org_id in db.session.execute(
         select(
             AttendanceRecord.session_id,
             Participant.id,
@@ -474,6 +482,7 @@ def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recip
             Participant.email,
             Participant.language,
             Participant.calendar_choice,
+            Participant.organisation_id,
         )
         .join(Participant, Participant.id == AttendanceRecord.participant_id)
         .where(
@@ -492,6 +501,7 @@ def _people(cohort: Cohort, sessions: Sequence[Session]) -> dict[int, list[Recip
                     choice or "",
                     PARTICIPANT,
                     participant_id=pid,
+                    organisation_id=None if org_id == cohort.organisation_id else org_id,
                 )
             )
     trainers: dict[int, list[Recipient]] = {s.id: [] for s in sessions}

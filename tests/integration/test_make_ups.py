@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.models import (
     AttendanceRecord,
     Cohort,
+    Enrolment,
     Notification,
     Organisation,
     Participant,
@@ -436,3 +437,43 @@ def test_a_make_up_in_a_sharing_organisation_is_told_by_the_persons_own(world, s
     db.session.commit()
     again = delivery_log.send_again(world["actor"], told[0].id)
     assert again.organisation_id == world["org"].id
+
+
+def test_a_guest_of_another_organisation_hears_of_a_cancelled_host_session_from_their_own(
+    world, shared, db
+):
+    """The host cohort's people hear from the host; the guest from their
+    own organisation, which holds the message in its delivery log."""
+    from app.services import announcements
+
+    share(db, shared["other"], world["org"].id)
+    target = session_of(shared["partner"], "seminar-2")
+    make_ups.book(shared["consultant"], world["erika"], world["a"], target.id, now=NOW)
+    host = db.session.get(Cohort, shared["partner"])
+    db.session.add(
+        Participant(
+            organisation_id=shared["other"],
+            first_name="Hanna",
+            last_name="Host",
+            email="hanna@partner.example",
+        )
+    )
+    db.session.flush()
+    hanna = db.session.scalar(select(Participant).where(Participant.first_name == "Hanna"))
+    db.session.add(Enrolment(cohort_id=host.id, participant_id=hanna.id))
+    db.session.commit()
+    announcements.cancelled(host, [session_of(shared["partner"], "seminar-2")])
+    db.session.commit()
+    told = {
+        n.participant_id: n
+        for n in db.session.scalars(
+            select(Notification).where(
+                Notification.kind == "cancellation", Notification.cohort_id == host.id
+            )
+        )
+    }
+    assert told[world["erika"]].organisation_id == world["org"].id
+    assert told[world["erika"]].payload["organisation"] == "Nachhol AG"
+    assert told[world["erika"]].payload["cohort"] == "Partner April"
+    assert told[hanna.id].organisation_id == shared["other"]
+    assert told[hanna.id].payload["organisation"] == "Partner GmbH"
