@@ -37,7 +37,7 @@ def _booking(booking: Booking) -> dict[str, Any]:
         "host_cohort_name": booking.cohort_name,
         "element_key": booking.element_key,
         "first_day": booking.first_day,
-        "awaiting_mark": bool(getattr(booking, "awaiting_mark", False)),
+        "awaiting_mark": booking.awaiting_mark,
     }
 
 
@@ -99,6 +99,7 @@ def _entry(entry: Entry) -> dict[str, Any]:
                 "elements": list(lost.elements),
                 "needed": lost.needed,
                 "booked": list(lost.booked),
+                "awaiting": list(lost.awaiting),
                 "saved": lost.saved,
             }
             for lost in entry.risk.lost

@@ -364,7 +364,8 @@ class BookingOut(Schema):
     awaiting_mark = fields.Boolean(
         required=True,
         metadata={
-            "description": "The session has begun and the guest's mark is not recorded yet."
+            "description": "The session has begun and the host's trainer has not recorded "
+            "the guest's mark yet: it saves nothing yet, and can still be cancelled."
         },
     )
 
@@ -415,7 +416,15 @@ class ReasonOut(Schema):
     booked = fields.List(
         fields.String(),
         required=True,
-        metadata={"description": "Those of `elements` with a make-up booked."},
+        metadata={"description": "Those of `elements` with a make-up booked, still to come."},
+    )
+    awaiting = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Those of `elements` whose make-up has begun and waits for the "
+            "guest's mark: they save nothing yet, and no other make-up of them is booked."
+        },
     )
     saved = fields.Boolean(
         required=True, metadata={"description": "The make-ups booked bring the part back."}

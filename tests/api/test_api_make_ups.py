@@ -211,3 +211,32 @@ def test_wrong_requests_name_their_fields_and_others_find_nothing(call, db, worl
         assert response.status_code == 404, (method, address)
         assert response.json["error"]["code"] == "not_found"
     assert records(db) == before
+
+
+def test_a_make_up_whose_session_has_begun_waits_for_its_mark(call, db, absent):
+    """Booked, and the host's session took place yesterday without the
+    guest's mark: the booking stays, saves nothing yet, blocks another one
+    and can be cancelled."""
+    url = f"{API}/participants/{absent['erika']}/make-ups"
+    booked = call("POST", url, json={"cohort_id": absent["a"], "session_id": absent["b_session"]})
+    assert booked.status_code == 201
+    session = db.session.get(Session, absent["b_session"])
+    shift = session.first_day - (TODAY - timedelta(days=1))
+    session.first_day -= shift
+    session.last_day -= shift
+    if session.starts_at is not None:
+        session.starts_at -= shift
+        session.ends_at -= shift
+    db.session.commit()
+    erika = call("GET", f"{API}/participants/{absent['erika']}/at-risk").json[0]
+    assert erika["saved"] is False
+    (reason,) = erika["reasons"]
+    assert (reason["booked"], reason["awaiting"], reason["saved"]) == ([], ["seminar-2"], False)
+    (missed,) = erika["missed"]
+    assert missed["booking"]["id"] == booked.json["id"]
+    assert missed["booking"]["awaiting_mark"] is True
+    assert missed["offers"] == []
+    again = call("POST", url, json={"cohort_id": absent["a"], "session_id": absent["c_session"]})
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "already_booked"
+    assert call("DELETE", f"{url}/{absent['b_session']}").status_code == 204

@@ -315,3 +315,28 @@ def test_hr_invites_someone_to_a_cohort_open_for_registration(call, db, make, wo
     assert foreign.status_code == 404
     count = db.session.scalar(select(func.count(Registration.id)))
     assert count == 1
+
+
+def test_the_list_asks_the_same_for_few_and_many(call, db, make, world):
+    from app.extensions import db as _db
+    from tests.web.test_query_counts import counting
+
+    hr = db.session.scalar(select(User).where(User.email == "hr@eigene.example"))
+    counts = {}
+    for number, people in enumerate((4, 40)):
+        ours = db.session.get(Organisation, world["organisation"])
+        cohort = make.cohort(ours, name=f"Liste {number}", capacity=2)
+        for n in range(people):
+            person = make.participant(ours, first_name=f"P{n}")
+            state = (S.REGISTERED, S.MANAGER_CONFIRMED, S.WAITING, S.DECLINED)[n % 4]
+            extra = {"decided_by_id": hr.id, "decline_reason": "Nein"} if n % 4 == 3 else {}
+            registration(
+                db, cohort.id, person, state, registered_at=NOW + timedelta(seconds=n), **extra
+            )
+        url = f"{API}/cohorts/{cohort.id}/registrations?per_page=200"
+        call("GET", url)
+        with counting(_db.engine) as statements:
+            listing = call("GET", url)
+        assert listing.json["total"] == people
+        counts[people] = len(statements)
+    assert counts[4] == counts[40], counts
