@@ -20,7 +20,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from app.forms.fields import DayField
@@ -110,6 +110,16 @@ class DeclineForm(FlaskForm):  # type: ignore[misc]
 
 class InviteForm(FlaskForm):  # type: ignore[misc]
     participant = SelectField(_l("Person"), coerce=int, validators=[DataRequired()])
+
+
+class WithdrawForm(FlaskForm):  # type: ignore[misc]
+    """Withdrawing from the status page: what the page asked to confirm
+    (the application, the waiting list or the cohort)."""
+
+    what = StringField(
+        validators=[InputRequired(), AnyOf(["application", "list", "cohort"])],
+        widget=HiddenInput(),
+    )
 
 
 class RegistrationSettingsForm(FlaskForm):  # type: ignore[misc]

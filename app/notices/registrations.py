@@ -5,11 +5,14 @@ The payload: "what" — to the employee: "confirm" (confirm the address by
 the one-time link), "invitation" (HR invites them; the link opens the form,
 filled in), "already" (registered or enrolled already), "manager_confirmed",
 "manager_declined" (with "reason"), "accepted", "waiting" (on the waiting
-list, at "position"), "declined" (with HR's "reason"); to the manager:
+list, at "position"), "declined" (with HR's "reason"), and after the person
+withdrew on their status page "withdrawn" (the application), "left_list"
+(the waiting list) or "left_cohort" (the enrolment); to the manager:
 "manager" (confirm or refuse for "employee" by "until"). "link" holds the
-links ("confirm" and "status" for the employee, a text for the manager),
-emptied once sent. Besides: "cohort", "start", "organisation", "timezone",
-"to_name", and "from" when the organisation has a sender of its own.
+links ("confirm" and "status" for the employee, the status link in every
+message to them; a text for the manager), emptied once sent. Besides:
+"cohort", "start", "organisation", "timezone", "to_name", and "from" when
+the organisation has a sender of its own.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ SUBJECTS = {
     "accepted": _l("Accepted: %(cohort)s"),
     "waiting": _l("On the waiting list: %(cohort)s"),
     "declined": _l("Your registration was declined: %(cohort)s"),
+    "withdrawn": _l("Registration withdrawn: %(cohort)s"),
+    "left_list": _l("You have left the waiting list: %(cohort)s"),
+    "left_cohort": _l("Withdrawn from the cohort: %(cohort)s"),
 }
 LEADS = {
     "confirm": _l(
@@ -74,6 +80,21 @@ LEADS = {
         "we will write to you."
     ),
     "declined": _l("your registration for the cohort %(cohort)s has been declined."),
+    "withdrawn": _l(
+        "as you asked, your registration for the cohort %(cohort)s (starting %(day)s) "
+        "is withdrawn; HR will not decide on it any more. You can register again on "
+        "your organisation's registration page at any time."
+    ),
+    "left_list": _l(
+        "as you asked, you have left the waiting list of the cohort %(cohort)s "
+        "(starting %(day)s); your registration has ended. You can register again on "
+        "your organisation's registration page at any time."
+    ),
+    "left_cohort": _l(
+        "as you asked, you are withdrawn from the cohort %(cohort)s (starting %(day)s); "
+        "your place is free for someone else. The sessions still to come are cancelled "
+        "for you in separate messages."
+    ),
 }
 STATUS = _l("Where your registration stands, at any time:")
 REASON = _l("The reason given: %(reason)s")

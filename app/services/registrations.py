@@ -40,6 +40,8 @@ from app.models import (
     EnrolmentStatus,
     Organisation,
     Participant,
+    Session,
+    SessionStatus,
     User,
 )
 from app.models.registrations import (
@@ -330,7 +332,7 @@ def _apply(
             # Enrolled by staff without registering: a status page all the same.
             registration = _new(cohort, person, now, invited, by)
             registration.accept(now)
-        _tell(registration, "already", now, status=_status_link(registration, now))
+        _tell(registration, "already", now, status=status_link(registration, now))
         return registration
     elif registration is None:
         registration = _new(cohort, person, now, invited, by)
@@ -352,7 +354,7 @@ def _apply(
         "invitation" if invited else "confirm",
         now,
         link=external_url("registrations.confirm", token=token),
-        status=_status_link(registration, now),
+        status=status_link(registration, now),
     )
     return registration
 
@@ -375,13 +377,44 @@ def _new(
     return registration
 
 
-def _status_link(registration: Registration, now: datetime) -> str:
-    """A new status page link (the earlier one stops working)."""
-    token = new_token()
-    registration.status_token_hash = token_hash(token)
+# The status links made or used in the current transaction, by registration:
+# the messages of one change carry the same link.
+STATUS_LINKS = "qualiplan.registration_status_links"
+
+
+def status_link(registration: Registration, now: datetime) -> str:
+    """The link to the person's status page for a message to them. Only the
+    hash of its secret is kept, so a link cannot be sent again: each change
+    that tells the person makes a new one and the earlier link stops working
+    (the newest message holds the working link). The messages of one change
+    share one, and a link the person is using (`use_status_link`) is sent on
+    as it is."""
+    known = _status_links()
+    token = known.get(registration.id)
+    if token is None or registration.status_token_hash != token_hash(token):
+        token = new_token()
+        registration.status_token_hash = token_hash(token)
+        known[registration.id] = token
     start = datetime.combine(registration.cohort.start_date, datetime.min.time(), tzinfo=UTC)
     registration.status_token_expires_at = max(start, now) + STATUS_AFTER_START
     return external_url("registrations.status", token=token)
+
+
+def use_status_link(registration: Registration, token: str) -> None:
+    """The person opened their status page with `token`: the messages of the
+    change they make carry this link rather than a new one."""
+    if registration.status_token_hash == token_hash(token):
+        _status_links()[registration.id] = token
+
+
+def _status_links() -> dict[int, str]:
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get(STATUS_LINKS)
+    if held is None or held[0] is not transaction:
+        held = session.info[STATUS_LINKS] = (transaction, {})
+    links: dict[int, str] = held[1]
+    return links
 
 
 def _address(value: str, field: str) -> str:
@@ -509,6 +542,118 @@ def status_of(token: str, now: datetime | None = None) -> Registration | None:
     return registration
 
 
+# --- the person withdraws -------------------------------------------------------
+
+# What a withdrawal from the status page ends: the application before HR's
+# decision, the place on the waiting list (waiting or offered), or the
+# enrolment (accepted, before the cohort has begun).
+APPLICATION, LIST, COHORT = "application", "list", "cohort"
+# The message each sends.
+WITHDRAWN_MESSAGES = {APPLICATION: "withdrawn", LIST: "left_list", COHORT: "left_cohort"}
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """What withdrawing from the status page would end, for the page that
+    asks first. `what` is None when nothing can be withdrawn: the
+    registration has ended, or the cohort the person is enrolled in has begun
+    (`begun`: then HR withdraws them)."""
+
+    registration: Registration
+    what: str | None
+    begun: bool = False
+    # Withdrawing from the cohort: the sessions still to come, and whether
+    # someone waits for the place.
+    coming: int = 0
+    waiting: int = 0
+
+
+def withdrawal(registration: Registration, now: datetime | None = None) -> Withdrawal:
+    """What the person may withdraw now; nothing changes."""
+    now = now or now_utc()
+    cohort = registration.cohort
+    if _enrolled(cohort, registration.participant):
+        if waiting_lists._begun(cohort, now):
+            return Withdrawal(registration, None, begun=True)
+        sessions = db.session.scalars(
+            select(Session).where(
+                Session.cohort_id == cohort.id, Session.status != SessionStatus.CANCELLED
+            )
+        )
+        return Withdrawal(
+            registration,
+            COHORT,
+            coming=sum(1 for s in sessions if not enrolments._begun(s, now)),
+            waiting=len(waiting_lists.list_of(cohort)),
+        )
+    if registration.state in ON_LIST:
+        return Withdrawal(registration, LIST)
+    if registration.state in PENDING:
+        return Withdrawal(registration, APPLICATION)
+    return Withdrawal(registration, None)
+
+
+def withdraw(token: str, confirmed: str, now: datetime | None = None) -> Registration:
+    """The person withdraws from their status page what they confirmed
+    (`confirmed`, one of APPLICATION, LIST, COHORT): the application ends,
+    they leave the waiting list (an offer they held goes to the next in
+    line), or they are withdrawn from the cohort as staff withdraw someone
+    (app.services.enrolments.withdraw: the freed place goes to the waiting
+    list, and they leave the lists of the curriculum's other cohorts). In
+    the lock HR's decisions take, so that a decision at the same moment
+    comes either before (the withdrawal is refused: what it would end has
+    changed) or after (HR finds it withdrawn). The person is told, with
+    the status link they used, which keeps working."""
+    now = now or now_utc()
+    registration = status_of(token, now)
+    if registration is None:
+        raise NotFound()
+    cohort = registration.cohort
+    person = registration.participant
+    # Every cohort a withdrawal from the cohort may lock (the person's other
+    # waiting lists), locked first, in one order, as the enrolment's
+    # withdrawal locks them.
+    concerned = {cohort, *(r.cohort for r in waiting_lists.lists_of(person))}
+    for each in sorted(concerned, key=lambda c: c.id):
+        waiting_lists.lock(each)
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if registration is None or registration.status_token_hash != token_hash(token):
+        raise NotFound()
+    possible = withdrawal(registration, now)
+    if possible.what is None:
+        if possible.begun:
+            raise RegistrationRefused(
+                msg("the cohort has begun: to leave it, please ask your HR department"),
+                code="cohort_begun",
+            )
+        raise RegistrationRefused(msg("your registration has ended already"), code="ended_already")
+    if possible.what != confirmed:
+        raise RegistrationRefused(
+            msg("your registration has changed meanwhile; please look at its state again"),
+            code="changed_meanwhile",
+        )
+    was = registration.state.value
+    if possible.what == COHORT:
+        enrolment = enrolments._active(cohort, person)
+        if enrolment is not None:
+            enrolments.withdraw(enrolment, None)
+        db.session.refresh(registration)
+    elif possible.what == LIST:
+        waiting_lists._leave(cohort, person, now)
+        db.session.refresh(registration)
+    if not registration.state.final:
+        registration.withdraw(now)
+    _record(registration, None, "withdrawn", now, was=was, ended=possible.what)
+    use_status_link(registration, token)
+    _tell(registration, WITHDRAWN_MESSAGES[possible.what], now)
+    return registration
+
+
 def _by_token(column: Any, token: str, lock: bool = False) -> Registration | None:
     if not token or len(token) > 100:
         return None
@@ -536,7 +681,8 @@ class CohortRegistrations:
     cohort: Cohort
     pending: list[Registration]  # before HR's decision, oldest first
     waiting: list[Waiting]  # the waiting list in its order, offers first
-    decided: list[Registration]  # accepted, declined, refused by the manager: newest first
+    # accepted, declined, refused by the manager, withdrawn: newest first
+    decided: list[Registration]
     may_decide: bool
     invitable: list[Participant]  # people of the organisation without a registration here
     takes_registrations: bool
@@ -564,7 +710,7 @@ def of_cohort(actor: Actor, cohort_id: int, today: date) -> CohortRegistrations:
     offers = [Waiting(r, None) for r in listed if r.state is S.OFFERED]
     waiting = [Waiting(r, n) for n, r in enumerate((r for r in listed if r.state is S.WAITING), 1)]
     decided = sorted(
-        (r for r in rows if r.state in (S.ACCEPTED, S.DECLINED, S.MANAGER_DECLINED)),
+        (r for r in rows if r.state in (S.ACCEPTED, S.DECLINED, S.MANAGER_DECLINED, S.WITHDRAWN)),
         key=lambda r: (r.changed_at, r.id),
         reverse=True,
     )
@@ -610,6 +756,11 @@ def _decidable(actor: Actor, cohort_id: int, registration_id: int) -> Registrati
     )
     if registration is None:
         raise NotFound()
+    if registration.state is S.WITHDRAWN:
+        raise RegistrationRefused(
+            msg("{name} has withdrawn the registration", name=registration.participant.name),
+            code="withdrawn",
+        )
     return registration
 
 
@@ -770,13 +921,13 @@ def _tell_manager(registration: Registration, token: str, now: datetime) -> None
 
 
 def _tell(registration: Registration, what: str, now: datetime, **more: Any) -> None:
+    """A message to the person; every one holds the link to their status page."""
     person = registration.participant
     if not person.email:
         return
-    status = more.pop("status", None)
+    status = more.pop("status", None) or status_link(registration, now)
     link = more.pop("link", None)
-    if status or link:
-        more["link"] = {"confirm": link or "", "status": status or ""}
+    more["link"] = {"confirm": link or "", "status": status}
     _message(registration, what, now, address=person.email, name=person.name, **more)
 
 

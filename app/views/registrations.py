@@ -33,13 +33,14 @@ from app.forms.registrations import (
     ManagerRefuseForm,
     RegisterForm,
     RegistrationSettingsForm,
+    WithdrawForm,
     minutes_of,
 )
 from app.i18n import sentence, translator
 from app.models.registrations import Registration
 from app.public_url import external_url
 from app.services import enrolments, registrations, waiting_lists
-from app.services.errors import DomainError, InvalidInput
+from app.services.errors import DomainError, InvalidInput, NotFound
 from app.views.access import actor
 
 bp = Blueprint("registrations", __name__)
@@ -225,21 +226,100 @@ def manager_refuse(token: str) -> ResponseReturnValue:
     return _manager_page(registration, token, ManagerConfirmForm(formdata=None), form, 400)
 
 
-@bp.get("/registration/<token>")
+@bp.route("/registration/<token>", methods=["GET", "POST"])
+@transactions.web(back=lambda token, **_: url_for("registrations.status", token=token))
 def status(token: str) -> ResponseReturnValue:
+    """The status page; with ?withdraw the page that says what withdrawing
+    will do, whose button (a POST here) does it."""
     registration = registrations.status_of(token)
     if registration is None:
         return _gone()
-    return _status_page(registration)
+    if request.method == "POST":
+        return _withdraw(registration, token)
+    if "withdraw" in request.args:
+        withdrawal = registrations.withdrawal(registration)
+        if withdrawal.what is None:
+            return _withdraw_refused(registration, token, None, begun=withdrawal.begun)
+        form = WithdrawForm(formdata=None, what=withdrawal.what)
+        return render_template(
+            "registrations/withdraw.html",
+            registration=registration,
+            withdrawal=withdrawal,
+            form=form,
+            token=token,
+        )
+    return _status_page(registration, token=token)
 
 
-def _status_page(registration: Registration, just_confirmed: bool = False) -> str:
+def _status_page(
+    registration: Registration, just_confirmed: bool = False, token: str | None = None
+) -> str:
     return render_template(
         "registrations/status.html",
         registration=registration,
         position=waiting_lists.position_of(registration),
         manager_step=registration.cohort.organisation.manager_step,
         just_confirmed=just_confirmed,
+        withdrawal=registrations.withdrawal(registration) if token else None,
+        token=token,
+    )
+
+
+def _withdraw(registration: Registration, token: str) -> ResponseReturnValue:
+    """The person withdraws what the page asked them to confirm."""
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        done = registrations.withdraw(token, form.what.data or "")
+    except NotFound:
+        return _gone()  # renewed meanwhile by a message about a decision
+    except registrations.RegistrationRefused as error:
+        return _withdraw_refused(registration, token, error)
+    flash(_withdrawn_text(done.cohort.name, form.what.data or ""), "success")
+    return redirect(url_for("registrations.status", token=token), 303)
+
+
+def _withdraw_refused(
+    registration: Registration,
+    token: str,
+    error: DomainError | None,
+    *,
+    begun: bool = False,
+) -> ResponseReturnValue:
+    """Nothing to withdraw (ended, decided meanwhile, the cohort has begun):
+    a page that says why, and the way back to the status."""
+    tr = translator()
+    if error is not None:
+        reason = sentence(tr.localize(error.message))
+    elif begun:
+        reason = tr.gettext("The cohort has begun: to leave it, please ask your HR department.")
+    else:
+        reason = tr.gettext("Your registration has ended already.")
+    page = render_template(
+        "registrations/withdraw_refused.html",
+        registration=registration,
+        reason=reason,
+        token=token,
+    )
+    return page, 409
+
+
+def _withdrawn_text(cohort: str, what: str) -> str:
+    tr = translator()
+    if what == registrations.COHORT:
+        return tr.gettext(
+            "You are withdrawn from the cohort %(cohort)s. A confirmation is on its way.",
+            cohort=cohort,
+        )
+    if what == registrations.LIST:
+        return tr.gettext(
+            "You have left the waiting list of %(cohort)s. A confirmation is on its way.",
+            cohort=cohort,
+        )
+    return tr.gettext(
+        "Your registration for %(cohort)s is withdrawn. A confirmation is on its way.",
+        cohort=cohort,
     )
 
 

@@ -81,6 +81,18 @@ def link_in(message, path: str) -> str:
     return found
 
 
+def status_link(server, address: str, count: int) -> str:
+    """The status link of the newest of `count` registration messages to
+    `address` (each holds one; a newer one replaces the earlier)."""
+    with_status = [
+        m
+        for m in delivered(server, address)
+        if re.search(r"https?://\S+/registration/(?!confirm)", body_of(m))
+    ]
+    assert len(with_status) >= count, [str(m["Subject"]) for m in with_status]
+    return link_in(with_status[count - 1], "/registration/(?!confirm)")
+
+
 def register(browser, base, address_link, ids, who, axe, problems):
     """An employee registers on a phone and confirms the address by the
     link in the message; answers their status page's link."""
@@ -164,6 +176,7 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     manager.get_by_label("Gewährte Zeit für die Rolle, Stunden pro Woche").fill("3")
     manager.get_by_role("button", name="Bewerbung bestätigen").click()
     manager.get_by_role("heading", name="Vielen Dank").wait_for()
+    status = status_link(server, erika, 2)
     person.goto(status)
     person.get_by_text("Wartet auf die Entscheidung der Personalabteilung").wait_for()
     person.get_by_text("Ihre Führungskraft gewährt 3 Stunden pro Woche").wait_for()
@@ -173,7 +186,7 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     problems += violations_on(hr, axe, "the cohort's registrations")
     hr.get_by_role("button", name="Erika Mustermann annehmen").click()
     hr.get_by_text("Erika Mustermann ist angenommen").wait_for()
-    person.goto(status)
+    person.goto(status_link(server, erika, 3))
     person.get_by_text(f"Angenommen: Sie sind in der Gruppe {ids['cohort_name']}").wait_for()
     messages = delivered(server, erika, 3)
     subjects = [str(m["Subject"]) for m in messages]
@@ -212,7 +225,7 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     hr.get_by_role("button", name="Paul Wartmann annehmen").click()
     hr.get_by_text("Die Gruppe ist voll: Paul Wartmann steht auf ihrer Warteliste").wait_for()
     hr.get_by_text("Position 1: Paul Wartmann").wait_for()
-    paul_status = link_in(delivered(server, paul)[0], "/registration/(?!confirm)")
+    paul_status = status_link(server, paul, 3)
     waiting.goto(paul_status)
     waiting.get_by_text("Auf der Warteliste, Position 1").wait_for()
 

@@ -1,8 +1,11 @@
 """Two HR clerks accept two registrations for a cohort's last place at the
 same moment, in two processes on one database: one person gets the place,
 the other goes on the waiting list; the cohort is never over its capacity.
-On PostgreSQL the second decision waits for the first one's lock on the
-cohort; on SQLite for its write lock."""
+And a person withdraws their registration while HR accepts it: either the
+withdrawal comes first (HR is refused) or the acceptance (the withdrawal is
+refused); never a withdrawn registration with an enrolment. On PostgreSQL
+the second waits for the first one's lock on the cohort; on SQLite for its
+write lock."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from app.models import (
     Role,
 )
 from app.models.registrations import Registration, RegistrationState
+from app.models.tokens import new_token, token_hash
 from app.services.accounts import create_user
 from app.services.cohorts import NewCohort, create_cohort
 from app.services.standards import import_standards
@@ -132,3 +136,87 @@ def test_two_acceptances_for_the_last_place_give_it_to_one(tmp_path):
             db.engine.dispose()
         assert enrolled == 1
         assert states == ["accepted", "waiting"]
+
+
+# HR accepts ("accept", with the cohort, registration and user) or the
+# person withdraws ("withdraw", with their status link's secret), once the
+# test says "go"; each holds its transaction open a moment before
+# committing, and says what came of it.
+ACCEPT_OR_WITHDRAW = """
+import sys, time
+from pathlib import Path
+from app import create_app
+from app.extensions import db
+from app.models import User
+from app.services import registrations
+from app.services.errors import DomainError
+from app.services.policy import Actor
+
+what, folder = sys.argv[1], Path(sys.argv[-1])
+app = create_app()
+with app.app_context():
+    if what == "accept":
+        cohort_id, registration_id, user_id = map(int, sys.argv[2:5])
+        actor = Actor.of_user(db.session.get(User, user_id))
+    db.session.rollback()
+    (folder / f"ready-{what}").touch()
+    while not (folder / "go").exists():
+        time.sleep(0.01)
+    try:
+        if what == "accept":
+            done = registrations.accept(actor, cohort_id, registration_id)
+        else:
+            done = registrations.withdraw(sys.argv[2], "application")
+        db.session.flush()
+        time.sleep(0.5)
+        db.session.commit()
+        print("decided", done.state.value)
+    except DomainError as refusal:
+        db.session.rollback()
+        print("refused", refusal.code or type(refusal).__name__)
+"""
+
+
+def test_a_withdrawal_and_an_acceptance_at_once_give_one_outcome(tmp_path):
+    with separate_database(tmp_path, "registration_withdraw_race") as url:
+        app, (cohort_id, registration_ids, hr_id) = _world(url)
+        registration_id = registration_ids[0]
+        secret = new_token()
+        with app.app_context():
+            registration = db.session.get(Registration, registration_id)
+            registration.status_token_hash = token_hash(secret)
+            registration.status_token_expires_at = datetime.now(UTC) + timedelta(days=90)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        said = at_once(
+            url,
+            tmp_path,
+            ACCEPT_OR_WITHDRAW,
+            {
+                "accept": ["accept", cohort_id, registration_id, hr_id],
+                "withdraw": ["withdraw", secret],
+            },
+        )
+        for code, _, err in said:
+            assert code == 0, err
+        accepted, withdrawn = (out.split() for _, out, _ in said)
+
+        with app.app_context():
+            enrolled = db.session.scalar(
+                select(func.count(Enrolment.id)).where(
+                    Enrolment.cohort_id == cohort_id, Enrolment.status == EnrolmentStatus.ENROLLED
+                )
+            )
+            state = db.session.get(Registration, registration_id).state
+            db.session.remove()
+            db.engine.dispose()
+        if state is RegistrationState.ACCEPTED:
+            assert accepted == ["decided", "accepted"]
+            assert withdrawn[0] == "refused", withdrawn
+            assert enrolled == 1
+        else:
+            assert state is RegistrationState.WITHDRAWN
+            assert withdrawn == ["decided", "withdrawn"]
+            assert accepted == ["refused", "withdrawn"]
+            assert enrolled == 0

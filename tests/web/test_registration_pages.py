@@ -152,6 +152,9 @@ def test_from_the_e_mail_link_through_the_manager_to_hr(client, db, world):
     assert done.status_code == 200
     assert "mit 2,5 Stunden pro Woche bestätigt" in done.get_data(as_text=True)
     assert client.get(manager).status_code == 404
+    # Every message holds the status link; a newer one replaces the earlier.
+    assert client.get(status).status_code == 404
+    status = link(db, "manager_confirmed", "status")
     assert "Wartet auf die Entscheidung der Personalabteilung" in client.get(status).get_data(
         as_text=True
     )
@@ -167,6 +170,7 @@ def test_from_the_e_mail_link_through_the_manager_to_hr(client, db, world):
     )
     assert accepted.status_code == 303
     assert "ist angenommen und in Frühjahr" in client.get(staff).get_data(as_text=True)
+    status = link(db, "accepted", "status")
     html = client.get(status).get_data(as_text=True)
     assert "Angenommen: Sie sind in der Gruppe Frühjahr &lt;A&gt;" in html
     # Each step is in the cohort's history, in words.
