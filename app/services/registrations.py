@@ -11,10 +11,11 @@ switched that step off); HR accepts (the enrolment's rules and warnings are
 app.services.enrolments'; a full cohort with a waiting list puts the person
 on it, app.services.waiting_lists) or declines with a reason.
 
-The person sees every step on their status page (a link of its own, in the
-first message); each step is kept in the history (subject "registration",
-the person's id, as for enrolments) and told by e-mail through the outbox
-(kind "registration", app.notices.registrations). The states and their
+The person sees every step on their status page (a link of its own, in
+every message to them, renewed by each), where they can also withdraw;
+each step is kept in the history (subject "registration", the person's id,
+as for enrolments) and told by e-mail through the outbox (kind
+"registration", app.notices.registrations). The states and their
 moves are the model's (app.models.registrations); this module loads,
 checks and carries them out.
 

@@ -338,7 +338,7 @@ def of_cohort(cohort_id: int) -> ResponseReturnValue:
 def _staff_page(
     cohort_id: int,
     *,
-    warned: tuple[int, str] | None = None,
+    warned: tuple[int, str, str] | None = None,
     declining: tuple[int, DeclineForm] | None = None,
     invite_form: InviteForm | None = None,
     status: int = 200,
@@ -378,7 +378,7 @@ def accept(cohort_id: int) -> ResponseReturnValue:
         if error.code not in enrolments.WARNINGS:
             raise
         text = sentence(translator().localize(error.message))
-        return _staff_page(cohort_id, warned=(registration_id, text), status=409)
+        return _staff_page(cohort_id, warned=(registration_id, text, error.code), status=409)
     tr = translator()
     position = waiting_lists.position_of(done)
     if done.state.value == "accepted":

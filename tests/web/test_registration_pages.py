@@ -345,6 +345,7 @@ def test_hr_is_warned_before_accepting_and_may_accept_all_the_same(client, db, w
     html = warned.get_data(as_text=True)
     assert "Herbst" in html
     assert "Trotzdem annehmen" in html
+    assert 'data-code="enrolled_elsewhere"' in html
     accepted = post_form(client, f"{staff}/accept", {**chosen, "acknowledge": "y"}, form_url=staff)
     assert accepted.status_code == 303
     db.session.expire_all()
