@@ -245,5 +245,26 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     waiting.goto(paul_status)
     waiting.get_by_text(f"Angenommen: Sie sind in der Gruppe {ids['cohort_name']}").wait_for()
 
+    # Paul cannot take part after all: he withdraws on his status page,
+    # after the page that says what will happen.
+    waiting.get_by_role("link", name="Aus der Gruppe austragen").click()
+    waiting.get_by_role(
+        "heading", name=f"Aus der Gruppe {ids['cohort_name']} austragen?"
+    ).wait_for()
+    problems += violations_on(waiting, axe, "withdrawing from the cohort")
+    waiting.get_by_role("button", name="Aus der Gruppe austragen").click()
+    waiting.get_by_text(f"Sie sind aus der Gruppe {ids['cohort_name']} ausgetragen.").wait_for()
+    waiting.get_by_text("Zurückgezogen").wait_for()
+    problems += violations_on(waiting, axe, "status page after withdrawing")
+    confirmation = [
+        m
+        for m in delivered(server, paul)
+        if str(m["Subject"]) == f"Aus der Gruppe ausgetragen: {ids['cohort_name']}"
+    ]
+    assert len(confirmation) == 1
+    assert paul_status in body_of(confirmation[0])
+    hr.goto(f"/cohorts/{ids['cohort']}/registrations")
+    hr.get_by_text("Bewerbung zurückgezogen").wait_for()
+
     hr_context.close()
     assert not problems, "\n" + "\n".join(problems)
