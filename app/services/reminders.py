@@ -8,7 +8,20 @@ those days but, when the organisation wants it (`study_reminders`), on the
 morning it starts and two days before it ends.
 
 Who: the participants enrolled in the cohort who have not turned reminders
-off, and the session's trainers.
+off, the session's trainers, and its make-up guests: people of other
+cohorts booked into the session to make its element up (app.services.make_ups:
+an attendance record of the guest counting for their own cohort, whose mark
+is not recorded yet) who are still enrolled in that cohort and have not
+turned reminders off either. A guest is reminded as a guest (`g12` in the
+key, beside the `p12` of the people enrolled) until the booking is cancelled
+or the mark recorded; someone enrolled in the session's cohort meanwhile is
+reminded as one of its people. A guest of another organisation (make-up
+sharing, `Organisation.share_make_ups`) hears from their own organisation,
+on its schedule: its reminder days (and self-study reminders), at 08:00
+where the session takes place, with its sender and name, in its delivery
+log (filed under the guest's own cohort, not under the other organisation's
+cohort). The payload names the session's cohort as the place ("cohort") and
+says "for": "guest" with the guest's own cohort ("own_cohort").
 
 The periodic task (app.periodic) calls `record_due` every 15 minutes. It
 records the reminders whose moment lies within the next `AHEAD` (a little
@@ -22,7 +35,8 @@ person, so a second run, or a second worker running at the same time,
 records nothing new. A session that moves (or is cancelled) gets a higher
 revision: its reminders are keyed anew, and `refresh_unsent` deletes the
 unsent reminders of the older revision (nothing was sent, so nothing needs
-logging; the reminder for the new date replaces it). It runs with every
+logging; the reminder for the new date replaces it), and those of a guest
+whose booking is gone or whose mark is recorded. It runs with every
 `record_due` and may be called by a change in its own transaction.
 """
 
@@ -37,11 +51,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from app.exports.descriptions import shown_place
 from app.extensions import db
 from app.models import (
+    AttendanceRecord,
     Cohort,
     CohortState,
     Delivery,
@@ -58,6 +73,7 @@ from app.services.errors import DomainError, InvalidInput
 from app.services.organisations import managed, refuse_all
 from app.services.policy import Actor
 from app.services.text import line_problem
+from cohorts.eligibility import Mark
 from curricula.messages import msg
 from curricula.model import Mode
 
@@ -127,12 +143,31 @@ def moments(session: Session, organisation: Organisation) -> list[Moment]:
 
 @dataclass(frozen=True)
 class Recipient:
-    key: str  # "p12" or "u3"
+    key: str  # "p12", "u3", or "g12" for a make-up guest
     address: str
     name: str
     language: str
     participant_id: int | None = None
     user_id: int | None = None
+    # A make-up guest: the cohort the make-up counts for, and the guest's
+    # organisation when it is another than the session's (it sends then).
+    for_cohort_id: int | None = None
+    own_cohort: str | None = None
+    organisation_id: int | None = None
+
+    @property
+    def is_guest(self) -> bool:
+        return self.for_cohort_id is not None
+
+
+@dataclass(frozen=True)
+class Guest:
+    """A make-up guest of a session, as `_guests` finds them."""
+
+    participant: Participant
+    for_cohort_id: int
+    for_cohort_name: str
+    organisation_id: int
 
 
 def recipients(session: Session, enrolled: Sequence[Participant]) -> list[Recipient]:
@@ -149,14 +184,37 @@ def recipients(session: Session, enrolled: Sequence[Participant]) -> list[Recipi
     return people + trainers
 
 
+def guest_recipients(session: Session, guests: Sequence[Guest]) -> list[Recipient]:
+    """The session's make-up guests who want reminders."""
+    host = session.cohort.organisation_id
+    return [
+        Recipient(
+            f"g{g.participant.id}",
+            g.participant.email,
+            g.participant.name,
+            g.participant.language or "de",
+            participant_id=g.participant.id,
+            for_cohort_id=g.for_cohort_id,
+            own_cohort=g.for_cohort_name,
+            organisation_id=None if g.organisation_id == host else g.organisation_id,
+        )
+        for g in guests
+        if g.participant.reminders and g.participant.email
+    ]
+
+
 def key_of(session: Session, moment: Moment, recipient: Recipient) -> str:
     return f"{KIND}:{session.id}:r{session.revision}:{moment.label}:{recipient.key}"
 
 
-def payload(session: Session, moment: Moment) -> dict[str, Any]:
-    """What the renderer needs, as it is now: plain values, local times."""
+def payload(
+    session: Session, moment: Moment, organisation: Organisation | None = None
+) -> dict[str, Any]:
+    """What the renderer needs, as it is now: plain values, local times.
+    From `organisation` (its name and sender), by default the cohort's; the
+    cohort named is always the session's, where it takes place."""
     cohort = session.cohort
-    organisation = cohort.organisation
+    organisation = organisation or cohort.organisation
     zone = ZoneInfo(cohort.timezone)
     venue, link = shown_place(session.mode, session.effective_venue, session.effective_link)
     timed = not session.all_day and session.starts_at is not None and session.ends_at is not None
@@ -209,22 +267,36 @@ def record_due(now: datetime) -> int:
     refresh_unsent(None, now)
     earliest, latest = now - LATE, now + AHEAD
     organisations = {o.id: o for o in db.session.scalars(select(Organisation))}
+    candidates = _candidates(organisations.values(), earliest, latest)
+    guests = _guests([s.id for s in candidates])
     recorded = 0
-    for session in _candidates(organisations.values(), earliest, latest):
-        organisation = organisations[session.cohort.organisation_id]
-        due = [m for m in moments(session, organisation) if earliest <= m.at <= latest]
-        if not due:
-            continue
-        people = recipients(session, _enrolled(session.cohort_id))
-        for moment in due:
-            content = payload(session, moment)
-            for recipient in people:
-                recorded += _record_one(session, moment, recipient, content)
+    for session in candidates:
+        host = organisations[session.cohort.organisation_id]
+        told: list[tuple[Organisation, list[Recipient]]] = []
+        if any(earliest <= m.at <= latest for m in moments(session, host)):
+            told.append((host, recipients(session, _enrolled(session.cohort_id))))
+        # Guests hear on their own organisation's schedule, from it.
+        by_organisation: dict[int, list[Recipient]] = {}
+        for guest in guest_recipients(session, guests.get(session.id, [])):
+            by_organisation.setdefault(guest.organisation_id or host.id, []).append(guest)
+        for organisation_id, part in by_organisation.items():
+            told.append((organisations[organisation_id], part))
+        for organisation, people in told:
+            for moment in moments(session, organisation):
+                if not earliest <= moment.at <= latest:
+                    continue
+                content = payload(session, moment, organisation)
+                for recipient in people:
+                    recorded += _record_one(session, moment, recipient, content, organisation)
     return recorded
 
 
 def _record_one(
-    session: Session, moment: Moment, recipient: Recipient, content: dict[str, Any]
+    session: Session,
+    moment: Moment,
+    recipient: Recipient,
+    content: dict[str, Any],
+    organisation: Organisation,
 ) -> int:
     """One reminder in a savepoint of its own: another worker recording the
     same key at the same time makes the database refuse this one, and the
@@ -237,18 +309,33 @@ def _record_one(
                 address=recipient.address,
                 name=recipient.name,
                 language=recipient.language,
-                organisation_id=session.cohort.organisation_id,
-                cohort_id=session.cohort_id,
+                organisation_id=organisation.id,
+                # Filed under the cohort of the organisation that sends it.
+                cohort_id=recipient.for_cohort_id
+                if recipient.organisation_id is not None
+                else session.cohort_id,
                 session_id=session.id,
                 participant_id=recipient.participant_id,
                 user_id=recipient.user_id,
-                payload={**content, "for": "trainer" if recipient.user_id else "participant"},
+                payload={**content, **_personal(recipient)},
                 due_at=moment.at,
             )
             db.session.flush()
     except IntegrityError:
         return 0
     return 1 if recorded is not None else 0
+
+
+def _personal(recipient: Recipient) -> dict[str, Any]:
+    """What the payload says of its recipient: "for" ("participant",
+    "trainer" or "guest") and, for a guest, "own_cohort", the cohort the
+    make-up counts for (the cohort named as the place, "cohort", is the
+    session's)."""
+    if recipient.user_id is not None:
+        return {"for": "trainer"}
+    if recipient.is_guest:
+        return {"for": "guest", "own_cohort": recipient.own_cohort}
+    return {"for": "participant"}
 
 
 def _candidates(
@@ -296,13 +383,62 @@ def _enrolled(cohort_id: int) -> list[Participant]:
     )
 
 
+def _guests(session_ids: Sequence[int]) -> dict[int, list[Guest]]:
+    """Per session: its make-up guests still booked (their mark not recorded
+    yet) who are still enrolled in the cohort the make-up counts for (not
+    cancelled), and not in the session's cohort themselves (they are
+    reminded as its people then); one statement for all the sessions."""
+    if not session_ids:
+        return {}
+    enrolled_there = (
+        select(Enrolment.id)
+        .where(
+            Enrolment.cohort_id == Session.cohort_id,
+            Enrolment.participant_id == AttendanceRecord.participant_id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+        )
+        .exists()
+    )
+    own = aliased(Cohort)
+    still_theirs = (
+        select(Enrolment.id)
+        .where(
+            Enrolment.cohort_id == AttendanceRecord.for_cohort_id,
+            Enrolment.participant_id == AttendanceRecord.participant_id,
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+        )
+        .exists()
+    )
+    found: dict[int, list[Guest]] = {}
+    for session_id, for_cohort_id, own_name, person in db.session.execute(
+        select(AttendanceRecord.session_id, AttendanceRecord.for_cohort_id, own.name, Participant)
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .join(own, own.id == AttendanceRecord.for_cohort_id)
+        .join(Participant, Participant.id == AttendanceRecord.participant_id)
+        .where(
+            AttendanceRecord.session_id.in_(sorted(set(session_ids))),
+            AttendanceRecord.for_cohort_id != Session.cohort_id,
+            AttendanceRecord.mark == Mark.NOT_RECORDED,
+            own.state != CohortState.CANCELLED,
+            still_theirs,
+            ~enrolled_there,
+        )
+        .order_by(AttendanceRecord.session_id, Participant.id)
+    ):
+        found.setdefault(session_id, []).append(
+            Guest(person, for_cohort_id, own_name, person.organisation_id)
+        )
+    return found
+
+
 def refresh_unsent(session_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
     """Deletes the unsent reminders (of these sessions, or all) that no
     longer hold: recorded for an older revision of their session (it
     moved), for a cancelled session or cohort, for someone no longer
     enrolled, who turned reminders off or no longer trains the session, or
     whose moment is more than `LATE` past or no longer one of the
-    organisation's reminder moments. A change of venue or link only
+    organisation's reminder moments; for a make-up guest, whose booking was
+    cancelled or whose mark is recorded. A change of venue or link only
     brings the unsent reminder up to date. Returns how many were deleted."""
     query = select(Notification).where(
         Notification.kind == KIND, Notification.state == Delivery.QUEUED
@@ -329,16 +465,33 @@ def refresh_unsent(session_ids: Iterable[int] | None = None, now: datetime | Non
         )
     }
     enrolled = _enrolled_with_reminders({s.cohort_id for s in sessions.values()})
+    booked = {
+        (session_id, g.participant.id)
+        for session_id, found in _guests(
+            sorted({n.session_id for n in queued if n.session_id and _is_guest(n)})
+        ).items()
+        for g in found
+        if g.participant.reminders
+    }
+    # The cohorts' organisations are loaded with their sessions; a guest's
+    # own is looked up once.
+    senders = {i: db.session.get(Organisation, i) for i in {n.organisation_id for n in queued}}
     stale: list[int] = []
     for notification in queued:
         session = sessions.get(notification.session_id or 0)
-        if session is None or _stale(notification, session, enrolled, now):
+        sender = senders.get(notification.organisation_id)
+        if (
+            session is None
+            or sender is None
+            or _stale(notification, session, sender, enrolled, booked, now)
+        ):
             stale.append(notification.id)
             continue
         moment = _moment_of(notification)
-        fresh = {**payload(session, moment), "for": notification.payload.get("for")}
-        if notification.payload.get("to_name"):
-            fresh["to_name"] = notification.payload["to_name"]
+        fresh = {**payload(session, moment, sender), "for": notification.payload.get("for")}
+        for kept in ("to_name", "own_cohort"):
+            if notification.payload.get(kept):
+                fresh[kept] = notification.payload[kept]
         if fresh != notification.payload:
             notification.payload = fresh
     if stale:
@@ -354,12 +507,21 @@ def refresh_unsent(session_ids: Iterable[int] | None = None, now: datetime | Non
     return len(stale)
 
 
+def _is_guest(notification: Notification) -> bool:
+    """A make-up guest's reminder: its key ends in the guest's "g12"."""
+    return notification.key.rsplit(":", 1)[-1].startswith("g")
+
+
 def _stale(
     notification: Notification,
     session: Session,
+    sender: Organisation,
     enrolled: dict[int, set[int]],
+    booked: set[tuple[int, int]],
     now: datetime,
 ) -> bool:
+    """`sender`: the organisation the reminder is from, whose moments it
+    keeps (the cohort's, or a guest's own)."""
     if notification.payload.get("revision") != session.revision:
         return True
     if session.status is not SessionStatus.SCHEDULED:
@@ -370,8 +532,10 @@ def _stale(
     if moment.at < now - LATE:
         return True
     # The organisation's days (or its self-study reminders) changed since.
-    if moment not in moments(session, session.cohort.organisation):
+    if moment not in moments(session, sender):
         return True
+    if _is_guest(notification):
+        return (session.id, notification.participant_id) not in booked
     if notification.participant_id is not None:
         return notification.participant_id not in enrolled.get(session.cohort_id, set())
     if notification.user_id is not None:
