@@ -137,11 +137,13 @@ class _Results:
 
     def sent(self, claimed: Claimed, subject: str) -> None:
         more: dict[str, Any] = {}
-        secret = notifications.SECRETS.get(claimed.kind)
-        if secret is not None and claimed.payload.get(secret):
-            # The one-time link is in the recipient's inbox now; the outbox
-            # keeps no working link at rest beyond the time it waited.
-            more["payload"] = {**claimed.payload, secret: ""}
+        secrets = [
+            k for k in notifications.SECRETS.get(claimed.kind, ()) if claimed.payload.get(k)
+        ]
+        if secrets:
+            # The links are in the recipient's inbox now; the outbox keeps
+            # no working link at rest beyond the time it waited.
+            more["payload"] = {**claimed.payload, **dict.fromkeys(secrets, "")}
         self._add(claimed, Delivery.SENT, None, sent_at=utcnow(), subject=subject[:300], **more)
         self.outcome.sent += 1
 

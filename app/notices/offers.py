@@ -4,7 +4,8 @@ them), in the recipient's language, as plain text.
 The payload: "what" ("offer": a place offered until "until", with the
 one-time "link" to accept or decline it; "moved_up": a place given at once;
 "expired": an offer that ran out; "carried": moved to the waiting list of
-the cohort "cohort" from "previous", at "position"), "cohort", "start" (the
+the cohort "cohort" from "previous", at "position"), the person's "status"
+page link (emptied once sent, as the offer's link), "cohort", "start" (the
 cohort's first day), "organisation", "timezone", "to_name", and "from" when
 the organisation has a sender address of its own.
 """
@@ -51,6 +52,7 @@ LEADS = {
 }
 UNTIL = _l("Please accept or decline the place by %(moment)s:")
 POSITION = _l("Your position on the list: %(position)s")
+STATUS = _l("Where your registration stands, at any time:")
 HELLO = _l("Hello %(name)s,")
 HELLO_NAMELESS = _l("Hello,")
 REGARDS = _l("Kind regards")
@@ -74,6 +76,8 @@ def offer(payload: Payload, language: str) -> EmailMessage:
         text.extend(["", tr.gettext(UNTIL, moment=moment), str(payload["link"])])
     if what == "carried" and payload.get("position"):
         text.extend(["", tr.gettext(POSITION, position=payload["position"])])
+    if payload.get("status"):
+        text.extend(["", tr.gettext(STATUS), str(payload["status"])])
     text.extend(["", tr.gettext(REGARDS), str(payload.get("organisation") or "Qualiplan")])
     message = EmailMessage()
     message["Subject"] = tr.gettext(SUBJECTS[what], cohort=cohort)

@@ -584,6 +584,10 @@ def _tell(
     if what == "carried":
         payload["previous"] = previous.name if previous is not None else ""
         payload["position"] = position_of(registration)
+    # Where they stand, as every message about their registration says.
+    from app.services.registrations import status_link
+
+    payload["status"] = status_link(registration, now)
     notifications.record(
         kind=KIND,
         key=f"{KIND}:{what}:{registration.id}:{now.isoformat()}",

@@ -111,9 +111,14 @@ def test_a_withdrawal_offers_the_place_to_the_first_by_e_mail(app, db, full, ser
     body = message.get_content()
     assert "Bitte nehmen Sie den Platz bis" in body
     [link] = re.findall(r"\S*/offer/\S+", body)
-    # Sent: the outbox holds the link no more, the inbox does.
+    # Where the registration stands, as every message about it says.
+    assert "Den Stand Ihrer Bewerbung sehen Sie jederzeit hier:" in body
+    [status] = re.findall(r"\S*/registration/\S+", body)
+    # Sent: the outbox holds the links no more, the inbox does.
     db.session.expire_all()
-    assert db.session.get(Notification, offer.id).payload["link"] == ""
+    sent = db.session.get(Notification, offer.id).payload
+    assert (sent["link"], sent["status"]) == ("", "")
+    assert client.get(re.sub(r"^https?://[^/]+", "", status)).status_code == 200
 
     # The link: the person, without an account, accepts the place.
     path = re.sub(r"^https?://[^/]+", "", link)
