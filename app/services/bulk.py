@@ -92,7 +92,8 @@ class Done:
 
 @dataclass(frozen=True)
 class Entry:
-    """One address or number of a pasted list, with the line it is on."""
+    """One address or number of a pasted list, or a line in which nothing
+    was found, with the line it is on."""
 
     line: int
     text: str
@@ -101,38 +102,64 @@ class Entry:
 @dataclass(frozen=True)
 class Resolution:
     people: list[Participant]
+    # Lines in which nobody was found (as the line said), and addresses
+    # nobody has.
     unknown: list[Entry]
     # An employee number held by people in two of the actor's organisations.
     ambiguous: list[Entry]
 
 
+@dataclass(frozen=True)
+class Line:
+    """A line of a pasted list: its number, what it said, and its cells."""
+
+    number: int
+    text: str
+    cells: list[str]
+
+
 _ADDRESS_IN_BRACKETS = re.compile(r"<([^<>]+@[^<>]+)>")
 
 
-def entries(pasted: str) -> list[Entry]:
-    """The addresses and numbers of a pasted list: one per line, or separated
-    by commas, semicolons or tabs; "Name <address>" as mail programs copy
-    it counts as the address (the name before it may hold a comma, as in
-    "Müller, Anna <anna@…>")."""
+def lines(pasted: str) -> list[Line]:
+    """The non-empty lines of a pasted list and their cells: separated by
+    tabs (as a spreadsheet copies rows), semicolons or commas; "Name
+    <address>" as mail programs copy it counts as the address (the name
+    before it may hold a comma, as in "Müller, Anna <anna@…>")."""
     found = []
     for number, line in enumerate(pasted.splitlines(), start=1):
+        cells: list[str] = []
         for part in re.split(r"[;\t]", line):
             while bracketed := _ADDRESS_IN_BRACKETS.search(part):
-                found.append(Entry(number, bracketed.group(1).strip()))
+                cells.append(bracketed.group(1).strip())
                 part = part[bracketed.end() :]
-            found += [Entry(number, p.strip()) for p in part.split(",") if p.strip()]
+            cells += [p.strip() for p in part.split(",") if p.strip()]
+        if cells:
+            shown = " · ".join(c.strip() for c in line.split("\t") if c.strip())
+            found.append(Line(number, shown, cells))
     return found
+
+
+def entries(pasted: str) -> list[Entry]:
+    """Every cell of a pasted list, with its line."""
+    return [Entry(line.number, cell) for line in lines(pasted) for cell in line.cells]
 
 
 def resolve(actor: Actor, pasted: str) -> Resolution:
     """The people a pasted list names, by e-mail address (any case) or
     employee number, among those the actor may see; each once, in the
-    list's order. Nothing is done with them yet."""
-    listed = entries(pasted)
+    list's order. Nothing is done with them yet.
+
+    Rows copied from a spreadsheet hold names, departments and the like
+    beside the address or number: in a line where someone is found, the
+    other cells are left aside, but for an address nobody has. A line in
+    which nobody is found is named as unknown once, as it reads."""
+    listed = lines(pasted)
     if len(listed) > MOST_AT_ONCE:
         raise _too_many(len(listed))
-    addresses = {e.text.lower() for e in listed}
-    numbers = {e.text for e in listed}
+    cells = [cell for line in listed for cell in line.cells]
+    addresses = {c.lower() for c in cells if "@" in c}
+    numbers = set(cells)
     statement = select(Participant).where(
         func.lower(Participant.email).in_(addresses) | Participant.employee_number.in_(numbers)
     )
@@ -146,15 +173,30 @@ def resolve(actor: Actor, pasted: str) -> Resolution:
             by_number.setdefault(person.employee_number, []).append(person)
     people: dict[int, Participant] = {}
     unknown, ambiguous = [], []
-    for entry in listed:
-        holders = by_number.get(entry.text, [])
-        person = by_address.get(entry.text.lower()) or (holders[0] if holders else None)
-        if len(holders) > 1 and entry.text.lower() not in by_address:
-            ambiguous.append(entry)
-        elif person is None:
-            unknown.append(entry)
-        else:
+    for line in listed:
+        found, strange, unclear = [], [], []
+        for cell in line.cells:
+            holders = by_number.get(cell, [])
+            person = by_address.get(cell.lower())
+            if person is None and len(holders) > 1:
+                unclear.append(Entry(line.number, cell))
+            elif person is None and holders:
+                found.append(holders[0])
+            elif person is not None:
+                found.append(person)
+            elif "@" in cell:
+                strange.append(Entry(line.number, cell))
+        for person in found:
             people.setdefault(person.id, person)
+        if found:
+            unknown += strange
+        elif unclear:
+            ambiguous += unclear
+            unknown += strange
+        else:
+            unknown.append(Entry(line.number, line.text))
+    if len(people) + len(unknown) > MOST_AT_ONCE:
+        raise _too_many(len(people) + len(unknown))
     return Resolution(list(people.values()), unknown, ambiguous)
 
 
