@@ -35,6 +35,7 @@ from app.models import (
     Session,
     SessionStatus,
 )
+from app.models.cohorts import session_trainers
 from app.services import make_ups, policy
 from app.services.make_ups import OPEN, Booking, Offer
 from app.services.policy import Action, Actor
@@ -113,12 +114,17 @@ def _now() -> datetime:
 
 
 def of_organisations(
-    actor: Actor, *, now: datetime | None = None, limit: int | None = OVERVIEW_LIMIT
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    limit: int | None = OVERVIEW_LIMIT,
+    trainer_id: int | None = None,
 ) -> AtRisk:
     """The list of the current cohorts of the actor's organisations: planned
     or running, starting within STARTING_WITHIN or begun, and with a session
     in the last CURRENT_AFTER or later; the first `limit` people, and how
-    many there are per cohort."""
+    many there are per cohort. With `trainer_id`, only the cohorts where
+    that user trains a session."""
     now = now or _now()
     today = now.date()
     recent = (
@@ -134,6 +140,13 @@ def of_organisations(
     )
     if actor.organisation_ids is not None:
         query = query.where(Cohort.organisation_id.in_(actor.organisation_ids))
+    if trainer_id is not None:
+        query = query.where(
+            select(Session.id)
+            .join(session_trainers, session_trainers.c.session_id == Session.id)
+            .where(Session.cohort_id == Cohort.id, session_trainers.c.user_id == trainer_id)
+            .exists()
+        )
     cohorts = _cohorts(query)
     return _at_risk(cohorts, now, actor, limit=limit)
 

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from app import transactions
 from app.i18n import translator
 from app.lists import page_numbers
-from app.models import Cohort, Participant
+from app.models import Cohort, Participant, Role
 from app.services import at_risk, make_ups, policy
 from app.views.access import actor
 
@@ -118,4 +118,8 @@ def at_risk_of_person(person: Participant) -> at_risk.AtRisk:
 
 @bp.app_template_global("at_risk_of_organisations")
 def at_risk_of_organisations() -> at_risk.AtRisk:
-    return at_risk.of_organisations(actor())
+    """A trainer's overview lists the people of the cohorts they train;
+    everyone else's, those of all their organisations' current cohorts."""
+    acting = actor()
+    trainer = acting.user.id if acting.user is not None and acting.role is Role.TRAINER else None
+    return at_risk.of_organisations(acting, trainer_id=trainer)

@@ -530,3 +530,18 @@ def test_a_cohort_stuck_in_the_past_gets_out_by_planning_again(client, make, db)
     days = [s.first_day for s in db.session.get(Cohort, cohort_id).sessions]
     assert days[0] == WorkingCalendar("DE-BE").working_day_on_or_after(a_monday(3))
     assert all(day >= a_monday(3) for day in days)
+
+
+def test_the_cohort_page_opens_with_what_people_come_for(client, make, db):
+    """On a tablet the page is long: attendance, certificates and tandems
+    are reached from its top, before the schedule."""
+    org, email = planner(make)
+    cohort_id = make.cohort(db.session.get(Organisation, org), start=a_monday(-1)).id
+    log_in(client, email)
+    page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    bar = page[page.index('aria-label="Mit dieser Gruppe arbeiten"') :]
+    bar = bar[: bar.index("</nav>")]
+    assert f'href="/cohorts/{cohort_id}/attendance">Anwesenheit erfassen</a>' in bar
+    assert f'href="/cohorts/{cohort_id}/certificates"' in bar
+    assert f'href="/cohorts/{cohort_id}/tandems"' in bar
+    assert page.index("Mit dieser Gruppe arbeiten") < page.index('id="schedule"')

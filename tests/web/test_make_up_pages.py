@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.models import AttendanceRecord, Cohort, Enrolment, Notification, Role, Session
+from app.models import AttendanceRecord, Cohort, Enrolment, Notification, Role, Session, User
 from app.services import attendance
 from cohorts.eligibility import Mark
 from tests.web.helpers import csrf_token, log_in
@@ -173,7 +173,12 @@ def test_the_overview_shows_the_at_risk_panel_without_ranking(client, world, db)
     assert "Erika Fehltag" in panel
     assert "Gruppe A" in panel
     assert not re.search(r"(?i)punkte|score|rang \d", panel)
-    # Booked from the overview, back to it.
+    # One line per person: what was missed, how a make-up stands, and the
+    # person's page to book it on.
+    assert "Seminartag 2" in panel
+    assert "Termin zur Wahl, am" in panel or "Termine zur Wahl, der nächste am" in panel
+    assert f'href="/participants/{world["erika"]}#make-ups"' in panel
+    # A booking sent back to the overview lands there.
     target = session_of(db, world["b"], "seminar-2")
     response = book(client, world, "overview", target.id, "/dashboard")
     assert response.headers["Location"].endswith("/dashboard#at-risk")
@@ -193,3 +198,16 @@ def test_another_organisation_sees_no_panel_and_cannot_book(client, world, make,
         data={"csrf_token": token, "cohort": world["a"], "session": target.id},
     )
     assert response.status_code == 404
+
+
+def test_a_trainers_overview_lists_only_the_cohorts_they_train(client, world, make, db):
+    org = db.session.get(Cohort, world["a"]).organisation
+    trainer = make.user(Role.TRAINER, [org], email="trainerin@seitenweise.example")
+    visitor = client.application.test_client()
+    log_in(visitor, trainer.email)
+    assert 'id="at-risk"' not in page(visitor, "/dashboard")
+    # Once she trains a session of Gruppe A, its people at risk are hers to see.
+    cohort = db.session.get(Cohort, world["a"])
+    cohort.sessions[0].trainers.append(db.session.get(User, trainer.id))
+    db.session.commit()
+    assert "Erika Fehltag" in page(visitor, "/dashboard")
