@@ -153,6 +153,8 @@ LIMITS = {
     "employee_number": 50,
 }
 MAX_ROWS = 5000
+# How the previews of a row show an empty cell.
+EMPTY_CELL = "–"
 # Title rows above the header that the header search looks through (and the
 # mapping page offers as the header row).
 TITLE_ROWS = 10
@@ -173,6 +175,9 @@ class Table:
     # The first rows of the file, (row number, what they hold), to choose the header from.
     candidates: tuple[tuple[int, str], ...] = ()
     merged: tuple[MergedCells, ...] = ()
+    # Data rows with more cells than the header has columns: (row number,
+    # the cells beyond the last column, which are not read).
+    overlong: tuple[tuple[int, tuple[str, ...]], ...] = ()
 
     def number(self, index: int) -> int:
         return self.numbers[index] if self.numbers else index + self.header_row + 1
@@ -229,6 +234,7 @@ def read_table(filename: str, data: bytes, header_row: int | None = None) -> Tab
         header_row=number,
         candidates=tuple((n, _preview(c)) for n, c in first),
         merged=sheet.merged,
+        overlong=tuple((n, tuple(r[width:])) for n, r in body if len(r) > width),
     )
 
 
@@ -238,7 +244,12 @@ def _names_required(cells: Sequence[str]) -> bool:
 
 
 def _preview(cells: Sequence[str], width: int = 80) -> str:
-    text = " | ".join(c.strip() for c in cells if c.strip())
+    """The row's cells side by side, an empty one as a dash, so that each
+    value stands in its own column's place."""
+    shown = [c.strip() or EMPTY_CELL for c in cells]
+    while shown and shown[-1] == EMPTY_CELL:
+        shown.pop()
+    text = " | ".join(shown)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

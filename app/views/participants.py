@@ -56,6 +56,7 @@ from app.services import (
 from app.services.enrolments import EnrolmentError
 from app.services.errors import DomainError
 from app.services.participant_import import (
+    EMPTY_CELL,
     FIELDS,
     REQUIRED,
     ImportRejected,
@@ -661,6 +662,8 @@ def _mapping_page(
         fields=list(FIELDS),
         required=REQUIRED,
         problems=problems,
+        empty_cell=EMPTY_CELL,
+        number=_number,
     )
 
 
