@@ -10,14 +10,19 @@ every text a text, never a formula.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from babel.numbers import format_decimal
+from reportlab.lib.units import mm
 
 from app.exports import Rendered
+from app.exports.certificate_pdf import BOLD
 from app.exports.participants import XLSX_MIMETYPE, safe_cell
 from app.exports.pdf_pages import (
+    HEADER_CELL,
+    PADDING,
     Column,
     Document,
     Table,
@@ -25,6 +30,7 @@ from app.exports.pdf_pages import (
     listed_name,
     render_document,
     short_day,
+    text_width,
 )
 from app.i18n import Translator
 from app.marks import SYMBOLS, mark_words
@@ -36,7 +42,13 @@ from curricula.messages import Message
 WORDS_UP_TO = 8
 XLSX_DAY = "DD.MM.YYYY"
 MARK_CELL = ((1, 8.0, 7.0), (2, 7.5, 6.5), (4, 6.5, 6.0))
-REASONS_CELL = ((2, 8.0, 7.0), (5, 7.0, 6.0))
+# What is missing for the certificate is never cut on paper: the row grows.
+REASONS_CELL = ((2, 8.0, 7.0), (5, 7.0, 6.0), (40, 6.0, 6.0))
+# Between the margins of A4 landscape, in millimetres.
+INNER = 267.0
+# A column of symbols ("✓", "◐ 30") needs no more; the rest goes to the reasons.
+SYMBOL_COLUMN = 12.0
+SMALLEST = HEADER_CELL[-1][2]
 
 
 @dataclass(frozen=True)
@@ -121,26 +133,45 @@ def numbered_heading(number: int, session: ReportSession) -> str:
 # --- PDF ---------------------------------------------------------------------
 
 
+def _words_fit(text: str, width: float) -> bool:
+    """Whether each word of a heading (each part of a hyphenated one) fits
+    a column `width` mm wide at the smallest size headings take, so that
+    none is broken between letters."""
+    room = width * mm - 2 * PADDING
+    words = (part for word in text.split() for part in re.split(r"(?<=-)", word) if part)
+    return all(text_width(word, BOLD, SMALLEST) <= room for word in words)
+
+
 def report_document(report: AttendanceReport, tr: Translator) -> Document:
-    short = len(report.sessions) > WORDS_UP_TO
     # Widths in millimetres of the 267 mm between the margins: what is left
     # after the people's columns goes to the sessions.
-    fixed = 9 + 37 + 24 + 19 + 38
+    reasons = 38.0
+    fixed = 9 + 37 + 26 + 19 + reasons
+    count = max(1, len(report.sessions))
+    width = max(7.0, (INNER - fixed) / count)
+    # Numbered columns with symbols where there are many sessions, or a
+    # title has a word too long for its column (they follow the table).
+    short = len(report.sessions) > WORDS_UP_TO or not all(
+        _words_fit(session_heading(s, tr), width) for s in report.sessions
+    )
+    if short and width > SYMBOL_COLUMN:
+        reasons += (width - SYMBOL_COLUMN) * count
+        width = SYMBOL_COLUMN
     columns = (
         Column(tr.gettext("No."), 9, align="right"),
         Column(tr.gettext("Name"), 37),
-        Column(tr.gettext("Department"), 24),
+        Column(tr.gettext("Department"), 26),
         *(
             Column(
                 numbered_heading(number, s) if short else session_heading(s, tr),
-                max(7.0, (267 - fixed) / max(1, len(report.sessions))),
+                width,
                 align="centre" if short else "left",
                 stages=MARK_CELL,
             )
             for number, s in enumerate(report.sessions, start=1)
         ),
         Column(tr.gettext("Units credited"), 19, align="right"),
-        Column(tr.gettext("Certificate"), 38, stages=REASONS_CELL),
+        Column(tr.gettext("Certificate"), reasons, stages=REASONS_CELL),
     )
     rows = tuple(
         (
@@ -270,7 +301,10 @@ def render_report_xlsx(report: AttendanceReport, tr: Translator, *, filename: st
 
     def number(value: float | int) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=value)
-        cell.number_format = "0" if isinstance(value, int) else "0.0#"
+        # 20 teaching units read "20", not "20,0"; 14.5 reads "14,5".
+        if isinstance(value, float) and value.is_integer():
+            cell.value = int(value)
+        cell.number_format = "0" if isinstance(cell.value, int) else "0.0#"
         return cell
 
     names = (

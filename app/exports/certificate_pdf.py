@@ -418,7 +418,8 @@ def _fit(
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Words onto lines of at most `width`; a word longer than a line is
-    broken between its letters."""
+    broken after a hyphen where one fits ("Zwischen-|Webinar"), else
+    between its letters."""
     lines: list[str] = []
     line = ""
     for word in text.split():
@@ -430,6 +431,9 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             lines.append(line)
         while _width(word, font, size) > width:
             head = _prefix(word, font, size, width)
+            hyphen = head.rfind("-")
+            if 0 < hyphen < len(head) - 1:
+                head = head[: hyphen + 1]
             lines.append(head)
             word = word[len(head) :]
         line = word

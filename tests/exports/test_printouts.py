@@ -453,3 +453,55 @@ def test_the_xlsx_has_one_sheet_a_frozen_header_and_typed_cells():
             assert cell.data_type != "f", cell.coordinate
     totals = [r for r in rows if r and r[0] in ("Anwesend oder erledigt", "Erwartet")]
     assert [r[4:11] for r in totals] == [(5,) * 7, (6,) * 7]
+
+
+def test_long_session_titles_number_the_columns_rather_than_break_their_words():
+    # The blended standard's titles: "Rollenverständnis" would not fit a
+    # seventh of the width between the people's columns.
+    long_titles = report(
+        2,
+        sessions=tuple(
+            ReportSession(
+                "Kickoff: Kennenlernen und Rollenverständnis",
+                date(2027, 3, 1 + n),
+                date(2027, 3, 1 + n),
+                5,
+                6,
+            )
+            for n in range(7)
+        ),
+    )
+    (page,) = read(render_report_pdf(long_titles, DE, filename="x.pdf").content).pages
+    text = words(page)
+    assert "1. 01.03 2. 02.03" in text
+    assert "1. Mo. 01.03.2027 Kickoff: Kennenlernen und Rollenverständnis" in text
+    assert "Rollenverstän " not in text
+    assert_inside_the_margins(page)
+
+
+def test_what_is_missing_for_the_certificate_is_printed_whole():
+    why = msg(
+        "missing: {element} ({why})",
+        element="Checkpoint 1: Reflexion der Begleitpraxis, Checkpoint 2: Abschluss und Ausblick",
+        why=msg("absent on {day}", day=date(2027, 3, 5)),
+    )
+    person = ReportPerson(
+        "Erika", "Mustermann", "Qualitätssicherung", "Esslingen", MARKS, False, (why,) * 4, 3.0
+    )
+    data = report(1, people=(person,))
+    (page,) = read(render_report_pdf(data, DE, filename="x.pdf").content).pages
+    text = words(page)
+    assert text.count("Abschluss und Ausblick (abwesend am Fr. 05.03.2027)") == 4
+    assert "Qualitätssicherung" in text
+    assert "…" not in text
+    assert_inside_the_margins(page)
+
+
+def test_whole_teaching_units_read_as_whole_numbers_in_the_xlsx():
+    data = report(1, teaching_units=20.0)
+    whole = ReportPerson("Jörg", "Yılmaz", "IT", "Ulm", MARKS, True, (), 20.0)
+    data = AttendanceReport(**{**data.__dict__, "people": (whole,)})
+    rendered = render_report_xlsx(data, DE, filename="x.xlsx")
+    sheet = load_workbook(io.BytesIO(rendered.content)).worksheets[0]
+    cell = sheet.cell(3, 12)
+    assert (cell.value, cell.number_format) == (20, "0")
