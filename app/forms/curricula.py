@@ -53,7 +53,11 @@ class ElementForm(DraftForm):
 
 class NewElementForm(DraftForm):
     title_de = StringField(_l("Title (German)"), validators=[DataRequired(), Length(max=300)])
-    title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
+    # Left empty, the element has its German title in English too; it can be
+    # given one of its own later, on the element's page.
+    title_en = StringField(
+        _l("Title (English; empty: as in German)"), validators=[Optional(), Length(max=300)]
+    )
 
 
 class RenameForm(FlaskForm):  # type: ignore[misc]

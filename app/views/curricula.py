@@ -30,7 +30,7 @@ from app.forms.curricula import (
     RenameForm,
     TakeForm,
 )
-from app.i18n import Translator, refusal, translator
+from app.i18n import Translator, refusal, sentence, translator
 from app.services import curricula as workbench
 from app.services.curricula import InvalidCurriculum, WorkbenchError
 from app.views.access import actor
@@ -289,7 +289,7 @@ def add_element(curriculum_id: int) -> ResponseReturnValue:
     form = NewElementForm()
     tr = translator()
     if form.validate():
-        title = Text(form.title_de.data, form.title_en.data)
+        title = Text(form.title_de.data, (form.title_en.data or "").strip() or form.title_de.data)
         try:
             key = workbench.add_element(
                 actor(), curriculum_id, title, expected_version=form.version.data
@@ -428,7 +428,7 @@ def _problems_at_fields(
     element with `any_element`); the rest on top of the page."""
     for problem in error.problems:
         ours = any_element or problem.element == element
-        text = tr.localize(problem.message)
+        text = sentence(tr.localize(problem.message))
         if not (ours and _at_field(form, problem.field, text, names)):
             flash(refusal(tr.localize(problem.describe())), "error")
 
@@ -526,7 +526,7 @@ def _rule_problems(
 ) -> None:
     """Each problem of the rule at the field it concerns; the rest on top."""
     for problem in error.problems:
-        text = tr.localize(problem.message)
+        text = sentence(tr.localize(problem.message))
         name = problem.field or ""
         part = _RULE_PART.match(name)
         field = None

@@ -40,3 +40,27 @@ def test_a_new_element_with_a_control_character_in_its_title_is_refused(client, 
     ).get_data(as_text=True)
     assert "Zeilenumbrüche oder andere Steuerzeichen" in text
     assert draft_source(db, fork["id"]) == before
+
+
+def test_a_new_element_without_an_english_title_takes_the_german_one(client, db, fork):
+    page = f"/curricula/{fork['id']}"
+    shown = client.get(page).get_data(as_text=True)
+    assert "Titel (Englisch; leer: wie der deutsche)" in shown
+    form = shown[shown.index('/draft/elements"') - 200 :]
+    assert "novalidate" in form[: form.index(">") + 300]
+    data = {"version": version_field(shown), "title_de": "Praxistag 2", "title_en": ""}
+    response = send(client, f"{page}/draft/elements", data, page=page)
+    assert response.status_code == 303
+    source = draft_source(db, fork["id"])
+    assert '[elements.title]\nde = "Praxistag 2"\nen = "Praxistag 2"' in source
+
+
+def test_an_error_of_an_element_reads_as_a_sentence_at_its_field(client, db, fork):
+    url = f"/curricula/{fork['id']}/draft/elements/seminar-1"
+    values = element_form(client, url)
+    response = send(client, url, {**values, "teaching_units": "viele"}, page=url)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    error = text.split('id="teaching_units-error"')[1].split("</")[0]
+    assert error.endswith(".")
+    assert error[1:2].isupper()
