@@ -141,5 +141,19 @@ class BulkForm(FlaskForm):  # type: ignore[misc]
 class ConfirmBulkForm(FlaskForm):  # type: ignore[misc]
     action = HiddenField(validators=[InputRequired()])
     cohort = HiddenField()
-    people = HiddenField(validators=[InputRequired()])
+    # Whom to enrol (or withdraw, or send links), and whom to put on the
+    # cohort's waiting list: ids separated by commas.
+    people = HiddenField()
+    wait = HiddenField()
     acknowledge = BooleanField(_l("Enrol them all the same"))
+    # The list as it was filtered, to return to.
+    back = HiddenField()
+
+
+class BulkUndoForm(FlaskForm):  # type: ignore[misc]
+    """Undoing a withdrawal of many: each enrolment with the stamp of its
+    withdrawal ("id:stamp", separated by commas)."""
+
+    cohort = HiddenField(validators=[InputRequired()])
+    withdrawals = HiddenField(validators=[InputRequired()])
+    back = HiddenField()

@@ -28,6 +28,7 @@ from app.downloads import content_disposition
 from app.exports.participants import render_participants, render_participants_xlsx
 from app.forms.participants import (
     BulkForm,
+    BulkUndoForm,
     ConfirmBulkForm,
     ConfirmWithdrawalForm,
     EnrolForm,
@@ -253,8 +254,24 @@ def bulk_again() -> ResponseReturnValue:
     return redirect(url_for("participants.index"), 303)
 
 
+def _list_back() -> str:
+    """The list as the bulk form's page showed it (its filters and page,
+    carried along as `filter-…` fields)."""
+    arguments = {
+        name: request.form.get(f"filter-{name}", "").strip() for name in (*LIST_FIELDS, "page")
+    }
+    if arguments["page"] == "1":
+        del arguments["page"]
+    return url_for("participants.index", **{k: v for k, v in arguments.items() if v})
+
+
+def _confirmed_back() -> str:
+    """Where the confirmation leads (and its refusal): the list it came from."""
+    return _back(request.form.get("back"), None)
+
+
 @bp.post("/participants/bulk")
-@transactions.web(back=lambda: url_for("participants.index"))
+@transactions.web(back=_list_back)
 def bulk_preview() -> ResponseReturnValue:
     """What the chosen action would do; nothing is saved (a preview of an
     enrolment runs it in a savepoint that is rolled back)."""
@@ -282,11 +299,11 @@ def bulk_preview() -> ResponseReturnValue:
         cohort_id = _int(form.cohort.data)
         if cohort_id is None:
             flash(translator().gettext("Please choose a cohort."), "error")
-            return redirect(url_for("participants.index"), 303)
+            return redirect(_list_back(), 303)
         cohort = owned_or_404(Cohort, cohort_id)
     if not ids and resolution is None:
         flash(translator().gettext("Please tick at least one person."), "error")
-        return redirect(url_for("participants.index"), 303)
+        return redirect(_list_back(), 303)
     plan = None
     if ids:
         if action == "enrol":
@@ -295,14 +312,17 @@ def bulk_preview() -> ResponseReturnValue:
             plan = bulk_actions.preview_withdrawal(acting, cohort.id, ids)  # type: ignore[union-attr]
         else:
             plan = bulk_actions.preview_links(acting, ids)
+    back = _list_back()
     confirm = ConfirmBulkForm(formdata=None)
     confirm.action.data = action
     confirm.cohort.data = str(cohort.id) if cohort else ""
+    confirm.back.data = back
     if plan is not None:
         refused = {o.person.id for o in plan.refusals}
         confirm.people.data = ",".join(
             str(o.person.id) for o in plan.outcomes if o.person.id not in refused
         )
+    unchanged = [] if plan is None else [o.person.id for o in plan.having("already_enrolled")]
     return render_template(
         "participants/bulk_confirm.html",
         action=action,
@@ -310,31 +330,57 @@ def bulk_preview() -> ResponseReturnValue:
         plan=plan,
         resolution=resolution,
         form=confirm,
+        back=back,
+        # An option's people as its form carries them (those in already too,
+        # so that the result counts them).
+        ids_of=lambda people: ",".join(str(i) for i in [*(p.id for p in people), *unchanged]),
+        plain_ids=lambda people: ",".join(str(p.id) for p in people),
         number=_number,
     )
 
 
 @bp.post("/participants/bulk/confirm")
-@transactions.web(back=lambda: url_for("participants.index"))
+@transactions.web(back=_confirmed_back)
 def bulk_confirm() -> ResponseReturnValue:
-    """Does what the confirmation page showed, to the people it listed."""
+    """Does what the confirmation page showed, to the people it listed: the
+    option chosen there, all of it or nothing."""
     acting = actor()
     form = ConfirmBulkForm()
     if not form.validate_on_submit():
         abort(400)
-    ids = [int(i) for i in form.people.data.split(",") if _int(i) is not None]
+    ids = _ids(form.people.data)
+    wait = _ids(form.wait.data)
     tr = translator()
+    back = _back(form.back.data, None)
     cohort_id = _int(form.cohort.data)
     if form.action.data in ("enrol", "withdraw") and cohort_id is None:
         abort(400)
+    if not ids and not (wait and form.action.data == "enrol"):
+        abort(400)
     if form.action.data == "enrol":
-        done = bulk_actions.enrol(acting, cohort_id, ids, acknowledge=form.acknowledge.data)  # type: ignore[arg-type]
-        flash(
-            tr.ngettext(
-                "%(num)s person was enrolled.", "%(num)s people were enrolled.", done.changed
-            ),
-            "success",
+        done = bulk_actions.enrol(
+            acting,
+            cohort_id,  # type: ignore[arg-type]
+            ids,
+            acknowledge=form.acknowledge.data,
+            wait=wait,
         )
+        if done.changed or not done.waiting:
+            flash(
+                tr.ngettext(
+                    "%(num)s person was enrolled.", "%(num)s people were enrolled.", done.changed
+                ),
+                "success",
+            )
+        if done.waiting:
+            flash(
+                tr.ngettext(
+                    "%(num)s person was put on the waiting list.",
+                    "%(num)s people were put on the waiting list.",
+                    done.waiting,
+                ),
+                "success",
+            )
     elif form.action.data == "withdraw":
         done = bulk_actions.withdraw(acting, cohort_id, ids)  # type: ignore[arg-type]
         flash(
@@ -343,6 +389,16 @@ def bulk_confirm() -> ResponseReturnValue:
             ),
             "success",
         )
+        if done.enrolments:
+            return redirect(
+                url_for(
+                    "participants.bulk_withdrawn",
+                    cohort=cohort_id,
+                    e=",".join(str(i) for i in done.enrolments),
+                    back=back,
+                ),
+                303,
+            )
     elif form.action.data == "links":
         done = bulk_actions.send_links(acting, ids, _link_for, _keep_cancelled())
         flash(
@@ -355,7 +411,73 @@ def bulk_confirm() -> ResponseReturnValue:
         )
     else:
         abort(400)
-    return redirect(url_for("participants.index"), 303)
+    return redirect(back, 303)
+
+
+def _ids(text: str | None) -> list[int]:
+    return [int(i) for i in (text or "").split(",") if _int(i) is not None]
+
+
+@bp.get("/participants/bulk/withdrawn")
+def bulk_withdrawn() -> ResponseReturnValue:
+    """After a withdrawal of many: who was withdrawn, the way back to the
+    list, and undo while it is possible (as after the withdrawal of one)."""
+    acting = actor()
+    cohort_id = _int(request.args.get("cohort"))
+    enrolment_ids = _ids(request.args.get("e"))
+    if cohort_id is None or not enrolment_ids:
+        abort(404)
+    cohort = owned_or_404(Cohort, cohort_id)
+    found = bulk_actions.withdrawals(acting, cohort.id, enrolment_ids)
+    back = _back(request.args.get("back"), None)
+    withdrawn = [e for e in found if e.status.value == "withdrawn" and e.withdrawn_at is not None]
+    undo = None
+    hindrance = None
+    if withdrawn:
+        stamps = {e.id: enrolments.withdrawal_stamp(e.withdrawn_at) for e in withdrawn}  # type: ignore[arg-type]
+        hindrance = bulk_actions.undo_hindrance(acting, cohort.id, stamps, datetime.now(UTC))
+        if hindrance is None:
+            undo = BulkUndoForm(formdata=None)
+            undo.cohort.data = str(cohort.id)
+            undo.withdrawals.data = ",".join(f"{i}:{stamp}" for i, stamp in stamps.items())
+            undo.back.data = back
+    return render_template(
+        "participants/bulk_withdrawn.html",
+        cohort=cohort,
+        withdrawn=withdrawn,
+        again=[e for e in found if e not in withdrawn],
+        undo=undo,
+        hindrance=hindrance,
+        back=back,
+        number=_number,
+    )
+
+
+@bp.post("/participants/bulk/undo-withdrawal")
+@transactions.web(back=_confirmed_back)
+def bulk_undo_withdrawal() -> ResponseReturnValue:
+    form = BulkUndoForm()
+    if not form.validate_on_submit():
+        abort(400)
+    cohort_id = _int(form.cohort.data)
+    stamps: dict[int, str] = {}
+    for pair in (form.withdrawals.data or "").split(","):
+        enrolment_id, _, stamp = pair.partition(":")
+        if _int(enrolment_id) is None:
+            abort(400)
+        stamps[int(enrolment_id)] = stamp
+    if cohort_id is None or not stamps:
+        abort(400)
+    done = bulk_actions.undo_withdrawals(actor(), cohort_id, stamps, datetime.now(UTC))
+    flash(
+        translator().ngettext(
+            "The withdrawal is undone: %(num)s person is enrolled again.",
+            "The withdrawal is undone: %(num)s people are enrolled again.",
+            done.changed,
+        ),
+        "success",
+    )
+    return redirect(_back(form.back.data, None), 303)
 
 
 @bp.route("/participants/new", methods=["GET", "POST"])

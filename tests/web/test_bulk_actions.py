@@ -59,6 +59,21 @@ def confirm(client, page, **extra):
     return client.post("/participants/bulk/confirm", data={"csrf_token": token, **fields, **extra})
 
 
+_OPTION = re.compile(r'<form [^>]*data-option="([\w-]+)"[^>]*>(.*?)</form>', re.S)
+_INPUT = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+def option_fields(page, key: str) -> dict[str, str]:
+    """The hidden fields of the confirmation page's option `key`."""
+    forms = dict(_OPTION.findall(page.get_data(as_text=True)))
+    return {name: html.unescape(value) for name, value in _INPUT.findall(forms[key])}
+
+
+def choose(client, page, key: str):
+    """Sends the confirmation page's option `key` as shown."""
+    return client.post("/participants/bulk/confirm", data=option_fields(page, key))
+
+
 def enrolled(db, cohort) -> set[str]:
     db.session.remove()
     return {
@@ -131,14 +146,20 @@ def test_warnings_are_acknowledged_once_for_all_or_nobody_is_enrolled(client, ma
     assert 'name="acknowledge"' in text
     assert "4 Personen werden eingeschrieben" in text
 
-    refused = confirm(client, page)  # the box not ticked
+    assert "Nur die 3 Personen ohne Hinweis einschreiben" in text
+    assert "Alle 4 Personen trotzdem einschreiben" in text
+
+    # Everyone, the warning not passed (a form altered): nobody is enrolled.
+    fields = option_fields(page, "all")
+    del fields["acknowledge"]
+    refused = client.post("/participants/bulk/confirm", data=fields)
     assert refused.status_code == 303
     assert enrolled(db, cohort) == set()
     shown = html.unescape(client.get("/participants").get_data(as_text=True))
     assert "Niemand wurde eingeschrieben: Ben Köhler hat bereits ein gültiges Zertifikat" in shown
     assert "Es wurde nichts gespeichert." in shown
 
-    confirm(client, page, acknowledge="y")
+    choose(client, page, "all")
     assert enrolled(db, cohort) == {"Anna", "Ben", "Carla", "Dora"}
 
 
@@ -166,7 +187,7 @@ def test_a_cohort_too_small_for_everyone_enrols_nobody(client, make, db):
     assert response.status_code == 303
     assert enrolled(db, cohort) == set()
     # As offered: without those who do not fit.
-    confirm(client, page)
+    choose(client, page, "unwarned")
     assert enrolled(db, cohort) == {"Ben", "Carla"}
 
 
