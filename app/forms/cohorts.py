@@ -14,7 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import CheckboxListField
-from app.forms.fields import DayField, RegionField
+from app.forms.fields import DayField
+from app.forms.settings import DEFAULT_TIMEZONE, LocalRegionField, TimezoneField
 
 
 class CohortForm(FlaskForm):  # type: ignore[misc]
@@ -23,11 +24,14 @@ class CohortForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name of the cohort"), validators=[DataRequired(), Length(max=200)])
     # InputRequired, so that "26.13.2027" says how to write a date, not "required".
     start = DayField(_l("Start date"), validators=[InputRequired()])
-    # Public holidays follow the region; the organisation's is the default.
-    region = RegionField(_l("Region"), validators=[DataRequired()])
-    timezone = StringField(
-        _l("Time zone"), default="Europe/Berlin", validators=[DataRequired(), Length(max=64)]
+    # Public holidays follow the region; region and time zone start as the
+    # organisation's and follow it while left at its values.
+    region = LocalRegionField(_l("Region"), validators=[DataRequired()])
+    timezone = TimezoneField(
+        _l("Time zone"), default=DEFAULT_TIMEZONE, validators=[DataRequired()]
     )
+    # The organisation whose region and time zone the form showed.
+    defaults_of = HiddenField()
     delivery = SelectField(
         _l("Delivery where the curriculum leaves it open"),
         choices=[

@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
 from app.folding import umlauts_spelled_out
+from app.i18n import translations
 from app.models import (
     Cohort,
     CohortState,
@@ -99,15 +100,52 @@ def may_read(actor: Actor, record: CurriculumRecord) -> bool:
     return record.organisation_id is None or actor.belongs_to(record.organisation_id)
 
 
+# Legal forms a client's name may end with; a title that names the client
+# without it ("… (Metallwerke Neckartal)") names it all the same.
+_LEGAL_FORMS = re.compile(
+    r"[\s,]+(gmbh\s*&\s*co\.?\s*kg|ggmbh|gmbh|ag|se|kg|kgaa|ohg|e\.\s?v\.|eg|ug"
+    r"|\(haftungsbeschränkt\)|ltd\.?|inc\.?|sa|sarl|s\.a\.|bv|nv)$",
+    re.IGNORECASE,
+)
+
+
+def _short_name(name: str) -> str:
+    short = name.strip()
+    while (shorter := _LEGAL_FORMS.sub("", short)) != short:
+        short = shorter
+    return short or name.strip()
+
+
 def choice_label(record: CurriculumRecord, language: str) -> str:
-    """How a curriculum is named where people choose or list it: a fork
-    with its client's name ("Lernbegleitung kompakt – Metallwerke
-    Neckartal"), unless its title says it already; a standard by its title."""
-    title = record.title(language)
+    """How a curriculum is named wherever people choose or list it (the
+    cohort list, the new-cohort form, the workbench, the publish page): a
+    standard by its title; a fork by its title, then its client, once and
+    in one form ("Lernbegleitung kompakt – für Metallwerke Neckartal
+    GmbH"). A title that names the client already in a short form at its
+    end ("… (Metallwerke Neckartal)", "… – Metallwerke Neckartal") drops
+    that ending for the full name; one that names it elsewhere stays as it is."""
+    title = record.title(language).strip()
     organisation = record.organisation
-    if organisation is None or organisation.name.casefold() in title.casefold():
+    if organisation is None:
         return title
-    return f"{title} – {organisation.name}"
+    name = organisation.name.strip()
+    short = _short_name(name).casefold()
+    ending = re.search(r"\s*(?:\(([^()]*)\)|[–-]\s*(?:für\s+|for\s+)?(.+))$", title)
+    if ending and _short_name(ending.group(1) or ending.group(2) or "").casefold() == short:
+        title = title[: ending.start()].rstrip()
+    elif short in title.casefold():
+        return title
+    return translations(language).gettext("%(title)s – for %(client)s") % {
+        "title": title,
+        "client": name,
+    }
+
+
+def version_label(version: CurriculumVersion, language: str) -> str:
+    """A published version as a choice: its curriculum's name, then the
+    version written out ("…, Version 2")."""
+    number = translations(language).gettext("Version %(number)d") % {"number": version.number}
+    return f"{choice_label(version.curriculum, language)}, {number}"
 
 
 def readable(actor: Actor) -> list[CurriculumRecord]:

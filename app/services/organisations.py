@@ -9,11 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app.closures import EARLIEST_YEAR, LATEST_YEAR
 from app.extensions import db
-from app.models import ClosureDay, Organisation
+from app.models import ClosureDay, Cohort, CohortState, Organisation, Session, SessionStatus
+from app.models.cohorts import cohort_trainers, session_trainers
 from app.services import history, policy
 from app.services.errors import DomainError, InvalidInput, NotFound, expect_version
 from app.services.policy import Action, Actor
@@ -279,6 +281,118 @@ def remove_closure(actor: Actor, organisation_id: int, closure_id: int) -> Closu
     return closure
 
 
+def remove_closures(
+    actor: Actor, organisation_id: int, closure_ids: Iterable[int]
+) -> list[ClosureDay]:
+    """Several days at once (ticked, or a range added together): each is a
+    working day again for cohorts planned from now on; refused as a whole
+    when one is not the organisation's."""
+    ids = sorted(set(closure_ids))
+    if not ids:
+        raise InvalidInput(
+            msg("tick the closure days to remove first"), code="nothing_chosen", field="days"
+        )
+    return [remove_closure(actor, organisation_id, closure_id) for closure_id in ids]
+
+
+def closure_ranges(days: list[ClosureDay]) -> list[list[ClosureDay]]:
+    """The days in runs of consecutive days with one reason, as a range is
+    added together ("03.05.–07.05. Inventur"), in date order."""
+    runs: list[list[ClosureDay]] = []
+    for day in sorted(days, key=lambda d: d.day):
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and day.day - last.day == timedelta(days=1)
+            and day.reason == last.reason
+        ):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
 def _check_year(year: int) -> None:
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise NotFound()
+
+
+# What a change to an organisation's days or people touches.
+
+# The cohorts whose dates are still to be kept.
+_LIVE = (CohortState.PLANNED, CohortState.RUNNING)
+
+
+@dataclass(frozen=True)
+class AffectedCohort:
+    """A planned or running cohort and its scheduled sessions a change
+    touches, by date."""
+
+    cohort: Cohort
+    sessions: list[Session]
+
+
+def _by_cohort(sessions: Iterable[Session]) -> list[AffectedCohort]:
+    grouped: dict[int, list[Session]] = {}
+    cohorts: dict[int, Cohort] = {}
+    for session in sessions:
+        grouped.setdefault(session.cohort_id, []).append(session)
+        cohorts[session.cohort_id] = session.cohort
+    found = [AffectedCohort(cohorts[i], grouped[i]) for i in grouped]
+    return sorted(found, key=lambda a: (a.sessions[0].first_day, a.cohort.name))
+
+
+def _live_sessions() -> select:  # type: ignore[valid-type]
+    return (
+        select(Session)
+        .join(Session.cohort)
+        .where(Cohort.state.in_(_LIVE), Session.status == SessionStatus.SCHEDULED)
+        .options(selectinload(Session.cohort), selectinload(Session.element))
+        .order_by(Session.first_day, Session.starts_at, Session.id)
+    )
+
+
+def sessions_on_days(
+    actor: Actor, organisation_id: int, days: Iterable[date]
+) -> list[AffectedCohort]:
+    """The organisation's planned and running cohorts with a scheduled
+    session on one of `days` (closure days just added: the cohorts keep
+    their dates until someone re-plans them)."""
+    organisation = managed(actor, organisation_id)
+    wanted = sorted(set(days))
+    if not wanted:
+        return []
+    first, last = wanted[0], wanted[-1]
+    found = db.session.scalars(
+        _live_sessions().where(
+            Cohort.organisation_id == organisation.id,
+            Session.first_day <= last,
+            Session.last_day >= first,
+        )
+    ).all()
+    chosen = set(wanted)
+    return _by_cohort(
+        s
+        for s in found
+        if any(
+            s.first_day + timedelta(days=n) in chosen
+            for n in range((s.last_day - s.first_day).days + 1)
+        )
+    )
+
+
+def trained_ahead(actor: Actor, user_id: int, today: date) -> list[AffectedCohort]:
+    """The planned and running cohorts of the actor's organisations with
+    sessions still to come (from `today`) that the person trains, named on
+    the session or as a trainer of the whole cohort."""
+    named_on_session = select(session_trainers.c.session_id).where(
+        session_trainers.c.user_id == user_id
+    )
+    trains_cohort = select(cohort_trainers.c.cohort_id).where(cohort_trainers.c.user_id == user_id)
+    query = _live_sessions().where(
+        Session.first_day >= today,
+        or_(Session.id.in_(named_on_session), Session.cohort_id.in_(trains_cohort)),
+    )
+    if actor.organisation_ids is not None:
+        query = query.where(Cohort.organisation_id.in_(sorted(actor.organisation_ids)))
+    return _by_cohort(db.session.scalars(query))

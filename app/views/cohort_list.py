@@ -14,6 +14,7 @@ from app.i18n import current_language, sentence, translator
 from app.lists import number, page_numbers, short_day
 from app.models import CohortState, CurriculumRecord
 from app.services import cohort_list, policy
+from app.services.curricula import choice_label, version_label
 from app.services.policy import Action
 from app.views.access import actor
 
@@ -43,9 +44,7 @@ def index() -> ResponseReturnValue:
         # Texts that each row repeats, translated once per page.
         state_words={state: state_title(state) for state in CohortState},
         curriculum_titles={
-            row.cohort.version_id: curriculum_title(row.cohort.version.curriculum)
-            + ", "
-            + tr.gettext("version %(number)s", number=row.cohort.version.number)
+            row.cohort.version_id: version_label(row.cohort.version, language)
             for row in found.rows
         },
         of_capacity=tr.gettext("%(enrolled)s of %(capacity)s"),
@@ -53,10 +52,5 @@ def index() -> ResponseReturnValue:
 
 
 def curriculum_title(record: CurriculumRecord) -> str:
-    """A curriculum's title; a fork's with its client's name."""
-    title = record.title(current_language())
-    if record.organisation is None:
-        return title
-    return translator().gettext(
-        "%(title)s (for %(client)s)", title=title, client=record.organisation.name
-    )
+    """A curriculum's name as every page gives it; a fork's with its client."""
+    return choice_label(record, current_language())

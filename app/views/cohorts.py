@@ -23,7 +23,7 @@ from app.forms.registrations import CohortRegistrationFields
 from app.i18n import sentence, translator
 from app.models import CohortState
 from app.services import cohorts, delivery_log, registrations, sessions
-from app.services.curricula import choice_label
+from app.services.curricula import choice_label, version_label
 from app.services.errors import DomainError, InvalidInput
 from app.services.timelines import cohort_timeline
 from app.views.access import actor, refused_here
@@ -38,14 +38,35 @@ bp = Blueprint("cohorts", __name__, url_prefix="/cohorts")
 def new() -> ResponseReturnValue:
     choices = cohorts.new_cohort_choices(actor())
     tr = translator()
-    form = CohortForm(region=choices.default_region)
-    form.organisation.choices = [SelectChoice(o.id, o.name) for o in choices.organisations]
+    defaults = {o.id: (o.default_region, o.default_timezone) for o in choices.organisations}
+    first = choices.organisations[0] if choices.organisations else None
+    form = CohortForm(
+        region=first.default_region if first else None,
+        timezone=first.default_timezone if first else None,
+        defaults_of=str(first.id) if first else "",
+    )
+    form.organisation.choices = [
+        SelectChoice(
+            o.id,
+            o.name,
+            render_kw={"data-region": o.default_region, "data-timezone": o.default_timezone},
+        )
+        for o in choices.organisations
+    ]
+    # A fork is offered for its client only: the page's script hides the others.
     form.version.choices = [
-        SelectChoice(v.id, f"{choice_label(v.curriculum, tr.language)} (v{v.number})")
+        SelectChoice(
+            v.id,
+            version_label(v, tr.language),
+            render_kw={"data-organisation": str(v.curriculum.organisation_id or "")},
+        )
         for v in choices.versions
     ]
     form.trainers.choices = [SelectChoice(t.id, t.name) for t in choices.trainers]
-    closures = _checked(form) if form.is_submitted() else None
+    form.timezone.offer_first(dict.fromkeys(z for _, z in defaults.values()))
+    if form.is_submitted():
+        _follow_organisation(form, defaults)
+    closures = _checked(form, choices) if form.is_submitted() else None
     if closures is not None:
         try:
             cohort, notes = cohorts.plan_cohort(actor(), _wish(form, closures))
@@ -60,13 +81,53 @@ def new() -> ResponseReturnValue:
             return redirect(url_for("cohorts.show", cohort_id=cohort.id))
     # A refused form answers 400, so that nothing it did is kept.
     status = 400 if form.is_submitted() else 200
-    return render_template("cohorts/new.html", form=form), status
+    region_names = {c.value: c.label for c in form.region.choices}
+    zone_names = {c.value: c.label for c in form.timezone.choices}
+    organisation_defaults = [
+        (o.name, region_names.get(r, r), zone_names.get(z, z))
+        for o in choices.organisations
+        for r, z in [defaults[o.id]]
+    ]
+    return render_template(
+        "cohorts/new.html", form=form, organisation_defaults=organisation_defaults
+    ), status
 
 
-def _checked(form: CohortForm) -> dict[date, str] | None:
+def _follow_organisation(form: CohortForm, defaults: dict[int, tuple[str, str]]) -> None:
+    """Region and time zone left at the values of the organisation the form
+    showed become those of the organisation chosen (without the page's
+    script, which does the same as the choice changes); a value the person
+    chose stays."""
+    try:
+        shown = int(form.defaults_of.data or "")
+    except ValueError:
+        return
+    chosen = form.organisation.data if isinstance(form.organisation.data, int) else None
+    if shown not in defaults or chosen not in defaults or shown == chosen:
+        return
+    (old_region, old_zone), (region, zone) = defaults[shown], defaults[chosen]
+    if form.region.data == old_region:
+        form.region.data = region
+        form.region.offer(region)
+    if form.timezone.data == old_zone:
+        form.timezone.data = zone
+    form.defaults_of.data = str(chosen)
+
+
+def _checked(form: CohortForm, choices: cohorts.NewCohortChoices) -> dict[date, str] | None:
     """Every problem of the form at its field at once: the fields' own, the
-    closure days' and the place's. The closure days when there is none."""
+    closure days', the place's and a fork chosen for another client. The
+    closure days when there is none."""
     valid = form.validate_on_submit()
+    if not form.version.errors and _foreign_fork(form, choices):
+        valid = False
+        form.version.errors = [
+            translator().gettext(
+                "This curriculum is another organisation's own version. Please choose one "
+                "of %(organisation)s or a standard.",
+                organisation=_organisation_name(form, choices),
+            )
+        ]
     closures = None
     try:
         closures = _closures(form)
@@ -77,6 +138,16 @@ def _checked(form: CohortForm) -> dict[date, str] | None:
         if not form._fields[problem.field or "start"].errors:  # said once per field
             _show_at_field(form, problem)
     return closures if valid else None
+
+
+def _foreign_fork(form: CohortForm, choices: cohorts.NewCohortChoices) -> bool:
+    version = next((v for v in choices.versions if v.id == form.version.data), None)
+    owner = version.curriculum.organisation_id if version is not None else None
+    return owner is not None and owner != form.organisation.data
+
+
+def _organisation_name(form: CohortForm, choices: cohorts.NewCohortChoices) -> str:
+    return next((o.name for o in choices.organisations if o.id == form.organisation.data), "")
 
 
 def _show_at_field(form: CohortForm | ChangeCohortForm, error: DomainError) -> None:

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from app import transactions
 from app.forms.auth import ButtonForm
 from app.forms.settings import (
+    REMINDER_DAY_CHOICES,
     ROLE_NAMES,
     AccountForm,
     ClosureForm,
@@ -209,20 +210,34 @@ def user(user_id: int) -> ResponseReturnValue:
     ), _refused_status(form)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @transactions.web(back=_user_page)
 def deactivate(user_id: int) -> ResponseReturnValue:
-    _checked_button()
-    account = accounts.deactivate(actor(), user_id)
-    flash(
-        _(
-            "%(name)s can no longer log in; every session, API token and calendar "
-            "address of the account has ended.",
-            name=account.name,
-        ),
-        "success",
+    """Asked first on a page of its own: what ends (for good, the calendar
+    address), and the cohorts whose sessions still to come the person
+    trains; the confirmed form deactivates."""
+    account = accounts.managed(actor(), user_id)
+    if request.method == "POST":
+        _checked_button()
+        if request.form.get("confirmed") == "yes":
+            account = accounts.deactivate(actor(), user_id)
+            flash(
+                _(
+                    "%(name)s can no longer log in; every session, API token and calendar "
+                    "address of the account has ended.",
+                    name=account.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("settings.user", user_id=account.id), 303)
+    if not account.active:
+        return redirect(url_for("settings.user", user_id=account.id), 303)
+    return render_template(
+        "settings/deactivate.html",
+        account=account,
+        trained=organisations.trained_ahead(actor(), account.id, date.today()),
+        button=ButtonForm(),
     )
-    return redirect(url_for("settings.user", user_id=account.id), 303)
 
 
 @bp.post("/users/<int:user_id>/reactivate")
@@ -298,10 +313,11 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
             "region": record.default_region,
             "timezone": record.default_timezone,
             "mail_from": record.mail_from,
-            "reminder_days": reminders.days_text(record.reminder_days or ()),
+            "reminder_days": list(record.reminder_days or ()),
             "study_reminders": record.study_reminders,
         }
     )
+    form.reminder_days.choices = _reminder_day_choices(record.reminder_days or ())
     if request.method == "GET":
         form.version.data = str(record.lock_version)
     if _sent(form):
@@ -327,10 +343,19 @@ def organisation(organisation_id: int) -> ResponseReturnValue:
     ), _refused_status(form)
 
 
+def _reminder_day_choices(stored: object) -> list[SelectChoice]:
+    """1, 2, 3, 7 and 14 days before, and any other number stored before."""
+    days = sorted({*REMINDER_DAY_CHOICES, *(d for d in stored if isinstance(d, int))})  # type: ignore[attr-defined]
+    tr = translator()
+    return [
+        SelectChoice(d, tr.ngettext("%(num)d day before", "%(num)d days before", d)) for d in days
+    ]
+
+
 def _reminder_wish(form: OrganisationSettingsForm) -> reminders.ReminderSettings:
     return reminders.ReminderSettings(
         mail_from=form.mail_from.data or "",
-        reminder_days=form.reminder_days.data or "",
+        reminder_days=reminders.days_text(sorted(form.reminder_days.data or (), reverse=True)),
         study_reminders=bool(form.study_reminders.data),
     )
 
@@ -356,14 +381,29 @@ def closures(organisation_id: int, year: int) -> ResponseReturnValue:
         except DomainError as error:
             _at_fields(form, error)
         if not form.errors:
+            tr = translator()
             flash(
-                translator().ngettext(
+                tr.ngettext(
                     "%(num)d closure day was added.",
                     "%(num)d closure days were added.",
                     len(added),
                 ),
                 "success",
             )
+            touched = organisations.sessions_on_days(
+                actor(), organisation_id, [d.day for d in added]
+            )
+            if touched:
+                flash(
+                    tr.ngettext(
+                        "%(num)d planned cohort has sessions on these days; it keeps its dates. "
+                        "The cohorts and sessions are listed below.",
+                        "%(num)d planned cohorts have sessions on these days; they keep their "
+                        "dates. The cohorts and sessions are listed below.",
+                        len(touched),
+                    ),
+                    "notice",
+                )
             return redirect(_closures_page(organisation_id, year), 303)
     shown = organisations.closures_in(actor(), organisation_id, year)
     return render_template(
@@ -373,7 +413,47 @@ def closures(organisation_id: int, year: int) -> ResponseReturnValue:
         organisation=shown.organisation,
         year=year,
         days=shown.days,
+        ranges=organisations.closure_ranges(shown.days),
+        touched=organisations.sessions_on_days(
+            actor(), organisation_id, [d.day for d in shown.days]
+        ),
     ), _refused_status(form)
+
+
+@bp.post("/organisations/<int:organisation_id>/closures/<int:year>/remove")
+@transactions.web(back=_closures_page)
+def remove_closures(organisation_id: int, year: int) -> ResponseReturnValue:
+    """The ticked days, a range added together ("range"), or one ("remove")."""
+    _checked_button()
+    chosen = request.form.get("remove") or request.form.get("range")
+    texts = chosen.split(",") if chosen else request.form.getlist("days")
+    try:
+        ids = [int(text) for text in texts]
+    except ValueError:
+        abort(400)
+    try:
+        removed = organisations.remove_closures(actor(), organisation_id, ids)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        flash(sentence(translator().localize(error.message)), "error")
+        return redirect(_closures_page(organisation_id, year), 303)
+    tr = translator()
+    if len(removed) == 1:
+        flash(
+            tr.gettext("%(day)s is no longer a closure day.", day=tr.date(removed[0].day)),
+            "success",
+        )
+    else:
+        flash(
+            tr.ngettext(
+                "%(num)d day is no longer a closure day.",
+                "%(num)d days are no longer closure days.",
+                len(removed),
+            ),
+            "success",
+        )
+    return redirect(_closures_page(organisation_id, year), 303)
 
 
 @bp.post("/organisations/<int:organisation_id>/closures/<int:year>/<int:closure_id>/remove")

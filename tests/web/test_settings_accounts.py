@@ -229,9 +229,9 @@ def test_the_last_admin_cannot_demote_themself_or_leave_an_organisation(client, 
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
     assert 'id="role-error"' in text
-    assert "Muster AG, Zweite GmbH hätte keine Administration mehr" in text
+    assert "Ohne Administration bliebe: Muster AG, Zweite GmbH;" in text
     refused = _change(client, team.admin, "admin", [team.org])
-    assert "Zweite GmbH hätte keine Administration mehr" in refused.get_data(as_text=True)
+    assert "Ohne Administration bliebe: Zweite GmbH;" in refused.get_data(as_text=True)
     db.session.expire_all()
     admin = db.session.get(User, team.admin)
     assert (admin.role, admin.organisation_ids) == (Role.ADMIN, {team.org, team.second})
@@ -246,11 +246,16 @@ def test_the_last_admin_cannot_demote_themself_or_leave_an_organisation(client, 
 def test_deactivating_and_reactivating_on_the_account_page(client, team, db):
     log_in(client, "admin@example.org")
     page = client.get(f"/settings/users/{team.trainer}").get_data(as_text=True)
-    assert f'action="/settings/users/{team.trainer}/deactivate"' in page
+    assert f'href="/settings/users/{team.trainer}/deactivate"' in page
     token = csrf_token(client, f"/settings/users/{team.trainer}")
+    # Without the confirmation the page asks first, and nothing happens.
+    asked = client.post(f"/settings/users/{team.trainer}/deactivate", data={"csrf_token": token})
+    assert asked.status_code == 200
+    assert "Das Konto von Tom Trainer deaktivieren?" in asked.get_data(as_text=True)
+    assert db.session.get(User, team.trainer).active is True
     done = client.post(
         f"/settings/users/{team.trainer}/deactivate",
-        data={"csrf_token": token},
+        data={"csrf_token": token, "confirmed": "yes"},
         follow_redirects=True,
     )
     assert "Tom Trainer kann sich nicht mehr anmelden" in done.get_data(as_text=True)
