@@ -545,6 +545,13 @@ def withdraw(enrolment: Enrolment, actor: User | None) -> None:
     enrolment.withdrawn_at = datetime.now(UTC)
     _record(enrolment, actor, "withdrawn")
     announcements.withdrawn(enrolment, withdrawal_stamp(enrolment.withdrawn_at))
+    # Make-ups booked elsewhere for this cohort end with it (imported here:
+    # the make-ups service builds on this one).
+    from app.services import make_ups
+
+    make_ups.end_with_withdrawal(
+        Actor.of_user(actor) if actor is not None else Actor.system(), enrolment
+    )
     # The freed place goes to the waiting list, in this transaction.
     waiting_lists.enrolment_withdrawn(enrolment)
 

@@ -76,7 +76,15 @@ from app.models import (
 )
 from app.models.registrations import Registration, RegistrationState
 from app.models.users import memberships
-from app.services import announcements, attendance, enrolments, history, policy, waiting_lists
+from app.services import (
+    announcements,
+    attendance,
+    enrolments,
+    history,
+    policy,
+    reminders,
+    waiting_lists,
+)
 from app.services.errors import DomainError, NotFound
 from app.services.policy import Action, Actor
 from cohorts.eligibility import Attendance, Mark, attended
@@ -514,13 +522,48 @@ def cancel(
         session.first_day,
         begun,
     )
-    waiting_lists.lock(host)
+    _drop(actor, own, record, now)
+    return booking
+
+
+def _drop(actor: Actor, own: Cohort, record: AttendanceRecord, now: datetime) -> None:
+    """Ends one booking: the person is told, the history says so, the place
+    is free again and an unsent reminder of it goes."""
+    session = record.session
+    waiting_lists.lock(session.cohort)
     announcements.make_up_cancelled(session, record.participant, _suffix(record), now=now)
     _history(actor, own, record.participant, session, "make_up_cancelled")
     db.session.execute(delete(AttendanceChange).where(AttendanceChange.attendance_id == record.id))
     db.session.delete(record)
     db.session.flush()
-    return booking
+    reminders.refresh_unsent([session.id], now)
+
+
+def end_with_withdrawal(actor: Actor, enrolment: Enrolment, now: datetime | None = None) -> int:
+    """The make-ups booked for the cohort a person is withdrawn from, still
+    to come, are cancelled with it: they would hold a place for nobody (an
+    undone withdrawal does not book them again). Returns how many."""
+    now = now or now_utc()
+    own = enrolment.cohort
+    records = db.session.scalars(
+        select(AttendanceRecord)
+        .join(Session, Session.id == AttendanceRecord.session_id)
+        .where(
+            AttendanceRecord.participant_id == enrolment.participant_id,
+            AttendanceRecord.for_cohort_id == own.id,
+            Session.cohort_id != own.id,
+            AttendanceRecord.mark == Mark.NOT_RECORDED,
+            Session.status == SessionStatus.SCHEDULED,
+        )
+        .order_by(Session.first_day, Session.id)
+    ).all()
+    ended = 0
+    for record in records:
+        session = record.session
+        if not has_begun(session.first_day, session.starts_at, session.cohort.timezone, now):
+            _drop(actor, own, record, now)
+            ended += 1
+    return ended
 
 
 def enrolments_of(participant_id: int, cohort_ids: Sequence[int]) -> dict[int, Enrolment]:

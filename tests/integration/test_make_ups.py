@@ -477,3 +477,30 @@ def test_a_guest_of_another_organisation_hears_of_a_cancelled_host_session_from_
     assert told[world["erika"]].payload["cohort"] == "Partner April"
     assert told[hanna.id].organisation_id == shared["other"]
     assert told[hanna.id].payload["organisation"] == "Partner GmbH"
+
+
+def test_withdrawing_from_the_own_cohort_ends_the_make_ups_booked_for_it(world, db):
+    """A make-up counts for a cohort: withdrawn from it, the person holds no
+    place in the host session any more, and hears that it is cancelled."""
+    from app.services import enrolments
+
+    target = session_of(world["b"], "seminar-2")
+    make_ups.book(world["actor"], world["erika"], world["a"], target.id, now=NOW)
+    db.session.commit()
+    enrolment = db.session.scalar(
+        select(Enrolment).where(
+            Enrolment.cohort_id == world["a"], Enrolment.participant_id == world["erika"]
+        )
+    )
+    enrolments.withdraw_participant(world["actor"], world["a"], enrolment.id)
+    db.session.commit()
+    assert attendance.current_mark(target.id, world["erika"]) is None
+    host = db.session.get(Cohort, world["b"])
+    assert make_ups.taken(host, db.session.get(Session, target.id)) == 1  # Bea alone
+    told = db.session.scalars(
+        select(Notification.kind).where(
+            Notification.participant_id == world["erika"],
+            Notification.session_id == target.id,
+        )
+    ).all()
+    assert told == ["invitation", "cancellation"]
