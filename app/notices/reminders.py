@@ -6,8 +6,10 @@ plain text and HTML.
 The payload (made by app.services.reminders.payload): "title" ({"de", "en"}),
 "cohort", "organisation", "moment" ("7", "1", … days before, or "start" /
 "end"), "start", "end", "all_day" and "timezone" as invitations keep them
-(app.notices.wording), "venue", "link", "for" ("participant" or "trainer"),
-"to_name", and "from" when the organisation has a sender address of its own.
+(app.notices.wording), "venue", "link", "for" ("participant", "trainer", or
+"guest": someone making the session up, with "own_cohort", the cohort it
+counts for, while "cohort" is the host's), "to_name", and "from" when the
+organisation has a sender address of its own.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ TOMORROW = _l("Tomorrow: %(title)s.")
 STUDY_STARTS = _l("Your self-study phase begins today: %(title)s.")
 STUDY_ENDS = _l("Your self-study phase ends on %(day)s: %(title)s.")
 AS_TRAINER = _l("You are a trainer of this session.")
+AS_GUEST = _l(
+    "It is your make-up in the cohort %(cohort)s; it counts for your own cohort %(own_cohort)s."
+)
 WHEN = _l("When: %(when)s")
 TIMES_IN = _l("(times in the time zone %(zone)s)")
 WHERE = _l("Where: %(venue)s")
@@ -118,8 +123,11 @@ def reminder(payload: Payload, language: str) -> EmailMessage:
     trainer = payload.get("for") == "trainer"
     lines = details(payload, tr)
     text = [greeting(payload, tr), "", lead(payload, tr)]
+    guest = _as_guest(payload, tr)
     if trainer:
         text.append(tr.gettext(AS_TRAINER))
+    elif guest:
+        text.append(guest)
     text.append("")
     text.extend(tr.gettext(label, **_field(label, value)) for label, value, _ in lines)
     if not trainer:
@@ -132,6 +140,8 @@ def reminder(payload: Payload, language: str) -> EmailMessage:
     ]
     if trainer:
         html.append(f"<br>{escape(tr.gettext(AS_TRAINER))}")
+    elif guest:
+        html.append(f"<br>{escape(guest)}")
     html.append("</p><p>")
     html.append("<br>".join(_html_line(tr, label, value, link) for label, value, link in lines))
     html.append("</p>")
@@ -144,6 +154,12 @@ def reminder(payload: Payload, language: str) -> EmailMessage:
     message.set_content("\n".join(text) + "\n")
     message.add_alternative(page(tr.language, "".join(html)), subtype="html")
     return message
+
+
+def _as_guest(values: Payload, tr: Translator) -> str | None:
+    if values.get("for") != "guest" or not values.get("own_cohort"):
+        return None
+    return tr.gettext(AS_GUEST, cohort=values["cohort"], own_cohort=values["own_cohort"])
 
 
 def _field(label: str, value: str) -> dict[str, str]:

@@ -275,7 +275,11 @@ def test_the_reminder_in_german_names_the_host_cohort_as_the_place(db, world, se
     assert "Wann: Mi. 30.10.2030, 09:00–17:00" in text
     assert "Wo: Haus am See, Raum 4" in text
     assert "Gruppe: Gruppe B" in text
-    assert "Gruppe A" not in text
+    # Where it takes place, and what it counts for.
+    assert (
+        "Es ist Ihr Nachholtermin in der Gruppe Gruppe B; "
+        "er zählt für Ihre eigene Gruppe Gruppe A." in text
+    )
     assert "persönlichen Seite abschalten" in text
     assert "Nachhol AG" in text
 
