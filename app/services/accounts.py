@@ -267,13 +267,20 @@ def accounts_of(actor: Actor) -> list[User]:
     return [u for u in users if may_manage(actor, u)]
 
 
+def deactivatable(actor: Actor, user_id: int) -> User:
+    """The account if the actor may deactivate it: one they manage, not
+    their own (the question before deactivating asks this too)."""
+    user = managed(actor, user_id)
+    if actor.user is not None and actor.user.id == user.id:
+        raise InvalidInput(msg("you cannot deactivate your own account"), code="own_account")
+    return user
+
+
 def deactivate(actor: Actor, user_id: int) -> User:
     """The account stops working at once: its sessions on every device, its
     API tokens and its calendar feed end, a reset link in flight too; a new
     login is refused like a wrong password. Nothing of its history goes."""
-    user = managed(actor, user_id)
-    if actor.user is not None and actor.user.id == user.id:
-        raise InvalidInput(msg("you cannot deactivate your own account"), code="own_account")
+    user = deactivatable(actor, user_id)
     if not user.active:
         return user
     # The command line may (a stolen admin account is shut at once): its

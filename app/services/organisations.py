@@ -287,6 +287,7 @@ def remove_closures(
     """Several days at once (ticked, or a range added together): each is a
     working day again for cohorts planned from now on; refused as a whole
     when one is not the organisation's."""
+    managed(actor, organisation_id)  # another organisation's is not found, whatever was ticked
     ids = sorted(set(closure_ids))
     if not ids:
         raise InvalidInput(

@@ -64,6 +64,8 @@ def new() -> ResponseReturnValue:
     ]
     form.trainers.choices = [SelectChoice(t.id, t.name) for t in choices.trainers]
     form.timezone.offer_first(dict.fromkeys(z for _, z in defaults.values()))
+    for region, _ in defaults.values():
+        form.region.offer(region)
     if form.is_submitted():
         _follow_organisation(form, defaults)
     closures = _checked(form, choices) if form.is_submitted() else None

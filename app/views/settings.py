@@ -216,7 +216,7 @@ def deactivate(user_id: int) -> ResponseReturnValue:
     """Asked first on a page of its own: what ends (for good, the calendar
     address), and the cohorts whose sessions still to come the person
     trains; the confirmed form deactivates."""
-    account = accounts.managed(actor(), user_id)
+    account = accounts.deactivatable(actor(), user_id)
     if request.method == "POST":
         _checked_button()
         if request.form.get("confirmed") == "yes":

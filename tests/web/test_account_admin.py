@@ -39,7 +39,9 @@ def team(make, db):
 
 
 def press(client, action: str, page: str = "/settings/users", **kwargs):
-    return client.post(action, data={"csrf_token": csrf_token(client, page)}, **kwargs)
+    # A deactivation is asked first; "confirmed" is the answer of that page.
+    data = {"csrf_token": csrf_token(client, page), "confirmed": "yes"}
+    return client.post(action, data=data, **kwargs)
 
 
 def test_only_admins_see_the_accounts_of_their_organisations(client, team):

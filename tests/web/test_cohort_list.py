@@ -455,7 +455,7 @@ def test_a_fork_is_named_with_its_client(client, make, db, world):
     make.cohort(ours, name="Eigene Fassung", version=version, start=date(2026, 2, 2))
     log_in(client, "hr@example.org")
     row = listed(client, "/cohorts?q=eigene").rows[0]
-    assert row["Curriculum"].endswith("(für Metallwerke Neckartal GmbH), Version 1"), row
+    assert row["Curriculum"].endswith(" – für Metallwerke Neckartal GmbH, Version 1"), row
 
 
 def test_every_filter_has_a_label_and_the_table_its_caption(client, world):

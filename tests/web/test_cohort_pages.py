@@ -57,7 +57,7 @@ def test_bad_input_is_named_and_nothing_is_saved(client, make, db):
     log_in(client, email)
     for changes, expected in (
         ({"region": "DE-XX"}, "Bitte eine Region aus der Liste wählen."),
-        ({"timezone": "Berlin"}, "unbekannte Zeitzone „Berlin“"),
+        ({"timezone": "Berlin"}, "Bitte eine Zeitzone aus der Liste wählen."),
         ({"closures": "32.12.2027"}, "„32.12.2027“ ist kein Datum wie 24.12.2027"),
         ({"name": ""}, "Dieses Feld wird benötigt."),
         ({"start": "31.02.2027"}, "Bitte ein Datum wie 06.01.2027 eingeben."),
@@ -82,7 +82,7 @@ def test_every_problem_of_the_form_shows_at_its_field_at_once(client, make, db):
     for field, expected in (
         ("name", "Dieses Feld wird benötigt."),
         ("start", "Bitte ein Datum wie 06.01.2027 eingeben."),
-        ("timezone", "unbekannte Zeitzone „Berlin“"),
+        ("timezone", "Bitte eine Zeitzone aus der Liste wählen."),
         ("closures", "„32.12.2027“ ist kein Datum wie 24.12.2027"),
     ):
         # Each message stands at its field, named by the field's id.

@@ -86,7 +86,7 @@ def test_preview_then_move_onto_the_fork(client, make, db):
     page = client.get(f"/cohorts/{ids['cohort']}").get_data(as_text=True)
     assert "Der eigenen Fassung der Organisation folgen" in page
     # The fork is named with its client.
-    assert "Seminartage und Reflexionstag – Muster AG ansehen" in page
+    assert "Seminartage und Reflexionstag – für Muster AG ansehen" in page
     preview = client.get(f"/cohorts/{ids['cohort']}/fork/{ids['fork']}").get_data(as_text=True)
     assert "Noch ist nichts gespeichert." in preview
     assert "Reflexionstag: Erfahrungen teilen" in preview  # titles, not keys

@@ -246,7 +246,7 @@ def test_the_last_admin_cannot_demote_themself_or_leave_an_organisation(client, 
 def test_deactivating_and_reactivating_on_the_account_page(client, team, db):
     log_in(client, "admin@example.org")
     page = client.get(f"/settings/users/{team.trainer}").get_data(as_text=True)
-    assert f'href="/settings/users/{team.trainer}/deactivate"' in page
+    assert f'action="/settings/users/{team.trainer}/deactivate"' in page
     token = csrf_token(client, f"/settings/users/{team.trainer}")
     # Without the confirmation the page asks first, and nothing happens.
     asked = client.post(f"/settings/users/{team.trainer}/deactivate", data={"csrf_token": token})

@@ -29,7 +29,8 @@ def test_the_page_names_what_ends_and_the_cohorts_ahead(client, make, db):
     log_in(client, "admin@example.org")
 
     account = client.get(f"/settings/users/{trainer_id}").get_data(as_text=True)
-    assert f'href="/settings/users/{trainer_id}/deactivate">Deaktivieren …</a>' in account
+    assert f'action="/settings/users/{trainer_id}/deactivate">' in account
+    assert "Deaktivieren …</button>" in account
     page = client.get(f"/settings/users/{trainer_id}/deactivate").get_data(as_text=True)
     assert "Das Konto von Tobias Brandt deaktivieren?" in page
     assert "auf allen Geräten abgemeldet" in page

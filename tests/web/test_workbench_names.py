@@ -29,7 +29,7 @@ def rename_form(client, page: str) -> dict:
 
 def test_a_fork_is_listed_and_shown_with_its_clients_name(client, db, fork):
     name = organisation_name(db, fork)
-    label = f"Lernbegleitung kompakt: zwei Seminartage und Reflexionstag – {name}"
+    label = f"Lernbegleitung kompakt: zwei Seminartage und Reflexionstag – für {name}"
     assert label in client.get("/curricula").get_data(as_text=True)
     page = client.get(f"/curricula/{fork['id']}").get_data(as_text=True)
     assert f"<title>{label} · Qualiplan</title>" in page
@@ -43,7 +43,7 @@ def test_the_label_leaves_out_a_name_the_title_says_already(db, fork):
     name = record.organisation.name
     record.title_de = f"Kompakt für {name}"
     assert workbench.choice_label(record, "de") == f"Kompakt für {name}"
-    assert workbench.choice_label(record, "en").endswith(f" – {name}")
+    assert workbench.choice_label(record, "en").endswith(f" – for {name}")
     assert workbench.choice_label(db.session.get(CurriculumRecord, standard(db)), "de") == (
         "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag"
     )
