@@ -30,12 +30,12 @@ def working_day_from(day: date, region: str) -> date:
 
 def choose_curriculum(page, title: str) -> int:
     """The newest version of the curriculum named `title` (its label ends in
-    "(vN)"); its number is returned."""
+    ", Version N"); its number is returned."""
     choice = page.get_by_label("Curriculum", exact=True)
     labels = choice.locator("option").all_inner_texts()
     [label] = [text.strip() for text in labels if text.strip().startswith(title)]
     choice.select_option(label=label)
-    return int(label.rsplit("(v", 1)[1].rstrip(")"))
+    return int(label.rsplit("Version ", 1)[1])
 
 
 def test_log_in_and_see_the_cohorts(page):
@@ -48,7 +48,7 @@ def test_plan_a_cohort_from_a_curriculum(page):
     log_in(page, TRAINER)
     page.get_by_role("link", name="Gruppe planen").click()
     page.get_by_label("Organisation").select_option(label="Elbe Logistik AG")
-    choose_curriculum(page, "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag (v")
+    choose_curriculum(page, "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag, Version")
     page.get_by_label("Name der Gruppe").fill("Kompakt Riesa")
     start = working_day_from(next_monday(date.today() + timedelta(days=400)), "DE-SN")
     page.get_by_label("Startdatum").fill(start.isoformat())
@@ -189,7 +189,7 @@ def test_fork_change_a_gap_publish_and_move_a_planned_cohort(page):
     page.get_by_label("Organisation").select_option(label="Metallwerke Neckartal GmbH")
     current = choose_curriculum(
         page,
-        "Lernbegleitung kompakt online (Metallwerke Neckartal) – Metallwerke Neckartal GmbH (v",
+        "Lernbegleitung kompakt online – für Metallwerke Neckartal GmbH, Version",
     )
     page.get_by_label("Name der Gruppe").fill("Kompakt Heilbronn")
     start = working_day_from(next_monday(date.today() + timedelta(days=300)), "DE-BW")
@@ -202,7 +202,9 @@ def test_fork_change_a_gap_publish_and_move_a_planned_cohort(page):
     before = reflection_row.locator("td").first.inner_text()
 
     page.get_by_role("link", name="Curricula").click()
-    page.get_by_role("link", name="Lernbegleitung kompakt online (Metallwerke Neckartal)").click()
+    page.get_by_role(
+        "link", name="Lernbegleitung kompakt online – für Metallwerke Neckartal GmbH"
+    ).click()
     page.get_by_role("button", name="Neuen Entwurf beginnen").click()
     assert page.get_by_text(f"Entwurf von Version {current + 1} begonnen.").is_visible()
     page.locator("#element-reflection").get_by_role("link", name="Ändern").click()
@@ -250,7 +252,7 @@ def test_take_attendance_with_taps_that_do_not_reload_the_page(browser, live_ser
     log_in(page, TRAINER)
     page.get_by_role("link", name="Blended", exact=False).first.click()
     page.wait_for_url("**/cohorts/*")
-    page.get_by_role("link", name="Anwesenheit erfassen").click()
+    page.get_by_role("link", name="Anwesenheit erfassen", exact=True).click()
     page.wait_for_load_state("load")
     page.evaluate("window.stillThisPage = true")
     # The demo has attendance for sessions that took place; take an open cell.
@@ -280,7 +282,9 @@ def test_the_address_printed_on_a_certificate_opens_its_verification_page(
     started = (date.today() - timedelta(days=260)).year  # the demo's completed cohort
     page.goto(page.url.rsplit("/", 1)[0] + f"/{started}")
     page.locator("main ul.plain li a", has_text="Kompakt Esslingen").first.click()
-    page.get_by_role("link", name="Zertifikate").click()
+    page.get_by_role("navigation", name="Mit dieser Gruppe arbeiten").get_by_role(
+        "link", name="Zertifikate"
+    ).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Alle drucken (PDF, Deutsch)").click()
     path = tmp_path / "zertifikate.pdf"

@@ -242,6 +242,8 @@ def test_from_registering_to_a_place_and_from_the_waiting_list_to_an_offer(brows
     waiting.get_by_role(
         "heading", name=f"Sie sind in {ids['cohort_name']} eingeschrieben"
     ).wait_for()
+    # The offer's message holds his status link now (each message renews it).
+    paul_status = status_link(server, paul, 4)
     waiting.goto(paul_status)
     waiting.get_by_text(f"Angenommen: Sie sind in der Gruppe {ids['cohort_name']}").wait_for()
 
