@@ -44,6 +44,9 @@ def two_organisations(make, db):
     theirs = make.organisation("Fremde AG")
     insider = make.user(Role.ADMIN, [ours], email="insider@example.org")
     outsider = make.user(Role.ADMIN, [theirs], email="outsider@example.org")
+    # The accounts the insider manages: a colleague (one's own account is
+    # not deactivated, so its question is not a page).
+    colleague = make.user(Role.TRAINER, [ours], email="colleague@example.org")
     # Each organisation's own copy of the compact format: a published version
     # its cohort follows, and a draft of the next one.
     our_copy, their_copy = (forked(make, db, org) for org in (ours, theirs))
@@ -101,7 +104,7 @@ def two_organisations(make, db):
             "certificate_id": our_certificate.id,
             "code": our_certificate.code,
             "token_id": our_key.id,
-            "user_id": insider.id,
+            "user_id": colleague.id,
             "closure_id": our_closure.id,
             "notification_id": our_message.id,
             "public_id": our_job.public_id,
