@@ -61,6 +61,10 @@ PARTLY_DEFAULT_MINUTES = 30
 
 
 MAX_MINUTES_MISSED = 600
+# The grid's minutes field allows the same range.
+MINUTES_RANGE = msg(
+    "the minutes missed lie between {least} and {most}", least=1, most=MAX_MINUTES_MISSED
+)
 
 # How many people a guest search shows at most: a name narrows it further.
 GUEST_MATCHES = 20
@@ -503,17 +507,18 @@ def record_mark(
         raise InvalidInput(
             msg("this mark cannot be set here"), code="invalid_mark", field="mark"
         ) from None
+    # 0 stands for "not given" (a tap on partly, the API's default): the
+    # usual 30 minutes. A count given lies between 1 and the most.
     if not 0 <= minutes <= MAX_MINUTES_MISSED:
         raise InvalidInput(
-            msg("the minutes missed lie between 0 and {most}", most=MAX_MINUTES_MISSED),
+            MINUTES_RANGE,
             code="invalid_minutes",
             field="minutes",
         )
     _refuse(not_open(session, now), _unfit(session, mark), _not_expected(enrolment, session))
     if expected is not None:
         record = _record(session, person)
-        if _holds(record, mark, minutes):
-            assert record is not None  # noqa: S101 -- it holds the mark
+        if record is not None and _holds(record, mark, minutes):
             return record
         _refuse(_changed_meanwhile(record, expected))
     return set_mark(session, person, mark, actor.user, minutes=minutes)

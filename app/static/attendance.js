@@ -9,7 +9,17 @@
 // the session has not begun, someone else changed the mark meanwhile) comes
 // back as {"error": {"code", "message"}} and is shown at the cell; it is not
 // sent again. Each tap carries the mark the cell showed ("was"), so a mark
-// someone else set in between is never overwritten by a queued tap.
+// someone else set in between is never overwritten by a queued tap. A queued
+// tap refused later is named in the queue box ("not taken"), not counted as
+// saved.
+//
+// By keyboard the arrow keys choose within a cell (a radio group) without
+// saving each step: the choice is saved with Space or Enter, when the focus
+// leaves the cell, or after a short pause; only the mark chosen last is sent.
+//
+// "all present" / "all done" of a session marks each open cell of its column
+// as a tap would (queued and sent again like one), and can be undone: the
+// undo takes back the marks it set, except in cells changed since.
 (function () {
   "use strict";
 
@@ -19,6 +29,8 @@
   var TIMEOUT_MS = 10000;
   var FIRST_PAUSE_MS = 2000;
   var LONGEST_PAUSE_MS = 60000;
+  var CHOICE_PAUSE_MS = 1500; // keyboard: saved after this pause
+  var MAX_PARALLEL = 3; // requests at once (an "all present" sends many)
   var base = grid.getAttribute("data-base");
   var storeKey = "qualiplan.attendance." + grid.getAttribute("data-cohort");
   var queueBox = document.getElementById("attendance-queue");
@@ -27,6 +39,14 @@
   var sending = {}; // cell → true while its request runs
   var pause = FIRST_PAUSE_MS;
   var timer = null;
+  var inFlight = 0;
+  var held = []; // cells waiting for a free request
+  var notTaken = {}; // cell → true: a queued tap refused when it was sent
+  var choosing = {}; // cell → timer of a keyboard choice not saved yet
+  var arrowed = null; // the cell whose arrow key press comes before a change
+  var bulkBox = document.getElementById("attendance-bulk");
+  var bulkText = bulkBox ? bulkBox.querySelector("[role=status]") : null;
+  var bulk = null; // the last "all present": {title, mark, cells, undone, count, kept}
 
   grid.classList.add("live");
 
@@ -108,17 +128,24 @@
     if (minutes) input.value = minutes;
   }
 
-  // A tap: remember it first, then send it.
+  // A tap: remember it first, then send it. `minutes` is null when none was
+  // typed (partly: the server's usual 30 minutes).
   function tapped(group, mark, minutes) {
     var cell = group.getAttribute("data-cell");
     var before = pending[cell];
-    pending[cell] = {
-      mark: mark,
-      minutes: minutes || 0,
-      was: before ? before.was : confirmed(group),
-    };
-    store();
+    var was = before ? before.was : confirmed(group);
+    delete notTaken[cell];
     say(group, "");
+    if (before && !sending[cell] && mark === was && mark !== "partly") {
+      // Back to the mark the server holds before the change was sent.
+      delete pending[cell];
+      store();
+      group.parentNode.classList.remove("saving", "queued");
+      showQueue();
+      return;
+    }
+    pending[cell] = { mark: mark, minutes: minutes === null ? "" : String(minutes), was: was };
+    store();
     group.parentNode.classList.add("saving");
     showQueue();
     send(cell);
@@ -128,6 +155,10 @@
     var change = pending[cell];
     var group = groupOf(cell);
     if (!change || sending[cell]) return;
+    if (group && inFlight >= MAX_PARALLEL) {
+      if (held.indexOf(cell) < 0) held.push(cell);
+      return;
+    }
     if (!group) {
       // The cell is not on this page any more (withdrawn, session cancelled).
       delete pending[cell];
@@ -136,11 +167,12 @@
       return;
     }
     sending[cell] = true;
+    inFlight += 1;
     var body = new FormData();
     var token = grid.querySelector("input[name=csrf_token]");
     if (token) body.append("csrf_token", token.value);
     body.append("mark", change.mark);
-    body.append("minutes", String(change.minutes));
+    body.append("minutes", change.minutes === 0 ? "" : String(change.minutes));
     body.append("was", change.was);
     var parts = cell.split("-");
     var controller = window.AbortController ? new AbortController() : null;
@@ -162,7 +194,7 @@
       })
       .then(function (answer) {
         window.clearTimeout(timeout);
-        sending[cell] = false;
+        done(cell);
         if (answer.status === 200 && answer.data && answer.data.mark) {
           saved(cell, change, answer.data);
         } else if (answer.data && answer.data.error && answer.status >= 403 && answer.status < 500) {
@@ -177,9 +209,18 @@
       })
       .catch(function () {
         window.clearTimeout(timeout);
-        sending[cell] = false;
+        done(cell);
         failed(cell, false);
       });
+  }
+
+  // A request ended: the next cell waiting for one goes.
+  function done(cell) {
+    sending[cell] = false;
+    inFlight -= 1;
+    window.setTimeout(function () {
+      while (held.length && inFlight < MAX_PARALLEL) send(held.shift());
+    }, 0);
   }
 
   function saved(cell, change, data) {
@@ -187,7 +228,7 @@
     wasField(group).value = data.mark;
     show(group, data);
     var now = pending[cell];
-    if (now === change || (now && now.mark === change.mark && now.minutes === change.minutes)) {
+    if (now === change || (now && now.mark === change.mark && String(now.minutes) === String(change.minutes))) {
       delete pending[cell];
       group.parentNode.classList.remove("saving", "queued");
       say(group, "");
@@ -205,7 +246,8 @@
     var cell = group.parentNode;
     cell.className = cell.className.replace(/\bmark-[a-z_]+/, "mark-" + data.mark);
     statusOf(group).textContent = data.status;
-    if (!pending[group.getAttribute("data-cell")]) check(group, data.mark);
+    var key = group.getAttribute("data-cell");
+    if (!pending[key] && !choosing[key]) check(group, data.mark);
     minutesField(group, data.mark, data.minutes);
     counters(group.getAttribute("data-cell"), data);
   }
@@ -246,6 +288,7 @@
 
   function refused(cell, data) {
     var group = groupOf(cell);
+    var wasQueued = group.parentNode.classList.contains("queued");
     delete pending[cell];
     store();
     group.parentNode.classList.remove("saving", "queued");
@@ -255,7 +298,13 @@
     }
     check(group, confirmed(group));
     say(group, data.error.message);
-    showRefusal(data.error.message);
+    if (wasQueued) {
+      // Other queued changes may have been saved: the queue box names this one.
+      bulkRefused(cell);
+      notTaken[cell] = true;
+    } else if (!bulkRefused(cell)) {
+      showRefusal(data.error.message);
+    }
     showQueue();
   }
 
@@ -306,7 +355,16 @@
       var group = groupOf(cell);
       return group && group.parentNode.classList.contains("queued");
     }).length;
-    if (!waiting) {
+    var missed = Object.keys(notTaken)
+      .map(groupOf)
+      .filter(Boolean)
+      .map(function (group) {
+        return group.getAttribute("aria-label");
+      });
+    var retry = queueBox.querySelector("[data-retry]");
+    retry.hidden = !waiting;
+    queueBox.classList.toggle("refused", missed.length > 0);
+    if (!waiting && !missed.length) {
       if (!queueBox.hidden && !queueBox.classList.contains("done")) {
         // The queue was shown: say that it is empty now, for a moment.
         queueBox.classList.add("done");
@@ -321,10 +379,23 @@
     }
     queueBox.classList.remove("done");
     queueBox.hidden = false;
-    queueText.textContent =
-      waiting === 1
-        ? queueText.getAttribute("data-one")
-        : queueText.getAttribute("data-many").replace("{count}", String(waiting));
+    var parts = [];
+    if (waiting) {
+      parts.push(
+        waiting === 1
+          ? queueText.getAttribute("data-one")
+          : queueText.getAttribute("data-many").replace("{count}", String(waiting))
+      );
+    }
+    if (missed.length) {
+      parts.push(
+        queueText
+          .getAttribute(missed.length === 1 ? "data-refused-one" : "data-refused-many")
+          .replace("{count}", String(missed.length))
+          .replace("{cells}", missed.join("; "))
+      );
+    }
+    queueText.textContent = parts.join(" ");
   }
 
   function showRefusal(message) {
@@ -335,21 +406,214 @@
     box.hidden = false;
   }
 
+  // A keyboard choice: kept on the page, saved after a pause unless the
+  // person goes on choosing.
+  function choose(group) {
+    var cell = group.getAttribute("data-cell");
+    if (choosing[cell]) window.clearTimeout(choosing[cell]);
+    group.parentNode.classList.add("choosing");
+    choosing[cell] = window.setTimeout(function () {
+      commit(group);
+    }, CHOICE_PAUSE_MS);
+  }
+
+  // Save the keyboard choice of a cell now, if it differs from its mark.
+  function commit(group) {
+    var cell = group.getAttribute("data-cell");
+    if (!choosing[cell]) return;
+    window.clearTimeout(choosing[cell]);
+    delete choosing[cell];
+    group.parentNode.classList.remove("choosing");
+    var chosen = group.querySelector("input[type=radio]:checked");
+    if (!chosen) return;
+    var current = pending[cell] ? pending[cell].mark : confirmed(group);
+    if (chosen.value !== current) tapped(group, chosen.value, null);
+  }
+
+  function commitAll() {
+    Object.keys(choosing).forEach(function (cell) {
+      var group = groupOf(cell);
+      if (group) commit(group);
+    });
+  }
+
+  grid.addEventListener("keydown", function (event) {
+    var input = event.target;
+    var group = input.closest && input.closest(".segments");
+    if (!group || input.type !== "radio") return;
+    if (/^Arrow/.test(event.key)) {
+      arrowed = group;
+    } else if (event.key === " " || event.key === "Enter") {
+      if (event.key === "Enter") event.preventDefault(); // not the form's submit
+      var cell = group.getAttribute("data-cell");
+      if (choosing[cell]) {
+        event.preventDefault();
+        commit(group);
+      } else if (event.key === "Enter" && !input.checked) {
+        input.checked = true;
+        tapped(group, input.value, null);
+      }
+    }
+  });
+
+  grid.addEventListener("keyup", function () {
+    arrowed = null;
+  });
+
+  grid.addEventListener("focusout", function (event) {
+    var group = event.target.closest && event.target.closest(".segments");
+    if (!group) return;
+    if (event.relatedTarget && group.contains(event.relatedTarget)) return;
+    commit(group);
+  });
+
+  window.addEventListener("pagehide", commitAll);
+
   grid.addEventListener("change", function (event) {
     var input = event.target;
     var group = input.closest(".segments");
     if (input.type === "radio" && group) {
       document.getElementById("mark-refusal").hidden = true;
-      tapped(group, input.value, 0);
+      if (arrowed === group) {
+        arrowed = null;
+        choose(group);
+        return;
+      }
+      arrowed = null;
+      var cell = group.getAttribute("data-cell");
+      if (choosing[cell]) {
+        window.clearTimeout(choosing[cell]);
+        delete choosing[cell];
+        group.parentNode.classList.remove("choosing");
+      }
+      tapped(group, input.value, null);
       return;
     }
-    var cell = input.closest("td");
-    group = cell && cell.querySelector(".segments");
+    var td = input.closest("td");
+    group = td && td.querySelector(".segments");
     if (group && input.type === "number") {
-      var minutes = parseInt(input.value, 10);
-      tapped(group, "partly", isNaN(minutes) ? -1 : minutes);
+      // The field allows 1 to 600; anything else is refused here, at the
+      // cell, and the mark stays as saved (the server refuses it likewise).
+      var minutes = Number(input.value);
+      var fits =
+        input.value.trim() !== "" &&
+        Math.floor(minutes) === minutes &&
+        minutes >= Number(input.min) &&
+        minutes <= Number(input.max);
+      input.setAttribute("aria-invalid", fits ? "false" : "true");
+      if (!fits) {
+        say(group, grid.getAttribute("data-minutes-range") || "");
+        return;
+      }
+      tapped(group, "partly", minutes);
     }
   });
+
+  // "all present" / "all done": each open cell of the column is tapped.
+  function markAll(button) {
+    var session = button.getAttribute("data-all");
+    var mark = button.getAttribute("data-mark");
+    var groups = grid.querySelectorAll('.segments[data-cell^="' + session + '-"]');
+    var cells = [];
+    commitAll();
+    for (var i = 0; i < groups.length; i++) {
+      var group = groups[i];
+      var cell = group.getAttribute("data-cell");
+      if (pending[cell] || confirmed(group) !== "not_recorded") continue;
+      check(group, mark);
+      tapped(group, mark, null);
+      cells.push(cell);
+    }
+    bulk = {
+      title: button.getAttribute("data-title"),
+      mark: mark,
+      cells: cells,
+      undone: false,
+      count: cells.length,
+      kept: 0,
+    };
+    showBulk();
+  }
+
+  function counted(count, one, many) {
+    return (count === 1 ? bulkText.getAttribute(one) : bulkText.getAttribute(many)).replace(
+      "{count}",
+      String(count)
+    );
+  }
+
+  function showBulk() {
+    var parts = [];
+    if (bulk.undone) {
+      parts.push(counted(bulk.count, "data-undone-one", "data-undone-many"));
+    } else if (!bulk.count && !bulk.kept) {
+      parts.push(bulkText.getAttribute("data-none").replace("{session}", bulk.title));
+    } else {
+      parts.push(counted(bulk.count, "data-one", "data-many").replace("{session}", bulk.title));
+    }
+    if (bulk.kept) parts.push(counted(bulk.kept, "data-kept-one", "data-kept-many"));
+    bulkText.textContent = parts.join(" ");
+    bulkBox.querySelector("[data-undo]").hidden = bulk.undone || !bulk.cells.length;
+    bulkBox.hidden = false;
+  }
+
+  // A cell of the last "all present" (or of its undo) was refused: someone
+  // else's mark stays there, and the undo leaves it alone.
+  function bulkRefused(cell) {
+    var at = bulk ? bulk.cells.indexOf(cell) : -1;
+    if (at < 0) return false;
+    bulk.cells.splice(at, 1);
+    bulk.count -= 1;
+    bulk.kept += 1;
+    showBulk();
+    return true;
+  }
+
+  // Undo: the cells still holding the mark "all present" set are open again;
+  // a cell changed since (here, or by someone else: refused by the server
+  // and said at the cell) keeps its mark.
+  function undoBulk() {
+    if (!bulk || bulk.undone) return;
+    var undone = [];
+    var kept = 0;
+    commitAll();
+    bulk.cells.forEach(function (cell) {
+      var group = groupOf(cell);
+      if (!group) return;
+      var now = pending[cell];
+      if ((now ? now.mark : confirmed(group)) !== bulk.mark) {
+        kept += 1;
+        return;
+      }
+      check(group, "not_recorded");
+      tapped(group, "not_recorded", null);
+      undone.push(cell);
+    });
+    bulk = {
+      title: bulk.title,
+      mark: "not_recorded",
+      cells: undone,
+      undone: true,
+      count: undone.length,
+      kept: kept,
+    };
+    showBulk();
+  }
+
+  if (bulkBox) {
+    var buttons = grid.querySelectorAll("button[data-all]");
+    for (var b = 0; b < buttons.length; b++) {
+      (function (button) {
+        var form = document.getElementById(button.getAttribute("form"));
+        if (!form) return;
+        form.addEventListener("submit", function (event) {
+          event.preventDefault();
+          markAll(button);
+        });
+      })(buttons[b]);
+    }
+    bulkBox.querySelector("[data-undo]").addEventListener("click", undoBulk);
+  }
 
   // Enter in a minutes field, or the save button: everything is sent already.
   grid.addEventListener("submit", function (event) {

@@ -5,13 +5,21 @@ phone (390 × 844). Dates are counted from a Monday, whatever today is."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import AttendanceRecord, Certificate, CohortState, Enrolment, Role
+from app.models import (
+    AttendanceChange,
+    AttendanceRecord,
+    Certificate,
+    CohortState,
+    Enrolment,
+    Role,
+)
 from app.services import attendance
 from app.services.personal_links import create_link
 from app.services.policy import Actor
@@ -157,7 +165,8 @@ def test_take_attendance_by_keyboard_on_a_tablet(browser, tmp_path):
         cell = page.locator("td", has=present)
         expect(cell.locator(".status")).to_have_text("✓ anwesend")
 
-        # The arrow keys move within the cell and mark at once: present → excused.
+        # The arrow keys move within the cell; the choice is saved after a
+        # short pause: present → excused.
         page.keyboard.press("ArrowRight")
         page.keyboard.press("ArrowRight")
         excused = page.get_by_role("radio", name=f"Anna Albers, {SEMINAR}: entschuldigt")
@@ -179,6 +188,84 @@ def test_take_attendance_by_keyboard_on_a_tablet(browser, tmp_path):
         expect(excused).to_be_checked()
         assert stored_mark(app, session_id, anna_id) is Mark.EXCUSED
         assert stored_mark(app, session_id, ben_id) is Mark.PRESENT
+        context.close()
+
+
+def test_arrow_keys_choose_and_only_the_final_mark_is_saved(browser, tmp_path):
+    with served(tmp_path, "keyboard_final_mark") as (app, base):
+        cohort_id, session_id, anna_id, ben_id = attendance_world(app)
+        context = browser.new_context(
+            locale="de-DE", base_url=base, viewport={"width": 1024, "height": 768}
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in_by_keyboard(page, "trainer@example.org")
+        page.goto(f"/cohorts/{cohort_id}/attendance")
+        posts: list[str] = []
+
+        def seen(request):
+            if request.method == "POST" and "/attendance/" in request.url:
+                found = re.search(r'name="mark"\r\n\r\n([a-z_]+)', request.post_data or "")
+                posts.append(found.group(1) if found else "?")
+
+        page.on("request", seen)
+        page.evaluate("window.stillThisPage = true")
+
+        def radio(person: str, mark: str):
+            return page.get_by_role("radio", name=f"{person}, {SEMINAR}: {mark}", exact=True)
+
+        # Space marks Anna present: one request.
+        skip_to_content(page)
+        tab_until(page, lambda name: name.startswith(f"Anna Albers, {SEMINAR}: "))
+        page.keyboard.press("Space")
+        anna = page.locator("td", has=radio("Anna Albers", "anwesend"))
+        expect(anna.locator(".status")).to_have_text("✓ anwesend")
+        assert posts == ["present"]
+
+        # Three arrow presses pass partly and excused to absent; nothing is
+        # sent on the way, only absent after the pause.
+        for _ in range(3):
+            page.keyboard.press("ArrowRight")
+        expect(radio("Anna Albers", "abwesend")).to_be_checked()
+        expect(radio("Anna Albers", "abwesend")).to_be_focused()
+        assert posts == ["present"]
+        expect(anna.locator(".status")).to_have_text("✗ abwesend")
+        page.wait_for_timeout(500)
+        assert posts == ["present", "absent"]
+
+        # Arrows there and back again: the mark held is kept, nothing is sent.
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(2500)
+        assert posts == ["present", "absent"]
+
+        # Enter saves the choice at once, without waiting for the pause.
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("Enter")
+        expect(anna.locator(".status")).to_have_text("E entschuldigt", timeout=1000)
+        assert posts == ["present", "absent", "excused"]
+
+        # Leaving the cell saves the choice at once too.
+        page.keyboard.press("ArrowLeft")
+        tab_until(page, lambda name: name.startswith(f"Ben Bauer, {SEMINAR}: "))
+        expect(anna.locator(".status")).to_have_text(
+            "◐ teilweise (30 Min. verpasst)", timeout=1000
+        )
+        assert posts == ["present", "absent", "excused", "partly"]
+        assert page.evaluate("window.stillThisPage") is True  # Enter did not send the form
+
+        with app.app_context():
+            history = db.session.scalars(
+                select(AttendanceChange.after_mark)
+                .join(AttendanceRecord, AttendanceChange.attendance_id == AttendanceRecord.id)
+                .where(
+                    AttendanceRecord.session_id == session_id,
+                    AttendanceRecord.participant_id == anna_id,
+                )
+                .order_by(AttendanceChange.id)
+            ).all()
+        assert history == [Mark.PRESENT, Mark.ABSENT, Mark.EXCUSED, Mark.PARTLY]
+        assert stored_mark(app, session_id, ben_id) is None
         context.close()
 
 

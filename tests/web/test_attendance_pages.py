@@ -380,3 +380,104 @@ def test_guests_are_found_by_name_twenty_at_most_and_only_from_open_cohorts(clie
     assert (
         "Niemand aus einer anderen offenen Gruppe mit diesem Element passt zu „niemand“." in nobody
     )
+
+
+def minutes_of(db, c, key, person):
+    db.session.expire_all()
+    return db.session.scalar(
+        select(AttendanceRecord.minutes_missed).where(
+            AttendanceRecord.session_id == c.sessions[key],
+            AttendanceRecord.participant_id == person,
+        )
+    )
+
+
+def test_partly_takes_1_to_600_minutes_typed_and_30_when_none_is_typed(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    # The field and the message the grid shows at the cell agree with the server.
+    assert 'min="1" max="600"' in page
+    assert 'data-minutes-range="Die verpassten Minuten liegen zwischen 1 und 600."' in page
+    tapped = tap(client, c, "seminar-1", c.ben, "partly", json=True, minutes="")
+    assert tapped.json["minutes"] == 30  # a tap on partly: the usual 30 minutes
+    for typed in ("0", "700", "-1"):
+        refused = tap(client, c, "seminar-1", c.ben, "partly", json=True, minutes=typed)
+        assert refused.status_code == 422, typed
+        assert refused.json["error"]["code"] == "invalid_minutes"
+        assert refused.json["error"]["message"] == (
+            "die verpassten Minuten liegen zwischen 1 und 600"
+        )
+        assert minutes_of(db, c, "seminar-1", c.ben) == 30  # unchanged, 0 not taken as 30
+    assert (
+        tap(client, c, "seminar-1", c.ben, "partly", json=True, minutes="1").json["minutes"] == 1
+    )
+    # For another mark the minutes do not count: 0 is fine there.
+    assert tap(client, c, "seminar-1", c.ben, "absent", json=True, minutes="0").status_code == 200
+
+
+def test_without_script_0_minutes_for_partly_is_refused_and_nothing_is_saved(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    tap(client, c, "seminar-1", c.ben, "partly", minutes="45")
+    page = f"/cohorts/{c.id}/attendance"
+    one = c.sessions["seminar-1"]
+    refused = client.post(
+        page,
+        data={
+            "csrf_token": csrf_token(client, page),
+            f"was-{one}-{c.anna}": "not_recorded",
+            f"m-{one}-{c.anna}": "present",
+            f"was-{one}-{c.ben}": "partly",
+            f"m-{one}-{c.ben}": "partly",
+            f"min-{one}-{c.ben}": "0",
+        },
+        headers={"Referer": f"http://localhost{page}"},
+        follow_redirects=True,
+    )
+    text = refused.get_data(as_text=True)
+    assert "Die verpassten Minuten liegen zwischen 1 und 600." in text
+    assert "Traceback" not in text
+    assert minutes_of(db, c, "seminar-1", c.ben) == 45
+    assert mark_of(db, c, "seminar-1", c.anna) is None
+
+
+def test_an_open_cell_set_open_again_is_no_error(client, make, db):
+    """An undo of "all present" whose mark never reached the server sends
+    "open" for a cell that has no record: answered, not a server error."""
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    response = tap_seen(client, c, "seminar-1", c.anna, "not_recorded", "not_recorded")
+    assert response.status_code == 200
+    assert response.json["mark"] == "not_recorded"
+    assert mark_of(db, c, "seminar-1", c.anna) in (None, Mark.NOT_RECORDED)
+
+
+def test_all_present_and_its_undo_are_taps_of_the_cells_with_the_script(client, make, db):
+    """The script marks each open cell of the column as one tap, carrying the
+    mark it saw; its undo sets them open again, except a cell someone
+    changed since. Without the script the button sends its plain form."""
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    page = client.get(f"/cohorts/{c.id}/attendance").get_data(as_text=True)
+    two = c.sessions["seminar-2"]
+    assert f'form="all-present-{two}" data-all="{two}" data-mark="present"' in page
+    assert f'<form id="all-present-{two}" method="post"' in page
+    assert 'id="attendance-bulk"' in page
+    assert ">Rückgängig</button>" in page
+    for person in (c.anna, c.ben):
+        assert (
+            tap_seen(client, c, "seminar-2", person, "present", "not_recorded").status_code == 200
+        )
+    # Tom marks Ben excused meanwhile; the undo leaves his mark.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainer@example.org")
+    tap(client, c, "seminar-2", c.ben, "excused")
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/dashboard")})
+    log_in(client, "trainerin@example.org")
+    assert tap_seen(client, c, "seminar-2", c.anna, "not_recorded", "present").status_code == 200
+    refused = tap_seen(client, c, "seminar-2", c.ben, "not_recorded", "present")
+    assert refused.status_code == 409
+    assert refused.json["current"]["mark"] == "excused"
+    assert mark_of(db, c, "seminar-2", c.anna) is Mark.NOT_RECORDED
+    assert mark_of(db, c, "seminar-2", c.ben) is Mark.EXCUSED
