@@ -2,7 +2,9 @@
 
 Only a hash of each token is stored. A token serves exactly one purpose and
 one subject, and can be revoked on its own; the link it belongs to then
-answers 404 at once.
+answers 404 at once. A token replaced by a newer one may keep working for a
+while (app.services.tokens.REPLACED_KEEPS_WORKING): its revoked_at is then
+the moment it stops, in the future.
 """
 
 from __future__ import annotations
@@ -52,4 +54,5 @@ class AccessToken(db.Model):  # type: ignore[name-defined,misc]
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        """Working now: never ended, or replaced and not yet at its end."""
+        return self.revoked_at is None or self.revoked_at > utcnow()

@@ -1,5 +1,11 @@
 """A participant's personal link: create it, send it by e-mail with the
-schedule attached, or end the person's access altogether."""
+schedule attached, or end the person's access altogether.
+
+A new link works at once; the one it replaces keeps working for
+KEEPS_WORKING beside it (the e-mail may wait in the queue, or the person
+may be away), and its page says until when. Ending access ends both at
+once.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +30,7 @@ from app.models import (
 )
 from app.models.tokens import new_token
 from app.services import history, policy, tokens
-from app.services.calendars import participant_feed, render
+from app.services.calendars import PAGES, participant_feed, render
 from app.services.errors import DomainError
 from app.services.policy import Action, Actor
 from curricula.messages import Message
@@ -37,12 +43,39 @@ class LinkNotSent(DomainError):
     code = "mail_not_sent"
 
 
+# How long a replaced personal link keeps working beside the new one.
+KEEPS_WORKING: timedelta = tokens.REPLACED_KEEPS_WORKING[Purpose.PERSONAL_PAGE]
+
+
 @dataclass(frozen=True)
 class Access:
-    """The secret links a participant holds today."""
+    """The secret links a participant holds today: `replaced` is the link
+    the page link replaced while it still works (until its revoked_at)."""
 
     page: AccessToken | None
     feed: AccessToken | None
+    replaced: AccessToken | None = None
+
+
+@dataclass(frozen=True)
+class Opened:
+    """Whose page a personal link opens; `works_until` when a newer link
+    replaced it and it stops working then."""
+
+    participant: Participant
+    works_until: datetime | None
+
+
+def opened(token: str) -> Opened | None:
+    """The page a personal link opens; None when it does not (never issued,
+    replaced longer ago than KEEPS_WORKING, or ended)."""
+    record = tokens.resolve(token, PAGES)
+    if record is None:
+        return None
+    participant = db.session.get(Participant, record.subject_id)
+    if participant is None:
+        return None
+    return Opened(participant, record.revoked_at)
 
 
 @dataclass(frozen=True)
@@ -58,12 +91,13 @@ def access_of(participant: Participant) -> Access:
     return Access(
         page=tokens.current(Purpose.PERSONAL_PAGE, participant.id),
         feed=tokens.current(Purpose.PARTICIPANT_FEED, participant.id),
+        replaced=tokens.replaced(Purpose.PERSONAL_PAGE, participant.id),
     )
 
 
 def create_link(actor: Actor, participant_id: int) -> tuple[Participant, str]:
-    """A new personal-page token, returned once; the earlier link stops
-    working, a calendar subscription keeps working."""
+    """A new personal-page token, returned once; the earlier link keeps
+    working for KEEPS_WORKING, a calendar subscription keeps working."""
     person = _person(actor, participant_id)
     token = tokens.issue(Purpose.PERSONAL_PAGE, person.id, person.organisation_id, actor.user)
     return person, token
@@ -76,9 +110,9 @@ def send_link(
     link_for: Callable[[str], str],
     keep_cancelled: timedelta,
 ) -> Participant:
-    """E-mail the participant a new personal link and their schedule as .ics.
-    When the mail server does not take the message, LinkNotSent: nothing
-    changes and the old link keeps working."""
+    """E-mail the participant a new personal link and their schedule as .ics;
+    the old link keeps working for KEEPS_WORKING. When the mail server does
+    not take the message, LinkNotSent: nothing changes."""
     person = _person(actor, participant_id)
     try:
         _send(person, actor, tr, link_for, keep_cancelled)
@@ -116,8 +150,9 @@ def send_links(
 
 
 def end_access(actor: Actor, participant_id: int) -> list[Purpose]:
-    """Every secret link the person holds stops working: their personal page
-    and their calendar subscription. The kinds that were active."""
+    """Every secret link the person holds stops working at once: their
+    personal page (a replaced one still working too) and their calendar
+    subscription. The kinds that were active."""
     person = _person(actor, participant_id)
     ended = tokens.revoke_all("participant", person.id)
     if ended:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.extensions import db
 from app.models import AccessToken, Purpose, User
@@ -19,6 +19,14 @@ HELD_BY: dict[str, tuple[Purpose, ...]] = {
     "cohort": (Purpose.COHORT_FEED,),
 }
 
+# How long a link replaced by a newer one keeps working; kinds not named
+# here end when replaced. HR replaces a personal link by sending a new one:
+# the message may wait in the queue or in a spam folder, or the person may
+# be away for a holiday, so the link they have keeps working for two weeks
+# beside the new one. Ending access on purpose (`revoke`, `revoke_all`,
+# erasure) ends every link at once, replaced ones too.
+REPLACED_KEEPS_WORKING: dict[Purpose, timedelta] = {Purpose.PERSONAL_PAGE: timedelta(days=14)}
+
 
 def issue(
     purpose: Purpose,
@@ -28,10 +36,11 @@ def issue(
     *,
     token: str | None = None,
 ) -> str:
-    """A new token for `subject_id`; earlier ones of the same purpose stop working.
-    The plain token is returned once and never stored. `token` is one made
-    beforehand with `new_token` (a link that was e-mailed before it is kept)."""
-    revoke(purpose, subject_id)
+    """A new token for `subject_id`; earlier ones of the same purpose stop
+    working, at once or after REPLACED_KEEPS_WORKING. The plain token is
+    returned once and never stored. `token` is one made beforehand with
+    `new_token` (a link that was e-mailed before it is kept)."""
+    _replace(purpose, subject_id)
     token = token or new_token()
     db.session.add(
         AccessToken(
@@ -43,6 +52,38 @@ def issue(
         )
     )
     return token
+
+
+def _replace(purpose: Purpose, subject_id: int) -> None:
+    keeps = REPLACED_KEEPS_WORKING.get(purpose)
+    if keeps is None:
+        revoke(purpose, subject_id)
+        return
+    # Its revoked_at is the moment it stops working; one replaced earlier
+    # keeps the end it has.
+    until = datetime.now(UTC) + keeps
+    for record in db.session.scalars(
+        select(AccessToken).where(
+            AccessToken.purpose == purpose,
+            AccessToken.subject_id == subject_id,
+            AccessToken.revoked_at.is_(None),
+        )
+    ):
+        record.revoked_at = until
+
+
+def replaced(purpose: Purpose, subject_id: int) -> AccessToken | None:
+    """The newest replaced token that still works (see REPLACED_KEEPS_WORKING)."""
+    return db.session.scalar(
+        select(AccessToken)
+        .where(
+            AccessToken.purpose == purpose,
+            AccessToken.subject_id == subject_id,
+            AccessToken.revoked_at > datetime.now(UTC),
+        )
+        .order_by(AccessToken.revoked_at.desc())
+        .limit(1)
+    )
 
 
 def revoke(purpose: Purpose, subject_id: int) -> bool:
@@ -59,14 +100,15 @@ def revoke_all(subject: str, subject_id: int) -> list[Purpose]:
 
 
 def _end(purposes: tuple[Purpose, ...], subject_id: int) -> set[Purpose]:
+    """Ends the working tokens: active ones and replaced ones still working."""
+    now = datetime.now(UTC)
     found = db.session.scalars(
         select(AccessToken).where(
             AccessToken.purpose.in_(purposes),
             AccessToken.subject_id == subject_id,
-            AccessToken.revoked_at.is_(None),
+            or_(AccessToken.revoked_at.is_(None), AccessToken.revoked_at > now),
         )
     ).all()
-    now = datetime.now(UTC)
     for record in found:
         record.revoked_at = now
     return {record.purpose for record in found}

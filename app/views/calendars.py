@@ -12,9 +12,11 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -29,7 +31,14 @@ from app.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, translator
 from app.models import Cohort, Participant, Purpose
 from app.models.participants import CalendarChoice
 from app.public_url import external_url
-from app.services import attendance, certificates, choices, tokens, waiting_lists
+from app.services import (
+    attendance,
+    certificates,
+    choices,
+    personal_links,
+    tokens,
+    waiting_lists,
+)
 from app.services import calendars as service
 from app.services.calendars import (
     Feed,
@@ -268,26 +277,49 @@ def my_revoke() -> ResponseReturnValue:
 
 # The participant's personal page: the secret link is the only key.
 
+# The subscription address just created, shown once on the page the POST
+# redirects to (kept in the person's own session cookie until then).
+NEW_FEED = "qualiplan.new_feed_address"
+
+
+def _opened(token: str) -> personal_links.Opened:
+    """The page `token` opens, or 404 with a page of its own: the person
+    holds a link that no longer works, and HR can send a new one. The same
+    for a link never issued, so the page tells nobody which links existed."""
+    found = personal_links.opened(token)
+    if found is None:
+        abort(make_response(render_template("calendars/gone.html", token=token), 404))
+    return found
+
 
 def _participant(token: str) -> Participant:
-    participant = service.participant_of(token)
-    if participant is None:
-        abort(404)
-    return participant
+    return _opened(token).participant
 
 
 @bp.get("/p/<token>")
 def personal(token: str) -> str:
-    return _personal_page(token, _participant(token), feed_url=None)
+    found = _opened(token)
+    return _personal_page(token, found, feed_url=_new_feed_address(found.participant))
 
 
-def _personal_page(token: str, participant: Participant, feed_url: str | None) -> str:
+def _new_feed_address(participant: Participant) -> str | None:
+    """The address created by the last subscribe, once; a reload no longer
+    shows it (nor creates another)."""
+    shown = session.pop(NEW_FEED, None)
+    if isinstance(shown, dict) and shown.get("for") == participant.id:
+        return str(shown.get("url"))
+    return None
+
+
+def _personal_page(token: str, found: personal_links.Opened, feed_url: str | None) -> str:
+    participant = found.participant
     page = service.personal_page(participant, datetime.now(UTC))
     return render_template(
         "calendars/personal.html",
         token=token,
         page=page,
         participant=participant,
+        works_until=found.works_until,
         feed_url=feed_url,
         form=ActionForm(),
         mark_words=marks.mark_words(translator()),
@@ -297,10 +329,22 @@ def _personal_page(token: str, participant: Participant, feed_url: str | None) -
     )
 
 
-@bp.post("/p/<token>/choices")
+def _opened_as_a_page(token: str) -> ResponseReturnValue | None:
+    """A form's address of the personal page opened as a page (a reload, a
+    tab the phone reopens, a bookmark) leads back to the page, nothing
+    changed; None for the form's own POST."""
+    if request.method != "GET":
+        return None
+    _opened(token)
+    return redirect(url_for("calendars.personal", token=token), 303)
+
+
+@bp.route("/p/<token>/choices", methods=["GET", "POST"])
 @transactions.web(back=_back_to_personal_page)
 def personal_choices(token: str) -> ResponseReturnValue:
     """The participant's own choices: invitations or a feed, reminders, language."""
+    if (page := _opened_as_a_page(token)) is not None:
+        return page
     participant = _participant(token)
     _checked_form()
     chosen = choices.read_participant_choices(
@@ -325,21 +369,27 @@ def personal_download(token: str) -> Response:
     )
 
 
-@bp.post("/p/<token>/feed")
+@bp.route("/p/<token>/feed", methods=["GET", "POST"])
 @transactions.web(back=_back_to_personal_page)
 def personal_subscribe(token: str) -> ResponseReturnValue:
+    if (page := _opened_as_a_page(token)) is not None:
+        return page
     participant = _participant(token)
     _checked_form()
     feed_token = service.subscribe_participant(participant)
     language = translator().language
     feed_url = external_url("calendars.feed", token=feed_token, lang=language)
-    return _personal_page(token, participant, feed_url=feed_url)
+    # Post/Redirect/Get: a reload shows the page, not a second address.
+    session[NEW_FEED] = {"for": participant.id, "url": feed_url}
+    return redirect(url_for("calendars.personal", token=token, _anchor="calendar-title"), 303)
 
 
-@bp.post("/p/<token>/sessions/<int:session_id>/self-study")
+@bp.route("/p/<token>/sessions/<int:session_id>/self-study", methods=["GET", "POST"])
 @transactions.web(back=_back_to_personal_page)
 def personal_self_study(token: str, session_id: int) -> ResponseReturnValue:
     """The participant marks a self-study phase of their own as done (or not)."""
+    if (page := _opened_as_a_page(token)) is not None:
+        return page
     participant = _participant(token)
     _checked_form()
     attendance.record_own_self_study(participant, session_id, request.form.get("done") != "0")
@@ -353,9 +403,11 @@ def personal_certificate(token: str, certificate_id: int) -> Response:
     return certificate_download(certificates.personal_certificate(participant.id, certificate_id))
 
 
-@bp.post("/p/<token>/feed/revoke")
+@bp.route("/p/<token>/feed/revoke", methods=["GET", "POST"])
 @transactions.web(back=_back_to_personal_page)
 def personal_revoke(token: str) -> ResponseReturnValue:
+    if (page := _opened_as_a_page(token)) is not None:
+        return page
     participant = _participant(token)
     _checked_form()
     service.end_participant_feed(participant)

@@ -51,8 +51,10 @@ def participant_with_link(make, db, key="blended", region="DE-BY", timezone="Eur
 
 def subscribe(client, page_token) -> str:
     page = f"/p/{page_token}"
-    response = client.post(f"{page}/feed", data={"csrf_token": csrf_token(client, page)})
-    assert response.status_code == 200
+    done = client.post(f"{page}/feed", data={"csrf_token": csrf_token(client, page)})
+    assert done.status_code == 303  # Post/Redirect/Get: a reload sends nothing again
+    assert done.headers["Location"] == f"{page}#calendar-title"
+    response = client.get(done.headers["Location"])
     match = re.search(
         r'id="feed-url" type="text" readonly value="http://localhost(/feeds/[^"]+)"',
         response.get_data(as_text=True),

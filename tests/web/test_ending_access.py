@@ -64,15 +64,16 @@ def test_the_staff_page_says_what_ending_access_ends(client, make, db):
 
 
 def test_a_new_link_keeps_the_subscription_but_ending_access_does_not(client, make, db):
-    """Showing a new link ends only the old page link, as the page says;
-    ending access also ends the feed subscribed with the new link."""
+    """Showing a new link replaces only the old page link (which keeps
+    working for a while); ending access ends it and the feed at once."""
     person_id, old_page, feed = setup(make, db)
     log_in(client, "hr@example.org")
     staff_page = f"/participants/{person_id}"
     client.post(f"{staff_page}/link", data={"csrf_token": csrf_token(client, staff_page)})
-    assert client.get(f"/p/{old_page}").status_code == 404
+    assert client.get(f"/p/{old_page}").status_code == 200  # replaced, working for a while
     assert client.get(f"/feeds/{feed}.ics").status_code == 200
     client.post(f"{staff_page}/access/end", data={"csrf_token": csrf_token(client, staff_page)})
+    assert client.get(f"/p/{old_page}").status_code == 404
     assert client.get(f"/feeds/{feed}.ics").status_code == 404
 
 

@@ -85,7 +85,7 @@ def test_without_a_mail_server_nothing_changes(client, make, db, app):
     assert client.get(f"/p/{old}").status_code == 200  # the old link still works
 
 
-def test_show_a_new_link_once_and_switch_the_old_one_off(client, make, db):
+def test_show_a_new_link_once_the_old_one_keeps_working_until_access_ends(client, make, db):
     _, (person_id, *_), org_id = setup(make)
     old = tokens.issue(Purpose.PERSONAL_PAGE, person_id, org_id, None)
     db.session.commit()
@@ -95,10 +95,17 @@ def test_show_a_new_link_once_and_switch_the_old_one_off(client, make, db):
     new = re.search(
         r'value="http://localhost/p/([A-Za-z0-9_-]+)"', response.get_data(as_text=True)
     ).group(1)
-    assert client.get(f"/p/{old}").status_code == 404
-    assert client.get(f"/p/{new}").status_code == 200
+    kept = client.get(f"/p/{old}")
+    assert kept.status_code == 200  # the person may not have the new one yet
+    assert "Dieser Link funktioniert noch bis" in kept.get_data(as_text=True)
+    fresh = client.get(f"/p/{new}")
+    assert fresh.status_code == 200
+    assert "Dieser Link funktioniert noch bis" not in fresh.get_data(as_text=True)
     client.post(f"{page}/access/end", data={"csrf_token": csrf_token(client, page)})
-    assert client.get(f"/p/{new}").status_code == 404
+    for ended in (old, new):  # ending access ends both at once
+        gone = client.get(f"/p/{ended}")
+        assert gone.status_code == 404
+        assert "Dieser Link gilt nicht mehr" in gone.get_data(as_text=True)
 
 
 def test_a_mail_refused_midway_keeps_the_links_already_sent_and_sends_no_more(
@@ -126,6 +133,7 @@ def test_a_mail_refused_midway_keeps_the_links_already_sent_and_sends_no_more(
     body = message.get_body(preferencelist=("plain",)).get_content()
     sent = re.search(r"http://localhost(/p/[A-Za-z0-9_-]+)", body).group(1)
     assert client.get(sent).status_code == 200  # kept: the person has it
-    assert client.get(f"/p/{old[ordered[0].id]}").status_code == 404
+    replaced = client.get(f"/p/{old[ordered[0].id]}")  # works beside the new one for a while
+    assert "This link keeps working until" in replaced.get_data(as_text=True)
     for person_id, _ in ordered[1:]:  # the refused one and those after keep their links
         assert client.get(f"/p/{old[person_id]}").status_code == 200

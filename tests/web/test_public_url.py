@@ -84,7 +84,8 @@ def test_calendar_addresses_use_the_public_address(forged, make, db, public_url)
     log_in(forged, "hr@example.org")
     mine = _post(forged, "/me", "/me/feed").get_data(as_text=True)
     cohorts = _post(forged, f"/cohorts/{cohort_id}", f"/cohorts/{cohort_id}/feed")
-    personal = _post(forged, f"/p/{page_token}", f"/p/{page_token}/feed")
+    _post(forged, f"/p/{page_token}", f"/p/{page_token}/feed")
+    personal = forged.get(f"/p/{page_token}")  # the answer's redirect shows it once
     for shown in (mine, cohorts.get_data(as_text=True), personal.get_data(as_text=True)):
         assert f'value="{PUBLIC}/feeds/' in shown
         assert "evil.example" not in shown
