@@ -29,7 +29,8 @@ SESSION_KEY = "qualiplan.recorded_notifications"
 # The payload keys that hold a link with a secret (an offer's, a
 # registration's, a person's status page, a personal page's), by kind:
 # emptied once the message is sent, so that a copy of the database holds no
-# link that still works beyond the messages still waiting. (An invitation's "link" is the session's meeting link.)
+# link that still works beyond the messages still waiting. (An invitation's
+# "link" is the session's meeting link.)
 SECRETS = {"offer": ("link", "status"), "registration": ("link",), "text": ("link",)}
 # Keys looked up in one statement (well below every database parameter limit).
 LOOKUP = 500
