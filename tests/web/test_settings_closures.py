@@ -48,7 +48,7 @@ def test_closure_days_over_planned_sessions_name_the_cohorts(client, make, db):
     warning = page.split('id="touched"')[1].split("</section>")[0]
     assert f'<a href="/cohorts/{cohort_id}">Kompakt Ulm 05/2027</a>' in warning
     assert f'href="/cohorts/{cohort_id}#session-{session_id}"' in warning
-    assert "Eine Gruppe lässt sich auf ihrer Seite neu planen" in warning
+    assert "Auf der Seite einer Gruppe lässt sie sich neu planen" in warning
     assert "Abgesagt 05/2027" not in warning
     # The cohort keeps its dates.
     db.session.expire_all()
