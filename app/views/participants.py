@@ -53,6 +53,7 @@ from app.services import (
     personal_links,
     policy,
     tandems,
+    tokens,
 )
 from app.services.enrolments import EnrolmentError
 from app.services.errors import DomainError
@@ -82,6 +83,13 @@ from app.views.access import actor, owned_or_404
 from app.views.waiting_lists import JoinForm
 
 bp = Blueprint("participants", __name__)
+
+
+@bp.app_template_global("replaced_link_days")
+def replaced_link_days() -> int:
+    """How many days a replaced personal link keeps working (app.services.tokens)."""
+    return tokens.REPLACED_KEEPS_WORKING[Purpose.PERSONAL_PAGE].days
+
 
 PAGE_SIZE = 50
 
