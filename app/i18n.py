@@ -196,14 +196,108 @@ def subdivision_names(country: str) -> dict[str, str]:
     }
 
 
-@lru_cache(maxsize=256)
-def region_name(code: str) -> str:
-    """A region's name for people ("DE-BY" → "Bayern"); a whole country by
-    its name in the reader's language; the code where no name is known."""
-    country, _, subdivision = code.strip().partition("-")
+# Region names in the reader's language. The holiday data names each
+# subdivision once, in its own language (Genève, Ticino beside Freiburg):
+# the three countries the list offers are named here in both languages.
+REGION_NAMES = {
+    "de": {
+        "CH-AG": "Aargau",
+        "CH-AI": "Appenzell Innerrhoden",
+        "CH-AR": "Appenzell Ausserrhoden",
+        "CH-BE": "Bern",
+        "CH-BL": "Basel-Landschaft",
+        "CH-BS": "Basel-Stadt",
+        "CH-FR": "Freiburg",
+        "CH-GE": "Genf",
+        "CH-GL": "Glarus",
+        "CH-GR": "Graubünden",
+        "CH-JU": "Jura",
+        "CH-LU": "Luzern",
+        "CH-NE": "Neuenburg",
+        "CH-NW": "Nidwalden",
+        "CH-OW": "Obwalden",
+        "CH-SG": "St. Gallen",
+        "CH-SH": "Schaffhausen",
+        "CH-SO": "Solothurn",
+        "CH-SZ": "Schwyz",
+        "CH-TG": "Thurgau",
+        "CH-TI": "Tessin",
+        "CH-UR": "Uri",
+        "CH-VD": "Waadt",
+        "CH-VS": "Wallis",
+        "CH-ZG": "Zug",
+        "CH-ZH": "Zürich",
+    },
+    "en": {
+        "DE-BW": "Baden-Württemberg",
+        "DE-BY": "Bavaria",
+        "DE-BE": "Berlin",
+        "DE-BB": "Brandenburg",
+        "DE-HB": "Bremen",
+        "DE-HH": "Hamburg",
+        "DE-HE": "Hesse",
+        "DE-MV": "Mecklenburg-Western Pomerania",
+        "DE-NI": "Lower Saxony",
+        "DE-NW": "North Rhine-Westphalia",
+        "DE-RP": "Rhineland-Palatinate",
+        "DE-SL": "Saarland",
+        "DE-SN": "Saxony",
+        "DE-ST": "Saxony-Anhalt",
+        "DE-SH": "Schleswig-Holstein",
+        "DE-TH": "Thuringia",
+        "AT-1": "Burgenland",
+        "AT-2": "Carinthia",
+        "AT-3": "Lower Austria",
+        "AT-4": "Upper Austria",
+        "AT-5": "Salzburg",
+        "AT-6": "Styria",
+        "AT-7": "Tyrol",
+        "AT-8": "Vorarlberg",
+        "AT-9": "Vienna",
+        "CH-AG": "Aargau",
+        "CH-AI": "Appenzell Innerrhoden",
+        "CH-AR": "Appenzell Ausserrhoden",
+        "CH-BE": "Bern",
+        "CH-BL": "Basel-Landschaft",
+        "CH-BS": "Basel-Stadt",
+        "CH-FR": "Fribourg",
+        "CH-GE": "Geneva",
+        "CH-GL": "Glarus",
+        "CH-GR": "Graubünden",
+        "CH-JU": "Jura",
+        "CH-LU": "Lucerne",
+        "CH-NE": "Neuchâtel",
+        "CH-NW": "Nidwalden",
+        "CH-OW": "Obwalden",
+        "CH-SG": "St. Gallen",
+        "CH-SH": "Schaffhausen",
+        "CH-SO": "Solothurn",
+        "CH-SZ": "Schwyz",
+        "CH-TG": "Thurgau",
+        "CH-TI": "Ticino",
+        "CH-UR": "Uri",
+        "CH-VD": "Vaud",
+        "CH-VS": "Valais",
+        "CH-ZG": "Zug",
+        "CH-ZH": "Zurich",
+    },
+}
+
+
+def region_name(code: str, language: str | None = None) -> str:
+    """A region's name for people in the reader's language ("DE-BY" →
+    "Bayern", "Bavaria"); a whole country by its name; the code where no
+    name is known."""
+    return _region_name(code, language or current_language())
+
+
+@lru_cache(maxsize=512)
+def _region_name(code: str, language: str) -> str:
+    country, _, subdivision = code.strip().upper().partition("-")
     if subdivision:
-        return subdivision_names(country.upper()).get(subdivision.upper(), code)
-    return country_name(country.upper(), DEFAULT_LANGUAGE) if country else code
+        own = subdivision_names(country).get(subdivision, code.strip())
+        return REGION_NAMES.get(language, {}).get(f"{country}-{subdivision}", own)
+    return country_name(country, language) if country else code
 
 
 def country_name(country: str, language: str) -> str:
@@ -220,7 +314,9 @@ def _region_choices(language: str, extra: tuple[str, ...]) -> tuple[tuple[str, s
     choices: list[tuple[str, str, str]] = []
     for country in REGION_COUNTRIES:
         group = country_name(country, language)
-        names = subdivision_names(country)
+        names = {
+            code: region_name(f"{country}-{code}", language) for code in subdivision_names(country)
+        }
         for code in sorted(names, key=lambda c: _sort_key(names[c])):
             choices.append((f"{country}-{code}", names[code], group))
         whole = translations(language).gettext("%(country)s, nationwide holidays only")
@@ -232,7 +328,9 @@ def _region_choices(language: str, extra: tuple[str, ...]) -> tuple[tuple[str, s
             choices.append(
                 (
                     code,
-                    f"{region_name(code)} ({code})" if region_name(code) != code else code,
+                    f"{region_name(code, language)} ({code})"
+                    if region_name(code, language) != code
+                    else code,
                     other,
                 )
             )

@@ -14,8 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.forms import CheckboxListField
-from app.forms.fields import DayField
-from app.forms.settings import DEFAULT_TIMEZONE, LocalRegionField, TimezoneField
+from app.forms.fields import DayField, RegionField
+from app.forms.settings import DEFAULT_TIMEZONE, TimezoneField
 
 
 class CohortForm(FlaskForm):  # type: ignore[misc]
@@ -26,7 +26,7 @@ class CohortForm(FlaskForm):  # type: ignore[misc]
     start = DayField(_l("Start date"), validators=[InputRequired()])
     # Public holidays follow the region; region and time zone start as the
     # organisation's and follow it while left at its values.
-    region = LocalRegionField(_l("Region"), validators=[DataRequired()])
+    region = RegionField(_l("Region"), validators=[DataRequired()])
     timezone = TimezoneField(
         _l("Time zone"), default=DEFAULT_TIMEZONE, validators=[DataRequired()]
     )

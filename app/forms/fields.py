@@ -92,6 +92,18 @@ class RegionField(SelectField):  # type: ignore[misc]
             for code, name, group in region_choices(extra=(stored,) if stored else ())
         ]
 
+    def offer(self, code: str) -> None:
+        """Keep `code` choosable (an organisation's region the list lacks)."""
+        if code and code not in {c.value for c in self.choices}:
+            self.choices = [
+                *self.choices,
+                *(
+                    SelectChoice(value, name, optgroup=group)
+                    for value, name, group in region_choices(extra=(code,))
+                    if value == code
+                ),
+            ]
+
 
 GAP_UNITS: dict[Unit, Any] = {
     Unit.DAYS: _l("days"),

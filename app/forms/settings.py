@@ -134,131 +134,6 @@ class TimezoneField(SelectField):  # type: ignore[misc]
         self.choices = list(_timezone_choices(current_language(), self.first))
 
 
-# Region names in the reader's language. The holiday data names each
-# subdivision once, in its own language (Genève, Ticino beside Freiburg):
-# the three countries the list offers are named here in both languages.
-REGION_NAMES = {
-    "de": {
-        "CH-AG": "Aargau",
-        "CH-AI": "Appenzell Innerrhoden",
-        "CH-AR": "Appenzell Ausserrhoden",
-        "CH-BE": "Bern",
-        "CH-BL": "Basel-Landschaft",
-        "CH-BS": "Basel-Stadt",
-        "CH-FR": "Freiburg",
-        "CH-GE": "Genf",
-        "CH-GL": "Glarus",
-        "CH-GR": "Graubünden",
-        "CH-JU": "Jura",
-        "CH-LU": "Luzern",
-        "CH-NE": "Neuenburg",
-        "CH-NW": "Nidwalden",
-        "CH-OW": "Obwalden",
-        "CH-SG": "St. Gallen",
-        "CH-SH": "Schaffhausen",
-        "CH-SO": "Solothurn",
-        "CH-SZ": "Schwyz",
-        "CH-TG": "Thurgau",
-        "CH-TI": "Tessin",
-        "CH-UR": "Uri",
-        "CH-VD": "Waadt",
-        "CH-VS": "Wallis",
-        "CH-ZG": "Zug",
-        "CH-ZH": "Zürich",
-    },
-    "en": {
-        "DE-BW": "Baden-Württemberg",
-        "DE-BY": "Bavaria",
-        "DE-BE": "Berlin",
-        "DE-BB": "Brandenburg",
-        "DE-HB": "Bremen",
-        "DE-HH": "Hamburg",
-        "DE-HE": "Hesse",
-        "DE-MV": "Mecklenburg-Western Pomerania",
-        "DE-NI": "Lower Saxony",
-        "DE-NW": "North Rhine-Westphalia",
-        "DE-RP": "Rhineland-Palatinate",
-        "DE-SL": "Saarland",
-        "DE-SN": "Saxony",
-        "DE-ST": "Saxony-Anhalt",
-        "DE-SH": "Schleswig-Holstein",
-        "DE-TH": "Thuringia",
-        "AT-1": "Burgenland",
-        "AT-2": "Carinthia",
-        "AT-3": "Lower Austria",
-        "AT-4": "Upper Austria",
-        "AT-5": "Salzburg",
-        "AT-6": "Styria",
-        "AT-7": "Tyrol",
-        "AT-8": "Vorarlberg",
-        "AT-9": "Vienna",
-        "CH-AG": "Aargau",
-        "CH-AI": "Appenzell Innerrhoden",
-        "CH-AR": "Appenzell Ausserrhoden",
-        "CH-BE": "Bern",
-        "CH-BL": "Basel-Landschaft",
-        "CH-BS": "Basel-Stadt",
-        "CH-FR": "Fribourg",
-        "CH-GE": "Geneva",
-        "CH-GL": "Glarus",
-        "CH-GR": "Graubünden",
-        "CH-JU": "Jura",
-        "CH-LU": "Lucerne",
-        "CH-NE": "Neuchâtel",
-        "CH-NW": "Nidwalden",
-        "CH-OW": "Obwalden",
-        "CH-SG": "St. Gallen",
-        "CH-SH": "Schaffhausen",
-        "CH-SO": "Solothurn",
-        "CH-SZ": "Schwyz",
-        "CH-TG": "Thurgau",
-        "CH-TI": "Ticino",
-        "CH-UR": "Uri",
-        "CH-VD": "Vaud",
-        "CH-VS": "Valais",
-        "CH-ZG": "Zug",
-        "CH-ZH": "Zurich",
-    },
-}
-
-
-def region_label(code: str, name: str, language: str) -> str:
-    return REGION_NAMES.get(language, {}).get(code, name)
-
-
-class LocalRegionField(RegionField):
-    """A region chosen by its name, every name in the reader's language,
-    each country's in the order of those names."""
-
-    def process(self, *args: Any, **kwargs: Any) -> None:
-        super().process(*args, **kwargs)
-        self._rename()
-
-    def offer(self, code: str) -> None:
-        """Keep `code` choosable (an organisation's region the list lacks)."""
-        if code and code not in {c.value for c in self.choices}:
-            group = translations(current_language()).gettext("Other regions")
-            self.choices = [*self.choices, SelectChoice(code, code, optgroup=group)]
-
-    def _rename(self) -> None:
-        language = current_language()
-        groups: dict[str | None, list[SelectChoice]] = {}
-        for choice in self.choices:
-            named = SelectChoice(
-                choice.value,
-                region_label(choice.value, choice.label, language),
-                optgroup=choice.optgroup,
-            )
-            groups.setdefault(choice.optgroup, []).append(named)
-        ordered: list[SelectChoice] = []
-        for members in groups.values():
-            # Each country's subdivisions by name; the nationwide entry last.
-            parts = [c for c in members if "-" in c.value]
-            rest = [c for c in members if "-" not in c.value]
-            ordered += sorted(parts, key=lambda c: _sort_key(c.label)) + rest
-        self.choices = ordered
-
-
 REMINDER_DAY_CHOICES = (1, 2, 3, 7, 14)
 REMINDER_DAYS_MESSAGE = _l("Please tick days from the list.")
 
@@ -301,7 +176,7 @@ class InviteForm(AccountForm):
 
 class OrganisationForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    region = LocalRegionField(_l("Region"), validators=[InputRequired()])
+    region = RegionField(_l("Region"), validators=[InputRequired()])
     timezone = TimezoneField(
         _l("Time zone"), default=DEFAULT_TIMEZONE, validators=[InputRequired()]
     )

@@ -114,17 +114,24 @@ def test_german_states_come_first_by_their_names_grouped_by_country(language):
     assert len(states) == 16
     assert (states[0].value, states[0].label) == ("DE-BW", "Baden-Württemberg")
     names = [c.label for c in states]
-    assert names.index("Sachsen-Anhalt") < names.index("Thüringen")
+    # Every name in the reader's language, each country's in their order.
+    if language == "de":
+        assert names.index("Sachsen-Anhalt") < names.index("Thüringen")
+    else:
+        assert names.index("Saxony-Anhalt") < names.index("Thuringia")
+    assert names == sorted(names, key=lambda n: n.replace("ü", "u").casefold())
     by_value = {c.value: c.label for c in choices}
-    assert by_value["AT-9"] == "Wien"
-    assert by_value["CH-ZH"] == "Zürich"
+    assert by_value["AT-9"] == {"de": "Wien", "en": "Vienna"}[language]
+    assert by_value["CH-ZH"] == {"de": "Zürich", "en": "Zurich"}[language]
+    assert by_value["CH-GE"] == {"de": "Genf", "en": "Geneva"}[language]
     # The city-level holiday regions of the package have no ISO code.
     assert not any("Augsburg" in value for value in by_value)
 
 
 def test_the_region_defaults_to_what_the_form_user_gives(language):
     html = RegionForm(region="DE-BY").region()
-    assert '<option selected value="DE-BY">Bayern</option>' in html
+    bavaria = {"de": "Bayern", "en": "Bavaria"}[language]
+    assert f'<option selected value="DE-BY">{bavaria}</option>' in html
     assert "<optgroup" in html
 
 
@@ -196,3 +203,13 @@ def test_the_gap_renders_a_labelled_number_and_unit_list(language):
     assert f'<option selected value="w">{weeks}</option>' in html
     assert 'aria-label="' in html
     assert str(form.gap.label).startswith('<label for="gap"')
+
+
+def test_pages_name_a_region_as_its_list_does():
+    """The `region` filter of the pages and the region list share one name."""
+    from app.i18n import region_name
+
+    assert [region_name("CH-GE", lang) for lang in ("de", "en")] == ["Genf", "Geneva"]
+    assert [region_name("DE-BY", lang) for lang in ("de", "en")] == ["Bayern", "Bavaria"]
+    assert [region_name("DE", lang) for lang in ("de", "en")] == ["Deutschland", "Germany"]
+    assert region_name("FR-XX", "de") == "FR-XX"
