@@ -411,6 +411,25 @@ def place_problems(region: str, timezone: str) -> list[InvalidInput]:
     return problems
 
 
+def curriculum_problem(version_id: int | None, organisation: Organisation) -> InvalidInput | None:
+    """What is wrong with planning `organisation`'s cohort on this version:
+    none, a standard, or the organisation's own fork, published; at the
+    form's field, so that a form can show it with its other problems."""
+    version = db.session.get(CurriculumVersion, version_id) if version_id else None
+    owner = version.curriculum.organisation_id if version is not None else None
+    if version is None or version.published_at is None or owner not in (None, organisation.id):
+        return InvalidInput(
+            msg(
+                "this curriculum is another organisation's own version; choose one of "
+                "{organisation} or a standard",
+                organisation=organisation.name,
+            ),
+            code="foreign_curriculum",
+            field="version",
+        )
+    return None
+
+
 def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...]]:
     """Plan a cohort in one of the actor's organisations. A refusal names the
     form field it belongs to."""
@@ -419,14 +438,10 @@ def plan_cohort(actor: Actor, wish: CohortWish) -> tuple[Cohort, tuple[Note, ...
     problems = place_problems(wish.region, wish.timezone)
     if problems:
         raise problems[0]
+    refused = curriculum_problem(wish.version_id, organisation)
+    if refused is not None:
+        raise refused
     version = db.session.get(CurriculumVersion, wish.version_id)
-    owner = version.curriculum.organisation_id if version is not None else None
-    if version is None or version.published_at is None or owner not in (None, organisation.id):
-        raise InvalidInput(
-            msg("this curriculum does not belong to the organisation"),
-            code="foreign_curriculum",
-            field="version",
-        )
     trainers = [
         t
         for t in db.session.scalars(select(User).where(User.id.in_(list(wish.trainer_ids))))

@@ -118,18 +118,14 @@ def _follow_organisation(form: CohortForm, defaults: dict[int, tuple[str, str]])
 
 def _checked(form: CohortForm, choices: cohorts.NewCohortChoices) -> dict[date, str] | None:
     """Every problem of the form at its field at once: the fields' own, the
-    closure days', the place's and a fork chosen for another client. The
+    closure days', the place's and the curriculum's (another client's fork). The
     closure days when there is none."""
     valid = form.validate_on_submit()
-    if not form.version.errors and _foreign_fork(form, choices):
+    chosen = next((o for o in choices.organisations if o.id == form.organisation.data), None)
+    refused = cohorts.curriculum_problem(form.version.data, chosen) if chosen else None
+    if refused is not None and not form.version.errors:
         valid = False
-        form.version.errors = [
-            translator().gettext(
-                "This curriculum is another organisation's own version. Please choose one "
-                "of %(organisation)s or a standard.",
-                organisation=_organisation_name(form, choices),
-            )
-        ]
+        form.version.errors = [sentence(translator().localize(refused.message))]
     closures = None
     try:
         closures = _closures(form)
@@ -140,16 +136,6 @@ def _checked(form: CohortForm, choices: cohorts.NewCohortChoices) -> dict[date, 
         if not form._fields[problem.field or "start"].errors:  # said once per field
             _show_at_field(form, problem)
     return closures if valid else None
-
-
-def _foreign_fork(form: CohortForm, choices: cohorts.NewCohortChoices) -> bool:
-    version = next((v for v in choices.versions if v.id == form.version.data), None)
-    owner = version.curriculum.organisation_id if version is not None else None
-    return owner is not None and owner != form.organisation.data
-
-
-def _organisation_name(form: CohortForm, choices: cohorts.NewCohortChoices) -> str:
-    return next((o.name for o in choices.organisations if o.id == form.organisation.data), "")
 
 
 def _show_at_field(form: CohortForm | ChangeCohortForm, error: DomainError) -> None:
