@@ -41,6 +41,11 @@
   var timer = null;
   var inFlight = 0;
   var held = []; // cells waiting for a free request
+  // Requests that ran beside each other each counted without the others'
+  // marks (and their answers may arrive in any order): once the last of them
+  // is answered, the counters are read again from the page.
+  var overlapped = false;
+  var sent = 0; // requests started, so that a recount older than a tap is dropped
   var notTaken = {}; // cell → true: a queued tap refused when it was sent
   var choosing = {}; // cell → timer of a keyboard choice not saved yet
   var arrowed = null; // the cell whose arrow key press comes before a change
@@ -166,8 +171,10 @@
       showQueue();
       return;
     }
+    if (inFlight > 0) overlapped = true;
     sending[cell] = true;
     inFlight += 1;
+    sent += 1;
     var body = new FormData();
     var token = grid.querySelector("input[name=csrf_token]");
     if (token) body.append("csrf_token", token.value);
@@ -220,7 +227,31 @@
     inFlight -= 1;
     window.setTimeout(function () {
       while (held.length && inFlight < MAX_PARALLEL) send(held.shift());
+      if (overlapped && inFlight === 0) {
+        overlapped = false;
+        recount();
+      }
     }, 0);
+  }
+
+  // The session's, the cohort's and each person's counters as the page shows
+  // them now. A tap started meanwhile brings its own, newer counters.
+  function recount() {
+    var asOf = sent;
+    fetch(base, { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .then(function (html) {
+        if (!html || asOf !== sent || !window.DOMParser) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var shown = fresh.querySelectorAll("[id^=rate-], #cohort-completion, [id^=decision-]");
+        Array.prototype.forEach.call(shown, function (element) {
+          var here = document.getElementById(element.id);
+          if (here) here.replaceWith(document.importNode(element, true));
+        });
+      })
+      .catch(function () {});
   }
 
   function saved(cell, change, data) {

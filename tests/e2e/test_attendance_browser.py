@@ -395,6 +395,51 @@ def test_all_present_is_queued_like_taps_and_can_be_undone(browser, tmp_path):
         context.close()
 
 
+def test_counters_are_right_when_answers_arrive_out_of_order(browser, tmp_path):
+    """Two cells sent at once each count without the other's mark; the answer
+    counted first arriving last must not leave the smaller count standing."""
+    with served(tmp_path, "attendance_out_of_order") as (app, base):
+        cohort_id, session_id, _anna_id = world(app)
+        with app.app_context():
+            cohort = db.session.get(Cohort, cohort_id)
+            enrolled(cohort, "Carla", "Clausen", "carla@example.org")
+            db.session.execute(
+                update(Enrolment).values(
+                    enrolled_at=datetime.combine(START - timedelta(weeks=2), time(8), tzinfo=UTC)
+                )
+            )
+            db.session.commit()
+        context, page = tablet(browser, base)
+        log_in(page)
+        page.goto(f"/cohorts/{cohort_id}/attendance")
+        rate = page.locator(f"#rate-{session_id} .count")
+        expect(rate).to_have_text("0/3")
+
+        # The first answer is held back until the second has been shown.
+        held = []
+
+        def hold_first(route):
+            if held or route.request.method != "POST":
+                route.continue_()
+                return
+            held.append(route)  # before fetching: the second may come meanwhile
+            held.append(route.fetch())
+
+        page.route(re.compile(rf"/attendance/{session_id}/\d+$"), hold_first)
+        page.get_by_role("button", name="alle anwesend").first.click()
+        expect(segment(page, "Ben Bauer", "anwesend")).to_be_checked()
+        expect(segment(page, "Carla Clausen", "anwesend")).to_be_checked()
+        expect(rate).to_have_text("2/3")  # the second answer counted both
+        route, stale = held
+        assert '"present":1' in stale.text().replace(" ", "")
+        route.fulfill(response=stale)
+        expect(page.locator("td.saving")).to_have_count(0)  # the stale answer is in
+        expect(rate).to_have_text("2/3")
+        page.reload()
+        expect(rate).to_have_text("2/3")
+        context.close()
+
+
 def test_a_queued_tap_refused_later_is_named_in_the_queue(browser, tmp_path):
     with served(tmp_path, "attendance_refused") as (app, base):
         cohort_id, session_id, anna_id = world(app)
