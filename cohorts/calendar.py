@@ -1,8 +1,10 @@
 """Working days of a region: weekends, public holidays and closure days.
 
 Public holidays come from the `holidays` package for any country and
-subdivision it knows, with German names where it has them. Each region and
-year is computed once per process and then shared read-only.
+subdivision it knows. Each holiday is named in German and in English
+(`Text`), so the shell shows the reader's language; where the package has no
+name in one of them the other language stands in. Each region and year is
+computed once per process and then shared read-only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import holidays
 
 from cohorts.errors import UnknownRegion
 from curricula.messages import Message, msg
+from curricula.model import Text
 
 # How far ahead a search for a working day goes before giving up; a region
 # closed for longer than this is a data error, not a schedule.
@@ -34,7 +37,7 @@ class ClosedBecause(StrEnum):
 class ClosedDay:
     day: date
     because: ClosedBecause
-    name: str
+    name: str | Text  # a holiday's in both languages, a closure day's as typed
 
     def describe(self) -> Message:
         if self.because is ClosedBecause.WEEKEND:
@@ -98,27 +101,49 @@ def _supported_regions() -> Mapping[str, tuple[str, ...]]:
     )
 
 
+# British English first, as the rest of the English texts are written.
+_ENGLISH = ("en_GB", "en_US")
+
+
 @cache
-def _language(country: str) -> str | None:
-    """German holiday names where the package has them, otherwise the country's
-    own language; without a language the names would follow the process locale."""
+def _languages(country: str) -> tuple[str | None, str | None]:
+    """The package's languages for the German and the English names.
+
+    German where the package has it, else the country's own language; English
+    where it has it, else the same as the German. A language is always named:
+    without one the names would follow the process locale."""
     probe = holidays.country_holidays(country)
-    return "de" if "de" in probe.supported_languages else probe.default_language
+    supported = probe.supported_languages
+    german = "de" if "de" in supported else probe.default_language
+    english = next((code for code in _ENGLISH if code in supported), german)
+    return german, english
 
 
 @dataclass(frozen=True)
 class _Year:
-    holidays: Mapping[date, str]
+    holidays: Mapping[date, Text]
     weekend: frozenset[int]
     weekend_workdays: frozenset[date]
 
 
 @lru_cache(maxsize=4096)
 def _region_year(region: Region, year: int) -> _Year:
+    german, english = _languages(region.country)
     calendar = holidays.country_holidays(
-        region.country, subdiv=region.subdivision, years=year, language=_language(region.country)
+        region.country, subdiv=region.subdivision, years=year, language=german
     )
-    names = {day: str(name) for day, name in calendar.items() if day.year == year}
+    in_english = (
+        calendar
+        if english == german
+        else holidays.country_holidays(
+            region.country, subdiv=region.subdivision, years=year, language=english
+        )
+    )
+    names = {
+        day: Text(str(name), str(in_english.get(day, name)))
+        for day, name in calendar.items()
+        if day.year == year
+    }
     return _Year(
         holidays=MappingProxyType(names),
         weekend=frozenset(calendar.weekend),
@@ -164,9 +189,9 @@ class WorkingCalendar:
                 return candidate
         return None
 
-    def holidays_between(self, first: date, last: date) -> list[tuple[date, str]]:
+    def holidays_between(self, first: date, last: date) -> list[tuple[date, Text]]:
         """Public holidays from `first` to `last` inclusive, in date order."""
-        found: list[tuple[date, str]] = []
+        found: list[tuple[date, Text]] = []
         for year in range(first.year, last.year + 1):
             found.extend(
                 (day, name)

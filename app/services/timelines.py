@@ -38,7 +38,7 @@ def cohort_timeline(
     ]
     closures = {c.day: c.reason for c in cohort.closures}
     closures.update(_organisation_closures(cohort.organisation_id, first, last))
-    bands = [*_holidays(cohort.region, first, last), *_closures(closures, tr)]
+    bands = [*_holidays(cohort.region, first, last, tr), *_closures(closures, tr)]
     title = tr.gettext("Schedule of %(name)s as a timeline", name=cohort.name)
     return _draw(lanes, first, last, bands, title, tr, today)
 
@@ -77,7 +77,10 @@ def year_timeline(
         for cohort in cohorts
     ]
     closures = _organisation_closures(organisation.id, first, last)
-    bands = [*_holidays(organisation.default_region, first, last), *_closures(closures, tr)]
+    bands = [
+        *_holidays(organisation.default_region, first, last, tr),
+        *_closures(closures, tr),
+    ]
     title = tr.gettext(
         "Cohorts of %(organisation)s in %(year)d", organisation=organisation.name, year=year
     )
@@ -105,13 +108,14 @@ def _bar(session: Session, cohort: Cohort, tr: Translator, *, with_cohort: bool)
     )
 
 
-def _holidays(region: str, first: date, last: date) -> list[Band]:
+def _holidays(region: str, first: date, last: date, tr: Translator) -> list[Band]:
     try:
         calendar = WorkingCalendar(region)
     except UnknownRegion:
         return []
     return [
-        Band(day, day, name, "holiday") for day, name in calendar.holidays_between(first, last)
+        Band(day, day, name.get(tr.language), "holiday")
+        for day, name in calendar.holidays_between(first, last)
     ]
 
 

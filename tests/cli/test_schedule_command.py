@@ -35,6 +35,13 @@ def test_table_in_english(schedule):
     assert "Note: the preferred gap of 3 months after practice-day" in result.out
 
 
+def test_holidays_are_named_in_the_language_of_the_output(schedule):
+    result = schedule("--lang", "en", start="2027-05-26", region="DE-BW")
+    assert result.code == 0
+    assert "Thu 27 May 2027 is a public holiday (Corpus Christi)" in result.out
+    assert "Fronleichnam" not in result.out
+
+
 def test_json_shape(schedule):
     result = schedule(
         "--format",

@@ -4,6 +4,7 @@ import pytest
 
 from cohorts.calendar import ClosedBecause, Region, WorkingCalendar
 from cohorts.errors import UnknownRegion
+from curricula.model import Text
 
 
 @pytest.mark.parametrize(
@@ -31,18 +32,32 @@ def test_public_holidays_of_the_region(region, day, working):
     assert WorkingCalendar(region).is_working_day(day) is working
 
 
-def test_holiday_names_are_german():
+def test_holiday_names_in_german_and_english():
     closed = WorkingCalendar("DE-BW").closed_because(date(2027, 5, 27))
     assert closed is not None
     assert closed.because is ClosedBecause.HOLIDAY
-    assert closed.name == "Fronleichnam"
-    assert str(closed) == "2027-05-27 is a public holiday (Fronleichnam)"
+    assert closed.name == Text("Fronleichnam", "Corpus Christi")
+    assert str(closed) == "2027-05-27 is a public holiday (Corpus Christi)"
 
 
-def test_other_countries_keep_their_own_language():
+@pytest.mark.parametrize(
+    ("region", "day", "name"),
+    [
+        ("AT-9", date(2027, 12, 26), Text("Stephanstag", "Saint Stephen's Day")),
+        ("CH-GE", date(2027, 9, 9), Text("Genfer Bettag", "Genevan Fast")),
+        ("CH-ZH", date(2027, 5, 6), Text("Auffahrt", "Ascension Day")),
+    ],
+)
+def test_austria_and_switzerland_are_named_in_both_languages(region, day, name):
+    closed = WorkingCalendar(region).closed_because(day)
+    assert closed is not None
+    assert closed.name == name
+
+
+def test_a_country_without_german_names_keeps_its_own_language():
     closed = WorkingCalendar("FR").closed_because(date(2027, 7, 14))
     assert closed is not None
-    assert closed.name == "Fête nationale"
+    assert closed.name == Text("Fête nationale", "National Day")
 
 
 def test_weekends_and_closure_days():
@@ -66,7 +81,7 @@ def test_a_closure_without_a_reason():
 def test_holidays_between_lists_the_region_only():
     bw = WorkingCalendar("DE-BW").holidays_between(date(2027, 5, 1), date(2027, 5, 31))
     be = WorkingCalendar("DE-BE").holidays_between(date(2027, 5, 1), date(2027, 5, 31))
-    assert (date(2027, 5, 27), "Fronleichnam") in bw
+    assert (date(2027, 5, 27), Text("Fronleichnam", "Corpus Christi")) in bw
     assert [d for d, _ in be] == [date(2027, 5, 1), date(2027, 5, 6), date(2027, 5, 17)]
 
 

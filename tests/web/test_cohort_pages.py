@@ -51,6 +51,17 @@ def test_plan_a_cohort_in_the_browser(client, make, db):
     assert [s.first_day for s in cohort.sessions][:2] == [date(2027, 5, 26), date(2027, 5, 28)]
 
 
+def test_the_holiday_of_a_note_is_named_in_english_on_the_english_page(client, make, db):
+    org, email = planner(make)
+    version = make.version("compact").id
+    log_in(client, email)
+    client.get("/?lang=en")
+    response = post_form(client, "/cohorts/new", cohort_form(org, version), follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Thu 27 May 2027 is a public holiday (Corpus Christi)" in page
+    assert "Fronleichnam" not in page
+
+
 def test_bad_input_is_named_and_nothing_is_saved(client, make, db):
     org, email = planner(make)
     version = make.version("compact").id

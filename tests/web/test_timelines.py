@@ -79,6 +79,23 @@ def test_the_cohort_page_draws_one_bar_per_session_at_its_dates(client, make, db
     assert svg.find(f"{SVG}title").text.startswith("Terminplan von")
 
 
+def test_holidays_are_named_in_the_reader_s_language(client, make, db):
+    org = make.organisation()
+    make.user(Role.TRAINER, [org], email="trainerin@example.org")
+    cohort_id = make.cohort(org, key="compact", start=date(2027, 5, 26), region="DE-BW").id
+    log_in(client, "trainerin@example.org")
+
+    def names(language):
+        page = client.get(f"/cohorts/{cohort_id}?lang={language}").get_data(as_text=True)
+        return {
+            b.get("data-first"): b.find(f"{SVG}title").text
+            for b in rects(picture(page), "holiday")
+        }
+
+    assert names("de")["2027-05-27"] == "Fronleichnam"
+    assert names("en")["2027-05-27"] == "Corpus Christi"
+
+
 def test_the_year_overview_shows_every_cohort_of_the_organisation(client, make, db):
     org = make.organisation("Metallwerke")
     other = make.organisation("Fremde AG")
