@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import transactions
 from app.api import errors
+from app.views import personal
 from curricula.messages import MessageError
 
 
@@ -42,6 +43,9 @@ def _error_page(status: int):  # type: ignore[no-untyped-def]
         # A missing or expired CSRF token is a 400 like any other bad request,
         # but its cause is one the user can act on.
         expired = isinstance(error, CSRFError)
+        # An address under a personal link that has ended says so.
+        if status == 404 and (ended := personal.not_found()) is not None:
+            return ended
         nul = g.get("nul_fields")
         return render_template(
             "error.html", status=status, expired=expired, nul=nul, nul_labels=_labels(nul)

@@ -12,7 +12,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -53,6 +52,7 @@ from app.services.calendars import (
     trainer_version,
 )
 from app.views.access import actor, owned_or_404
+from app.views.personal import opened_link, require_working_link
 
 # How a person's dates reach them, in words: what each choice means. The
 # feed always shows every session; the choice decides only the invitations
@@ -282,23 +282,17 @@ def my_revoke() -> ResponseReturnValue:
 NEW_FEED = "qualiplan.new_feed_address"
 
 
-def _opened(token: str) -> personal_links.Opened:
-    """The page `token` opens, or 404 with a page of its own: the person
-    holds a link that no longer works, and HR can send a new one. The same
-    for a link never issued, so the page tells nobody which links existed."""
-    found = personal_links.opened(token)
-    if found is None:
-        abort(make_response(render_template("calendars/gone.html", token=token), 404))
-    return found
+# Every address under /p/<token> is refused alike once the link has ended.
+bp.before_app_request(require_working_link)
 
 
 def _participant(token: str) -> Participant:
-    return _opened(token).participant
+    return opened_link(token).participant
 
 
 @bp.get("/p/<token>")
 def personal(token: str) -> str:
-    found = _opened(token)
+    found = opened_link(token)
     return _personal_page(token, found, feed_url=_new_feed_address(found.participant))
 
 
@@ -335,7 +329,7 @@ def _opened_as_a_page(token: str) -> ResponseReturnValue | None:
     changed; None for the form's own POST."""
     if request.method != "GET":
         return None
-    _opened(token)
+    opened_link(token)
     return redirect(url_for("calendars.personal", token=token), 303)
 
 

@@ -34,9 +34,9 @@ from app.credential_files import (
 from app.extensions import csrf
 from app.forms.certificates import VerifyForm
 from app.i18n import translator
-from app.services import calendars
 from app.services import certificates as service
 from app.views.access import actor
+from app.views.personal import opened_link
 
 Download = Callable[..., Response]
 
@@ -67,9 +67,7 @@ def staff_download(certificate_id: int, fmt: str) -> Response:
 
 def personal_download(token: str, certificate_id: int, fmt: str) -> Response:
     """The person's own credential; anyone else's is not found."""
-    participant = calendars.participant_of(token)
-    if participant is None:
-        abort(404)
+    participant = opened_link(token).participant
     own = {c.id: c for c in service.all_of_participant(participant.id)}
     if certificate_id not in own:
         abort(404)

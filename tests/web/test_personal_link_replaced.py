@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app import queue
-from app.models import AccessToken, Participant, Purpose, Role
+from app.models import AccessToken, Participant, Purpose, Role, User
 from app.services import personal_links, tokens
 from tests.web.helpers import csrf_token, log_in
 
@@ -178,3 +178,71 @@ def test_the_page_of_an_ended_link_in_english_and_its_forms(client, make, db):
     assert client.get(f"/p/{old}/calendar.ics").status_code == 404
     db.session.expire_all()
     assert tokens.current(Purpose.PARTICIPANT_FEED, person_id) is None
+
+
+def downloads_of_the_page(client, token: str) -> list[str]:
+    """Every file the personal page offers: the calendar, the certificate's
+    PDF and its digital credential."""
+    text = client.get(f"/p/{token}").get_data(as_text=True)
+    found = [
+        html.unescape(href)
+        for href in re.findall(r'href="(/p/[^"]+)"', text)
+        if re.search(r"\.(ics|pdf|png|json|jwt)(\?|$)", html.unescape(href))
+    ]
+    return list(dict.fromkeys(found))
+
+
+def test_every_download_of_an_ended_link_answers_like_its_page(client, make, db, app):
+    """The calendar, the certificate and its credential of a link that has
+    ended: the page that says so and what to do, never a bare error or a
+    file. The same for a link never issued, and for an address under it
+    that leads nowhere."""
+    person_id, old = setup(make, db)
+    person = db.session.get(Participant, person_id)
+    cohort = person.enrolments[0].cohort
+    hr = db.session.scalar(select(User).where(User.email == "hr@example.org"))
+    make.certificate(cohort, person, actor=hr)
+    db.session.commit()
+    offered = downloads_of_the_page(client, old)
+    kinds = {re.search(r"\.(\w+)(\?|$)", a).group(1) for a in offered}
+    assert {"ics", "pdf", "png", "json", "jwt"} <= kinds, offered
+    for address in offered:
+        assert client.get(address).status_code == 200, address
+    assert "Seite nicht gefunden" in client.get(f"/p/{old}/certificates/x.pdf").get_data(
+        as_text=True
+    )
+
+    phone = app.test_client()
+    # Replaced, and its two weeks are over.
+    tokens.issue(Purpose.PERSONAL_PAGE, person_id, person.organisation_id, None)
+    db.session.commit()
+    time_passes(db, old, 15)
+    for address in [*offered, f"/p/{old}/certificates/x.pdf", f"/p/{old}/nothing/here"]:
+        answer = phone.get(address)
+        assert_gone(answer)
+        assert answer.mimetype == "text/html", address
+        assert "Content-Disposition" not in answer.headers, address
+    english = phone.get(offered[0].split("?")[0] + "?lang=en")
+    assert english.status_code == 404
+    assert "This link is no longer valid" in english.get_data(as_text=True)
+    # Never issued: the same page for the same addresses.
+    for address in offered:
+        assert_gone(phone.get(address.replace(old, "x" * 43)))
+
+
+def test_the_downloads_of_a_link_end_with_its_access(client, make, db, app):
+    person_id, old = setup(make, db)
+    person = db.session.get(Participant, person_id)
+    hr = db.session.scalar(select(User).where(User.email == "hr@example.org"))
+    certificate = make.certificate(person.enrolments[0].cohort, person, actor=hr)
+    db.session.commit()
+    pdf = f"/p/{old}/certificates/{certificate.id}.pdf"
+    credential = f"/p/{old}/certificates/{certificate.id}/credential.jwt"
+    phone = app.test_client()
+    assert phone.get(pdf).status_code == 200
+    assert phone.get(credential).status_code == 200
+    log_in(client, "hr@example.org")
+    staff = f"/participants/{person_id}"
+    client.post(f"{staff}/access/end", data={"csrf_token": csrf_token(client, staff)})
+    for address in (pdf, credential, f"/p/{old}/calendar.ics"):
+        assert_gone(phone.get(address))
