@@ -41,8 +41,11 @@ def _error_page(status: int):  # type: ignore[no-untyped-def]
         if errors.wants_json():
             return errors.from_http_exception(error)
         # A missing or expired CSRF token is a 400 like any other bad request,
-        # but its cause is one the user can act on.
+        # but its cause is one the user can act on; the personal page's
+        # forms lead back to the page (the person has no other way there).
         expired = isinstance(error, CSRFError)
+        if expired and (back := personal.form_expired()) is not None:
+            return back
         # An address under a personal link that has ended says so.
         if status == 404 and (ended := personal.not_found()) is not None:
             return ended

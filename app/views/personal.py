@@ -1,6 +1,7 @@
 """Every address under a participant's personal link (/p/<token>/…): the
 page, its forms and its downloads answer alike when the link no longer
-works.
+works, and a form sent from the page with an expired CSRF token leads back
+to the page with the reason.
 
 The link is checked once per request, before the view, for every rule
 under PREFIX: a download added later answers an ended link with the same
@@ -13,13 +14,17 @@ import re
 from flask import (
     Response,
     abort,
+    flash,
     g,
     make_response,
+    redirect,
     render_template,
     request,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 
+from app.i18n import translator
 from app.services import personal_links
 
 PREFIX = "/p/<token>"
@@ -77,3 +82,19 @@ def not_found() -> ResponseReturnValue | None:
     if personal_links.opened(token) is None:
         return gone(token)
     return None
+
+
+def form_expired() -> ResponseReturnValue | None:
+    """A form of the personal page sent with a missing or expired CSRF token
+    (a phone left open overnight): back to the page, which says that
+    nothing was changed and gives a fresh token. None off the page."""
+    token = token_of_request()
+    if token is None:
+        return None
+    if personal_links.opened(token) is None:
+        return gone(token)
+    flash(
+        translator().gettext("The form had expired, so nothing was saved. Please try again."),
+        "error",
+    )
+    return redirect(url_for("calendars.personal", token=token), 303)

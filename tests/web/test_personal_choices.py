@@ -100,8 +100,15 @@ def test_a_choice_not_offered_is_refused_and_changes_nothing(client, person, dat
 
 
 def test_the_choices_need_the_form_token_and_a_working_link(client, person):
+    # Without the form's token (the page left open overnight): back to the
+    # page, which says so; nothing changed.
     response = client.post(f"/p/{person['token']}/choices", data={"calendar": "feed"})
-    assert response.status_code == 400
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/p/{person['token']}"
+    assert "Das Formular war abgelaufen" in client.get(f"/p/{person['token']}").get_data(
+        as_text=True
+    )
+    assert stored(person["anna"]) == ("invitations", True, "de")
     token = csrf_token(client, f"/p/{person['token']}")
     guessed = client.post(
         "/p/not-a-token/choices",

@@ -157,3 +157,79 @@ def test_the_certificate_page_for_hr_offers_the_same_action(client, make, db):
     ]
     for href in found.values():
         assert client.get(href.replace("&amp;", "&")).status_code == 200, href
+
+
+EXPIRED = "Das Formular war abgelaufen, daher wurde nichts gespeichert."
+
+
+def test_a_form_sent_with_an_expired_token_leads_back_and_changes_nothing(client, make, db, app):
+    """A phone left open overnight: the form's CSRF token has expired (or the
+    browser lost it). Each form of the page leads back to the same page,
+    which says so in the person's language and carries a fresh token."""
+    from app.models import AttendanceRecord
+
+    person_id, token = person_with_link(make, db)
+    page = f"/p/{token}"
+    client.get(page)
+    for address, data in (
+        ("choices", {"calendar": "feed", "reminders": "0", "language": "en"}),
+        ("feed", {}),
+        ("feed/revoke", {}),
+        ("sessions/1/self-study", {"done": "1"}),
+    ):
+        for sent in ({}, {"csrf_token": "expired-long-ago"}):
+            answer = client.post(f"{page}/{address}", data={**sent, **data})
+            assert answer.status_code == 303, address
+            assert answer.headers["Location"] == page, address
+            shown = client.get(page)
+            assert shown.status_code == 200
+            text = shown.get_data(as_text=True)
+            assert EXPIRED in text, address
+            assert "Bitte versuchen Sie es noch einmal." in text
+            assert 'name="csrf_token"' in text
+            assert "400" not in text.split("<title>")[1].split("</title>")[0]
+    db.session.expire_all()
+    person = db.session.get(Participant, person_id)
+    assert (person.calendar_choice, person.reminders, person.language) == (
+        "invitations",
+        True,
+        "de",
+    )
+    assert feed_tokens(db, person_id) == 0
+    assert db.session.scalar(select(func.count()).select_from(AttendanceRecord)) == 0
+    # Once is enough: the page reloaded shows it no more, and the form works again.
+    assert EXPIRED not in client.get(page).get_data(as_text=True)
+    saved = client.post(
+        f"{page}/choices",
+        data={"csrf_token": csrf_token(client, page), "calendar": "feed", "language": "de"},
+    )
+    assert saved.status_code in (302, 303)
+
+    # In English for someone who reads the page in English.
+    phone = app.test_client()
+    phone.get(f"{page}?lang=en")
+    phone.post(f"{page}/feed")
+    english = phone.get(page).get_data(as_text=True)
+    assert "The form had expired, so nothing was saved. Please try again." in english
+
+
+def test_an_expired_token_on_an_ended_link_shows_that_the_link_has_ended(client, make, db):
+    person_id, token = person_with_link(make, db)
+    tokens.revoke(Purpose.PERSONAL_PAGE, person_id)
+    db.session.commit()
+    answer = client.post(f"/p/{token}/choices", data={"calendar": "feed"})
+    assert answer.status_code == 404
+    text = answer.get_data(as_text=True)
+    assert "Dieser Link gilt nicht mehr" in text
+    assert "Formular" not in text
+
+
+def test_staff_pages_keep_their_own_page_for_an_expired_form(client, make, db):
+    org = make.organisation()
+    make.user(Role.HR, [org], email="hr@example.org")
+    log_in(client, "hr@example.org")
+    answer = client.post("/me/feed")
+    assert answer.status_code == 400
+    text = answer.get_data(as_text=True)
+    assert "Das Formular ist abgelaufen" in text
+    assert "Bitte versuchen Sie es noch einmal." not in text
