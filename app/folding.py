@@ -66,7 +66,8 @@ def query_words(query: str) -> list[tuple[str, ...]]:
     """The words of a query, each as the spellings a stored text may hold
     (one or two: "müller" is looked for as "muller" and as "mueller")."""
     found = []
-    for word in query.split():
+    # "Yılmaz, Jörg" as a list writes names: a comma or semicolon parts words too.
+    for word in query.replace(",", " ").replace(";", " ").split():
         spellings = tuple(dict.fromkeys((fold(word), umlauts_spelled_out(word))))
         found.append(spellings)
     return found

@@ -36,6 +36,7 @@ from app.models import (
     Certificate,
     Change,
     Cohort,
+    CohortState,
     Enrolment,
     EnrolmentStatus,
     Organisation,
@@ -337,7 +338,7 @@ def _certified(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class CohortChoice:
     """A cohort as a list's choice names it (plain columns: the lists offer
-    every planned and running cohort, hundreds in a large organisation)."""
+    every cohort, hundreds in a large organisation)."""
 
     id: int
     name: str
@@ -349,19 +350,18 @@ class Choices:
     """What the list's filters offer: the values the actor's people have."""
 
     organisations: list[Organisation]
-    cohorts: list[CohortChoice]
+    cohorts: list[CohortChoice]  # planned and running, soonest first
+    past_cohorts: list[CohortChoice]  # completed and cancelled, latest first
     departments: list[str]
     sites: list[str]
 
 
-def choices(actor: Actor, cohort_id: int | None = None) -> Choices:
-    """The actor's organisations, their planned and running cohorts (and the
-    cohort `cohort_id`, when one of theirs is chosen though closed), and
-    every department and site their people have, alphabetically."""
+def choices(actor: Actor) -> Choices:
+    """The actor's organisations, their cohorts (those one may still enrol
+    into apart from those that are over), and every department and site
+    their people have, alphabetically."""
     organisations = select(Organisation)
-    cohorts = select(Cohort.id, Cohort.name, Cohort.start_date).where(
-        or_(Cohort.state.in_(enrolments.OPEN_STATES), Cohort.id == (cohort_id or 0))
-    )
+    cohorts = select(Cohort.id, Cohort.name, Cohort.start_date, Cohort.state)
     people = select(Participant.department, Participant.site)
     if actor.organisation_ids is not None:
         organisations = organisations.where(Organisation.id.in_(actor.organisation_ids))
@@ -371,17 +371,83 @@ def choices(actor: Actor, cohort_id: int | None = None) -> Choices:
         people.with_only_columns(Participant.department).distinct()
     ).all()
     sites = db.session.scalars(people.with_only_columns(Participant.site).distinct()).all()
+    open_cohorts: list[CohortChoice] = []
+    past_cohorts: list[CohortChoice] = []
+    for id_, name, start_date, state in db.session.execute(
+        cohorts.order_by(Cohort.start_date, Cohort.id)
+    ):
+        found = open_cohorts if state in enrolments.OPEN_STATES else past_cohorts
+        found.append(CohortChoice(id_, name, start_date))
     return Choices(
         organisations=sorted(
             db.session.scalars(organisations), key=lambda o: folding.fold(o.name)
         ),
-        cohorts=[
-            CohortChoice(*row)
-            for row in db.session.execute(cohorts.order_by(Cohort.start_date, Cohort.id))
-        ],
+        cohorts=open_cohorts,
+        past_cohorts=past_cohorts[::-1],
         departments=sorted((d for d in departments if d), key=folding.fold),
         sites=sorted((s for s in sites if s), key=folding.fold),
     )
+
+
+@dataclass(frozen=True)
+class ListedCohort:
+    id: int
+    name: str
+    state: CohortState
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the participants list shows of a person beyond their record: the
+    cohorts they are in (running and planned first, else the latest one
+    they were in) and their certificate."""
+
+    cohorts: list[ListedCohort]
+    certified_on: date | None  # the certificate in force
+    revoked: bool  # one was revoked and none is in force
+
+
+def standings(people: Sequence[Participant]) -> dict[int, Standing]:
+    """Each person's standing, read for a page of people at once (two
+    statements, whatever the page holds)."""
+    ids = [p.id for p in people]
+    if not ids:
+        return {}
+    in_cohorts: dict[int, list[tuple[date, ListedCohort]]] = {i: [] for i in ids}
+    for participant_id, cohort_id, name, state, start_date in db.session.execute(
+        select(Enrolment.participant_id, Cohort.id, Cohort.name, Cohort.state, Cohort.start_date)
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(
+            Enrolment.participant_id.in_(ids),
+            Enrolment.status == EnrolmentStatus.ENROLLED,
+            Cohort.state != CohortState.CANCELLED,
+        )
+    ):
+        in_cohorts[participant_id].append((start_date, ListedCohort(cohort_id, name, state)))
+    certified: dict[int, date] = {}
+    revoked: set[int] = set()
+    for participant_id, issued_on, revoked_at, superseded_at in db.session.execute(
+        select(
+            Certificate.participant_id,
+            Certificate.issued_on,
+            Certificate.revoked_at,
+            Certificate.superseded_at,
+        ).where(Certificate.participant_id.in_(ids))
+    ):
+        if revoked_at is not None:
+            revoked.add(participant_id)
+        elif superseded_at is None:
+            certified[participant_id] = max(issued_on, certified.get(participant_id, issued_on))
+    found = {}
+    for participant_id, dated in in_cohorts.items():
+        dated.sort(key=lambda pair: (pair[0], pair[1].id))
+        current = [c for _, c in dated if c.state in enrolments.OPEN_STATES]
+        found[participant_id] = Standing(
+            cohorts=current or [c for _, c in dated[-1:]],
+            certified_on=certified.get(participant_id),
+            revoked=participant_id in revoked and participant_id not in certified,
+        )
+    return found
 
 
 def for_page(actor: Actor, participant_id: int) -> Participant:

@@ -114,9 +114,10 @@ def _organisation_choices(form_field) -> None:  # type: ignore[no-untyped-def]
 def index() -> ResponseReturnValue:
     acting = actor()
     form = ListForm(request.args)
-    offered = participants.choices(acting, _int(form.cohort.data))
+    offered = participants.choices(acting)
     cohorts = _cohort_choices(offered.cohorts)
-    _list_choices(form, offered, cohorts)
+    past = _cohort_choices(offered.past_cohorts)
+    _list_choices(form, offered, cohorts + past)
     query, filters, sort = _listing(form)
     page = max(_int(request.args.get("page")) or 1, 1)
     people, total = participants.search(
@@ -130,10 +131,12 @@ def index() -> ResponseReturnValue:
         )
     bulk = BulkForm(formdata=None)
     # The cohorts' <option>s are drawn here, once, rather than by WTForms'
-    # widget per choice: a large organisation has hundreds of open cohorts,
-    # offered three times on the page (filter, bulk form, pasted list).
+    # widget per choice: a large organisation has hundreds of cohorts, the
+    # open ones offered three times on the page (filter, bulk form, pasted
+    # list), those that are over in the filter only.
     cohort_options = _options(cohorts)
     chosen = form.cohort.data or ""
+    tr = translator()
     # What differs from the plain list, for its links and the bulk form.
     arguments = {
         name: form[name].data
@@ -151,8 +154,11 @@ def index() -> ResponseReturnValue:
         form=form,
         bulk=bulk,
         filter_cohort_options=_drawn(
-            _options(form.cohort.choices[:2], chosen) + _chosen(cohort_options, cohorts, chosen)
+            _options(form.cohort.choices[:2], chosen)
+            + _group(tr.gettext("Planned and running"), _chosen(cohort_options, cohorts, chosen))
+            + _group(tr.gettext("Completed or cancelled"), _options(past, chosen))
         ),
+        standings=participants.standings(people),
         bulk_cohort_options=_drawn(_chosen(cohort_options, cohorts, chosen)),
         paste_cohort_options=_drawn(cohort_options),
         arguments=arguments,
@@ -180,7 +186,7 @@ def _list_choices(
     form.cohort.choices = [
         SelectChoice("", tr.gettext("Any or none")),
         SelectChoice(WITHOUT_COHORT, tr.gettext("In no planned or running cohort")),
-        *(_cohort_choices(offered.cohorts) if cohorts is None else cohorts),
+        *(_cohort_choices(offered.cohorts + offered.past_cohorts) if cohorts is None else cohorts),
     ]
     form.department.choices = [SelectChoice("", tr.gettext("All departments"))] + [
         SelectChoice(d) for d in offered.departments
@@ -233,6 +239,13 @@ def _chosen(options: list[str], choices: list[SelectChoice], chosen: str) -> lis
         _options([choice], chosen)[0] if choice.value == chosen else option
         for option, choice in zip(options, choices, strict=True)
     ]
+
+
+def _group(label: str, options: list[str]) -> list[str]:
+    """The options under a heading of the list (none: no heading either)."""
+    if not options:
+        return []
+    return [f'<optgroup label="{escape(label)}">', *options, "</optgroup>"]
 
 
 def _drawn(options: list[str]) -> Markup:
@@ -294,7 +307,7 @@ def bulk_preview() -> ResponseReturnValue:
         ids = [p.id for p in resolution.people]
     elif form.all_matching.data:
         listing = ListForm(request.form, prefix="filter")
-        _list_choices(listing, participants.choices(acting, _int(listing.cohort.data)))
+        _list_choices(listing, participants.choices(acting))
         query, filters, _sort = _listing(listing)
         ids = participants.matching_ids(
             acting, query, filters, limit=bulk_actions.MOST_AT_ONCE + 1

@@ -4,7 +4,15 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.models import Cohort, Enrolment, EnrolmentStatus, Organisation, Participant, Role
+from app.models import (
+    Cohort,
+    CohortState,
+    Enrolment,
+    EnrolmentStatus,
+    Organisation,
+    Participant,
+    Role,
+)
 from tests.web.helpers import csrf_token, log_in, post_form
 
 FILE = (
@@ -269,6 +277,60 @@ def test_the_list_finds_people_by_any_part_of_their_name_in_any_case(client, mak
     assert found == [("Müller", "Anna"), ("Zander", "Anna")]
     page = client.get("/participants?q=anna+m%C3%BC").get_data(as_text=True)
     assert re.findall(r">(\w+), (\w+)</a>", page) == [("Müller", "Anna")]
+
+
+def test_a_name_written_last_name_first_with_a_comma_is_found(client, make, db):
+    org_id, _ = setup(make)
+    org = db.session.get(Organisation, org_id)
+    make.participant(org, first_name="Jörg", last_name="Yılmaz", email="jy@firma.example")
+    make.participant(org, first_name="Jörg", last_name="Zander", email="jz@firma.example")
+    log_in(client, "hr@example.org")
+    for query in ("Yılmaz, Jörg", "yilmaz,joerg", "Yılmaz; Jörg"):
+        page = client.get("/participants", query_string={"q": query}).get_data(as_text=True)
+        assert re.findall(r">(\w+), (\w+)</a>", page) == [("Yılmaz", "Jörg")], query
+
+
+def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
+    from app.services import certificates, tandems
+    from app.services.policy import Actor
+
+    org_id, cohort_id = setup(make)
+    org = db.session.get(Organisation, org_id)
+    current = db.session.get(Cohort, cohort_id)
+    past = make.cohort(org, name="Frühjahr", start=date(2027, 5, 3))
+    cancelled = make.cohort(org, name="Abgesagt 2025", start=date(2025, 3, 3))
+    make.participant(org, current, first_name="Anna", last_name="Albers")
+    ben = make.participant(org, past, first_name="Ben", last_name="Bauer")
+    carla = make.participant(org, past, first_name="Carla", last_name="Clausen")
+    make.participant(org, cancelled, first_name="Dora", last_name="Dietz")
+    tandems.propose(past, None, expected_version=past.lock_version)
+    tandems.confirm(past, None, expected_version=past.lock_version)
+    certified = make.certificate(past, ben).issued_on
+    revoked = make.certificate(past, carla)
+    certificates.revoke_certificate(Actor.system(), revoked.id, "Falsch ausgestellt")
+    past.state = CohortState.COMPLETED
+    cancelled.state = CohortState.CANCELLED
+    db.session.commit()
+    log_in(client, "hr@example.org")
+
+    page = client.get("/participants").get_data(as_text=True)
+    rows = {
+        re.search(r">(\w+), \w+</a>", row).group(1): row
+        for row in re.findall(r"<tr>(.*?)</tr>", page, re.S)
+        if 'name="person"' in row
+    }
+
+    def cell(name, label):
+        found = re.search(rf'<td data-label="{label}">(.*?)</td>', rows[name], re.S)
+        return re.sub(r"<[^>]+>", "", found.group(1)).strip()
+
+    assert cell("Albers", "Gruppe") == "Gruppe 1"
+    assert f'href="/cohorts/{cohort_id}"' in rows["Albers"]
+    assert cell("Albers", "Zertifikat") == ""
+    assert cell("Bauer", "Gruppe") == "Frühjahr (abgeschlossen)"
+    assert cell("Bauer", "Zertifikat") == f"ausgestellt am {certified:%d.%m.%Y}"
+    assert cell("Clausen", "Zertifikat") == "widerrufen"
+    assert cell("Dietz", "Gruppe") == ""  # a cancelled cohort is no one's cohort
 
 
 def test_an_address_taken_in_the_organisation_is_refused_at_the_field(client, make, db):
