@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import Any, Literal
 
 from curricula.loader import from_mapping
@@ -243,7 +244,9 @@ class ElementInput:
     gap_max: str = ""
     teaching_units: str = ""  # in the curriculum's units, e.g. "8" or "7,5"
     counts_for_certificate: bool = True
-    topics: str = ""  # one per line: German | English
+    # One topic per line in each language, line by line the same topic.
+    topics_de: str = ""
+    topics_en: str = ""
 
 
 def input_of(curriculum: Curriculum, key: str) -> ElementInput:
@@ -263,7 +266,8 @@ def input_of(curriculum: Curriculum, key: str) -> ElementInput:
         gap_max=gap.get("max", ""),
         teaching_units=f"{curriculum.element_units(key):g}".replace(".", ","),
         counts_for_certificate=data.get("counts_for_certificate", True),
-        topics="\n".join(f"{t['de']} | {t['en']}" for t in data.get("topics", [])),
+        topics_de="\n".join(t["de"] for t in data.get("topics", [])),
+        topics_en="\n".join(t["en"] for t in data.get("topics", [])),
     )
 
 
@@ -305,17 +309,25 @@ def values_of(given: ElementInput, current: Mapping[str, Any]) -> dict[str, Any]
         values["teaching_units"] = units  # the loader names the problem
     if not given.counts_for_certificate:
         values["counts_for_certificate"] = False
-    topics = []
-    for line in given.topics.splitlines():
-        if line.strip():
-            german, _, english = line.partition("|")
-            topics.append({"de": german.strip(), "en": (english or german).strip()})
+    topics = _topics(given.topics_de, given.topics_en)
     if topics:
         values["topics"] = topics
     for name in ("description", "preparation"):
         if name in current:
             values[name] = current[name]
     return values
+
+
+def _topics(german: str, english: str) -> list[dict[str, str]]:
+    """Topics from two lists written line by line; a line left empty in one
+    language takes the other's text, as a text given in one language only
+    is shown in it to everyone."""
+    pairs = zip_longest(german.splitlines(), english.splitlines(), fillvalue="")
+    topics = []
+    for de, en in ((de.strip(), en.strip()) for de, en in pairs):
+        if de or en:
+            topics.append({"de": de or en, "en": en or de})
+    return topics
 
 
 # The certificate rule

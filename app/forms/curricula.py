@@ -3,6 +3,11 @@ form reports exactly what a file with the same content would."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -23,6 +28,86 @@ from app.forms import CheckboxListField
 from app.forms.fields import GapField
 from curricula.model import Unit
 
+DURATION_MESSAGE = _l("Please enter a duration such as 8 h, 90 min or 7 h 30 min.")
+# The file's own way of writing a duration ("8h", "90min", "7h30min").
+_FILE_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
+# One part of a duration as people type it: a number and a unit word,
+# German or English, abbreviated or not; parts may be joined by a comma.
+_PART = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*([a-zäöü]+)\.?\s*,?")
+_HOURS = {"h", "std", "stunde", "stunden", "hour", "hours", "hr", "hrs"}
+_MINUTES = {"min", "mins", "minute", "minuten", "minutes"}
+
+
+def read_duration(text: str) -> str:
+    """A duration as people write it ("8 Std.", "90 Min.", "1,5 h",
+    "7 Std. 30 Min.", or the file's "7h30min") in the file's way ("7h30min");
+    "" for nothing. ValueError with what to write instead."""
+    rest = text.strip().lower()
+    if not rest:
+        return ""
+    hours: Decimal | None = None
+    minutes: Decimal | None = None
+    while rest:
+        match = _PART.match(rest)
+        if match is None:
+            raise ValueError(str(DURATION_MESSAGE))
+        amount, unit = Decimal(match.group(1).replace(",", ".")), match.group(2)
+        if unit in _HOURS and hours is None:
+            hours = amount
+        elif unit in _MINUTES and minutes is None and amount == amount.to_integral_value():
+            minutes = amount
+        else:
+            raise ValueError(str(DURATION_MESSAGE))
+        rest = rest[match.end() :].strip()
+    # "1,5 Std." is an hour and 30 minutes; a fraction of a minute is no time.
+    whole_hours = int(hours or 0)
+    more = (hours or Decimal(0)) - whole_hours
+    if more * 60 != (more * 60).to_integral_value():
+        raise ValueError(str(DURATION_MESSAGE))
+    total_minutes = int(minutes or 0) + int(more * 60)
+    parts = f"{whole_hours}h" if hours is not None else ""
+    if minutes is not None or more:
+        parts += f"{total_minutes}min"
+    return parts
+
+
+def duration_text(value: str) -> str:
+    """The file's "7h30min" as the reader writes it: 7 Std. 30 Min. (7 h 30 min)."""
+    match = _FILE_DURATION.match(value)
+    if not value or not match or not (match.group(1) or match.group(2)):
+        return value
+    hours, minutes = match.groups()
+    if hours and minutes:
+        return gettext("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    if hours:
+        return gettext("%(hours)s h", hours=hours)
+    return gettext("%(minutes)s min", minutes=minutes)
+
+
+class DurationField(StringField):  # type: ignore[misc]
+    """A duration typed as people write it, in German or English; its data
+    is the curriculum file's way of writing it ("8h", "90min").
+
+    A text that is no duration is not refused here: it goes on as typed to
+    the curriculum's own check, which refuses it together with every other
+    problem of the element; `unreadable` tells the page to say how to write
+    one instead of how the file writes it."""
+
+    unreadable = False
+
+    def _value(self) -> str:
+        # What was typed stays as typed while the page is sent back.
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return duration_text(self.data or "")
+
+    def process_formdata(self, valuelist: Sequence[str]) -> None:
+        text = valuelist[0] if valuelist else ""
+        try:
+            self.data = read_duration(text)
+        except ValueError:
+            self.data, self.unreadable = text.strip(), True
+
 
 class DraftForm(FlaskForm):  # type: ignore[misc]
     # The draft's version when the page was loaded.
@@ -37,7 +122,7 @@ class ElementForm(DraftForm):
     start = StringField(
         _l("Start time (e.g. 09:00), for a day or session"), validators=[Optional()]
     )
-    duration = StringField(_l("Duration (e.g. 8h, 90min)"), validators=[Optional()])
+    duration = DurationField(_l("Duration (e.g. 8 h, 90 min)"), validators=[Optional()])
     span = GapField(_l("Or: length of a phase"), validators=[Optional()])
     after = SelectField(_l("After"), validators=[Optional()])
     gap_min = GapField(_l("Gap at least"), validators=[Optional()])
@@ -46,8 +131,13 @@ class ElementForm(DraftForm):
     # Labelled with the curriculum's unit length by the view.
     teaching_units = StringField(_l("Teaching units"), validators=[Optional()])
     counts_for_certificate = BooleanField(_l("Counts for the certificate"))
-    topics = TextAreaField(
-        _l("Topics, one per line: German | English"), validators=[Optional(), Length(max=5000)]
+    # Line by line the same topic in both languages, as the titles above.
+    topics_de = TextAreaField(
+        _l("Topics in German, one per line"), validators=[Optional(), Length(max=5000)]
+    )
+    topics_en = TextAreaField(
+        _l("Topics in English, in the same order (an empty line: as in German)"),
+        validators=[Optional(), Length(max=5000)],
     )
 
 

@@ -20,6 +20,7 @@ from app.downloads import file_response
 from app.exports.descriptions import certificate_rule
 from app.exports.timeline import Bar, Lane, Legend, timeline_svg
 from app.forms.curricula import (
+    DURATION_MESSAGE,
     CertificateForm,
     DraftForm,
     ElementForm,
@@ -60,6 +61,8 @@ _FIELDS = {
     "title.de": "title_de",
     "title.en": "title_en",
     "teaching_hours": "teaching_units",
+    "topic.de": "topics_de",
+    "topic.en": "topics_en",
 }
 # The certificate rule's fields by the loader's field names.
 _RULE_FIELDS = {
@@ -351,6 +354,9 @@ def edit_element(curriculum_id: int, key: str) -> ResponseReturnValue:
             )
         except (InvalidCurriculum, WorkbenchError) as error:
             _show_problems(form, error, key, tr)
+            if form.duration.unreadable and form.duration.errors:
+                # The check's text names the file's way of writing a duration.
+                form.duration.errors = [str(DURATION_MESSAGE)]
         else:
             flash(tr.gettext("Saved. Publish the draft when it is ready."), "success")
             return _back(curriculum_id, anchor=f"element-{key}")

@@ -159,7 +159,8 @@ def test_what_follows_from_a_forms_texts():
         gap_min="",
         gap_max=" 4m",
         teaching_units="3,5",
-        topics="Austausch | Exchange\n\nNetzwerk\n",
+        topics_de="Austausch\nNetzwerk\n\n",
+        topics_en="Exchange\n\nFeedback\n",
         counts_for_certificate=False,
     )
     values = editing.values_of(given, current)
@@ -170,9 +171,12 @@ def test_what_follows_from_a_forms_texts():
     assert values["teaching_units"] == 3.5
     assert "teaching_hours" not in values
     assert values["counts_for_certificate"] is False
+    # Line by line the same topic; a line given in one language only is
+    # shown in that language to everyone.
     assert values["topics"] == [
         {"de": "Austausch", "en": "Exchange"},
         {"de": "Netzwerk", "en": "Netzwerk"},
+        {"de": "Feedback", "en": "Feedback"},
     ]
     assert values["description"] == current["description"]  # not on the form: kept
     # Without `after`, a gap means nothing: the element follows the one before.
@@ -191,6 +195,13 @@ def test_what_follows_from_a_forms_texts():
     assert [(p.element, p.field) for p in refused.value.problems] == [
         ("reflection", "teaching_units")
     ]
+
+
+def test_a_form_shows_the_topics_one_language_each():
+    given = editing.input_of(COMPACT, "seminar-1")
+    assert given.topics_de.splitlines()[0] == "Rollenverständnis: Hilfe zur Selbsthilfe"
+    assert given.topics_en.splitlines()[0] == "Understanding the role: help towards self-help"
+    assert "|" not in given.topics_de + given.topics_en
 
 
 def test_a_form_shows_teaching_time_in_the_curriculums_units():

@@ -1,5 +1,5 @@
 """The shared form fields: dates typed the German way or picked, regions by
-name, gaps as a number and a unit."""
+name, gaps as a number and a unit, durations as people write them."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.validators import InputRequired, Optional
 
 from app import i18n
+from app.forms.curricula import DurationField, read_duration
 from app.forms.fields import DayField, GapField, RegionField, parse_day
 from curricula.model import Offset, Unit
 
@@ -213,3 +214,53 @@ def test_pages_name_a_region_as_its_list_does():
     assert [region_name("DE-BY", lang) for lang in ("de", "en")] == ["Bayern", "Bavaria"]
     assert [region_name("DE", lang) for lang in ("de", "en")] == ["Deutschland", "Germany"]
     assert region_name("FR-XX", "de") == "FR-XX"
+
+
+class DurationForm(FlaskForm):
+    duration = DurationField("Duration", validators=[Optional()])
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("8 Std.", "8h"),
+        ("90 Min.", "90min"),
+        ("8 Stunden, 30 Minuten", "8h30min"),
+        ("1,5 Std.", "1h30min"),
+        ("7 h 30 min", "7h30min"),
+        ("2 hours", "2h"),
+        ("7h30min", "7h30min"),  # as the curriculum file writes it
+        ("", ""),
+    ],
+)
+def test_a_duration_is_read_as_people_write_it(language, typed, kept):
+    form = DurationForm(formdata=MultiDict({"duration": typed}))
+    assert form.validate()
+    assert form.duration.data == kept
+    assert not form.duration.unreadable
+
+
+@pytest.mark.parametrize("typed", ["8", "acht Stunden", "8 Tage", "1,25 Min.", "2 h 3 h", "-2 h"])
+def test_what_is_not_a_duration_goes_on_as_typed_to_be_refused(language, typed):
+    form = DurationForm(formdata=MultiDict({"duration": typed}))
+    # The curriculum's check refuses it with the element's other problems.
+    assert form.validate()
+    assert form.duration.unreadable
+    assert form.duration.data == typed
+    assert f'value="{typed}"' in form.duration()
+    with pytest.raises(ValueError, match="8 h, 90 min or 7 h 30 min|8 Std., 90 Min."):
+        read_duration(typed)
+
+
+@pytest.mark.parametrize(
+    ("kept", "de", "en"),
+    [
+        ("8h", "8 Std.", "8 h"),
+        ("90min", "90 Min.", "90 min"),
+        ("7h30min", "7 Std. 30 Min.", "7 h 30 min"),
+    ],
+)
+def test_a_duration_is_shown_the_reader_s_way(language, kept, de, en):
+    form = DurationForm(duration=kept)
+    shown = {"de": de, "en": en}[language]
+    assert f'value="{shown}"' in form.duration()

@@ -68,9 +68,10 @@ def element_form(client, url) -> dict:
         r'<select[^>]*name="([a-z_-]+)"[^>]*>.*?<option selected value="([^"]*)"', page, flags=re.S
     ):
         fields[name] = value
-    fields["topics"] = re.search(
-        r'<textarea[^>]*name="topics"[^>]*>\s*(.*?)</textarea>', page, flags=re.S
-    ).group(1)
+    for name in ("topics_de", "topics_en"):
+        fields[name] = re.search(
+            rf'<textarea[^>]*name="{name}"[^>]*>\s*(.*?)</textarea>', page, flags=re.S
+        ).group(1)
     fields.pop("csrf_token", None)
     return fields
 
@@ -137,6 +138,54 @@ def test_fork_edit_a_gap_publish_and_move_a_planned_cohort(client, make, db):
     assert after["seminar-1"] == before["seminar-1"]
     assert after["reflection"] - before["reflection"] >= timedelta(weeks=3)
     assert all(s.element.version_id == v2_id for s in moved.sessions)
+
+
+def test_an_element_shows_its_duration_and_topics_in_the_reader_s_language(client, make, db):
+    org_id = consultant_of_a_new_organisation(client, make)
+    url = f"/curricula/{fork_for(client, db, org_id)}/draft/elements/seminar-1"
+    german = element_form(client, url)
+    assert german["duration"] == "8 Std."
+    assert german["topics_de"].splitlines()[0] == "Rollenverständnis: Hilfe zur Selbsthilfe"
+    assert german["topics_en"].splitlines()[0] == "Understanding the role: help towards self-help"
+    english = element_form(client, url + "?lang=en")
+    assert english["duration"] == "8 h"
+    page = client.get(url).get_data(as_text=True)
+    assert "8h" not in page
+    assert "|" not in german["topics_de"] + german["topics_en"]
+
+    changed = {
+        **english,
+        "duration": "7 Std. 30 Min.",
+        "topics_de": "Rolle\nNetzwerk",
+        "topics_en": "Role\n",
+    }
+    response = post(client, url, changed, url)
+    assert "Saved" in response.get_data(as_text=True)
+    db.session.expire_all()
+    draft = workbench.draft_of(db.session.get(CurriculumRecord, fork_id(db, org_id)))
+    element = draft.model.element("seminar-1")
+    assert element.length.duration == timedelta(hours=7, minutes=30)
+    assert [(t.de, t.en) for t in element.topics] == [
+        ("Rolle", "Role"),
+        ("Netzwerk", "Netzwerk"),  # no English given: as in German
+    ]
+    assert element_form(client, url + "?lang=en")["duration"] == "7 h 30 min"
+    assert element_form(client, url + "?lang=de")["duration"] == "7 Std. 30 Min."
+
+
+def test_a_duration_that_cannot_be_read_says_how_to_write_one(client, make, db):
+    org_id = consultant_of_a_new_organisation(client, make)
+    fork = fork_for(client, db, org_id)
+    url = f"/curricula/{fork}/draft/elements/reflection"
+    before = db.session.get(CurriculumRecord, fork).versions[-1].source
+    values = element_form(client, url)
+    response = post(client, url, {**values, "duration": "vier Stunden"}, url)
+    assert response.status_code == 400
+    error = response.get_data(as_text=True).split('id="duration-error">')[1].split("</")[0]
+    assert error == "Bitte eine Dauer wie 8 Std., 90 Min. oder 7 Std. 30 Min. eingeben."
+    assert 'value="vier Stunden"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(CurriculumRecord, fork).versions[-1].source == before
 
 
 def test_a_standard_cannot_be_edited_and_a_published_version_never_changes(client, make, db):
