@@ -26,6 +26,9 @@ one registered already, or to nobody; what differs goes to that address.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -355,7 +358,7 @@ def _apply(
         "invitation" if invited else "confirm",
         now,
         link=external_url("registrations.confirm", token=token),
-        status=status_link(registration, now),
+        status=status_link(registration, now, secret=_status_beside(token)),
     )
     return registration
 
@@ -383,22 +386,49 @@ def _new(
 STATUS_LINKS = "qualiplan.registration_status_links"
 
 
-def status_link(registration: Registration, now: datetime) -> str:
+def status_link(registration: Registration, now: datetime, *, secret: str | None = None) -> str:
     """The link to the person's status page for a message to them. Only the
     hash of its secret is kept, so a link cannot be sent again: each change
     that tells the person makes a new one and the earlier link stops working
     (the newest message holds the working link). The messages of one change
     share one, and a link the person is using (`use_status_link`) is sent on
-    as it is."""
+    as it is; `secret`: this one (the message with the confirmation link)."""
     known = _status_links()
     token = known.get(registration.id)
-    if token is None or registration.status_token_hash != token_hash(token):
+    if secret is not None:
+        token = known[registration.id] = secret
+        registration.status_token_hash = token_hash(secret)
+    elif token is None or registration.status_token_hash != token_hash(token):
         token = new_token()
         registration.status_token_hash = token_hash(token)
         known[registration.id] = token
     start = datetime.combine(registration.cohort.start_date, datetime.min.time(), tzinfo=UTC)
     registration.status_token_expires_at = max(start, now) + STATUS_AFTER_START
     return external_url("registrations.status", token=token)
+
+
+def _status_beside(confirmation: str) -> str:
+    """The status secret the message with the confirmation link `confirmation`
+    carries: made from it one way, so that the confirmation page can lead to
+    the status page (and its withdrawal) while no secret is kept in plain
+    text. Knowing it tells nothing of the confirmation link."""
+    digest = hmac.new(confirmation.encode("utf-8"), b"registration status", hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
+def status_beside(
+    confirmation: str, registration: Registration, now: datetime | None = None
+) -> str | None:
+    """The status secret sent with the confirmation link `confirmation`
+    while it is the one that works; None once a later message renewed it,
+    when it has expired, and for messages sent before the two were made
+    together."""
+    token = _status_beside(confirmation)
+    if registration.status_token_hash != token_hash(token):
+        return None
+    if _expired(registration.status_token_expires_at, now):
+        return None
+    return token
 
 
 def use_status_link(registration: Registration, token: str) -> None:

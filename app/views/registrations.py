@@ -15,6 +15,7 @@ registration settings (the manager step, the address).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -155,10 +156,19 @@ def confirm(token: str) -> ResponseReturnValue:
             except InvalidInput as error:
                 _at_fields(form, error, "manager_email")
             else:
-                return _status_page(confirmed, just_confirmed=True)
+                # The status page as its own link shows it, withdrawal included.
+                beside = registrations.status_beside(token, confirmed)
+                return _status_page(confirmed, just_confirmed=True, token=beside)
     status = 400 if request.method == "POST" else 200
+    # Changed one's mind before confirming: the status page's withdrawal.
+    beside = registrations.status_beside(token, registration)
     return render_template(
-        "registrations/confirm.html", registration=registration, form=form, token=token
+        "registrations/confirm.html",
+        registration=registration,
+        form=form,
+        token=token,
+        status_token=beside,
+        withdrawal=registrations.withdrawal(registration) if beside else None,
     ), status
 
 
@@ -247,8 +257,24 @@ def status(token: str) -> ResponseReturnValue:
             withdrawal=withdrawal,
             form=form,
             token=token,
+            back=_confirmation_page_left() or url_for("registrations.status", token=token),
         )
     return _status_page(registration, token=token)
+
+
+def _confirmation_page_left() -> str | None:
+    """The confirmation page the person came from to the withdrawal, if they
+    did: "back without changes" leads there, where they may still confirm."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    # Every confirmation page's address begins with this.
+    prefix = url_for("registrations.confirm", token="-").removesuffix("-")  # noqa: S106
+    token = parts.path.removeprefix(prefix)
+    if parts.netloc != request.host or token == parts.path or not token or "/" in token:
+        return None
+    return parts.path
 
 
 def _status_page(

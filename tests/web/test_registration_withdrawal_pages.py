@@ -279,3 +279,87 @@ def test_the_withdrawal_message_in_german_holds_the_status_link(client, db, worl
     body = rendered.get_content()
     assert "wie gewünscht ist Ihre Bewerbung für die Gruppe Frühjahr" in body
     assert status in body
+
+
+def withdraw_button(page: str) -> str | None:
+    """The address of the page's withdraw button, if it has one."""
+    found = re.search(r'<a class="button" id="withdraw" href="([^"]+)"', page)
+    return found.group(1) if found else None
+
+
+def test_the_confirmation_page_leads_to_the_status_pages_withdrawal(client, db, world):
+    """Changed one's mind before confirming: the page the e-mail link opens
+    offers the status page's withdrawal, which asks first as ever."""
+    _, cohort_id, address = world
+    register(client, cohort_id, address)
+    confirm = path(newest(db, what="confirm").payload["link"]["confirm"])
+    status = status_of(db)
+    page = client.get(confirm)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Meine E-Mail-Adresse bestätigen" in text
+    assert "Haben Sie es sich anders überlegt?" in text
+    assert "können Sie Ihre Bewerbung hier zurückziehen" in text
+    assert withdraw_button(text) == f"{status}?withdraw=1"
+
+    # The status page's page that asks first; its way back leads to the
+    # confirmation page the person came from, where they may still confirm.
+    asking = client.get(withdraw_button(text), headers={"Referer": f"http://localhost{confirm}"})
+    assert asking.status_code == 200
+    html = asking.get_data(as_text=True)
+    assert "Bewerbung für Frühjahr zurückziehen?" in html
+    assert f'<a href="{confirm}">← Zurück, ohne etwas zu ändern</a>' in html
+    plain = client.get(withdraw_button(text)).get_data(as_text=True)
+    assert f'<a href="{status}">← Zurück, ohne etwas zu ändern</a>' in plain
+    assert db.session.scalar(select(Registration)).state is S.REGISTERED  # nothing yet
+
+    done = withdraw(client, status, "application")
+    assert done.status_code == 303
+    after = client.get(status).get_data(as_text=True)
+    assert "Ihre Bewerbung für Frühjahr ist zurückgezogen." in after
+    assert "Zurückgezogen" in after
+    db.session.expire_all()
+    assert db.session.scalar(select(Registration)).state is S.WITHDRAWN
+    assert path(newest(db, what="withdrawn").payload["link"]["status"]) == status
+    # The confirmation link has nothing left to confirm.
+    used = client.get(confirm)
+    assert used.status_code == 404
+    assert "Dieser Link funktioniert nicht mehr" in used.get_data(as_text=True)
+
+
+def test_the_page_after_confirming_offers_the_withdrawal(client, db, world):
+    _, cohort_id, address = world
+    register(client, cohort_id, address)
+    confirm = path(newest(db, what="confirm").payload["link"]["confirm"])
+    status = status_of(db)
+    answer = post_form(client, confirm, {})
+    assert answer.status_code == 200
+    text = answer.get_data(as_text=True)
+    assert "Ihre E-Mail-Adresse ist bestätigt." in text
+    assert withdraw_button(text) == f"{status}?withdraw=1"
+    asking = client.get(f"{status}?withdraw=1").get_data(as_text=True)
+    assert "Bewerbung für Frühjahr zurückziehen?" in asking
+    assert withdraw(client, status, "application").status_code == 303
+    db.session.expire_all()
+    assert db.session.scalar(select(Registration)).state is S.WITHDRAWN
+
+
+def test_the_confirmation_page_offers_no_withdrawal_its_link_cannot_make(client, db, world):
+    """A later message renewed the status link (the newest message holds the
+    working one): the confirmation page cannot lead to it, and offers
+    nothing rather than a link that no longer works."""
+    from datetime import UTC, datetime
+
+    _, cohort_id, address = world
+    register(client, cohort_id, address)
+    confirm = path(newest(db, what="confirm").payload["link"]["confirm"])
+    registration = db.session.scalar(select(Registration))
+    registrations.status_link(registration, datetime.now(UTC))
+    db.session.commit()
+    text = client.get(confirm).get_data(as_text=True)
+    assert "Meine E-Mail-Adresse bestätigen" in text
+    assert withdraw_button(text) is None
+    assert "Haben Sie es sich anders überlegt?" not in text
+    answer = post_form(client, confirm, {})
+    assert answer.status_code == 200
+    assert withdraw_button(answer.get_data(as_text=True)) is None
