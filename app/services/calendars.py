@@ -540,12 +540,6 @@ def end_own_feed(actor: Actor) -> None:
 PAGES = frozenset({Purpose.PERSONAL_PAGE})
 
 
-def participant_of(token: str) -> Participant | None:
-    """Whose personal page `token` opens; None for any other token."""
-    record = tokens.resolve(token, PAGES)
-    return db.session.get(Participant, record.subject_id) if record else None
-
-
 def subscribe_participant(participant: Participant) -> str:
     return tokens.issue(
         Purpose.PARTICIPANT_FEED, participant.id, participant.organisation_id, None
