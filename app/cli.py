@@ -115,7 +115,9 @@ def check_curriculum(file: str, lang: str | None) -> None:
     metavar="DATE[..DATE]",
     help="A closure day or range of the organisation; may be repeated.",
 )
-@click.option("--tz", default=DEFAULT_TIMEZONE, show_default=True, help="IANA time zone.")
+@click.option(
+    "--tz", default=DEFAULT_TIMEZONE, show_default=True, help="Time zone such as Europe/Berlin."
+)
 @click.option("--delivery", metavar="in_person|online", help="For elements the cohort decides.")
 @click.option("--venue", help="Address of in-person sessions (ics).")
 @click.option("--link", help="Meeting link of online sessions (ics).")

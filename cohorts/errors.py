@@ -37,7 +37,7 @@ class UnknownRegion(CoreError, ValueError):
 
 
 class UnknownTimezone(CoreError, ValueError):
-    """The time zone is not an IANA time zone name such as Europe/Berlin."""
+    """The time zone is not a name of the time zone database such as Europe/Berlin."""
 
 
 class InvalidDelivery(CoreError, ValueError):

@@ -85,12 +85,22 @@ class Schedule:
 
 
 def resolve_timezone(name: str) -> ZoneInfo:
+    """The time zone of a name such as Europe/Berlin; UnknownTimezone with a
+    sentence naming what was given and what is expected. Every door (forms,
+    API, command line) checks a time zone here."""
+    if not name.strip():
+        raise UnknownTimezone(
+            msg("the time zone is missing; a name such as Europe/Berlin is expected")
+        )
     try:
         return ZoneInfo(name)
     # A name too long for a file name is an OSError, not "not found".
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise UnknownTimezone(
-            msg("unknown time zone '{name}'; use an IANA name such as Europe/Berlin", name=name)
+            msg(
+                "'{name}' is not a known time zone; a name such as Europe/Berlin is expected",
+                name=name,
+            )
         ) from None
 
 

@@ -160,7 +160,7 @@ def test_a_curriculum_file_works_like_a_key(schedule):
         ),
         (
             ["--tz", "Berlin"],
-            "Error: unknown time zone 'Berlin'; use an IANA name such as Europe/Berlin",
+            "Error: 'Berlin' is not a known time zone; a name such as Europe/Berlin is expected",
         ),
         (["--format", "xml"], "Error: --format: 'xml' is not a format; use table, json, ics"),
         (
@@ -205,6 +205,15 @@ def test_missing_options_are_named(qualiplan):
 def test_messages_are_german_by_default(schedule):
     result = schedule(start="2027-02-30")
     assert result.err == "Fehler: --start: „2027-02-30“ ist kein Kalenderdatum (JJJJ-MM-TT)\n"
+
+
+def test_an_unknown_time_zone_is_named_with_what_is_expected(schedule):
+    result = schedule("--tz", "Europa/Berlin")
+    assert result.code == 2
+    assert result.err == (
+        "Fehler: „Europa/Berlin“ ist keine bekannte Zeitzone; "
+        "erwartet wird ein Name wie Europe/Berlin\n"
+    )
 
 
 def test_a_plan_that_cannot_be_made_names_element_and_rule(schedule, tmp_path):
