@@ -141,10 +141,15 @@ def choice_label(record: CurriculumRecord, language: str) -> str:
     }
 
 
-def version_label(version: CurriculumVersion, language: str) -> str:
-    """A published version as a choice: its curriculum's name, then the
-    version written out ("…, Version 2")."""
+def version_label(
+    version: CurriculumVersion, language: str, *, with_curriculum: bool = True
+) -> str:
+    """A published version as every page names it: its curriculum's name,
+    then the version written out ("…, Version 2"); only "Version 2" where
+    the page is about that curriculum already."""
     number = translations(language).gettext("Version %(number)d") % {"number": version.number}
+    if not with_curriculum:
+        return number
     return f"{choice_label(version.curriculum, language)}, {number}"
 
 

@@ -31,7 +31,8 @@ from app.forms.curricula import (
     RenameForm,
     TakeForm,
 )
-from app.i18n import Translator, refusal, sentence, translator
+from app.i18n import Translator, current_language, refusal, sentence, translator
+from app.models import CurriculumVersion
 from app.services import curricula as workbench
 from app.services.curricula import InvalidCurriculum, WorkbenchError
 from app.views.access import actor
@@ -69,6 +70,12 @@ _RULE_FIELDS = {
     "certificate.required": "required",
     "certificate.min_hours_share": "min_hours_percent",
 }
+
+
+@bp.app_template_global("version_label")
+def version_label(version: CurriculumVersion, *, with_curriculum: bool = True) -> str:
+    """A curriculum version named the one way on every page ("…, Version 2")."""
+    return workbench.version_label(version, current_language(), with_curriculum=with_curriculum)
 
 
 @bp.get("")

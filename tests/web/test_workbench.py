@@ -188,6 +188,34 @@ def test_a_duration_that_cannot_be_read_says_how_to_write_one(client, make, db):
     assert db.session.get(CurriculumRecord, fork).versions[-1].source == before
 
 
+def test_every_page_names_a_version_the_same_way(client, make, db):
+    org_id = consultant_of_a_new_organisation(client, make)
+    fork = fork_for(client, db, org_id)
+    page = f"/curricula/{fork}"
+    publish(client, page)
+    v1 = workbench.latest_published(db.session.get(CurriculumRecord, fork))
+    cohort_id = make.cohort(
+        db.session.get(Organisation, org_id), version=v1, start=date(2027, 3, 1), name="Frühjahr"
+    ).id
+    post(client, f"{page}/draft", {"version": "0"}, page)
+    fork_name = "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag – für Muster AG"
+    standard_name = "Lernbegleitung kompakt: zwei Seminartage und Reflexionstag"
+
+    listed = client.get("/curricula").get_data(as_text=True)
+    assert "Version 1, Version 2 (Entwurf)" in listed
+    shown = client.get(page).get_data(as_text=True)
+    assert f"abgeglichen mit {standard_name}, Version 2" in shown
+    assert f"Keine Unterschiede zu {standard_name}, Version 2." in shown
+    asked = post(client, f"{page}/draft/publish", {"version": version_field(shown)}, page)
+    assert f"Frühjahr · {fork_name}, Version 1" in asked.get_data(as_text=True)
+    publish(client, page)
+    assert "Frühjahr</a> (Version 1)" in client.get(page).get_data(as_text=True)
+    cohort_page = client.get(f"/cohorts/{cohort_id}").get_data(as_text=True)
+    assert f"{fork_name}, Version 1 ·" in cohort_page
+    for text in (listed, shown, cohort_page):
+        assert not re.search(r"\bv\d", text.split("<main")[1])
+
+
 def test_a_standard_cannot_be_edited_and_a_published_version_never_changes(client, make, db):
     consultant_of_a_new_organisation(client, make)
     page = f"/curricula/{standard(db)}"
