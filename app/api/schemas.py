@@ -189,7 +189,19 @@ class MarkOut(Schema):
 
 class MarkIn(Schema):
     mark = fields.String(required=True, validate=validate.OneOf(SETTABLE_MARKS))
-    minutes_missed = fields.Integer(load_default=0, validate=validate.Range(min=0, max=600))
+    # The range is the service's rule, shared with the grid, and its refusal
+    # says it in the same words; the document shows it.
+    minutes_missed = fields.Integer(
+        load_default=None,
+        metadata={
+            "minimum": 0,
+            "maximum": 600,
+            "description": (
+                "Minutes missed of a partly mark, 1 to 600; left out, the usual 30 "
+                "(0 is refused). Not kept for other marks."
+            ),
+        },
+    )
 
 
 class CertificateOut(Schema):

@@ -482,7 +482,7 @@ def record_mark(
     participant_id: int,
     mark: Mark | str,
     *,
-    minutes: int = 0,
+    minutes: int | None = None,
     now: datetime | None = None,
     expected: Mark | str | None = None,
 ) -> AttendanceRecord:
@@ -507,34 +507,34 @@ def record_mark(
         raise InvalidInput(
             msg("this mark cannot be set here"), code="invalid_mark", field="mark"
         ) from None
-    # 0 stands for "not given" (a tap on partly, the API's default): the
-    # usual 30 minutes. A count given lies between 1 and the most.
-    if not 0 <= minutes <= MAX_MINUTES_MISSED:
-        raise InvalidInput(
-            MINUTES_RANGE,
-            code="invalid_minutes",
-            field="minutes",
-        )
+    kept = minutes_missed(mark, minutes)
     _refuse(not_open(session, now), _unfit(session, mark), _not_expected(enrolment, session))
     if expected is not None:
         record = _record(session, person)
-        if record is not None and _holds(record, mark, minutes):
+        if record is not None and _holds(record, mark, kept):
             return record
         _refuse(_changed_meanwhile(record, expected))
-    return set_mark(session, person, mark, actor.user, minutes=minutes)
+    return set_mark(session, person, mark, actor.user, minutes=kept)
 
 
-def _stored_minutes(mark: Mark, minutes: int) -> int:
-    """The minutes missed as `set_mark` keeps them."""
+def minutes_missed(mark: Mark, minutes: int | None) -> int:
+    """The minutes missed kept with `mark`, as a door sent them; the rule of
+    the grid and the API alike. None given is the usual 30 for partly (a tap
+    on partly). A count given for partly lies between 1 and the most: 0 is
+    refused, not taken as 30; for another mark, which misses no time, it
+    lies between 0 and the most and is not kept."""
+    least = 1 if mark is Mark.PARTLY else 0
+    if minutes is not None and not least <= minutes <= MAX_MINUTES_MISSED:
+        raise InvalidInput(MINUTES_RANGE, code="invalid_minutes", field="minutes_missed")
     if mark is not Mark.PARTLY:
         return 0
-    return minutes if minutes > 0 else PARTLY_DEFAULT_MINUTES
+    return PARTLY_DEFAULT_MINUTES if minutes is None else minutes
 
 
 def _holds(record: AttendanceRecord | None, mark: Mark, minutes: int) -> bool:
     if record is None:
         return mark is Mark.NOT_RECORDED
-    return record.mark is mark and record.minutes_missed == _stored_minutes(mark, minutes)
+    return record.mark is mark and record.minutes_missed == minutes
 
 
 def _changed_meanwhile(record: AttendanceRecord | None, expected: Mark | str) -> StaleEdit | None:
@@ -564,7 +564,7 @@ class MarkChange:
     session_id: int
     participant_id: int
     mark: str
-    minutes: int
+    minutes: int | None  # None: not given
     seen: str
 
 

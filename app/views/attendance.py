@@ -130,20 +130,15 @@ def _checked_form() -> None:
         abort(400)
 
 
-def _minutes(value: str | None, mark: str) -> int:
-    """The minutes missed as sent: none given is 0 (a tap on partly, which
-    the service takes as the usual 30 minutes). A count typed for partly
-    lies between 1 and 600 like the field's; 0 typed there is refused, not
-    taken as 30."""
+def _minutes(value: str | None) -> int | None:
+    """The minutes missed as typed: None when none were (a tap on partly);
+    what a count may be is the service's rule (`minutes_missed`)."""
     if value is None or not value.strip():
-        return 0
+        return None
     try:
-        minutes = int(value)
+        return int(value)
     except ValueError:
         return -1  # refused by the service, once it found the cell
-    if minutes == 0 and mark == Mark.PARTLY:
-        return -1
-    return minutes
 
 
 @bp.post("/<int:cohort_id>/attendance")
@@ -164,7 +159,7 @@ def save(cohort_id: int) -> ResponseReturnValue:
             continue
         changes.append(
             service.MarkChange(
-                int(session_id), int(participant_id), chosen, _minutes(minutes, chosen), seen
+                int(session_id), int(participant_id), chosen, _minutes(minutes), seen
             )
         )
     saved, not_saved = service.record_marks(actor(), cohort_id, changes)
@@ -197,7 +192,7 @@ def record(cohort_id: int, session_id: int, participant_id: int) -> ResponseRetu
             session_id,
             participant_id,
             request.form.get("mark", ""),
-            minutes=_minutes(request.form.get("minutes"), request.form.get("mark", "")),
+            minutes=_minutes(request.form.get("minutes")),
             expected=seen,
         )
     except StaleEdit as stale:

@@ -155,6 +155,36 @@ def test_a_trainer_records_attendance_and_hr_issues_and_revokes(call, world, hel
     assert call("GET", f"/verify/{issued.json['code']}").status_code == 410
 
 
+def test_partly_takes_the_minutes_as_the_grid_does(call, held, db):
+    url = f"{API}/cohorts/{held['cohort']}/attendance/{held['timed']}/{held['mia']}"
+
+    def put(body):
+        return call("PUT", url, "trainer", json=body)
+
+    # Left out, the usual 30 minutes, as a tap on partly in the grid.
+    assert put({"mark": "partly"}).json["minutes_missed"] == 30
+    assert put({"mark": "partly", "minutes_missed": 45}).json["minutes_missed"] == 45
+    changes = db.session.scalar(select(func.count(AttendanceChange.id)))
+    for minutes in (0, -5, 601):
+        refused = put({"mark": "partly", "minutes_missed": minutes})
+        assert refused.status_code == 422, minutes
+        message = "The minutes missed lie between 1 and 600."
+        assert refused.json["error"] == {
+            "status": 422,
+            "code": "invalid_minutes",
+            "message": message,
+            "details": {"minutes_missed": [message]},
+        }
+    # 0 is not taken as 30: nothing changed.
+    assert db.session.scalar(select(func.count(AttendanceChange.id))) == changes
+    marks = call("GET", f"{API}/cohorts/{held['cohort']}/attendance").json
+    [mia] = [m for m in marks if m["participant_id"] == held["mia"]]
+    assert (mia["mark"], mia["minutes_missed"]) == ("partly", 45)
+    # Another mark misses no time: 0 is fine there, and nothing is kept.
+    present = put({"mark": "present", "minutes_missed": 0})
+    assert (present.status_code, present.json["minutes_missed"]) == (200, 0)
+
+
 def test_published_versions_are_readable_and_drafts_are_not(call, world):
     listing = call("GET", f"{API}/curricula").json
     compact = next(c for c in listing["items"] if c["key"] == "compact")

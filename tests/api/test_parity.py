@@ -50,14 +50,16 @@ class Case:
     expected: str
 
 
-def _mark(cohort, session, person, mark):  # type: ignore[no-untyped-def]
+def _mark(cohort, session, person, mark, minutes=None):  # type: ignore[no-untyped-def]
     def web(ids):  # type: ignore[no-untyped-def]
         url = f"/cohorts/{ids[cohort]}/attendance/{ids[session]}/{ids[person]}"
-        return "POST", url, {"mark": mark}
+        typed = {} if minutes is None else {"minutes": str(minutes)}
+        return "POST", url, {"mark": mark, **typed}
 
     def api(ids):  # type: ignore[no-untyped-def]
         url = f"{API}/cohorts/{ids[cohort]}/attendance/{ids[session]}/{ids[person]}"
-        return "PUT", url, {"mark": mark}
+        given = {} if minutes is None else {"minutes_missed": minutes}
+        return "PUT", url, {"mark": mark, **given}
 
     return web, api
 
@@ -168,6 +170,18 @@ CASES = [
         "trainer",
         *_mark("held", "timed", "ben", "present"),
         "not_enrolled",
+    ),
+    Case(
+        "mark partly without minutes",
+        "trainer",
+        *_mark("held", "timed", "mia", "partly"),
+        "done",
+    ),
+    Case(
+        "mark partly with 0 minutes",
+        "trainer",
+        *_mark("held", "timed", "mia", "partly", 0),
+        "invalid_minutes",
     ),
     # Enrolments
     Case("enrol someone", "hr", *_enrol("cohort", "ben"), "done"),
