@@ -199,7 +199,6 @@ def show(cohort_id: int) -> str:
         today=page.today,
         undo=page.undo,
         undo_form=CohortVersionForm(version=page.cohort.lock_version),
-        curriculum_label=choice_label(page.cohort.version.curriculum, translator().language),
         forks=[
             (v, choice_label(v.curriculum, translator().language))
             for v in sessions.fork_targets(actor(), page.cohort)
