@@ -305,14 +305,22 @@ def _narrowed(filters: Filters) -> list[ColumnElement[bool]]:
         found.append(Participant.department == filters.department)
     if filters.site is not None:
         found.append(Participant.site == filters.site)
-    in_force = and_(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
     if filters.certificate is CertificateFilter.IN_FORCE:
-        found.append(_certified(in_force))
+        found.append(_certified(_in_force()))
     elif filters.certificate is CertificateFilter.NONE:
-        found.append(~_certified(in_force))
+        found.append(~_certified(_in_force()))
     elif filters.certificate is CertificateFilter.REVOKED:
-        found.append(_certified(Certificate.revoked_at.is_not(None)))
+        found.append(_certified(_revoked()))
     return found
+
+
+# What the certificate filter and the list's certificate column both read.
+def _in_force() -> ColumnElement[bool]:
+    return and_(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
+
+
+def _revoked() -> ColumnElement[bool]:
+    return Certificate.revoked_at.is_not(None)
 
 
 def _enrolled(condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -395,16 +403,22 @@ class ListedCohort:
     name: str
     state: CohortState
 
+    @property
+    def open(self) -> bool:
+        """Planned or running: one may still be enrolled into it."""
+        return self.state in enrolments.OPEN_STATES
+
 
 @dataclass(frozen=True)
 class Standing:
     """What the participants list shows of a person beyond their record: the
-    cohorts they are in (running and planned first, else the latest one
-    they were in) and their certificate."""
+    cohorts they are in (planned and running ones, else the latest one they
+    were in, also when it was cancelled: the cohort filter finds them by it)
+    and their certificate, as the certificate filter reads it."""
 
     cohorts: list[ListedCohort]
-    certified_on: date | None  # the certificate in force
-    revoked: bool  # one was revoked and none is in force
+    certified_on: date | None  # of the newest certificate in force
+    revoked: bool  # one of theirs was revoked (another may be in force)
 
 
 def standings(people: Sequence[Participant]) -> dict[int, Standing]:
@@ -417,35 +431,31 @@ def standings(people: Sequence[Participant]) -> dict[int, Standing]:
     for participant_id, cohort_id, name, state, start_date in db.session.execute(
         select(Enrolment.participant_id, Cohort.id, Cohort.name, Cohort.state, Cohort.start_date)
         .join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(
-            Enrolment.participant_id.in_(ids),
-            Enrolment.status == EnrolmentStatus.ENROLLED,
-            Cohort.state != CohortState.CANCELLED,
-        )
+        .where(Enrolment.participant_id.in_(ids), Enrolment.status == EnrolmentStatus.ENROLLED)
     ):
         in_cohorts[participant_id].append((start_date, ListedCohort(cohort_id, name, state)))
     certified: dict[int, date] = {}
     revoked: set[int] = set()
-    for participant_id, issued_on, revoked_at, superseded_at in db.session.execute(
+    for participant_id, issued_on, in_force, was_revoked in db.session.execute(
         select(
             Certificate.participant_id,
             Certificate.issued_on,
-            Certificate.revoked_at,
-            Certificate.superseded_at,
+            _in_force(),
+            _revoked(),
         ).where(Certificate.participant_id.in_(ids))
     ):
-        if revoked_at is not None:
-            revoked.add(participant_id)
-        elif superseded_at is None:
+        if in_force:
             certified[participant_id] = max(issued_on, certified.get(participant_id, issued_on))
+        if was_revoked:
+            revoked.add(participant_id)
     found = {}
     for participant_id, dated in in_cohorts.items():
         dated.sort(key=lambda pair: (pair[0], pair[1].id))
-        current = [c for _, c in dated if c.state in enrolments.OPEN_STATES]
+        current = [c for _, c in dated if c.open]
         found[participant_id] = Standing(
             cohorts=current or [c for _, c in dated[-1:]],
             certified_on=certified.get(participant_id),
-            revoked=participant_id in revoked and participant_id not in certified,
+            revoked=participant_id in revoked,
         )
     return found
 

@@ -302,12 +302,16 @@ def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
     make.participant(org, current, first_name="Anna", last_name="Albers")
     ben = make.participant(org, past, first_name="Ben", last_name="Bauer")
     carla = make.participant(org, past, first_name="Carla", last_name="Clausen")
+    emil = make.participant(org, past, first_name="Emil", last_name="Ebert")
     make.participant(org, cancelled, first_name="Dora", last_name="Dietz")
     tandems.propose(past, None, expected_version=past.lock_version)
     tandems.confirm(past, None, expected_version=past.lock_version)
     certified = make.certificate(past, ben).issued_on
     revoked = make.certificate(past, carla)
     certificates.revoke_certificate(Actor.system(), revoked.id, "Falsch ausgestellt")
+    again = make.certificate(past, emil)
+    certificates.revoke_certificate(Actor.system(), again.id, "Falsch ausgestellt")
+    reissued = make.certificate(past, emil).issued_on
     past.state = CohortState.COMPLETED
     cancelled.state = CohortState.CANCELLED
     db.session.commit()
@@ -330,7 +334,16 @@ def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
     assert cell("Bauer", "Gruppe") == "Frühjahr (abgeschlossen)"
     assert cell("Bauer", "Zertifikat") == f"ausgestellt am {certified:%d.%m.%Y}"
     assert cell("Clausen", "Zertifikat") == "widerrufen"
-    assert cell("Dietz", "Gruppe") == ""  # a cancelled cohort is no one's cohort
+    assert cell("Ebert", "Zertifikat") == (
+        f"ausgestellt am {reissued:%d.%m.%Y}; ein anderes wurde widerrufen"
+    )
+    # The cohort filter finds people by a cancelled cohort: the column names it.
+    assert cell("Dietz", "Gruppe") == "Abgesagt 2025 (abgesagt)"
+    revoked_filter = client.get("/participants?certificate=revoked").get_data(as_text=True)
+    assert re.findall(r">(\w+), (\w+)</a>", revoked_filter) == [
+        ("Clausen", "Carla"),
+        ("Ebert", "Emil"),
+    ]
 
 
 def test_an_address_taken_in_the_organisation_is_refused_at_the_field(client, make, db):
