@@ -240,10 +240,11 @@
     var asOf = sent;
     fetch(base, { credentials: "same-origin" })
       .then(function (response) {
-        return response.ok ? response.text() : "";
+        if (!response.ok) throw new Error("no page");
+        return response.text();
       })
       .then(function (html) {
-        if (!html || asOf !== sent || !window.DOMParser) return;
+        if (asOf !== sent || !window.DOMParser) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var shown = fresh.querySelectorAll("[id^=rate-], #cohort-completion, [id^=decision-]");
         Array.prototype.forEach.call(shown, function (element) {
@@ -251,7 +252,10 @@
           if (here) here.replaceWith(document.importNode(element, true));
         });
       })
-      .catch(function () {});
+      .catch(function () {
+        // The Wi-Fi went again: the next answered tap counts again.
+        overlapped = true;
+      });
   }
 
   function saved(cell, change, data) {
