@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -384,6 +385,9 @@ def _new(
 # The status links made or used in the current transaction, by registration:
 # the messages of one change carry the same link.
 STATUS_LINKS = "qualiplan.registration_status_links"
+# What the server's key signs to make the status secret beside a
+# confirmation link; the label keeps it apart from the key's other uses.
+STATUS_BESIDE = b"qualiplan.registration-status\x00"
 
 
 def status_link(registration: Registration, now: datetime, *, secret: str | None = None) -> str:
@@ -411,8 +415,18 @@ def _status_beside(confirmation: str) -> str:
     """The status secret the message with the confirmation link `confirmation`
     carries: made from it one way, so that the confirmation page can lead to
     the status page (and its withdrawal) while no secret is kept in plain
-    text. Knowing it tells nothing of the confirmation link."""
-    digest = hmac.new(confirmation.encode("utf-8"), b"registration status", hashlib.sha256)
+    text. Keyed with the app's SECRET_KEY as well: whoever saw only the
+    confirmation link (an access log, a mail gateway) cannot make the status
+    link, which outlives it, and withdraw the person. Knowing it tells
+    nothing of the confirmation link."""
+    key = current_app.secret_key
+    if not key:
+        # Without the server's part anyone holding the confirmation link
+        # could make the status link.
+        raise RuntimeError("SECRET_KEY is not set")
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    digest = hmac.new(key, STATUS_BESIDE + confirmation.encode("utf-8"), hashlib.sha256)
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 
@@ -421,14 +435,12 @@ def status_beside(
 ) -> str | None:
     """The status secret sent with the confirmation link `confirmation`
     while it is the one that works; None once a later message renewed it,
-    when it has expired, and for messages sent before the two were made
-    together."""
+    when it has expired, after SECRET_KEY changed, and for messages sent
+    before the two were made together."""
     token = _status_beside(confirmation)
-    if registration.status_token_hash != token_hash(token):
-        return None
-    if _expired(registration.status_token_expires_at, now):
-        return None
-    return token
+    # The status page's own lookup, so that every rule for its links holds
+    # for the confirmation page's way there too.
+    return token if status_of(token, now) is registration else None
 
 
 def use_status_link(registration: Registration, token: str) -> None:

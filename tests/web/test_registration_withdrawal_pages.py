@@ -5,6 +5,9 @@ traceback; without the CSRF token nothing happens."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 from datetime import date, timedelta
 
@@ -363,3 +366,59 @@ def test_the_confirmation_page_offers_no_withdrawal_its_link_cannot_make(client,
     answer = post_form(client, confirm, {})
     assert answer.status_code == 200
     assert withdraw_button(answer.get_data(as_text=True)) is None
+
+
+def test_a_confirmation_link_alone_does_not_make_the_status_link(app, client, db, world):
+    """The status secret beside a confirmation link needs the server's key
+    too: whoever saw the confirmation link in a log cannot work out the
+    status link (which outlives it) and withdraw the person. With the
+    app's key the confirmation page still leads to the working status
+    page."""
+    _, cohort_id, address = world
+    register(client, cohort_id, address)
+    confirm = path(newest(db, what="confirm").payload["link"]["confirm"])
+    status = status_of(db)
+    # The one-way step with nothing but the confirmation secret as its key
+    # does not give the status secret.
+    secret = confirm.rsplit("/", 1)[1].encode()
+    alone = hmac.new(secret, b"registration status", hashlib.sha256).digest()
+    assert status.rsplit("/", 1)[1] != base64.urlsafe_b64encode(alone).rstrip(b"=").decode()
+
+    # Under another server key the same confirmation link makes another
+    # secret, one the status page does not open: no withdrawal is offered.
+    key = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "another-server-key"  # noqa: S105 -- a test key
+    try:
+        other = client.get(confirm)
+    finally:
+        app.config["SECRET_KEY"] = key
+    assert other.status_code == 200
+    text = other.get_data(as_text=True)
+    assert "Meine E-Mail-Adresse bestätigen" in text
+    assert withdraw_button(text) is None
+
+    text = client.get(confirm).get_data(as_text=True)
+    assert withdraw_button(text) == f"{status}?withdraw=1"
+    page = client.get(status)
+    assert page.status_code == 200
+    assert "Bewerbung zurückziehen" in page.get_data(as_text=True)
+    asking = client.get(withdraw_button(text))
+    assert asking.status_code == 200
+    assert "Bewerbung für Frühjahr zurückziehen?" in asking.get_data(as_text=True)
+
+
+def test_the_confirmation_page_offers_no_withdrawal_once_the_status_link_expired(
+    client, db, world
+):
+    """The confirmation page's way to the status page follows the status
+    page's own rule: an expired status link is offered nowhere."""
+    _, cohort_id, address = world
+    register(client, cohort_id, address)
+    confirm = path(newest(db, what="confirm").payload["link"]["confirm"])
+    registration = db.session.scalar(select(Registration))
+    registration.status_token_expires_at = registration.registered_at
+    db.session.commit()
+    text = client.get(confirm).get_data(as_text=True)
+    assert "Meine E-Mail-Adresse bestätigen" in text
+    assert withdraw_button(text) is None
+    assert "Haben Sie es sich anders überlegt?" not in text
