@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any, Literal
 
-from curricula.loader import from_mapping
+from curricula.loader import CurriculumError, Problem, from_mapping
 from curricula.messages import Message, MessageError, msg
 from curricula.model import AtLeast, Curriculum, Mode, Text
 from curricula.writer import element_mapping, to_mapping
@@ -318,6 +318,24 @@ def values_of(given: ElementInput, current: Mapping[str, Any]) -> dict[str, Any]
     return values
 
 
+def change_element_as_given(
+    curriculum: Curriculum, key: str, given: ElementInput, *, source: str = "<curriculum>"
+) -> Curriculum:
+    """The element `key` as a form's texts describe it. Topic lists that do
+    not pair up line by line are refused at the English list, together with
+    every problem the loader finds, so the form shows them all at once."""
+    values = values_of(given, element_data(curriculum, key))
+    unpaired = _unpaired_topics(given.topics_de, given.topics_en)
+    problems = [Problem(source, key, "topic.en", unpaired)] if unpaired else []
+    try:
+        checked = change_element(curriculum, key, values, source=source)
+    except CurriculumError as error:
+        raise CurriculumError([*error.problems, *problems]) from None
+    if problems:
+        raise CurriculumError(problems)
+    return checked
+
+
 def _topics(german: str, english: str) -> list[dict[str, str]]:
     """Topics from two lists written line by line; a line left empty in one
     language takes the other's text, as a text given in one language only
@@ -328,6 +346,43 @@ def _topics(german: str, english: str) -> list[dict[str, str]]:
         if de or en:
             topics.append({"de": de or en, "en": en or de})
     return topics
+
+
+def _unpaired_topics(german: str, english: str) -> Message | None:
+    """Why the two topic lists cannot be paired line by line, or None.
+
+    Topics print on certificates: an English list longer than the German
+    one, or a shorter one that is not empty, means a line was added or
+    deleted in one language only, and every topic after it would be paired
+    with the wrong translation. An English list left empty is the German
+    one in English; empty lines at the end of either list are no topics,
+    though an English line ended by a line break counts (an empty line: as
+    in German)."""
+    topics = german.splitlines()
+    while topics and not topics[-1].strip():
+        topics.pop()
+    if not english.strip():
+        return None
+    # split, not splitlines: "Role\n" is two lines, the second one empty.
+    lines = english.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while len(lines) > len(topics) and not lines[-1].strip():
+        lines.pop()
+    if len(lines) == len(topics):
+        return None
+    return msg(
+        "the English list has {english} and the German one {german}: write one English "
+        "line per German topic (an empty line: as in German)",
+        english=_line_count(len(lines)),
+        german=_line_count(len(topics)),
+    )
+
+
+def _line_count(count: int) -> Message:
+    if count == 0:
+        return msg("no line")
+    if count == 1:
+        return msg("one line")
+    return msg("{count} lines", count=count)
 
 
 # The certificate rule

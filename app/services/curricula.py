@@ -498,8 +498,7 @@ def change_element(
 ) -> None:
     """The element as a form describes it; problems name their fields."""
     draft = _draft_to_change(actor, curriculum_id, expected_version, key=key)
-    values = editing.values_of(given, editing.element_data(draft.model, key))
-    _store(draft, lambda c, source: editing.change_element(c, key, values, source=source))
+    _store(draft, lambda c, source: editing.change_element_as_given(c, key, given, source=source))
 
 
 def change_certificate_rule(

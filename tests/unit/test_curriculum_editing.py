@@ -159,8 +159,8 @@ def test_what_follows_from_a_forms_texts():
         gap_min="",
         gap_max=" 4m",
         teaching_units="3,5",
-        topics_de="Austausch\nNetzwerk\n\n",
-        topics_en="Exchange\n\nFeedback\n",
+        topics_de="Austausch\n\nNetzwerk\n",
+        topics_en="Exchange\nFeedback\n\n",
         counts_for_certificate=False,
     )
     values = editing.values_of(given, current)
@@ -175,8 +175,8 @@ def test_what_follows_from_a_forms_texts():
     # shown in that language to everyone.
     assert values["topics"] == [
         {"de": "Austausch", "en": "Exchange"},
-        {"de": "Netzwerk", "en": "Netzwerk"},
         {"de": "Feedback", "en": "Feedback"},
+        {"de": "Netzwerk", "en": "Netzwerk"},
     ]
     assert values["description"] == current["description"]  # not on the form: kept
     # Without `after`, a gap means nothing: the element follows the one before.
@@ -195,6 +195,49 @@ def test_what_follows_from_a_forms_texts():
     assert [(p.element, p.field) for p in refused.value.problems] == [
         ("reflection", "teaching_units")
     ]
+
+
+def test_topic_lists_that_do_not_pair_up_are_refused_with_the_other_problems():
+    given = editing.input_of(COMPACT, "seminar-1")
+    german = given.topics_de.splitlines()
+    english = given.topics_en.splitlines()
+    assert len(german) == len(english) >= 3
+    # A German line deleted: every English topic after it would be paired
+    # with the next German one, on certificates.
+    deleted = replace(given, topics_de="\n".join(german[:1] + german[2:]), teaching_units="vier")
+    with pytest.raises(CurriculumError) as refused:
+        editing.change_element_as_given(COMPACT, "seminar-1", deleted)
+    found = [(p.element, p.field, str(p.message)) for p in refused.value.problems]
+    assert found[0][:2] == ("seminar-1", "teaching_units")  # shown at once
+    assert found[1] == (
+        "seminar-1",
+        "topic.en",
+        f"the English list has {len(english)} lines and the German one {len(german) - 1} "
+        "lines: write one English line per German topic (an empty line: as in German)",
+    )
+    assert len(found) == 2
+    for german_text, english_text, counts in (
+        ("", "Role", "has one line and the German one no line"),
+        ("Rolle\nNetzwerk", "Role", "has one line and the German one 2 lines"),
+        ("Rolle", "Role\nNetwork", "has 2 lines and the German one one line"),
+    ):
+        unpaired = replace(given, topics_de=german_text, topics_en=english_text)
+        with pytest.raises(CurriculumError) as refused:
+            editing.change_element_as_given(COMPACT, "seminar-1", unpaired)
+        [problem] = refused.value.problems
+        assert problem.field == "topic.en"
+        assert counts in str(problem.message)
+    # An English list left empty, or an empty line, is the German text;
+    # empty lines at the end are no topics.
+    for german_text, english_text in (
+        ("Rolle\nNetzwerk\n", ""),
+        ("Rolle\nNetzwerk", "Role\n"),
+        ("Rolle\r\nNetzwerk\r\n\r\n", "Role\r\nNetwork\r\n"),
+    ):
+        paired = replace(given, topics_de=german_text, topics_en=english_text)
+        changed = editing.change_element_as_given(COMPACT, "seminar-1", paired)
+        assert [t.de for t in changed.element("seminar-1").topics] == ["Rolle", "Netzwerk"]
+    assert [t.en for t in changed.element("seminar-1").topics] == ["Role", "Network"]
 
 
 def test_a_form_shows_the_topics_one_language_each():

@@ -188,6 +188,42 @@ def test_a_duration_that_cannot_be_read_says_how_to_write_one(client, make, db):
     assert db.session.get(CurriculumRecord, fork).versions[-1].source == before
 
 
+def test_topics_that_no_longer_pair_up_are_refused_at_the_english_list(client, make, db):
+    org_id = consultant_of_a_new_organisation(client, make)
+    fork = fork_for(client, db, org_id)
+    url = f"/curricula/{fork}/draft/elements/seminar-1"
+    before = db.session.get(CurriculumRecord, fork).versions[-1].source
+    values = element_form(client, url)
+    german = values["topics_de"].splitlines()
+    english = len(values["topics_en"].splitlines())
+    assert len(german) == english >= 3
+    # A German line deleted, the English list left as it was; the units
+    # too are wrong, and both are said at once.
+    deleted = "\n".join(german[:1] + german[2:])
+    response = post(client, url, {**values, "topics_de": deleted, "teaching_units": "acht"}, url)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    error = page.split('id="topics_en-error">')[1].split("</")[0]
+    assert error == (
+        f"Die englische Liste hat {english} Zeilen und die deutsche {english - 1} Zeilen: "
+        "bitte für jedes deutsche Thema eine englische Zeile schreiben (leere Zeile: wie auf "
+        "Deutsch)."
+    )
+    assert 'id="teaching_units-error"' in page
+    db.session.expire_all()
+    assert db.session.get(CurriculumRecord, fork).versions[-1].source == before
+
+    english_page = element_form(client, url + "?lang=en")
+    english_page["topics_de"] = deleted
+    refused = post(client, url, english_page, url).get_data(as_text=True)
+    assert refused.split('id="topics_en-error">')[1].split("</")[0] == (
+        f"The English list has {english} lines and the German one {english - 1} lines: "
+        "write one English line per German topic (an empty line: as in German)."
+    )
+    db.session.expire_all()
+    assert db.session.get(CurriculumRecord, fork).versions[-1].source == before
+
+
 def test_every_page_names_a_version_the_same_way(client, make, db):
     org_id = consultant_of_a_new_organisation(client, make)
     fork = fork_for(client, db, org_id)
