@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from curricula.characters import breaks_line, has_control_character, shown
+from curricula.durations import file_minutes
 from curricula.messages import Message, amount, msg
 from curricula.model import (
     DEFAULT_UNIT_MINUTES,
@@ -45,7 +46,6 @@ from curricula.model import (
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_DURATION_PATTERN = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
 NEXT_WORKING_DAY = "next_working_day"
 
 # The shipped curricula have 3 and 7 elements in 5 KB. A hundred elements
@@ -805,8 +805,8 @@ def _clock(out: _Collector, value: Any, label: str) -> time | None:
 
 
 def _duration(out: _Collector, value: Any, label: str) -> timedelta | None:
-    match = _DURATION_PATTERN.match(value) if isinstance(value, str) else None
-    if not match or not (match.group(1) or match.group(2)):
+    minutes = file_minutes(value) if isinstance(value, str) else None
+    if minutes is None:
         out.add(
             msg(
                 "'{value}' is not a duration; write e.g. '8h', '2h', '90min' or '7h30min'",
@@ -816,16 +816,10 @@ def _duration(out: _Collector, value: Any, label: str) -> timedelta | None:
             field="duration",
         )
         return None
-    # Past a day the block runs past midnight anyway; longer digit runs are
-    # never turned into a timedelta, which overflows on them.
-    hours, minutes = (match.group(n) or "0" for n in (1, 2))
-    if len(hours) > 3 or len(minutes) > 5:
-        hours, minutes = "24", "1"
-    duration = timedelta(hours=int(hours), minutes=int(minutes))
-    if duration <= timedelta(0):
+    if minutes <= 0:
         out.add(msg("must be longer than zero"), element=label, field="duration")
         return None
-    return duration
+    return timedelta(minutes=minutes)
 
 
 def _offset(out: _Collector, value: Any, label: str, name: str) -> Offset | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import tomli_w
 
+from curricula.durations import file_duration
 from curricula.model import DEFAULT_UNIT_MINUTES, Curriculum, Element, Gap, Span, Text, TimedBlock
 
 
@@ -85,11 +86,7 @@ def gap_mapping(gap: Gap) -> dict[str, str]:
 
 
 def duration_text(block: TimedBlock) -> str:
-    minutes = int(block.duration.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    if not rest:
-        return f"{hours}h"
-    return f"{hours}h{rest}min" if hours else f"{rest}min"
+    return file_duration(int(block.duration.total_seconds() // 60))
 
 
 def _text(text: Text) -> dict[str, str]:

@@ -26,11 +26,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from app.forms import CheckboxListField
 from app.forms.fields import GapField
+from curricula.durations import file_duration, file_minutes
 from curricula.model import Unit
 
 DURATION_MESSAGE = _l("Please enter a duration such as 8 h, 90 min or 7 h 30 min.")
-# The file's own way of writing a duration ("8h", "90min", "7h30min").
-_FILE_DURATION = re.compile(r"^\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*min)?\s*$")
 # One part of a duration as people type it: a number and a unit word,
 # German or English, abbreviated or not; parts may be joined by a comma.
 _PART = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*([a-zäöü]+)\.?\s*,?")
@@ -40,8 +39,9 @@ _MINUTES = {"min", "mins", "minute", "minuten", "minutes"}
 
 def read_duration(text: str) -> str:
     """A duration as people write it ("8 Std.", "90 Min.", "1,5 h",
-    "7 Std. 30 Min.", or the file's "7h30min") in the file's way ("7h30min");
-    "" for nothing. ValueError with what to write instead."""
+    "7 Std. 30 Min.", or the file's "7h30min") in the file's way, whole
+    hours first ("1,5 Std. 30 Min." is "2h", "90 Min." "1h30min"); "" for
+    nothing. ValueError with what to write instead."""
     rest = text.strip().lower()
     if not rest:
         return ""
@@ -59,27 +59,22 @@ def read_duration(text: str) -> str:
         else:
             raise ValueError(str(DURATION_MESSAGE))
         rest = rest[match.end() :].strip()
-    # "1,5 Std." is an hour and 30 minutes; a fraction of a minute is no time.
-    whole_hours = int(hours or 0)
-    more = (hours or Decimal(0)) - whole_hours
-    if more * 60 != (more * 60).to_integral_value():
+    # "1,5 Std." is 90 minutes; a fraction of a minute is no time.
+    total = (hours or Decimal(0)) * 60 + (minutes or Decimal(0))
+    if total != total.to_integral_value():
         raise ValueError(str(DURATION_MESSAGE))
-    total_minutes = int(minutes or 0) + int(more * 60)
-    parts = f"{whole_hours}h" if hours is not None else ""
-    if minutes is not None or more:
-        parts += f"{total_minutes}min"
-    return parts
+    return file_duration(int(total))
 
 
 def duration_text(value: str) -> str:
     """The file's "7h30min" as the reader writes it: 7 Std. 30 Min. (7 h 30 min)."""
-    match = _FILE_DURATION.match(value)
-    if not value or not match or not (match.group(1) or match.group(2)):
+    total = file_minutes(value)
+    if total is None:
         return value
-    hours, minutes = match.groups()
+    hours, minutes = divmod(total, 60)
     if hours and minutes:
         return gettext("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
-    if hours:
+    if hours or not minutes:
         return gettext("%(hours)s h", hours=hours)
     return gettext("%(minutes)s min", minutes=minutes)
 

@@ -224,9 +224,13 @@ class DurationForm(FlaskForm):
     ("typed", "kept"),
     [
         ("8 Std.", "8h"),
-        ("90 Min.", "90min"),
+        ("90 Min.", "1h30min"),  # whole hours first, as the file is written
+        ("45 Min.", "45min"),
         ("8 Stunden, 30 Minuten", "8h30min"),
         ("1,5 Std.", "1h30min"),
+        # The hours' fraction and the minutes add up, not 1h60min.
+        ("1,5 Std. 30 Min.", "2h"),
+        ("1,5 Std., 45 Min.", "2h15min"),
         ("7 h 30 min", "7h30min"),
         ("2 hours", "2h"),
         ("7h30min", "7h30min"),  # as the curriculum file writes it
@@ -256,7 +260,8 @@ def test_what_is_not_a_duration_goes_on_as_typed_to_be_refused(language, typed):
     ("kept", "de", "en"),
     [
         ("8h", "8 Std.", "8 h"),
-        ("90min", "90 Min.", "90 min"),
+        ("45min", "45 Min.", "45 min"),
+        ("90min", "1 Std. 30 Min.", "1 h 30 min"),
         ("7h30min", "7 Std. 30 Min.", "7 h 30 min"),
     ],
 )

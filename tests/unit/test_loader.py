@@ -1,8 +1,10 @@
 import re
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 
+from curricula.durations import file_duration, file_minutes
 from curricula.loader import (
     MAX_ELEMENTS,
     MAX_FILE_BYTES,
@@ -182,6 +184,26 @@ def test_element_field_errors_name_element_and_field(fields, expected):
     assert len(found) == 1, found
     assert found[0].startswith("test.toml, element 'a'")
     assert expected in found[0]
+
+
+@pytest.mark.parametrize(
+    ("written", "minutes"),
+    [("8h", 480), ("90min", 90), ("7h30min", 450), ("1h60min", 120), ("45min", 45)],
+)
+def test_a_duration_is_read_and_written_one_way(written, minutes):
+    """The loader, the writer and the workbench's form share these."""
+    assert file_minutes(written) == minutes
+    loaded = load_text(MINIMAL + element("a", duration=f'"{written}"'), source="test.toml")
+    assert loaded.elements[0].length == TimedBlock(time(9), timedelta(minutes=minutes))
+    assert file_minutes(file_duration(minutes)) == minutes
+
+
+def test_a_duration_is_written_whole_hours_first():
+    assert file_duration(120) == "2h"  # 60 minutes are an hour, never 1h60min
+    assert file_duration(135) == "2h15min"
+    assert file_duration(45) == "45min"
+    assert file_minutes("8 hours") is None
+    assert file_minutes("") is None
 
 
 def test_bad_distance_in_a_gap():
