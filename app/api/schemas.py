@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.models.registrations import RegistrationState
 from app.routing import LARGEST_ID
+from app.services.attendance import MAX_MINUTES_MISSED, PARTLY_DEFAULT_MINUTES
 from app.services.registrations import LONGEST_REASON
 from app.services.text import CONTROL_CHARACTERS
 from cohorts.at_risk import Part
@@ -190,15 +191,20 @@ class MarkOut(Schema):
 class MarkIn(Schema):
     mark = fields.String(required=True, validate=validate.OneOf(SETTABLE_MARKS))
     # The range is the service's rule, shared with the grid, and its refusal
-    # says it in the same words; the document shows it.
+    # says it in the same words; the document shows it from the same
+    # constants. The default depends on the mark, so the document names no
+    # single one (a callable is left out of it) and the description says it.
     minutes_missed = fields.Integer(
-        load_default=None,
+        load_default=lambda: None,
+        allow_none=True,
         metadata={
             "minimum": 0,
-            "maximum": 600,
+            "maximum": MAX_MINUTES_MISSED,
             "description": (
-                "Minutes missed of a partly mark, 1 to 600; left out, the usual 30 "
-                "(0 is refused). Not kept for other marks."
+                f"For a partly mark, the minutes missed: 1 to {MAX_MINUTES_MISSED} "
+                f"(left out: {PARTLY_DEFAULT_MINUTES} for partly); 0 is refused with "
+                "422 invalid_minutes, as in the attendance grid. For other marks it "
+                f"is not kept (0 to {MAX_MINUTES_MISSED} is accepted and ignored)."
             ),
         },
     )

@@ -8,6 +8,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from app.services.attendance import MAX_MINUTES_MISSED
+
 
 def test_the_document_is_served_without_a_token(client):
     document = client.get("/api/v1/openapi.json").json
@@ -33,6 +35,13 @@ def test_the_document_is_served_without_a_token(client):
         ("DELETE", "/api/v1/participants/{participant_id}/make-ups/{session_id}"),
     } <= operations
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    # The minutes of a mark as the attendance service's rule has them: no
+    # default of 0 for partly, which is refused.
+    minutes = document["components"]["schemas"]["MarkIn"]["properties"]["minutes_missed"]
+    assert (minutes["minimum"], minutes["maximum"]) == (0, MAX_MINUTES_MISSED)
+    assert "default" not in minutes
+    assert f"1 to {MAX_MINUTES_MISSED} (left out: 30 for partly)" in minutes["description"]
+    assert "422 invalid_minutes" in minutes["description"]
 
 
 def test_every_operation_keeps_its_promises(app, world, records):
