@@ -97,6 +97,12 @@ def test_a_pasted_list_on_a_phone(browser, tmp_path):
         # Rows are cards on a phone, the page no wider than the screen.
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
+        # A card names what the person has: nobody here is in a cohort or
+        # holds a certificate, so no card shows those labels beside nothing.
+        card = page.locator("table.participants tbody tr").first
+        expect(card.locator('td[data-label="Abteilung"]')).to_be_visible()
+        expect(card.locator('td[data-label="Gruppe"]')).to_be_hidden()
+        expect(card.locator('td[data-label="Zertifikat"]')).to_be_hidden()
         page.get_by_text("Personen aus einer Liste von E-Mail-Adressen").click()
         page.locator("#paste-list").fill(
             "p0@muster.example; niemand@muster.example\np2@muster.example"
