@@ -413,17 +413,18 @@ class ListedCohort:
 class Standing:
     """What the participants list shows of a person beyond their record: the
     cohorts they are in (planned and running ones, else the latest one they
-    were in, also when it was cancelled: the cohort filter finds them by it)
-    and their certificate, as the certificate filter reads it."""
+    completed, else a cancelled one: the cohort filter finds them by it) and
+    their certificate, as the certificate filter reads it."""
 
     cohorts: list[ListedCohort]
     certified_on: date | None  # of the newest certificate in force
     revoked: bool  # one of theirs was revoked (another may be in force)
 
 
-def standings(people: Sequence[Participant]) -> dict[int, Standing]:
+def standings(people: Sequence[Participant], chosen: int | None = None) -> dict[int, Standing]:
     """Each person's standing, read for a page of people at once (two
-    statements, whatever the page holds)."""
+    statements, whatever the page holds); the cohort `chosen` (the list's
+    filter) is named wherever it is one of theirs."""
     ids = [p.id for p in people]
     if not ids:
         return {}
@@ -452,8 +453,14 @@ def standings(people: Sequence[Participant]) -> dict[int, Standing]:
     for participant_id, dated in in_cohorts.items():
         dated.sort(key=lambda pair: (pair[0], pair[1].id))
         current = [c for _, c in dated if c.open]
+        # Else the cohort they completed, before one cancelled after it.
+        ended = [c for _, c in dated if c.state is not CohortState.CANCELLED] or [
+            c for _, c in dated
+        ]
+        shown = current or ended[-1:]
+        shown += [c for _, c in dated if c.id == chosen and c not in shown]
         found[participant_id] = Standing(
-            cohorts=current or [c for _, c in dated[-1:]],
+            cohorts=shown,
             certified_on=certified.get(participant_id),
             revoked=participant_id in revoked,
         )

@@ -201,7 +201,7 @@
       })
       .then(function (answer) {
         window.clearTimeout(timeout);
-        done(cell);
+        done(cell, true);
         if (answer.status === 200 && answer.data && answer.data.mark) {
           saved(cell, change, answer.data);
         } else if (answer.data && answer.data.error && answer.status >= 403 && answer.status < 500) {
@@ -216,18 +216,20 @@
       })
       .catch(function () {
         window.clearTimeout(timeout);
-        done(cell);
+        done(cell, false);
         failed(cell, false);
       });
   }
 
-  // A request ended: the next cell waiting for one goes.
-  function done(cell) {
+  // A request ended: the next cell waiting for one goes. The counters are
+  // read again only over a connection that just answered (not while the
+  // Wi-Fi is gone: the next answered tap does it then).
+  function done(cell, answered) {
     sending[cell] = false;
     inFlight -= 1;
     window.setTimeout(function () {
       while (held.length && inFlight < MAX_PARALLEL) send(held.shift());
-      if (overlapped && inFlight === 0) {
+      if (overlapped && answered && inFlight === 0) {
         overlapped = false;
         recount();
       }

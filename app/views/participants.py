@@ -158,7 +158,7 @@ def index() -> ResponseReturnValue:
             + _group(tr.gettext("Planned and running"), _chosen(cohort_options, cohorts, chosen))
             + _group(tr.gettext("Completed or cancelled"), _options(past, chosen))
         ),
-        standings=participants.standings(people),
+        standings=participants.standings(people, filters.cohort_id),
         bulk_cohort_options=_drawn(_chosen(cohort_options, cohorts, chosen)),
         paste_cohort_options=_drawn(cohort_options),
         arguments=arguments,

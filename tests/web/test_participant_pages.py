@@ -304,6 +304,8 @@ def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
     carla = make.participant(org, past, first_name="Carla", last_name="Clausen")
     emil = make.participant(org, past, first_name="Emil", last_name="Ebert")
     make.participant(org, cancelled, first_name="Dora", last_name="Dietz")
+    later_cancelled = make.cohort(org, name="Abgesagt 2028", start=date(2028, 3, 6))
+    db.session.add(Enrolment(cohort=later_cancelled, participant=ben))
     tandems.propose(past, None, expected_version=past.lock_version)
     tandems.confirm(past, None, expected_version=past.lock_version)
     certified = make.certificate(past, ben).issued_on
@@ -314,7 +316,9 @@ def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
     reissued = make.certificate(past, emil).issued_on
     past.state = CohortState.COMPLETED
     cancelled.state = CohortState.CANCELLED
+    later_cancelled.state = CohortState.CANCELLED
     db.session.commit()
+    later_id = later_cancelled.id
     log_in(client, "hr@example.org")
 
     page = client.get("/participants").get_data(as_text=True)
@@ -331,6 +335,7 @@ def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
     assert cell("Albers", "Gruppe") == "Gruppe 1"
     assert f'href="/cohorts/{cohort_id}"' in rows["Albers"]
     assert cell("Albers", "Zertifikat") == ""
+    # The cohort completed, not the one cancelled after it.
     assert cell("Bauer", "Gruppe") == "Frühjahr (abgeschlossen)"
     assert cell("Bauer", "Zertifikat") == f"ausgestellt am {certified:%d.%m.%Y}"
     assert cell("Clausen", "Zertifikat") == "widerrufen"
@@ -339,6 +344,11 @@ def test_the_list_shows_each_persons_cohort_and_certificate(client, make, db):
     )
     # The cohort filter finds people by a cancelled cohort: the column names it.
     assert cell("Dietz", "Gruppe") == "Abgesagt 2025 (abgesagt)"
+    # Filtered by a cohort, each row names it beside the cohort it shows.
+    by_cohort = client.get(f"/participants?cohort={later_id}").get_data(as_text=True)
+    assert "Frühjahr (abgeschlossen), Abgesagt 2028 (abgesagt)" in re.sub(
+        r"<[^>]+>", "", by_cohort
+    )
     revoked_filter = client.get("/participants?certificate=revoked").get_data(as_text=True)
     assert re.findall(r">(\w+), (\w+)</a>", revoked_filter) == [
         ("Clausen", "Carla"),
