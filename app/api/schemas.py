@@ -204,7 +204,8 @@ class MarkIn(Schema):
                 f"For a partly mark, the minutes missed: 1 to {MAX_MINUTES_MISSED} "
                 f"(left out: {PARTLY_DEFAULT_MINUTES} for partly); 0 is refused with "
                 "422 invalid_minutes, as in the attendance grid. For other marks it "
-                f"is not kept (0 to {MAX_MINUTES_MISSED} is accepted and ignored)."
+                f"is not kept: 0 to {MAX_MINUTES_MISSED} is accepted and ignored, any "
+                "other count refused the same way."
             ),
         },
     )

@@ -61,10 +61,25 @@ PARTLY_DEFAULT_MINUTES = 30
 
 
 MAX_MINUTES_MISSED = 600
-# The grid's minutes field allows the same range.
-MINUTES_RANGE = msg(
-    "the minutes missed lie between {least} and {most}", least=1, most=MAX_MINUTES_MISSED
-)
+
+
+def least_minutes(mark: Mark) -> int:
+    """A partly mark misses some time; another misses none, so 0 is fine
+    there (and not kept)."""
+    return 1 if mark is Mark.PARTLY else 0
+
+
+def minutes_range(mark: Mark) -> Message:
+    """The minutes a door may send with `mark`, as its refusal says them."""
+    return msg(
+        "the minutes missed lie between {least} and {most}",
+        least=least_minutes(mark),
+        most=MAX_MINUTES_MISSED,
+    )
+
+
+# The grid's minutes field is shown for partly marks only, with this range.
+MINUTES_RANGE = minutes_range(Mark.PARTLY)
 
 # How many people a guest search shows at most: a name narrows it further.
 GUEST_MATCHES = 20
@@ -523,9 +538,8 @@ def minutes_missed(mark: Mark, minutes: int | None) -> int:
     on partly). A count given for partly lies between 1 and the most: 0 is
     refused, not taken as 30; for another mark, which misses no time, it
     lies between 0 and the most and is not kept."""
-    least = 1 if mark is Mark.PARTLY else 0
-    if minutes is not None and not least <= minutes <= MAX_MINUTES_MISSED:
-        raise InvalidInput(MINUTES_RANGE, code="invalid_minutes", field="minutes_missed")
+    if minutes is not None and not least_minutes(mark) <= minutes <= MAX_MINUTES_MISSED:
+        raise InvalidInput(minutes_range(mark), code="invalid_minutes", field="minutes_missed")
     if mark is not Mark.PARTLY:
         return 0
     return PARTLY_DEFAULT_MINUTES if minutes is None else minutes

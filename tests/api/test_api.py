@@ -180,9 +180,25 @@ def test_partly_takes_the_minutes_as_the_grid_does(call, held, db):
     marks = call("GET", f"{API}/cohorts/{held['cohort']}/attendance").json
     [mia] = [m for m in marks if m["participant_id"] == held["mia"]]
     assert (mia["mark"], mia["minutes_missed"]) == ("partly", 45)
-    # Another mark misses no time: 0 is fine there, and nothing is kept.
-    present = put({"mark": "present", "minutes_missed": 0})
-    assert (present.status_code, present.json["minutes_missed"]) == (200, 0)
+    # Another mark misses no time: 0 to 600 is fine there, and nothing is kept.
+    for minutes in (0, 600):
+        present = put({"mark": "present", "minutes_missed": minutes})
+        assert (present.status_code, present.json["minutes_missed"]) == (200, 0), minutes
+    changes = db.session.scalar(select(func.count(AttendanceChange.id)))
+    for minutes in (-1, 601):
+        refused = put({"mark": "absent", "minutes_missed": minutes})
+        assert refused.status_code == 422, minutes
+        message = "The minutes missed lie between 0 and 600."
+        assert refused.json["error"] == {
+            "status": 422,
+            "code": "invalid_minutes",
+            "message": message,
+            "details": {"minutes_missed": [message]},
+        }
+    assert db.session.scalar(select(func.count(AttendanceChange.id))) == changes
+    marks = call("GET", f"{API}/cohorts/{held['cohort']}/attendance").json
+    [mia] = [m for m in marks if m["participant_id"] == held["mia"]]
+    assert (mia["mark"], mia["minutes_missed"]) == ("present", 0)
 
 
 def test_published_versions_are_readable_and_drafts_are_not(call, world):

@@ -442,6 +442,46 @@ def test_without_script_0_minutes_for_partly_is_refused_and_nothing_is_saved(cli
     assert mark_of(db, c, "seminar-1", c.anna) is None
 
 
+def test_minutes_sent_with_another_mark_are_ignored_up_to_600(client, make, db):
+    c = setup(make)
+    log_in(client, "trainerin@example.org")
+    tap(client, c, "seminar-1", c.ben, "partly", minutes="45")
+    page = f"/cohorts/{c.id}/attendance"
+    one = c.sessions["seminar-1"]
+
+    def send(minutes):
+        # Ben's cell still holds the partly mark's minutes field when set present.
+        return client.post(
+            page,
+            data={
+                "csrf_token": csrf_token(client, page),
+                f"was-{one}-{c.anna}": "not_recorded",
+                f"m-{one}-{c.anna}": "absent",
+                f"was-{one}-{c.ben}": "partly",
+                f"m-{one}-{c.ben}": "present",
+                f"min-{one}-{c.ben}": minutes,
+            },
+            headers={"Referer": f"http://localhost{page}"},
+            follow_redirects=True,
+        ).get_data(as_text=True)
+
+    for minutes in ("601", "-1"):
+        text = send(minutes)
+        assert "Die verpassten Minuten liegen zwischen 0 und 600." in text, minutes
+        assert "Traceback" not in text
+        assert (mark_of(db, c, "seminar-1", c.ben), minutes_of(db, c, "seminar-1", c.ben)) == (
+            Mark.PARTLY,
+            45,
+        )
+        assert mark_of(db, c, "seminar-1", c.anna) is None
+    assert "2 Einträge gespeichert." in send("600")
+    assert (mark_of(db, c, "seminar-1", c.ben), minutes_of(db, c, "seminar-1", c.ben)) == (
+        Mark.PRESENT,
+        0,
+    )
+    assert mark_of(db, c, "seminar-1", c.anna) is Mark.ABSENT
+
+
 def test_an_open_cell_set_open_again_is_no_error(client, make, db):
     """An undo of "all present" whose mark never reached the server sends
     "open" for a cell that has no record: answered, not a server error."""
