@@ -340,12 +340,18 @@ def _topics(german: str, english: str) -> list[dict[str, str]]:
     """Topics from two lists written line by line; a line left empty in one
     language takes the other's text, as a text given in one language only
     is shown in it to everyone."""
-    pairs = zip_longest(german.splitlines(), english.splitlines(), fillvalue="")
+    pairs = zip_longest(_lines(german), _lines(english), fillvalue="")
     topics = []
     for de, en in ((de.strip(), en.strip()) for de, en in pairs):
         if de or en:
             topics.append({"de": de or en, "en": en or de})
     return topics
+
+
+def _lines(text: str) -> list[str]:
+    """A topic list's lines, split at every line break the pairing knows, so
+    that the check and the pairing never count differently."""
+    return text.splitlines()
 
 
 def _unpaired_topics(german: str, english: str) -> Message | None:
@@ -356,33 +362,44 @@ def _unpaired_topics(german: str, english: str) -> Message | None:
     deleted in one language only, and every topic after it would be paired
     with the wrong translation. An English list left empty is the German
     one in English; empty lines at the end of either list are no topics,
-    though an English line ended by a line break counts (an empty line: as
-    in German)."""
-    topics = german.splitlines()
+    though an English line ended by a line break counts (an empty line
+    takes the German topic)."""
+    topics = _lines(german)
     while topics and not topics[-1].strip():
         topics.pop()
     if not english.strip():
         return None
-    # split, not splitlines: "Role\n" is two lines, the second one empty.
-    lines = english.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _lines(english)
+    # "Role\n" is two lines, the second one empty, as a form's text area
+    # sends it: splitting alone would drop the empty last line.
+    if english.endswith(("\n", "\r")):
+        lines.append("")
     while len(lines) > len(topics) and not lines[-1].strip():
         lines.pop()
     if len(lines) == len(topics):
         return None
     return msg(
-        "the English list has {english} and the German one {german}: write one English "
-        "line per German topic (an empty line: as in German)",
+        "the English list has {english} and the German list {german}. Write one English "
+        "line for each German topic; an empty line takes the German topic",
         english=_line_count(len(lines)),
-        german=_line_count(len(topics)),
+        german=_other_count(len(topics)),
     )
 
 
 def _line_count(count: int) -> Message:
-    if count == 0:
-        return msg("no line")
     if count == 1:
         return msg("one line")
     return msg("{count} lines", count=count)
+
+
+def _other_count(count: int) -> Message | int:
+    """The German list's count, after the English one's: its lines are
+    understood ("and the German list 3")."""
+    if count == 0:
+        return msg("no lines")
+    if count == 1:
+        return msg("one line")
+    return count
 
 
 # The certificate rule

@@ -212,14 +212,17 @@ def test_topic_lists_that_do_not_pair_up_are_refused_with_the_other_problems():
     assert found[1] == (
         "seminar-1",
         "topic.en",
-        f"the English list has {len(english)} lines and the German one {len(german) - 1} "
-        "lines: write one English line per German topic (an empty line: as in German)",
+        f"the English list has {len(english)} lines and the German list {len(german) - 1}. "
+        "Write one English line for each German topic; an empty line takes the German topic",
     )
     assert len(found) == 2
     for german_text, english_text, counts in (
-        ("", "Role", "has one line and the German one no line"),
-        ("Rolle\nNetzwerk", "Role", "has one line and the German one 2 lines"),
-        ("Rolle", "Role\nNetwork", "has 2 lines and the German one one line"),
+        ("", "Role", "has one line and the German list no lines."),
+        ("Rolle\nNetzwerk", "Role", "has one line and the German list 2."),
+        ("Rolle", "Role\nNetwork", "has 2 lines and the German list one line."),
+        # Any line break starts a line, in the check as in the pairing.
+        ("Rolle", "Role\u2028Network", "has 2 lines and the German list one line."),
+        ("Rolle\x85Netzwerk\x85Team", "Role\nNetwork", "has 2 lines and the German list 3."),
     ):
         unpaired = replace(given, topics_de=german_text, topics_en=english_text)
         with pytest.raises(CurriculumError) as refused:
@@ -238,6 +241,19 @@ def test_topic_lists_that_do_not_pair_up_are_refused_with_the_other_problems():
         changed = editing.change_element_as_given(COMPACT, "seminar-1", paired)
         assert [t.de for t in changed.element("seminar-1").topics] == ["Rolle", "Netzwerk"]
     assert [t.en for t in changed.element("seminar-1").topics] == ["Role", "Network"]
+    # Lines broken by a Unicode line separator or a next-line character (as
+    # pasted from another program) pair up as the form's own line breaks do.
+    for german_text, english_text, english_topics in (
+        ("Rolle\nNetzwerk", "Role\u2028Network", ["Role", "Network"]),
+        ("Rolle\x85Netzwerk", "Role\nNetwork", ["Role", "Network"]),
+        ("Rolle\u2029Netzwerk\n", "Role\x85Network\u2028", ["Role", "Network"]),
+        ("Rolle\nNetzwerk", "Role\u2028\n", ["Role", "Netzwerk"]),
+    ):
+        paired = replace(given, topics_de=german_text, topics_en=english_text)
+        changed = editing.change_element_as_given(COMPACT, "seminar-1", paired)
+        topics = changed.element("seminar-1").topics
+        assert [t.de for t in topics] == ["Rolle", "Netzwerk"], english_text
+        assert [t.en for t in topics] == english_topics, english_text
 
 
 def test_a_form_shows_the_topics_one_language_each():

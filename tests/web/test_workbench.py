@@ -205,9 +205,9 @@ def test_topics_that_no_longer_pair_up_are_refused_at_the_english_list(client, m
     page = response.get_data(as_text=True)
     error = page.split('id="topics_en-error">')[1].split("</")[0]
     assert error == (
-        f"Die englische Liste hat {english} Zeilen und die deutsche {english - 1} Zeilen: "
-        "bitte für jedes deutsche Thema eine englische Zeile schreiben (leere Zeile: wie auf "
-        "Deutsch)."
+        f"Die englische Liste hat {english} Zeilen, die deutsche {english - 1}. Bitte für "
+        "jedes deutsche Thema eine englische Zeile schreiben; eine leere Zeile übernimmt das "
+        "deutsche Thema."
     )
     assert 'id="teaching_units-error"' in page
     db.session.expire_all()
@@ -217,8 +217,8 @@ def test_topics_that_no_longer_pair_up_are_refused_at_the_english_list(client, m
     english_page["topics_de"] = deleted
     refused = post(client, url, english_page, url).get_data(as_text=True)
     assert refused.split('id="topics_en-error">')[1].split("</")[0] == (
-        f"The English list has {english} lines and the German one {english - 1} lines: "
-        "write one English line per German topic (an empty line: as in German)."
+        f"The English list has {english} lines and the German list {english - 1}. Write one "
+        "English line for each German topic; an empty line takes the German topic."
     )
     db.session.expire_all()
     assert db.session.get(CurriculumRecord, fork).versions[-1].source == before
