@@ -105,8 +105,7 @@ def issue_missing(organisation_id: int | None = None) -> tuple[int, int]:
         .outerjoin(CredentialRecord, CredentialRecord.certificate_id == Certificate.id)
         .where(
             CredentialRecord.id.is_(None),
-            Certificate.revoked_at.is_(None),
-            Certificate.superseded_at.is_(None),
+            Certificate.in_force,
         )
         .order_by(Certificate.cohort_id, Certificate.id)
     )

@@ -11,7 +11,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -79,6 +90,17 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     def erased(self) -> bool:
         """The person was erased; the certificate stays verifiable without a name."""
         return not self.name
+
+    @hybrid_property
+    def in_force(self) -> bool:
+        """Neither revoked nor superseded by a corrected one; in a query the
+        same as a condition, so every list and check reads it alike."""
+        return self.revoked_at is None and self.superseded_at is None
+
+    @in_force.inplace.expression
+    @classmethod
+    def _in_force_condition(cls) -> ColumnElement[bool]:
+        return and_(cls.revoked_at.is_(None), cls.superseded_at.is_(None))
 
     @property
     def state(self) -> CertificateState:

@@ -17,8 +17,7 @@ def _in_force(organisation_id: int):  # type: ignore[no-untyped-def]
     return (
         Certificate.organisation_id == organisation_id,
         Certificate.participant_id.is_not(None),
-        Certificate.superseded_at.is_(None),
-        Certificate.revoked_at.is_(None),
+        Certificate.in_force,
     )
 
 

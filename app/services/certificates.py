@@ -126,8 +126,7 @@ def in_force(cohort: Cohort) -> list[Certificate]:
         .where(
             Certificate.cohort_id == cohort.id,
             Certificate.participant_id.is_not(None),
-            Certificate.superseded_at.is_(None),
-            Certificate.revoked_at.is_(None),
+            Certificate.in_force,
         )
         .options(selectinload(Certificate.participant))
     )
@@ -164,8 +163,7 @@ def of_participant(participant_id: int) -> list[Certificate]:
             select(Certificate)
             .where(
                 Certificate.participant_id == participant_id,
-                Certificate.superseded_at.is_(None),
-                Certificate.revoked_at.is_(None),
+                Certificate.in_force,
             )
             .order_by(Certificate.issued_on)
         )

@@ -135,8 +135,7 @@ def withdrawal(actor: Actor, cohort_id: int, enrolment_id: int, now: datetime) -
         select(Certificate).where(
             Certificate.cohort_id == enrolment.cohort_id,
             Certificate.participant_id == enrolment.participant_id,
-            Certificate.revoked_at.is_(None),
-            Certificate.superseded_at.is_(None),
+            Certificate.in_force,
         )
     )
     return Withdrawal(
@@ -293,8 +292,7 @@ def warnings_of(
         .join(CurriculumVersion, CurriculumVersion.id == Cohort.version_id)
         .where(
             Certificate.participant_id.in_(by_id),
-            Certificate.revoked_at.is_(None),
-            Certificate.superseded_at.is_(None),
+            Certificate.in_force,
             CurriculumVersion.curriculum_id.in_(family),
         )
         .order_by(Certificate.participant_id, Certificate.issued_on.desc(), Certificate.id.desc())

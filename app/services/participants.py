@@ -306,17 +306,12 @@ def _narrowed(filters: Filters) -> list[ColumnElement[bool]]:
     if filters.site is not None:
         found.append(Participant.site == filters.site)
     if filters.certificate is CertificateFilter.IN_FORCE:
-        found.append(_certified(_in_force()))
+        found.append(_certified(Certificate.in_force))
     elif filters.certificate is CertificateFilter.NONE:
-        found.append(~_certified(_in_force()))
+        found.append(~_certified(Certificate.in_force))
     elif filters.certificate is CertificateFilter.REVOKED:
         found.append(_certified(_revoked()))
     return found
-
-
-# What the certificate filter and the list's certificate column both read.
-def _in_force() -> ColumnElement[bool]:
-    return and_(Certificate.revoked_at.is_(None), Certificate.superseded_at.is_(None))
 
 
 def _revoked() -> ColumnElement[bool]:
@@ -441,7 +436,7 @@ def standings(people: Sequence[Participant], chosen: int | None = None) -> dict[
         select(
             Certificate.participant_id,
             Certificate.issued_on,
-            _in_force(),
+            Certificate.in_force,
             _revoked(),
         ).where(Certificate.participant_id.in_(ids))
     ):
