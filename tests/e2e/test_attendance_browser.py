@@ -415,15 +415,24 @@ def test_counters_are_right_when_answers_arrive_out_of_order(browser, tmp_path):
         rate = page.locator(f"#rate-{session_id} .count")
         expect(rate).to_have_text("0/3")
 
-        # The first answer is held back until the second has been shown.
+        # The first request is counted by the server before the second is let
+        # through (so the second counts both), and its answer is held back
+        # until the second's has been shown.
         held = []
+        waiting = []
 
         def hold_first(route):
-            if held or route.request.method != "POST":
+            if route.request.method != "POST":
                 route.continue_()
-                return
-            held.append(route)  # before fetching: the second may come meanwhile
-            held.append(route.fetch())
+            elif not held:
+                held.append(route)
+                held.append(route.fetch())
+                for later in waiting:
+                    later.continue_()
+            elif len(held) == 1:  # the first is still being counted
+                waiting.append(route)
+            else:
+                route.continue_()
 
         page.route(re.compile(rf"/attendance/{session_id}/\d+$"), hold_first)
         page.get_by_role("button", name="alle anwesend").first.click()
