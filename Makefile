@@ -23,9 +23,9 @@ run: $(VENV)/.installed translations
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
 	QUALIPLAN_INSECURE_COOKIES=1 $(BIN)/qualiplan run --host 127.0.0.1 --port $(PORT)
 
-# The suite runs on SQLite (one worker per core: each has its own in-memory
-# database), then again on PostgreSQL when TEST_DATABASE_URL is set (one worker:
-# the tests share that database's schema).
+# The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is
+# set; one worker per core each time, each with a database of its own (in
+# memory, or schemas of its own in that PostgreSQL database).
 test: $(VENV)/.installed-test translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -33,7 +33,7 @@ test: $(VENV)/.installed-test translations
 	env -u TEST_DATABASE_URL -u QUALIPLAN_REQUIRE_POSTGRES $(BIN)/pytest -n auto --cov --cov-report=term:skip-covered
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on PostgreSQL"; \
-		$(BIN)/pytest -q -p no:cacheprovider; \
+		$(BIN)/pytest -q -p no:cacheprovider -n auto; \
 	elif [ -n "$$QUALIPLAN_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL tests are required but TEST_DATABASE_URL is not set" >&2; exit 1; \
 	else \

@@ -44,6 +44,9 @@ def separate_database(folder: Path, name: str):
     if url is None or url.startswith("sqlite"):
         yield f"sqlite:///{folder / f'{name}.db'}"
         return
+    # Each test process of a parallel run has schemas of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = f"{name}_{worker}" if worker else name
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {name} CASCADE"))
@@ -64,8 +67,32 @@ def app_for(url: str, **settings):
 
 
 @pytest.fixture(scope="session")
-def app():
-    app = create_app(TestConfig)
+def app(tmp_path_factory):
+    """The suite's app: SQLite in memory, or on PostgreSQL a schema of this
+    test process, so that parallel processes never share tables."""
+    url = TestConfig.SQLALCHEMY_DATABASE_URI
+    if not url.startswith("postgresql"):
+        yield from _suite_app(create_app(TestConfig))
+        return
+    _install_trigram_extension(url)
+    with separate_database(tmp_path_factory.mktemp("suite"), "suite") as own:
+        yield from _suite_app(app_for(own))
+
+
+def _install_trigram_extension(url: str) -> None:
+    """pg_trgm installed once for the database before parallel processes make
+    their tables: two of them creating it at once would leave one without
+    the search index."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(4711)"))
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+def _suite_app(app):
     with app.app_context():
         engine = _db.engine
         if os.environ.get("QUALIPLAN_REQUIRE_POSTGRES") and engine.dialect.name != "postgresql":
